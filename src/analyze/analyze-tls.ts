@@ -1,0 +1,66 @@
+import { error, warning, type Diagnostic, type Severity } from '../diagnostics/diagnostic.js';
+import type { GatewaySpec } from '../load/spec-types.js';
+import { NGINX_DEFAULT_VERIFY_DEPTH } from '../plan/plan.js';
+import type { Material } from '../validate/files.js';
+import type { ChainVerdict } from '../tls/verdict.js';
+import { verifyChain } from '../tls/engine.js';
+
+/** Depth used to discover how deep a chain really is before a verifyDepth is derived. */
+const UNLIMITED_DEPTH = 100;
+
+export interface UpstreamTlsAnalysis {
+  name: string;
+  /** The proxy_ssl_verify_depth that will be rendered. */
+  verifyDepth: number;
+  /** Present when the spec gave a presentedChain to verify offline. */
+  verdict?: ChainVerdict;
+}
+
+export interface AnalyzeOptions {
+  at: Date;
+  warnDays: number;
+  /** Only these upstreams (verify-chain --upstream). */
+  only?: string;
+}
+
+/** Verifies every TLS upstream's presented chain as nginx will, and settles its verify depth. */
+export function analyzeTls(spec: GatewaySpec, material: Material, opts: AnalyzeOptions): { upstreams: UpstreamTlsAnalysis[]; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const upstreams: UpstreamTlsAnalysis[] = [];
+  for (const [name, up] of Object.entries(spec.upstreams ?? {})) {
+    const tls = up.tls;
+    if (!tls || (opts.only !== undefined && opts.only !== name)) continue;
+    const path = ['upstreams', name, 'tls'];
+    const declared = tls.verifyDepth;
+    const presented = material.presentedChains.get(name);
+    const trusted = tls.trustStore !== undefined ? material.trustStores.get(tls.trustStore) : undefined;
+    if ((tls.verify ?? true) === false) {
+      upstreams.push({ name, verifyDepth: declared ?? NGINX_DEFAULT_VERIFY_DEPTH });
+      continue;
+    }
+    if (!presented || !trusted) {
+      if (tls.presentedChain === undefined) {
+        diagnostics.push(warning('chain.not-checked', `upstream "${name}" has no presentedChain, so gwctl cannot check offline that nginx will accept its certificate; add the chain it serves (leaf first)`, path));
+      }
+      upstreams.push({ name, verifyDepth: declared ?? NGINX_DEFAULT_VERIFY_DEPTH });
+      continue;
+    }
+    const request = { presented, trusted, name: tls.serverName, at: opts.at, trustStoreName: tls.trustStore, warnDays: opts.warnDays };
+    let verdict = verifyChain({ ...request, depth: declared ?? UNLIMITED_DEPTH });
+    let verifyDepth = declared ?? NGINX_DEFAULT_VERIFY_DEPTH;
+    if (declared === undefined) {
+      // Derive the depth from the chain, then verify again at exactly what will be rendered.
+      verifyDepth = verdict.requiredDepth ?? NGINX_DEFAULT_VERIFY_DEPTH;
+      verdict = verifyChain({ ...request, depth: verifyDepth });
+    }
+    upstreams.push({ name, verifyDepth, verdict });
+    for (const f of verdict.findings) {
+      const where = f.file ? ` (${f.file}${f.line ? `:${f.line}` : ''})` : '';
+      diagnostics.push({ ...(f.severity === 'error' ? error(f.code, f.message) : warning(f.code, f.message)), severity: f.severity as Severity, message: `upstream "${name}": ${f.message}${where}`, path: [...path, 'presentedChain'] });
+    }
+    if (!verdict.ok && !verdict.findings.some((f) => f.severity === 'error')) {
+      diagnostics.push(error('chain.rejected', `upstream "${name}": nginx will reject this chain: (${verdict.nginx?.code}:${verdict.nginx?.reason})`, [...path, 'presentedChain']));
+    }
+  }
+  return { upstreams, diagnostics };
+}

@@ -1,0 +1,32 @@
+import { relative } from 'node:path';
+import type { Diagnostic, Severity } from '../diagnostics/diagnostic.js';
+
+export interface HumanOptions {
+  color: boolean;
+  cwd: string;
+}
+
+const COLORS: Record<Severity, string> = { error: '\u001b[31m', warning: '\u001b[33m', info: '\u001b[36m' };
+const RESET = '\u001b[0m';
+const DIM = '\u001b[2m';
+
+/** `file:line:column  severity  message  [code]`, grouped by file, then a one-line summary. */
+export function formatHuman(diagnostics: readonly Diagnostic[], opts: HumanOptions): string {
+  const paint = (s: string, c: string) => (opts.color ? `${c}${s}${RESET}` : s);
+  const byFile = new Map<string, Diagnostic[]>();
+  for (const d of diagnostics) {
+    const f = d.file ? relative(opts.cwd, d.file) || d.file : '(spec)';
+    byFile.set(f, [...(byFile.get(f) ?? []), d]);
+  }
+  const lines: string[] = [];
+  for (const [file, ds] of byFile) {
+    ds.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+    for (const d of ds) {
+      const where = `${file}:${d.line ?? 1}:${d.column ?? 1}`;
+      lines.push(`${where}  ${paint(d.severity.padEnd(7), COLORS[d.severity])}  ${d.message}  ${paint(`[${d.code}]`, DIM)}`);
+    }
+  }
+  const count = (s: Severity) => diagnostics.filter((d) => d.severity === s).length;
+  if (diagnostics.length) lines.push(`${count('error')} error(s), ${count('warning')} warning(s)`);
+  return lines.length ? `${lines.join('\n')}\n` : '';
+}

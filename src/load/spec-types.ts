@@ -1,0 +1,62 @@
+/** The gateway spec as the schema admits it (see schemas/gateway.schema.json). */
+export interface GatewaySpec {
+  version: 1;
+  runtime?: { flavor?: 'openresty' | 'nginx'; nginxVersion?: string; modulesPath?: string };
+  listen: ListenSpec[];
+  trustStores?: Record<string, TrustStoreSpec>;
+  clientCertificates?: Record<string, ClientCertificateSpec>;
+  upstreams?: Record<string, UpstreamSpec>;
+  routes?: RouteSpec[];
+}
+
+export interface ListenSpec {
+  port: number;
+  address?: string;
+  tls?: { certificate: string; key: string; passwordFile?: string };
+}
+
+export interface TrustStoreSpec {
+  certificates: string[];
+  crl?: string;
+}
+
+export interface ClientCertificateSpec {
+  certificate: string;
+  key: string;
+  passwordFile?: string;
+}
+
+export interface ServerObjectSpec {
+  address: string;
+  weight?: number;
+  maxFails?: number;
+  failTimeout?: number;
+  backup?: boolean;
+}
+
+export interface UpstreamSpec {
+  servers: (string | ServerObjectSpec)[];
+  keepalive?: number;
+  hostHeader?: string;
+  tls?: UpstreamTlsSpec;
+}
+
+export interface UpstreamTlsSpec {
+  trustStore?: string;
+  serverName?: string;
+  verifyDepth?: number;
+  clientCertificate?: string;
+  presentedChain?: string;
+  protocols?: string[];
+  ciphers?: string;
+  verify?: boolean;
+  insecureReason?: string;
+  sessionReuse?: boolean;
+}
+
+export interface RouteSpec {
+  path: string;
+  upstream: string;
+  host?: string;
+  preserveHost?: boolean;
+}

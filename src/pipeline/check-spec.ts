@@ -1,0 +1,29 @@
+import { hasFailures, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { loadSpec, positionDiagnostics, type LoadedSpec } from '../load/load-spec.js';
+import type { GatewaySpec } from '../load/spec-types.js';
+import { loadMaterial, type Material } from '../validate/files.js';
+import { validateReferences } from '../validate/references.js';
+import { validateSchema } from '../validate/schema.js';
+
+export interface CheckedSpec {
+  loaded: LoadedSpec;
+  /** Present once the schema accepted the document. */
+  spec?: GatewaySpec;
+  /** Present once references resolved; files that failed to load are simply absent from it. */
+  material?: Material;
+  diagnostics: Diagnostic[];
+}
+
+/** load → schema → references → files. Each stage runs only when the previous one left usable input. */
+export function checkSpec(specPath: string): CheckedSpec {
+  const loaded = loadSpec(specPath);
+  const out: CheckedSpec = { loaded, diagnostics: [...loaded.diagnostics] };
+  if (loaded.data === undefined) return out;
+  const schemaProblems = validateSchema(loaded.data);
+  if (schemaProblems.length) return { ...out, diagnostics: positionDiagnostics(loaded, [...out.diagnostics, ...schemaProblems]) };
+  const spec = loaded.data as GatewaySpec;
+  const refs = validateReferences(spec);
+  const { material, diagnostics: fileProblems } = loadMaterial(spec, loaded.dir);
+  const diagnostics = positionDiagnostics(loaded, [...out.diagnostics, ...refs, ...fileProblems]);
+  return { loaded, spec, material: hasFailures(refs) ? undefined : material, diagnostics };
+}

@@ -1,0 +1,63 @@
+/**
+ * nginx quoting. Every value that reaches nginx.conf passes through one of these. They throw on
+ * anything that cannot be represented safely: they never return "" for bad input.
+ */
+export class QuoteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'QuoteError';
+  }
+}
+
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * A double-quoted nginx string. `$` is refused: in most directives nginx expands variables even
+ * inside quotes and has no escape for a literal dollar.
+ */
+export function quote(value: unknown): string {
+  const s = asString(value);
+  if (CONTROL.test(s)) throw new QuoteError(`value ${JSON.stringify(s)} contains a control character (newline, NUL, …), which cannot appear in nginx.conf`);
+  if (s.includes('$')) throw new QuoteError(`value ${JSON.stringify(s)} contains "$", which nginx would read as a variable`);
+  return `"${s.replace(/[\\"]/g, '\\$&')}"`;
+}
+
+/** A quoted string in a directive nginx never variable-expands (location paths, file names in some contexts). */
+export function quoteLiteral(value: unknown): string {
+  const s = asString(value);
+  if (CONTROL.test(s)) throw new QuoteError(`value ${JSON.stringify(s)} contains a control character (newline, NUL, …), which cannot appear in nginx.conf`);
+  return `"${s.replace(/[\\"]/g, '\\$&')}"`;
+}
+
+/** A reference to one of gwctl's own variables: `$gw_…`. */
+export function variable(name: unknown): string {
+  const s = asString(name);
+  if (!/^gw_[a-z_]+$/.test(s)) throw new QuoteError(`"${s}" is not a gwctl variable name`);
+  return `$${s}`;
+}
+
+/** A bare nginx token made only of safe characters (identifiers, numbers, addresses). */
+export function bare(value: unknown): string {
+  const s = asString(value);
+  if (!/^[A-Za-z0-9_.:\[\]@=/-]+$/.test(s)) throw new QuoteError(`"${s}" cannot be written as a bare nginx token`);
+  return s;
+}
+
+export function integer(value: unknown): string {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new QuoteError(`${String(value)} is not a non-negative integer`);
+  return String(value);
+}
+
+/** A `# comment` line body: one line, no control characters. */
+export function comment(value: unknown): string {
+  const s = asString(value);
+  if (CONTROL.test(s)) throw new QuoteError(`comment ${JSON.stringify(s)} contains a control character`);
+  return s;
+}
+
+function asString(value: unknown): string {
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value !== 'string') throw new QuoteError(`expected a string, got ${value === undefined ? 'nothing' : typeof value}`);
+  if (value.length === 0) throw new QuoteError('empty value');
+  return value;
+}

@@ -1,0 +1,99 @@
+import { readFileSync, statSync } from 'node:fs';
+
+/** Largest PEM file gwctl reads: a big public CA bundle is ~250 KB. */
+export const MAX_PEM_BYTES = 16 * 1024 * 1024;
+
+export type PemKind = 'certificate' | 'key' | 'crl';
+
+export interface PemBlock {
+  label: string;
+  der: Buffer;
+  /** 1-based line of the BEGIN marker in its file. */
+  line: number;
+  /** The block's own text, normalised to LF (used to hand keys to OpenSSL untouched). */
+  text: string;
+}
+
+export interface PemProblem {
+  code: string;
+  message: string;
+  line?: number;
+}
+
+const LABELS: Record<PemKind, RegExp> = {
+  certificate: /^(CERTIFICATE|TRUSTED CERTIFICATE|X509 CERTIFICATE)$/,
+  key: /^(PRIVATE KEY|ENCRYPTED PRIVATE KEY|RSA PRIVATE KEY|EC PRIVATE KEY|DSA PRIVATE KEY)$/,
+  crl: /^X509 CRL$/,
+};
+
+const KIND_WORDS: Record<PemKind, string> = { certificate: 'a certificate', key: 'a private key', crl: 'a CRL' };
+
+/** Reads a file and returns its PEM blocks of the wanted kind, or the one problem that stops it. */
+export function readPem(file: string, kind: PemKind): { blocks: PemBlock[] } | { problem: PemProblem } {
+  let data: Buffer;
+  try {
+    const st = statSync(file);
+    if (st.isDirectory()) return { problem: { code: 'file.directory', message: 'is a directory, not a file' } };
+    if (!st.isFile()) return { problem: { code: 'file.not-regular', message: 'is not a regular file' } };
+    if (st.size > MAX_PEM_BYTES) return { problem: { code: 'file.too-large', message: `is ${st.size} bytes, more than any PEM file gwctl reads (${MAX_PEM_BYTES})` } };
+    data = readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { problem: { code: 'file.missing', message: 'does not exist' } };
+    if (code === 'EACCES') return { problem: { code: 'file.unreadable', message: 'is not readable (permission denied)' } };
+    return { problem: { code: 'file.unreadable', message: `cannot be read (${code ?? 'error'})` } };
+  }
+  return parsePem(data, kind);
+}
+
+export function parsePem(data: Buffer, kind: PemKind): { blocks: PemBlock[] } | { problem: PemProblem } {
+  if (data.length === 0) return { problem: { code: 'pem.empty', message: `is empty; expected ${KIND_WORDS[kind]} in PEM format` } };
+  // DER starts with an ASN.1 SEQUENCE tag; never echo binary content back to the user.
+  if (data[0] === 0x30 && !data.includes('-----BEGIN')) {
+    const hint = kind === 'certificate' ? 'openssl x509 -inform der -in FILE -out FILE.pem' : kind === 'crl' ? 'openssl crl -inform der -in FILE -out FILE.pem' : 'openssl pkey -inform der -in FILE -out FILE.pem';
+    return { problem: { code: 'pem.der', message: `is DER (binary), not PEM; nginx reads PEM only: convert it with \`${hint}\`` } };
+  }
+  const text = data.toString('latin1').replace(/\r\n?/g, '\n');
+  const blocks: PemBlock[] = [];
+  const others = new Set<string>();
+  const begin = /^-----BEGIN ([A-Z0-9 ]+)-----[ \t]*$/gm;
+  let m: RegExpExecArray | null;
+  while ((m = begin.exec(text))) {
+    const label = m[1];
+    const line = lineOf(text, m.index);
+    const endMarker = `-----END ${label}-----`;
+    const endAt = text.indexOf(endMarker, m.index);
+    const nextBegin = text.indexOf('-----BEGIN ', m.index + m[0].length);
+    if (endAt < 0 || (nextBegin >= 0 && nextBegin < endAt)) {
+      return { problem: { code: 'pem.truncated', message: `has a "BEGIN ${label}" at line ${line} with no matching END: the file is truncated or corrupt`, line } };
+    }
+    if (!LABELS[kind].test(label)) {
+      others.add(label);
+      begin.lastIndex = endAt + endMarker.length;
+      continue;
+    }
+    const body = text.slice(m.index + m[0].length, endAt);
+    // Encapsulated headers (Proc-Type/DEK-Info) belong to legacy encrypted keys.
+    const base64 = body.split('\n').filter((l) => !/^[A-Za-z-]+:/.test(l)).join('').replace(/[ \t]/g, '');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64) || base64.length === 0) {
+      return { problem: { code: 'pem.bad-base64', message: `has a "BEGIN ${label}" block at line ${line} that is not valid base64`, line } };
+    }
+    const der = Buffer.from(base64, 'base64');
+    blocks.push({ label, der, line, text: text.slice(m.index, endAt + endMarker.length) + '\n' });
+    begin.lastIndex = endAt + endMarker.length;
+  }
+  if (blocks.length === 0) {
+    if (others.size > 0) {
+      const found = [...others].map((l) => l.toLowerCase()).join(', ');
+      return { problem: { code: 'pem.wrong-kind', message: `holds ${found} PEM block(s), not ${KIND_WORDS[kind]}` } };
+    }
+    return { problem: { code: 'pem.none', message: `holds no PEM ${kind === 'key' ? 'private key' : kind === 'crl' ? 'CRL' : 'certificate'} (no "-----BEGIN" line)` } };
+  }
+  return { blocks };
+}
+
+function lineOf(text: string, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}

@@ -1,0 +1,151 @@
+import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { error, warning, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
+import type { GatewaySpec } from '../load/spec-types.js';
+import { readPem, type PemBlock, type PemKind } from '../tls/pem.js';
+import type { CertSource } from '../tls/verdict.js';
+
+/** Certificates and keys the spec names, read once and shared by every later stage. */
+export interface Material {
+  trustStores: Map<string, CertSource[]>;
+  crls: Map<string, CertSource[]>;
+  clientCertificates: Map<string, KeyPair>;
+  listeners: Map<number, KeyPair>;
+  presentedChains: Map<string, CertSource[]>;
+}
+
+export interface KeyPair {
+  certs: CertSource[];
+  certFile: string;
+  keyFile: string;
+  passwordFile?: string;
+  /** Parsed only to check it matches; never written or printed. */
+  key?: KeyObject;
+}
+
+export function resolvePath(specDir: string, p: string): string {
+  return isAbsolute(p) ? p : resolve(specDir, p);
+}
+
+/** Reads every file the spec references; problems become diagnostics at the referencing field. */
+export function loadMaterial(spec: GatewaySpec, specDir: string): { material: Material; diagnostics: Diagnostic[] } {
+  const out: Diagnostic[] = [];
+  const material: Material = { trustStores: new Map(), crls: new Map(), clientCertificates: new Map(), listeners: new Map(), presentedChains: new Map() };
+
+  const pem = (p: string, kind: PemKind, path: SpecPath): CertSource[] | undefined => {
+    const file = resolvePath(specDir, p);
+    const r = readPem(file, kind);
+    if ('problem' in r) {
+      out.push(error(r.problem.code, `${p}: ${r.problem.message}`, path));
+      return undefined;
+    }
+    if (kind === 'certificate') {
+      for (const b of r.blocks) {
+        if (!parsesAsCertificate(b)) {
+          out.push(error('pem.bad-certificate', `${p}: the certificate at line ${b.line} is not a valid X.509 certificate`, path));
+          return undefined;
+        }
+      }
+    }
+    return r.blocks.map((block) => ({ block, file }));
+  };
+
+  const keyPair = (certPath: string, keyPath: string, passwordPath: string | undefined, path: SpecPath): KeyPair | undefined => {
+    const certs = pem(certPath, 'certificate', [...path, 'certificate']);
+    const keyFile = resolvePath(specDir, keyPath);
+    const passwordFile = passwordPath === undefined ? undefined : resolvePath(specDir, passwordPath);
+    const key = readKey(keyPath, keyFile, passwordPath, passwordFile, [...path, 'key'], out);
+    if (!certs) return undefined;
+    const pair: KeyPair = { certs, certFile: resolvePath(specDir, certPath), keyFile, passwordFile, key };
+    if (key && !keyMatches(certs[0], key)) {
+      out.push(error('key.mismatch', `${keyPath} is not the private key of the certificate in ${certPath} (their public keys differ)`, [...path, 'key']));
+    }
+    return pair;
+  };
+
+  spec.listen.forEach((l, i) => {
+    if (!l.tls) return;
+    const pair = keyPair(l.tls.certificate, l.tls.key, l.tls.passwordFile, ['listen', i, 'tls']);
+    if (pair) material.listeners.set(i, pair);
+  });
+  for (const [name, ts] of Object.entries(spec.trustStores ?? {})) {
+    const certs: CertSource[] = [];
+    let complete = true;
+    ts.certificates.forEach((p, i) => {
+      const c = pem(p, 'certificate', ['trustStores', name, 'certificates', i]);
+      if (c) certs.push(...c);
+      else complete = false;
+    });
+    if (complete) material.trustStores.set(name, certs);
+    if (ts.crl !== undefined) {
+      const crl = pem(ts.crl, 'crl', ['trustStores', name, 'crl']);
+      if (crl) material.crls.set(name, crl);
+    }
+  }
+  for (const [name, cc] of Object.entries(spec.clientCertificates ?? {})) {
+    const pair = keyPair(cc.certificate, cc.key, cc.passwordFile, ['clientCertificates', name]);
+    if (pair) material.clientCertificates.set(name, pair);
+  }
+  for (const [name, up] of Object.entries(spec.upstreams ?? {})) {
+    const chain = up.tls?.presentedChain;
+    if (chain === undefined) continue;
+    const certs = pem(chain, 'certificate', ['upstreams', name, 'tls', 'presentedChain']);
+    if (certs) material.presentedChains.set(name, certs);
+  }
+  return { material, diagnostics: out };
+}
+
+function parsesAsCertificate(b: PemBlock): boolean {
+  try {
+    new X509Certificate(b.der);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readKey(shown: string, file: string, passwordShown: string | undefined, passwordFile: string | undefined, path: SpecPath, out: Diagnostic[]): KeyObject | undefined {
+  const r = readPem(file, 'key');
+  if ('problem' in r) {
+    out.push(error(r.problem.code === 'pem.wrong-kind' || r.problem.code === 'pem.none' ? 'key.not-a-key' : r.problem.code, `${shown}: ${r.problem.message}`, path));
+    return undefined;
+  }
+  try {
+    const mode = statSync(file).mode;
+    if (mode & 0o077) out.push(warning('key.permissions', `${shown}: private key is readable by ${mode & 0o007 ? 'others' : 'its group'} (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); chmod 600 it`, path));
+  } catch { /* already read above; a race here changes nothing */ }
+  const block = r.blocks[0];
+  const encrypted = block.label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type: 4,ENCRYPTED/.test(block.text);
+  let passwords: string[] = [];
+  if (passwordFile !== undefined) {
+    try {
+      // nginx's *_password_file: one passphrase per line, tried in turn.
+      passwords = readFileSync(passwordFile, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
+    } catch (e) {
+      out.push(error('key.password-file', `${passwordShown}: cannot read the password file (${(e as NodeJS.ErrnoException).code ?? 'error'})`, [...path.slice(0, -1), 'passwordFile']));
+      return undefined;
+    }
+  }
+  if (encrypted && passwords.length === 0) {
+    out.push(error('key.encrypted', `${shown}: the private key is encrypted; add passwordFile naming a file with its passphrase`, path));
+    return undefined;
+  }
+  for (const passphrase of encrypted ? passwords : [undefined]) {
+    try {
+      return createPrivateKey({ key: block.text, format: 'pem', passphrase });
+    } catch { /* next passphrase */ }
+  }
+  out.push(error(encrypted ? 'key.wrong-password' : 'key.unparsable', encrypted ? `${shown}: none of the passphrases in ${passwordShown} decrypts the key` : `${shown}: the private key cannot be parsed`, path));
+  return undefined;
+}
+
+function keyMatches(cert: CertSource, key: KeyObject): boolean {
+  try {
+    const fromCert = new X509Certificate(cert.block.der).publicKey.export({ type: 'spki', format: 'der' });
+    const fromKey = createPublicKey(key).export({ type: 'spki', format: 'der' });
+    return fromCert.equals(fromKey);
+  } catch {
+    return false;
+  }
+}

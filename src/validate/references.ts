@@ -1,0 +1,88 @@
+import { isIP } from 'node:net';
+import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
+import type { GatewaySpec } from '../load/spec-types.js';
+import { isDnsName, isHostPattern, isListenAddress, parseHostPort } from './addresses.js';
+import { suggest } from './suggest.js';
+
+/** Checks what the schema cannot: references, names, addresses, and settings that only make sense together. */
+export function validateReferences(spec: GatewaySpec): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const trustStores = Object.keys(spec.trustStores ?? {});
+  const clientCerts = Object.keys(spec.clientCertificates ?? {});
+  const upstreams = Object.keys(spec.upstreams ?? {});
+  const usedStores = new Set<string>();
+  const usedClients = new Set<string>();
+  const usedUpstreams = new Set<string>();
+
+  const missing = (kind: string, name: string, known: string[], path: (string | number)[]) => {
+    const hint = suggest(name, known);
+    out.push(error('ref.unknown', `no ${kind} named "${name}"${hint ? `: did you mean "${hint}"?` : known.length ? ` (declared: ${known.join(', ')})` : ` (none declared)`}`, path));
+  };
+
+  const ports = new Map<string, number>();
+  spec.listen.forEach((l, i) => {
+    if (l.address !== undefined && !isListenAddress(l.address)) out.push(error('listen.bad-address', `"${l.address}" is not an IPv4 address, [IPv6] address or host name`, ['listen', i, 'address']));
+    const key = `${l.address ?? '*'}:${l.port}`;
+    if (ports.has(key)) out.push(error('listen.duplicate', `port ${l.port} is already listened on by listen[${ports.get(key)}]`, ['listen', i, 'port']));
+    ports.set(key, i);
+  });
+
+  for (const [name, up] of Object.entries(spec.upstreams ?? {})) {
+    const base = ['upstreams', name];
+    up.servers.forEach((s, i) => {
+      const address = typeof s === 'string' ? s : s.address;
+      const path = typeof s === 'string' ? [...base, 'servers', i] : [...base, 'servers', i, 'address'];
+      if (!parseHostPort(address)) out.push(error('upstream.bad-server', `"${address}" is not host:port (a DNS name, IPv4 address or [IPv6] address, then a port 1-65535)`, path));
+    });
+    if (up.hostHeader !== undefined && !isHostHeader(up.hostHeader)) out.push(error('upstream.bad-host-header', `"${up.hostHeader}" is not a host name (optionally with :port)`, [...base, 'hostHeader']));
+    const tls = up.tls;
+    if (!tls) continue;
+    const verify = tls.verify ?? true;
+    if (tls.trustStore !== undefined) {
+      usedStores.add(tls.trustStore);
+      if (!trustStores.includes(tls.trustStore)) missing('trust store', tls.trustStore, trustStores, [...base, 'tls', 'trustStore']);
+    } else if (verify) {
+      out.push(error('tls.trust-store-required', 'verification is on, so a trustStore is required: name the CAs that sign this upstream\'s certificate (or set verify: false with an insecureReason)', [...base, 'tls']));
+    }
+    if (tls.clientCertificate !== undefined) {
+      usedClients.add(tls.clientCertificate);
+      if (!clientCerts.includes(tls.clientCertificate)) missing('client certificate', tls.clientCertificate, clientCerts, [...base, 'tls', 'clientCertificate']);
+    }
+    if (tls.serverName !== undefined) {
+      if (isIP(tls.serverName.replace(/^\[|\]$/g, ''))) {
+        out.push(error('tls.ip-server-name', `serverName "${tls.serverName}" is an IP address: nginx checks the name with X509_check_host, which matches DNS names only, so an IP never matches, even when the certificate lists it as an IP SAN. Use a DNS name from the certificate's subjectAltName`, [...base, 'tls', 'serverName']));
+      } else if (!isDnsName(tls.serverName)) {
+        out.push(error('tls.bad-server-name', `serverName "${tls.serverName}" is not a DNS name`, [...base, 'tls', 'serverName']));
+      }
+    } else if (verify) {
+      out.push(error('tls.server-name-required', 'verification is on, so serverName is required: nginx would otherwise check the certificate against the internal upstream name, which never matches', [...base, 'tls']));
+    }
+    if (!verify && tls.insecureReason === undefined) out.push(error('tls.insecure-without-reason', 'verify: false turns certificate checks off (as curl -k would); it needs an insecureReason saying why', [...base, 'tls', 'verify']));
+    if (!verify && tls.insecureReason !== undefined) out.push(warning('tls.verify-off', `certificate verification is OFF for upstream "${name}": ${tls.insecureReason}`, [...base, 'tls', 'verify']));
+    if (verify && tls.insecureReason !== undefined) out.push(warning('tls.reason-unused', 'insecureReason is set but verification is on; remove it', [...base, 'tls', 'insecureReason']));
+  }
+
+  const seenRoutes = new Map<string, number>();
+  (spec.routes ?? []).forEach((r, i) => {
+    const base = ['routes', i];
+    usedUpstreams.add(r.upstream);
+    if (!upstreams.includes(r.upstream)) missing('upstream', r.upstream, upstreams, [...base, 'upstream']);
+    if (!r.path.startsWith('/')) out.push(error('route.bad-path', `path "${r.path}" must start with /`, [...base, 'path']));
+    else if (/[\u0000-\u0020\u007f]/.test(r.path)) out.push(error('route.bad-path', 'path must not contain spaces or control characters (percent-encode them)', [...base, 'path']));
+    if (r.host !== undefined && !isHostPattern(r.host)) out.push(error('route.bad-host', `host "${r.host}" is not a DNS name or *.wildcard`, [...base, 'host']));
+    const key = `${(r.host ?? '*').toLowerCase()} ${r.path}`;
+    const first = seenRoutes.get(key);
+    if (first !== undefined) out.push(error('route.duplicate', `routes[${first}] already routes ${r.host ?? 'any host'} ${r.path}`, [...base, 'path']));
+    else seenRoutes.set(key, i);
+  });
+
+  for (const name of trustStores) if (!usedStores.has(name)) out.push(warning('ref.unused', `trust store "${name}" is not used by any upstream`, ['trustStores', name]));
+  for (const name of clientCerts) if (!usedClients.has(name)) out.push(warning('ref.unused', `client certificate "${name}" is not used by any upstream`, ['clientCertificates', name]));
+  for (const name of upstreams) if (!usedUpstreams.has(name)) out.push(warning('ref.unused', `upstream "${name}" is not used by any route`, ['upstreams', name]));
+  return out;
+}
+
+function isHostHeader(s: string): boolean {
+  const m = /^(.*?)(?::(\d{1,5}))?$/.exec(s);
+  return !!m && isDnsName(m[1]) && (m[2] === undefined || Number(m[2]) <= 65535);
+}

@@ -1,0 +1,147 @@
+/*
+ * gwctl test oracle: what OpenSSL (libcrypto, linked from the system) decides for an upstream
+ * chain under nginx's proxy_ssl_verify profile. Mirrors libssl's ssl_verify_cert_chain():
+ * store loaded like SSL_CTX_load_verify_locations(file), untrusted = the whole peer chain,
+ * X509_STORE_CTX_set_default("ssl_server"), depth, auth (security) level 2, a verify callback
+ * that always continues (as ngx_ssl_verify_callback does), then nginx's X509_check_host(flags 0)
+ * only when the result is X509_V_OK.
+ *
+ * usage: openssl-reference TRUSTED.pem CHAIN.pem DEPTH EPOCH_SECONDS [NAME]
+ *        openssl-reference --strings      (prints the verify error strings 0..127 as JSON)
+ * prints one JSON object on stdout.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <openssl/x509_vfy.h>
+
+#define MAX_SEEN 256
+static int seen_code[MAX_SEEN], seen_depth[MAX_SEEN], seen_n = 0;
+
+static int record_cb(int ok, X509_STORE_CTX *ctx)
+{
+    if (!ok && seen_n < MAX_SEEN) {
+        seen_code[seen_n] = X509_STORE_CTX_get_error(ctx);
+        seen_depth[seen_n] = X509_STORE_CTX_get_error_depth(ctx);
+        seen_n++;
+    }
+    return 1; /* ngx_ssl_verify_callback always returns 1 */
+}
+
+static void json_string(const char *s, size_t n)
+{
+    putchar('"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') printf("\\%c", c);
+        else if (c < 0x20 || c == 0x7f) printf("\\u%04x", c);
+        else putchar(c);
+    }
+    putchar('"');
+}
+
+static void print_name(const X509_NAME *name)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    char *data = NULL;
+    long n;
+    X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+    n = BIO_get_mem_data(b, &data);
+    json_string(data, (size_t)n);
+    BIO_free(b);
+}
+
+static void print_fingerprint(X509 *x)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0, i;
+    X509_digest(x, EVP_sha256(), md, &n);
+    putchar('"');
+    for (i = 0; i < n; i++) printf("%02x", md[i]);
+    putchar('"');
+}
+
+static STACK_OF(X509) *read_chain(const char *file)
+{
+    BIO *in = BIO_new_file(file, "r");
+    STACK_OF(X509) *sk = sk_X509_new_null();
+    X509 *x;
+    if (in == NULL) return NULL;
+    while ((x = PEM_read_bio_X509(in, NULL, NULL, NULL)) != NULL) sk_X509_push(sk, x);
+    /* A block that does not parse is an error (the handshake would fail); EOF is not. */
+    unsigned long e = ERR_peek_last_error();
+    if (e != 0 && !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
+        sk_X509_pop_free(sk, X509_free);
+        sk = NULL;
+    }
+    ERR_clear_error();
+    BIO_free(in);
+    return sk;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "--strings") == 0) {
+        printf("{");
+        for (int i = 0; i < 128; i++) {
+            printf("%s\"%d\":", i ? "," : "", i);
+            const char *s = X509_verify_cert_error_string(i);
+            json_string(s, strlen(s));
+        }
+        printf("}\n");
+        return 0;
+    }
+    if (argc < 5) {
+        fprintf(stderr, "usage: %s TRUSTED CHAIN DEPTH EPOCH [NAME]\n", argv[0]);
+        return 2;
+    }
+    const char *name = argc > 5 ? argv[5] : NULL;
+    X509_STORE *store = X509_STORE_new();
+    if (!X509_STORE_load_file(store, argv[1])) {
+        printf("{\"loadError\":\"trusted\"}\n");
+        return 0;
+    }
+    STACK_OF(X509) *chain = read_chain(argv[2]);
+    if (chain == NULL || sk_X509_num(chain) == 0) {
+        printf("{\"loadError\":\"chain\"}\n");
+        return 0;
+    }
+    X509 *leaf = sk_X509_value(chain, 0);
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    /* libssl passes the whole peer chain, leaf included, as the untrusted stack. */
+    X509_STORE_CTX_init(ctx, store, leaf, chain);
+    X509_STORE_CTX_set_default(ctx, "ssl_server");
+    X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
+    X509_VERIFY_PARAM_set_depth(param, atoi(argv[3]));
+    X509_VERIFY_PARAM_set_auth_level(param, 2);
+    X509_VERIFY_PARAM_set_time(param, (time_t)strtoll(argv[4], NULL, 10));
+    X509_STORE_CTX_set_verify_cb(ctx, record_cb);
+    int ret = X509_verify_cert(ctx);
+    int err = X509_STORE_CTX_get_error(ctx);
+    int host = -99;
+    if (err == X509_V_OK && name != NULL)
+        host = X509_check_host(leaf, name, strlen(name), 0, NULL);
+
+    printf("{\"ret\":%d,\"error\":%d,\"reason\":", ret, err);
+    const char *reason = X509_verify_cert_error_string(err);
+    json_string(reason, strlen(reason));
+    printf(",\"errorDepth\":%d,\"seen\":[", X509_STORE_CTX_get_error_depth(ctx));
+    for (int i = 0; i < seen_n; i++) printf("%s[%d,%d]", i ? "," : "", seen_code[i], seen_depth[i]);
+    printf("],\"chain\":[");
+    STACK_OF(X509) *built = X509_STORE_CTX_get0_chain(ctx);
+    for (int i = 0; i < sk_X509_num(built); i++) {
+        if (i) putchar(',');
+        print_name(X509_get_subject_name(sk_X509_value(built, i)));
+    }
+    printf("],\"fingerprints\":[");
+    for (int i = 0; i < sk_X509_num(built); i++) {
+        if (i) putchar(',');
+        print_fingerprint(sk_X509_value(built, i));
+    }
+    printf("],\"host\":%d}\n", host);
+    return 0;
+}
