@@ -39,13 +39,13 @@ export function parseSpecText(text: string, file: string): LoadedSpec {
   const base = { file, dir: dirname(file), lines };
   if (text.includes('\u0000')) {
     const doc = new Document();
+    countLines(lines, text);
     return { ...base, doc, data: undefined, diagnostics: [at(error('yaml.binary', 'the spec contains NUL bytes: it is binary, not YAML'), text, text.indexOf('\u0000'), lines, file)] };
   }
   const depthProblem = tooDeep(text);
   if (depthProblem >= 0) {
     const doc = new Document();
-    lines.addNewLine(0);
-    for (let i = 0; i < text.length; i++) if (text[i] === '\n') lines.addNewLine(i + 1);
+    countLines(lines, text);
     return { ...base, doc, data: undefined, diagnostics: [at(error('yaml.too-deep', `the spec nests deeper than ${MAX_NESTING} levels`), text, depthProblem, lines, file)] };
   }
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true, version: '1.2' });
@@ -65,6 +65,12 @@ export function parseSpecText(text: string, file: string): LoadedSpec {
     return { ...base, doc, data: undefined, diagnostics };
   }
   return { ...base, doc, data, diagnostics };
+}
+
+/** For input refused before parsing: positions still need line numbers. */
+function countLines(lines: LineCounter, text: string): void {
+  lines.addNewLine(0);
+  for (let i = 0; i < text.length; i++) if (text[i] === '\n') lines.addNewLine(i + 1);
 }
 
 function firstLine(message: string): string {

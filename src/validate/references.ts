@@ -27,6 +27,13 @@ export function validateReferences(spec: GatewaySpec): Diagnostic[] {
     ports.set(key, i);
   });
 
+  const lowerNames = new Map<string, string>();
+  for (const name of upstreams) {
+    const other = lowerNames.get(name.toLowerCase());
+    if (other !== undefined) out.push(error('upstream.case-collision', `upstream "${name}" differs from "${other}" only in case; nginx treats upstream names case-insensitively`, ['upstreams', name]));
+    lowerNames.set(name.toLowerCase(), name);
+  }
+
   for (const [name, up] of Object.entries(spec.upstreams ?? {})) {
     const base = ['upstreams', name];
     up.servers.forEach((s, i) => {

@@ -9,7 +9,7 @@ export const SCHEMA = require('../../../schemas/gateway.schema.json') as Record<
 let compiled: ValidateFunction | undefined;
 function validator(): ValidateFunction {
   if (!compiled) {
-    const ajv = new (Ajv as unknown as typeof Ajv.default)({ allErrors: true, strict: true, allowUnionTypes: true });
+    const ajv = new (Ajv as unknown as typeof Ajv.default)({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
     compiled = ajv.compile(SCHEMA);
   }
   return compiled;

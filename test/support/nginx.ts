@@ -1,0 +1,61 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { waitForPort } from './ports.js';
+
+/** The nginx the tests run: $GWCTL_NGINX, else openresty, else nginx. */
+export function nginxBinary(): string {
+  if (process.env.GWCTL_NGINX) return process.env.GWCTL_NGINX;
+  for (const candidate of ['openresty', 'nginx']) {
+    const r = spawnSync('sh', ['-c', `command -v ${candidate}`], { encoding: 'utf8' });
+    if (r.status === 0 && r.stdout.trim()) return r.stdout.trim();
+  }
+  for (const p of ['/usr/local/openresty/bin/openresty', '/usr/sbin/nginx']) if (existsSync(p)) return p;
+  throw new Error('no nginx or openresty binary found: install nginx-light libnginx-mod-http-lua lua-resty-core');
+}
+
+/** `nginx -t` on a rendered prefix. */
+export function nginxTest(prefix: string): { ok: boolean; output: string } {
+  const r = spawnSync(nginxBinary(), ['-p', prefix, '-c', 'nginx.conf', '-e', 'logs/error.log', '-t'], { encoding: 'utf8' });
+  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
+}
+
+export interface RunningNginx {
+  prefix: string;
+  errorLog(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts nginx in the foreground on a rendered prefix and waits until `port` accepts connections. */
+export async function startNginx(prefix: string, port: number): Promise<RunningNginx> {
+  const child: ChildProcess = spawn(nginxBinary(), ['-p', prefix, '-c', 'nginx.conf', '-e', 'logs/error.log', '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => { stderr += String(d); });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    await Promise.race([
+      waitForPort(port),
+      exited.then(() => { throw new Error(`nginx exited at start: ${stderr}${readLog(prefix)}`); }),
+    ]);
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  }
+  return {
+    prefix,
+    errorLog: () => readLog(prefix),
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGQUIT');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+function readLog(prefix: string): string {
+  const f = join(prefix, 'logs', 'error.log');
+  return existsSync(f) ? readFileSync(f, 'utf8') : '';
+}

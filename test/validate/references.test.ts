@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { validateReferences } from '../../src/validate/references.js';
+import type { GatewaySpec } from '../../src/load/spec-types.js';
+
+function spec(patch: (s: GatewaySpec) => void = () => {}): GatewaySpec {
+  const s: GatewaySpec = {
+    version: 1,
+    listen: [{ port: 8080 }],
+    trustStores: { internal: { certificates: ['root.crt'] } },
+    upstreams: { orders: { servers: ['127.0.0.1:8443'], tls: { trustStore: 'internal', serverName: 'orders.internal' } } },
+    routes: [{ path: '/orders/', upstream: 'orders' }],
+  };
+  patch(s);
+  return s;
+}
+const codes = (s: GatewaySpec) => validateReferences(s).map((d) => `${d.code} ${d.path.join('.')}`);
+
+test('a consistent spec has no findings', () => {
+  assert.deepEqual(codes(spec()), []);
+});
+
+test('unknown references are errors at the referencing field, with a suggestion', () => {
+  const ds = validateReferences(spec((s) => { s.routes![0].upstream = 'order'; }));
+  const d = ds.find((x) => x.code === 'ref.unknown');
+  assert.ok(d);
+  assert.deepEqual(d.path, ['routes', 0, 'upstream']);
+  assert.match(d.message, /did you mean "orders"/);
+  assert.ok(codes(spec((s) => { s.upstreams!.orders.tls!.trustStore = 'nope'; })).includes('ref.unknown upstreams.orders.tls.trustStore'));
+  assert.ok(codes(spec((s) => { s.upstreams!.orders.tls!.clientCertificate = 'gw'; })).includes('ref.unknown upstreams.orders.tls.clientCertificate'));
+});
+
+test('an IP address as serverName is an error that explains nginx', () => {
+  const d = validateReferences(spec((s) => { s.upstreams!.orders.tls!.serverName = '10.0.0.12'; })).find((x) => x.code === 'tls.ip-server-name');
+  assert.ok(d);
+  assert.match(d.message, /never matches/);
+  assert.ok(codes(spec((s) => { s.upstreams!.orders.tls!.serverName = '::1'; })).includes('tls.ip-server-name upstreams.orders.tls.serverName'));
+});
+
+test('verify: false needs a reason, and is reported every run when it has one', () => {
+  assert.ok(codes(spec((s) => { s.upstreams!.orders.tls = { verify: false }; })).includes('tls.insecure-without-reason upstreams.orders.tls.verify'));
+  const ok = validateReferences(spec((s) => { s.upstreams!.orders.tls = { verify: false, insecureReason: 'legacy box' }; }));
+  assert.deepEqual(ok.map((d) => `${d.severity} ${d.code}`), ['warning tls.verify-off', 'warning ref.unused']);
+});
+
+test('verification on requires a trust store and a server name', () => {
+  assert.ok(codes(spec((s) => { delete s.upstreams!.orders.tls!.trustStore; })).includes('tls.trust-store-required upstreams.orders.tls'));
+  assert.ok(codes(spec((s) => { delete s.upstreams!.orders.tls!.serverName; })).includes('tls.server-name-required upstreams.orders.tls'));
+});
+
+test('malformed addresses, hosts and paths are refused', () => {
+  assert.ok(codes(spec((s) => { s.upstreams!.orders.servers = ['orders;evil:80']; })).includes('upstream.bad-server upstreams.orders.servers.0'));
+  assert.ok(codes(spec((s) => { s.upstreams!.orders.servers = ['127.0.0.1:0']; })).includes('upstream.bad-server upstreams.orders.servers.0'));
+  assert.deepEqual(codes(spec((s) => { s.upstreams!.orders.servers = ['[::1]:8443', 'orders-1.internal:443']; })), []);
+  assert.ok(codes(spec((s) => { s.routes![0].path = 'orders'; })).includes('route.bad-path routes.0.path'));
+  assert.ok(codes(spec((s) => { s.routes![0].path = '/a\nb'; })).includes('route.bad-path routes.0.path'));
+  assert.ok(codes(spec((s) => { s.routes![0].host = 'a b'; })).includes('route.bad-host routes.0.host'));
+});
+
+test('duplicate routes and listeners are errors', () => {
+  assert.ok(codes(spec((s) => { s.routes!.push({ path: '/orders/', upstream: 'orders' }); })).includes('route.duplicate routes.1.path'));
+  assert.deepEqual(codes(spec((s) => { s.routes!.push({ path: '/orders/', upstream: 'orders', host: 'a.example.com' }); })), []);
+  assert.ok(codes(spec((s) => { s.listen.push({ port: 8080 }); })).includes('listen.duplicate listen.1.port'));
+});
+
+test('upstream names that differ only in case are refused (nginx compares them case-insensitively)', () => {
+  assert.ok(codes(spec((s) => { s.upstreams!.Orders = { servers: ['127.0.0.1:1'] }; s.routes!.push({ path: '/o', upstream: 'Orders' }); })).includes('upstream.case-collision upstreams.Orders'));
+});

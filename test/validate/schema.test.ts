@@ -1,0 +1,82 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseSpecText, positionDiagnostics } from '../../src/load/load-spec.js';
+import { validateSchema } from '../../src/validate/schema.js';
+
+const base = `version: 1
+listen:
+  - port: 8080
+upstreams:
+  orders:
+    servers: ["127.0.0.1:8443"]
+    tls:
+      trustStore: internal
+      servrName: orders.internal
+routes:
+  - path: /orders/
+    upstream: orders
+`;
+
+function check(text: string) {
+  const spec = parseSpecText(text, '/x/gw.yaml');
+  return positionDiagnostics(spec, validateSchema(spec.data));
+}
+
+test('a misspelt key is an error at its own line, with a suggestion', () => {
+  const [d, ...rest] = check(base);
+  assert.equal(rest.length, 0);
+  assert.equal(d.code, 'schema.unknown-key');
+  assert.equal(d.line, 9);
+  assert.equal(d.column, 7);
+  assert.match(d.message, /did you mean "serverName"/);
+});
+
+test('the corrected spec passes the schema', () => {
+  assert.deepEqual(check(base.replace('servrName', 'serverName')), []);
+});
+
+test('wrong types and out-of-range numbers name the field', () => {
+  const ds = check(base.replace('servrName', 'serverName').replace('port: 8080', 'port: 70000').replace('trustStore: internal', 'trustStore: internal\n      verifyDepth: "two"'));
+  const range = ds.find((d) => d.code === 'schema.out-of-range');
+  assert.ok(range);
+  assert.equal(range.line, 3);
+  const type = ds.find((d) => d.code === 'schema.bad-type');
+  assert.ok(type);
+  assert.match(type.message, /verifyDepth must be an integer/);
+  assert.equal(type.line, 9);
+});
+
+test('missing required keys name the parent', () => {
+  const ds = check('version: 1\n');
+  assert.equal(ds.length, 1);
+  assert.equal(ds[0].code, 'schema.missing-key');
+  assert.match(ds[0].message, /listen/);
+});
+
+test('server objects report their own mistakes, not the string alternative', () => {
+  const ds = check(base.replace('servrName', 'serverName').replace('servers: ["127.0.0.1:8443"]', 'servers:\n      - { address: "127.0.0.1:8443", wieght: 2 }'));
+  assert.equal(ds.length, 1, JSON.stringify(ds));
+  assert.equal(ds[0].code, 'schema.unknown-key');
+  assert.match(ds[0].message, /did you mean "weight"/);
+});
+
+test('every schema property has a description (the schema is the reference documentation)', async () => {
+  const { SCHEMA } = await import('../../src/validate/schema.js');
+  const missing: string[] = [];
+  const walk = (node: unknown, path: string) => {
+    if (!node || typeof node !== 'object') return;
+    const n = node as Record<string, unknown>;
+    if (n.properties) {
+      for (const [k, v] of Object.entries(n.properties as Record<string, Record<string, unknown>>)) {
+        if (!v.description && !(typeof v.$ref === 'string' && v.$ref.startsWith('#/definitions/') && v.description)) {
+          if (!v.description) missing.push(`${path}.${k}`);
+        }
+        walk(v, `${path}.${k}`);
+      }
+    }
+    for (const key of ['items', 'additionalProperties']) walk(n[key], `${path}[]`);
+    for (const alt of (n.oneOf as unknown[] | undefined) ?? []) walk(alt, path);
+  };
+  walk(SCHEMA, '$');
+  assert.deepEqual(missing, []);
+});
