@@ -19,7 +19,7 @@ export interface RenderOptions {
 /** validate → verify → plan → render → write (or compare, with --check). Nothing is written unless every step passed. */
 export function renderCommand(specPath: string, opts: RenderOptions, ctx: CommandContext): CommandResult {
   const outDir = resolve(ctx.cwd, opts.out);
-  const checked = checkSpec(specPath);
+  const checked = checkSpec(specPath, ctx.cwd);
   let diagnostics = checked.diagnostics;
   if (!checked.spec || !checked.material || hasFailures(diagnostics)) return report(ctx, diagnostics);
   const analysis = analyzeTls(checked.spec, checked.material, { at: ctx.now, warnDays: opts.warnDays });

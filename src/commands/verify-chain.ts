@@ -27,7 +27,7 @@ export interface UpstreamReport {
 
 /** `gwctl verify-chain SPEC`: every upstream's presentedChain against its trust store, depth and name. */
 export function verifyChainSpecCommand(specPath: string, opts: VerifyChainOptions, ctx: CommandContext): CommandResult {
-  const checked = checkSpec(specPath);
+  const checked = checkSpec(specPath, ctx.cwd);
   if (!checked.spec || !checked.material || hasFailures(checked.diagnostics)) return output(ctx, [], checked.diagnostics);
   if (opts.upstream !== undefined && !checked.spec.upstreams?.[opts.upstream]?.tls) {
     throw new FatalError(`--upstream ${opts.upstream}: no TLS upstream of that name in ${specPath}`);

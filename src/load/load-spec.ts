@@ -19,8 +19,8 @@ export interface LoadedSpec {
 }
 
 /** Reads and parses a spec. Throws FatalError (exit 2) only when the file cannot be read at all. */
-export function loadSpec(specPath: string): LoadedSpec {
-  const file = resolve(specPath);
+export function loadSpec(specPath: string, cwd: string): LoadedSpec {
+  const file = resolve(cwd, specPath);
   let text: string;
   try {
     const st = statSync(file);

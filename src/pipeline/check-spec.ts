@@ -15,8 +15,8 @@ export interface CheckedSpec {
 }
 
 /** load → schema → references → files. Each stage runs only when the previous one left usable input. */
-export function checkSpec(specPath: string): CheckedSpec {
-  const loaded = loadSpec(specPath);
+export function checkSpec(specPath: string, cwd: string): CheckedSpec {
+  const loaded = loadSpec(specPath, cwd);
   const out: CheckedSpec = { loaded, diagnostics: [...loaded.diagnostics] };
   if (loaded.data === undefined) return out;
   const schemaProblems = validateSchema(loaded.data);

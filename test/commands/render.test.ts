@@ -1,0 +1,102 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT, gwctl, gwctlProcess } from '../support/gwctl.js';
+import { nginxTest } from '../support/nginx.js';
+
+function exampleCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gwctl-render-'));
+  cpSync(join(REPO_ROOT, 'examples/mtls-upstream'), join(dir, 'gw'), { recursive: true });
+  return dir;
+}
+
+function snapshot(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string, rel: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p, `${rel}${name}/`);
+      else out.set(`${rel}${name}`, readFileSync(p, 'latin1'));
+    }
+  };
+  if (existsSync(dir)) walk(dir, '');
+  return out;
+}
+
+test('rendering the same spec twice gives identical bytes, and nginx -t accepts it', async () => {
+  const dir = exampleCopy();
+  const a = await gwctl(['render', 'gw/gateway.yaml', '--out', 'a'], dir);
+  const b = await gwctl(['render', 'gw/gateway.yaml', '--out', 'b'], dir);
+  assert.equal(a.exitCode, 0, a.stderr);
+  assert.equal(b.exitCode, 0, b.stderr);
+  const sa = snapshot(join(dir, 'a'));
+  assert.deepEqual(sa, snapshot(join(dir, 'b')));
+  assert.ok(sa.get('nginx.conf')!.includes('proxy_ssl_verify on;'));
+  assert.ok(statSync(join(dir, 'a/logs')).isDirectory(), 'logs/ exists for nginx');
+  const t = nginxTest(join(dir, 'a'));
+  assert.ok(t.ok, t.output);
+});
+
+test('--check exits 0 on fresh output and 1 after any change, without touching the output', async () => {
+  const dir = exampleCopy();
+  assert.equal((await gwctl(['render', 'gw/gateway.yaml', '--out', 'out'], dir)).exitCode, 0);
+  const fresh = await gwctl(['render', 'gw/gateway.yaml', '--out', 'out', '--check'], dir);
+  assert.equal(fresh.exitCode, 0, fresh.stderr);
+
+  const conf = join(dir, 'out/nginx.conf');
+  writeFileSync(conf, readFileSync(conf, 'utf8').replace('proxy_ssl_verify on;', 'proxy_ssl_verify off;'));
+  const before = snapshot(join(dir, 'out'));
+  const drifted = await gwctl(['render', 'gw/gateway.yaml', '--out', 'out', '--check'], dir);
+  assert.equal(drifted.exitCode, 1);
+  assert.match(drifted.stderr, /nginx\.conf: differs/);
+  assert.deepEqual(snapshot(join(dir, 'out')), before, '--check changed the output');
+
+  // A changed spec is drift too.
+  assert.equal((await gwctl(['render', 'gw/gateway.yaml', '--out', 'out'], dir)).exitCode, 0);
+  const spec = join(dir, 'gw/gateway.yaml');
+  writeFileSync(spec, readFileSync(spec, 'utf8').replace('path: /orders/', 'path: /orders/v2/'));
+  assert.equal((await gwctl(['render', 'gw/gateway.yaml', '--out', 'out', '--check'], dir)).exitCode, 1);
+});
+
+test('an extra file in gwctl\'s own tls/ directory is drift; logs are not', async () => {
+  const dir = exampleCopy();
+  assert.equal((await gwctl(['render', 'gw/gateway.yaml', '--out', 'out'], dir)).exitCode, 0);
+  writeFileSync(join(dir, 'out/logs/error.log'), 'nginx was here\n');
+  assert.equal((await gwctl(['render', 'gw/gateway.yaml', '--out', 'out', '--check'], dir)).exitCode, 0);
+  writeFileSync(join(dir, 'out/tls/stale.pem'), 'x');
+  const r = await gwctl(['render', 'gw/gateway.yaml', '--out', 'out', '--check'], dir);
+  assert.equal(r.exitCode, 1);
+  assert.match(r.stderr, /tls\/stale\.pem: not part of the rendered output/);
+  // A real render removes it again and keeps the logs.
+  assert.equal((await gwctl(['render', 'gw/gateway.yaml', '--out', 'out'], dir)).exitCode, 0);
+  assert.ok(!existsSync(join(dir, 'out/tls/stale.pem')));
+  assert.equal(readFileSync(join(dir, 'out/logs/error.log'), 'utf8'), 'nginx was here\n');
+});
+
+test('a typo in a key fails validation with exit 1 and points at its line', () => {
+  const dir = exampleCopy();
+  const spec = join(dir, 'gw/gateway.yaml');
+  const text = readFileSync(spec, 'utf8').replace('serverName: orders.internal', 'servrName: orders.internal');
+  writeFileSync(spec, text);
+  const line = text.split('\n').findIndex((l) => l.includes('servrName')) + 1;
+  for (const cmd of [['validate', 'gw/gateway.yaml'], ['render', 'gw/gateway.yaml', '--out', 'out']]) {
+    const r = gwctlProcess(cmd, { cwd: dir });
+    assert.equal(r.exitCode, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`gw/gateway\\.yaml:${line}:7 +error +unknown key "servrName": did you mean "serverName"\\?`));
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+  assert.ok(!existsSync(join(dir, 'out')), 'render wrote nothing');
+});
+
+test('render refuses to overwrite an nginx.conf it did not write', async () => {
+  const dir = exampleCopy();
+  const out = join(dir, 'out');
+  cpSync(join(dir, 'gw'), out, { recursive: true });
+  writeFileSync(join(out, 'nginx.conf'), 'events {}\n');
+  const r = await gwctl(['render', 'gw/gateway.yaml', '--out', 'out'], dir);
+  assert.equal(r.exitCode, 2);
+  assert.match(r.stderr, /not written by gwctl/);
+  assert.equal(readFileSync(join(out, 'nginx.conf'), 'utf8'), 'events {}\n');
+});
