@@ -5,48 +5,78 @@ import type { CommandContext, CommandResult, Format } from './commands/context.j
 
 /** The only module that touches the process: argv in, stdout/stderr and an exit code out. */
 export function runCli(): void {
-  const isTty = Boolean(process.stdout.isTTY);
   const env = process.env;
-  main(process.argv.slice(2), { cwd: process.cwd(), color: isTty && !env.NO_COLOR && env.TERM !== 'dumb' })
+  // Human diagnostics and progress go to stderr, so that is the stream whose terminal matters.
+  const stderrTty = Boolean(process.stderr.isTTY);
+  let progressShown = false;
+  const progress = stderrTty && !isCi(env) && env.TERM !== 'dumb'
+    ? (message: string) => {
+      const width = Math.max(20, (process.stderr.columns ?? 80) - 1);
+      process.stderr.write(`\r\u001b[2K${message.length > width ? `${message.slice(0, width - 1)}…` : message}`);
+      progressShown = true;
+    }
+    : undefined;
+  main(process.argv.slice(2), { cwd: process.cwd(), color: stderrTty && !env.NO_COLOR && env.TERM !== 'dumb', env, progress })
     .then((r) => {
+      if (progressShown) process.stderr.write('\r\u001b[2K');
       if (r.stdout) process.stdout.write(r.stdout);
       if (r.stderr) process.stderr.write(r.stderr);
       process.exitCode = r.exitCode;
     });
 }
 
+/** CI systems set CI (GitHub Actions, GitLab, CircleCI, Travis, Buildkite, ...): no progress there. */
+function isCi(env: NodeJS.ProcessEnv): boolean {
+  return (!!env.CI && env.CI !== 'false' && env.CI !== '0') || !!env.GITHUB_ACTIONS || !!env.BUILD_NUMBER;
+}
+
+export interface MainEnvironment {
+  cwd: string;
+  /** Colour human output (cli.ts: stderr is a terminal and NO_COLOR is unset). */
+  color: boolean;
+  now?: Date;
+  /** Environment variables (GWCTL_NGINX, PATH); none when absent. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Where progress goes; absent when nobody is watching (no terminal, CI). */
+  progress?: (message: string) => void;
+}
+
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const DEFAULT_WARN_DAYS = 30;
 
 /** Parses argv and runs one command; never throws, never exits. */
-export async function main(argv: string[], env: { cwd: string; color: boolean; now?: Date }): Promise<CommandResult> {
+export async function main(argv: string[], env: MainEnvironment): Promise<CommandResult> {
   let result: CommandResult | undefined;
   let out = '';
   let err = '';
   const program = new Command('gwctl')
     .description('Declarative, verified upstream TLS for NGINX/OpenResty gateways.')
     .version(VERSION, '-V, --version')
-    .addOption(new Option('--format <format>', 'output format').choices(['human', 'json']).default('human'))
+    .addOption(new Option('--format <format>', 'output format: human (stderr), json, github (workflow annotations), sarif (code scanning)').choices(['human', 'json', 'github', 'sarif']).default('human'))
     .addOption(new Option('--fail-severity <severity>', 'lowest severity that fails the run').choices(['error', 'warning', 'info']).default('error'))
     .showSuggestionAfterError(true)
+    .showHelpAfterError('(add --help for usage and examples)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => { out += s; }, writeErr: (s) => { err += s; } });
 
   const ctx = (): CommandContext => {
     const o = program.opts<{ format: Format; failSeverity: Severity }>();
-    return { format: o.format, failSeverity: o.failSeverity, color: env.color && o.format === 'human', cwd: env.cwd, now: env.now ?? new Date() };
+    return {
+      format: o.format, failSeverity: o.failSeverity, color: env.color && o.format === 'human', cwd: env.cwd, now: env.now ?? new Date(),
+      env: env.env ?? {}, version: VERSION, progress: o.format === 'human' ? env.progress : undefined,
+    };
   };
   const run = async (fn: () => Promise<CommandResult>) => { result = await fn(); };
 
   program.command('validate')
-    .description('check a spec: schema, references, files, keys; writes nothing')
-    .argument('<spec>', 'gateway spec (YAML)')
-    .addHelpText('after', '\nExamples:\n  gwctl validate gateway.yaml\n  gwctl validate gateway.yaml --format json')
-    .action((spec: string) => run(async () => (await import('./commands/validate.js')).validateCommand(spec, ctx())));
+    .description('check specs: schema, references, files, keys; writes nothing')
+    .argument('<spec...>', 'gateway spec(s) (YAML)')
+    .addHelpText('after', '\nExamples:\n  gwctl validate gateway.yaml\n  gwctl validate gateway.yaml --format json\n  gwctl validate gateways/*.yaml --format github   # annotations in a GitHub Actions job')
+    .action((specs: string[]) => run(async () => (await import('./commands/validate.js')).validateCommand(specs, ctx())));
 
   program.command('verify-chain')
     .description("predict what nginx will do with each upstream's certificate chain")
-    .argument('[spec]', 'gateway spec (YAML)')
+    .argument('[spec...]', 'gateway spec(s) (YAML)')
     .option('--upstream <name>', 'only this upstream')
     .option('--at <time>', 'evaluate at this ISO-8601 time instead of now', parseTime)
     .option('--warn-days <days>', 'warn about certificates expiring within this many days', parseCount, DEFAULT_WARN_DAYS)
@@ -55,7 +85,8 @@ export async function main(argv: string[], env: { cwd: string; color: boolean; n
     .option('--name <dns>', 'server name nginx checks (proxy_ssl_name)')
     .option('--depth <n>', 'proxy_ssl_verify_depth (default: nginx default 1)', parseCount)
     .addHelpText('after', '\nExamples:\n  gwctl verify-chain gateway.yaml\n  gwctl verify-chain gateway.yaml --upstream orders --at 2027-01-01T00:00:00Z\n  gwctl verify-chain --chain orders-chain.pem --ca root.pem --name orders.internal --depth 2')
-    .action((spec: string | undefined, o: { upstream?: string; at?: Date; warnDays: number; chain?: string; ca?: string[]; name?: string; depth?: number }) => run(async () => {
+    .action((specs: string[], o: { upstream?: string; at?: Date; warnDays: number; chain?: string; ca?: string[]; name?: string; depth?: number }) => run(async () => {
+      const spec = specs.length ? specs : undefined;
       const cmd = await import('./commands/verify-chain.js');
       if (o.chain !== undefined || o.ca !== undefined) {
         if (spec !== undefined) throw new FatalError('give either a spec or --chain/--ca, not both');
@@ -72,15 +103,42 @@ export async function main(argv: string[], env: { cwd: string; color: boolean; n
     .argument('<spec>', 'gateway spec (YAML)')
     .requiredOption('--out <dir>', 'output directory (an nginx prefix)')
     .option('--check', 'write nothing; fail when DIR differs from what would be written')
+    .option('--test', 'then run nginx -t (or openresty -t) on DIR, as `gwctl test` does')
+    .option('--nginx <path>', 'with --test: the nginx or openresty binary (default: $GWCTL_NGINX, openresty, nginx)')
     .option('--warn-days <days>', 'warn about certificates expiring within this many days', parseCount, DEFAULT_WARN_DAYS)
-    .addHelpText('after', '\nExamples:\n  gwctl render gateway.yaml --out out/\n  gwctl render gateway.yaml --out out/ --check   # in CI: fail on drift')
-    .action((spec: string, o: { out: string; check?: boolean; warnDays: number }) => run(async () => (await import('./commands/render.js')).renderCommand(spec, { out: o.out, check: !!o.check, warnDays: o.warnDays }, ctx())));
+    .addHelpText('after', '\nExamples:\n  gwctl render gateway.yaml --out out/\n  gwctl render gateway.yaml --out out/ --test          # and check it with nginx -t\n  gwctl render gateway.yaml --out out/ --check   # in CI: fail on drift')
+    .action((spec: string, o: { out: string; check?: boolean; test?: boolean; nginx?: string; warnDays: number }) => run(async () => {
+      if (o.nginx !== undefined && !o.test) throw new FatalError('--nginx goes with --test');
+      const test = o.test ? { nginx: o.nginx } : undefined;
+      return (await import('./commands/render.js')).renderCommand(spec, { out: o.out, check: !!o.check, warnDays: o.warnDays, test }, ctx());
+    }));
+
+  program.command('test')
+    .description('run nginx -t (or openresty -t) on a rendered output directory; errors point back at the spec')
+    .argument('<dir>', 'the rendered output (an nginx prefix holding nginx.conf)')
+    .option('--nginx <path>', 'the nginx or openresty binary (default: $GWCTL_NGINX, else openresty, else nginx on PATH, else /usr/local/openresty/bin/openresty, /usr/sbin/nginx)')
+    .option('--spec <spec>', 'the spec DIR was rendered from: nginx errors are also shown at the spec field they came from')
+    .addHelpText('after', '\nExit codes: 0 nginx -t passed, 1 it failed, 2 no nginx binary (or DIR has no nginx.conf).\n\nExamples:\n  gwctl test out/\n  gwctl test out/ --spec gateway.yaml --format github\n  GWCTL_NGINX=/usr/local/openresty/bin/openresty gwctl test out/')
+    .action((dir: string, o: { nginx?: string; spec?: string }) => run(async () => (await import('./commands/test.js')).testCommand(dir, { nginx: o.nginx, spec: o.spec }, ctx())));
+
+  program.addHelpText('after', [
+    '',
+    'Exit codes: 0 all good; 1 findings at or above --fail-severity; 2 gwctl could not do its job.',
+    'Environment: NO_COLOR disables colour; GWCTL_NGINX names the nginx binary for test and render --test.',
+    '',
+    'Examples:',
+    '  gwctl validate gateway.yaml',
+    '  gwctl verify-chain gateway.yaml --format json',
+    '  gwctl render gateway.yaml --out out/ --test',
+    '  gwctl render gateway.yaml --out out/ --check --format sarif > gwctl.sarif',
+  ].join('\n'));
 
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {
-      const ok = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help';
+      // `gwctl` alone prints the help to stderr and is a usage error; `gwctl help`, --help and --version are not.
+      const ok = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || (e.code === 'commander.help' && argv.length > 0);
       return { exitCode: ok ? 0 : 2, stdout: out, stderr: err };
     }
     if (e instanceof FatalError) return { exitCode: 2, stdout: '', stderr: `gwctl: ${e.message}\n` };

@@ -9,23 +9,28 @@ import { QuoteError } from '../render/quote.js';
 import { renderNginxConf } from '../render/templates.js';
 import { diffOutput, writeOutput } from '../render/write-output.js';
 import { exitFor, report, type CommandContext, type CommandResult } from './context.js';
+import type { TestOptions } from './test.js';
 
 export interface RenderOptions {
   out: string;
   check: boolean;
   warnDays: number;
+  /** `--test`: nginx -t on DIR once written (with --check: once found up to date). */
+  test?: TestOptions;
 }
 
 /** validate → verify → plan → render → write (or compare, with --check). Nothing is written unless every step passed. */
-export function renderCommand(specPath: string, opts: RenderOptions, ctx: CommandContext): CommandResult {
+export async function renderCommand(specPath: string, opts: RenderOptions, ctx: CommandContext): Promise<CommandResult> {
   const outDir = resolve(ctx.cwd, opts.out);
   const checked = checkSpec(specPath, ctx.cwd);
   let diagnostics = checked.diagnostics;
   if (!checked.spec || !checked.material || hasFailures(diagnostics)) return report(ctx, diagnostics);
+  ctx.progress?.(`verifying the upstream chains of ${specPath}`);
   const analysis = analyzeTls(checked.spec, checked.material, { at: ctx.now, warnDays: opts.warnDays });
   diagnostics = [...diagnostics, ...positionDiagnostics(checked.loaded, analysis.diagnostics)];
   if (hasFailures(diagnostics)) return report(ctx, diagnostics);
 
+  ctx.progress?.(`rendering ${specPath}`);
   let files: OutputFile[];
   try {
     const model = plan({
@@ -42,10 +47,15 @@ export function renderCommand(specPath: string, opts: RenderOptions, ctx: Comman
     const drift = diffOutput(outDir, files);
     const driftDiagnostics: Diagnostic[] = drift.map((d) => ({ ...error('render.drift', `${opts.out}/${d} (run gwctl render ${specPath} --out ${opts.out})`), file: outDir }));
     const all = [...diagnostics, ...driftDiagnostics];
+    if (opts.test && exitFor(all, ctx) === 0) {
+      return (await import('./test.js')).reportWithNginxTest(ctx, outDir, opts.test, checked.loaded, all, { out: outDir, drift }, `${opts.out}: up to date\n`);
+    }
     return report(ctx, all, { out: outDir, drift }, `${opts.out}: up to date\n`);
   }
   const exitCode = exitFor(diagnostics, ctx);
   if (exitCode !== 0) return report(ctx, diagnostics);
   const { changed } = writeOutput(outDir, files);
-  return report(ctx, diagnostics, { out: outDir, changed }, `${opts.out}: ${changed.length ? `wrote ${changed.join(', ')}` : 'already up to date'}\n`);
+  const summary = `${opts.out}: ${changed.length ? `wrote ${changed.join(', ')}` : 'already up to date'}\n`;
+  if (opts.test) return (await import('./test.js')).reportWithNginxTest(ctx, outDir, opts.test, checked.loaded, diagnostics, { out: outDir, changed }, summary);
+  return report(ctx, diagnostics, { out: outDir, changed }, summary);
 }

@@ -9,7 +9,7 @@ import { readPem } from '../tls/pem.js';
 import type { CertSource, ChainVerdict } from '../tls/verdict.js';
 import { verifyChain } from '../tls/engine.js';
 import { NGINX_DEFAULT_VERIFY_DEPTH } from '../plan/plan.js';
-import { exitFor, type CommandContext, type CommandResult } from './context.js';
+import { emitDiagnostics, exitFor, type CommandContext, type CommandResult } from './context.js';
 
 export interface VerifyChainOptions {
   upstream?: string;
@@ -19,27 +19,45 @@ export interface VerifyChainOptions {
 
 export interface UpstreamReport {
   name: string;
+  /** The spec it came from, when several were checked at once. */
+  spec?: string;
+  /** proxy_ssl_name checked by nginx. */
+  serverName?: string;
   verifyDepth: number;
   verdict: ChainVerdict;
   /** Findings as positioned diagnostics. */
   findings: Diagnostic[];
 }
 
-/** `gwctl verify-chain SPEC`: every upstream's presentedChain against its trust store, depth and name. */
-export function verifyChainSpecCommand(specPath: string, opts: VerifyChainOptions, ctx: CommandContext): CommandResult {
+/** `gwctl verify-chain SPEC...`: every upstream's presentedChain against its trust store, depth and name. */
+export function verifyChainSpecCommand(specPaths: string | readonly string[], opts: VerifyChainOptions, ctx: CommandContext): CommandResult {
+  const specs = typeof specPaths === 'string' ? [specPaths] : specPaths;
+  if (specs.length > 1 && opts.upstream !== undefined) throw new FatalError('--upstream goes with a single spec');
+  const reports: UpstreamReport[] = [];
+  const general: Diagnostic[] = [];
+  for (const specPath of specs) {
+    const one = verifySpec(specPath, opts, ctx);
+    reports.push(...one.reports.map((r) => (specs.length > 1 ? { ...r, spec: specPath } : r)));
+    general.push(...one.general);
+  }
+  return output(ctx, reports, general);
+}
+
+function verifySpec(specPath: string, opts: VerifyChainOptions, ctx: CommandContext): { reports: UpstreamReport[]; general: Diagnostic[] } {
   const checked = checkSpec(specPath, ctx.cwd);
-  if (!checked.spec || !checked.material || hasFailures(checked.diagnostics)) return output(ctx, [], checked.diagnostics);
+  if (!checked.spec || !checked.material || hasFailures(checked.diagnostics)) return { reports: [], general: checked.diagnostics };
   if (opts.upstream !== undefined && !checked.spec.upstreams?.[opts.upstream]?.tls) {
     throw new FatalError(`--upstream ${opts.upstream}: no TLS upstream of that name in ${specPath}`);
   }
+  ctx.progress?.(`verifying ${opts.upstream ?? `the upstream chains of ${specPath}`}`);
   const analysis = analyzeTls(checked.spec, checked.material, { at: opts.at ?? ctx.now, warnDays: opts.warnDays, only: opts.upstream });
   const positioned = positionDiagnostics(checked.loaded, analysis.diagnostics);
   const reports = analysis.upstreams.filter((u): u is Required<UpstreamTlsAnalysis> => !!u.verdict).map((u) => ({
-    name: u.name, verifyDepth: u.verifyDepth, verdict: u.verdict,
+    name: u.name, serverName: checked.spec!.upstreams![u.name].tls?.serverName, verifyDepth: u.verifyDepth, verdict: u.verdict,
     findings: positioned.filter((d) => d.path[1] === u.name && d.path[3] === 'presentedChain'),
   }));
   const general = [...checked.diagnostics, ...positioned.filter((d) => !reports.some((r) => r.findings.includes(d)))];
-  return output(ctx, reports, general);
+  return { reports, general };
 }
 
 export interface ChainFilesOptions {
@@ -59,7 +77,7 @@ export function verifyChainFilesCommand(opts: ChainFilesOptions, ctx: CommandCon
   const verdict = verifyChain({ presented, trusted, depth: verifyDepth, name: opts.name, at: opts.at ?? ctx.now, warnDays: opts.warnDays });
   const file = resolve(ctx.cwd, opts.chain);
   const findings: Diagnostic[] = verdict.findings.map((f) => ({ code: f.code, severity: f.severity, message: f.message, path: [], file: f.file ?? file, line: f.line ?? 1, column: 1 }));
-  return output(ctx, [{ name: basename(opts.chain), verifyDepth, verdict, findings }], []);
+  return output(ctx, [{ name: basename(opts.chain), serverName: opts.name, verifyDepth, verdict, findings }], []);
 }
 
 function readCerts(file: string, flag: string): CertSource[] {
@@ -78,7 +96,7 @@ function output(ctx: CommandContext, reports: UpstreamReport[], general: Diagnos
       stdout: formatJson({
         ok: exitCode === 0,
         upstreams: reports.map((r) => ({
-          name: r.name, ok: r.verdict.ok, requiredDepth: r.verdict.requiredDepth, verifyDepth: r.verifyDepth,
+          name: r.name, ...(r.spec !== undefined ? { spec: r.spec } : {}), ok: r.verdict.ok, requiredDepth: r.verdict.requiredDepth, verifyDepth: r.verifyDepth,
           chain: r.verdict.chain, nginx: r.verdict.nginx, findings: r.findings.map(diagnosticJson),
         })),
         diagnostics: general.map(diagnosticJson),
@@ -86,10 +104,13 @@ function output(ctx: CommandContext, reports: UpstreamReport[], general: Diagnos
       stderr: '',
     };
   }
+  if (ctx.format === 'github' || ctx.format === 'sarif') {
+    return { exitCode, ...emitDiagnostics(ctx, [...general, ...reports.flatMap(verdictDiagnostics)]) };
+  }
   const lines: string[] = [];
   for (const r of reports) {
     const mark = r.verdict.ok ? 'ok' : 'FAIL';
-    lines.push(`${r.name}: ${mark}${r.verdict.nginx ? `: nginx will log ${nginxLogLine(r.verdict)}` : ''}`);
+    lines.push(`${r.spec !== undefined ? `${r.spec}: ` : ''}${r.name}: ${mark}${r.verdict.nginx ? `: nginx will log: ${nginxLogLine(r.verdict, r.serverName)}` : ''}`);
     if (r.verdict.chain.length) lines.push(`  chain: ${r.verdict.chain.join('  <-  ')}`);
     lines.push(`  depth: chain needs ${r.verdict.requiredDepth ?? 'n/a'}, proxy_ssl_verify_depth ${r.verifyDepth}`);
     for (const f of r.findings) lines.push(`  ${f.severity}: ${f.message} [${f.code}]`);
@@ -98,8 +119,22 @@ function output(ctx: CommandContext, reports: UpstreamReport[], general: Diagnos
   return { exitCode, stdout: body, stderr: formatHuman(general, ctx) };
 }
 
-export function nginxLogLine(v: ChainVerdict): string {
-  if (!v.nginx) return '';
-  if (v.nginx.code === 62) return v.nginx.reason.startsWith('upstream') ? v.nginx.reason : `upstream SSL certificate does not match (${v.nginx.reason})`;
-  return `"upstream SSL certificate verify error: (${v.nginx.code}:${v.nginx.reason})"`;
+/** An upstream's findings as annotations; a rejected chain always shows up as an error, findings or not. */
+function verdictDiagnostics(r: UpstreamReport): Diagnostic[] {
+  if (r.verdict.ok || r.findings.some((f) => f.severity === 'error')) return r.findings;
+  const at = r.findings[0];
+  return [...r.findings, {
+    code: 'chain.rejected', severity: 'error', path: at?.path ?? [], file: at?.file, line: at?.line, column: at?.column,
+    message: `upstream "${r.name}": nginx will log: ${nginxLogLine(r.verdict, r.serverName)}`,
+  }];
 }
+
+/** The line nginx writes to its error log for this verdict. */
+export function nginxLogLine(v: ChainVerdict, name: string | undefined): string {
+  if (!v.nginx) return '';
+  if (v.nginx.code === HOSTNAME_MISMATCH) return `upstream SSL certificate does not match "${name ?? ''}"`;
+  return `upstream SSL certificate verify error: (${v.nginx.code}:${v.nginx.reason})`;
+}
+
+/** X509_V_ERR_HOSTNAME_MISMATCH: the contract's code for nginx's own host check failing. */
+const HOSTNAME_MISMATCH = 62;

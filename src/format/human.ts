@@ -1,4 +1,4 @@
-import { relative } from 'node:path';
+import { isAbsolute, relative } from 'node:path';
 import type { Diagnostic, Severity } from '../diagnostics/diagnostic.js';
 
 export interface HumanOptions {
@@ -15,7 +15,7 @@ export function formatHuman(diagnostics: readonly Diagnostic[], opts: HumanOptio
   const paint = (s: string, c: string) => (opts.color ? `${c}${s}${RESET}` : s);
   const byFile = new Map<string, Diagnostic[]>();
   for (const d of diagnostics) {
-    const f = d.file ? relative(opts.cwd, d.file) || d.file : '(spec)';
+    const f = d.file ? shown(d.file, opts.cwd) : '(spec)';
     byFile.set(f, [...(byFile.get(f) ?? []), d]);
   }
   const lines: string[] = [];
@@ -29,4 +29,11 @@ export function formatHuman(diagnostics: readonly Diagnostic[], opts: HumanOptio
   const count = (s: Severity) => diagnostics.filter((d) => d.severity === s).length;
   if (diagnostics.length) lines.push(`${count('error')} error(s), ${count('warning')} warning(s)`);
   return lines.length ? `${lines.join('\n')}\n` : '';
+}
+
+/** Relative to the working directory when inside it; otherwise the absolute path (no `../../..`). */
+function shown(file: string, cwd: string): string {
+  if (!isAbsolute(file)) return file;
+  const rel = relative(cwd, file);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
 }

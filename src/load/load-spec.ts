@@ -1,12 +1,16 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Document, LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, type Node } from 'yaml';
+import { Document, LineCounter, parseDocument, isAlias, isCollection, isMap, isSeq, isPair, isScalar, type Node } from 'yaml';
 import { FatalError, error, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
 
 /** Specs are hand-written; anything larger is a mistake or an attack. */
 export const MAX_SPEC_BYTES = 4 * 1024 * 1024;
-/** Nesting deeper than this cannot be a gateway spec and risks the parser's stack. */
+/** Nesting deeper than this cannot be a gateway spec (which nests about 6 levels) and risks the parser's stack. */
 export const MAX_NESTING = 64;
+/** Block indentation (in columns) the pre-parse scan lets through; the parser itself copes with far more. */
+const MAX_INDENT = MAX_NESTING * 4;
+/** A broken or hostile document can produce an error per character; the first ones say enough. */
+export const MAX_YAML_DIAGNOSTICS = 20;
 
 export interface LoadedSpec {
   file: string;
@@ -21,17 +25,49 @@ export interface LoadedSpec {
 /** Reads and parses a spec. Throws FatalError (exit 2) only when the file cannot be read at all. */
 export function loadSpec(specPath: string, cwd: string): LoadedSpec {
   const file = resolve(cwd, specPath);
-  let text: string;
+  let bytes: Buffer;
   try {
     const st = statSync(file);
     if (st.isDirectory()) throw new FatalError(`${specPath}: is a directory, not a spec file`);
+    if (!st.isFile()) throw new FatalError(`${specPath}: is not a regular file`);
     if (st.size > MAX_SPEC_BYTES) throw new FatalError(`${specPath}: ${st.size} bytes is larger than the ${MAX_SPEC_BYTES}-byte limit for a spec`);
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (e) {
     if (e instanceof FatalError) throw e;
     throw new FatalError(`${specPath}: cannot read the spec (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-  return parseSpecText(text, file);
+  return parseSpecBytes(bytes, file);
+}
+
+/** Binary and non-UTF-8 input is refused with the position of the first bad byte, never parsed. */
+export function parseSpecBytes(bytes: Buffer, file: string): LoadedSpec {
+  const bad = bytes.indexOf(0) >= 0 ? -1 : firstInvalidUtf8(bytes);
+  if (bad < 0) return parseSpecText(new TextDecoder('utf-8').decode(bytes), file);
+  // Everything before the bad byte is valid UTF-8: its decoded length is the offending offset.
+  const before = new TextDecoder('utf-8').decode(bytes.subarray(0, bad));
+  const text = before + '\ufffd';
+  const lines = new LineCounter();
+  countLines(lines, text);
+  return { file, dir: dirname(file), lines, doc: new Document(), data: undefined, diagnostics: [at(error('yaml.encoding', `byte 0x${bytes[bad].toString(16).padStart(2, '0')} at offset ${bad} is not UTF-8: a spec is UTF-8 text (is this a binary file?)`), text, before.length, lines, file)] };
+}
+
+/** Offset of the first byte that is not part of well-formed UTF-8, or -1. */
+function firstInvalidUtf8(b: Buffer): number {
+  for (let i = 0; i < b.length;) {
+    const c = b[i];
+    let n: number;
+    let min: number;
+    if (c < 0x80) { i++; continue; } else if (c >= 0xc2 && c <= 0xdf) { n = 1; min = 0x80; } else if (c >= 0xe0 && c <= 0xef) { n = 2; min = 0x800; } else if (c >= 0xf0 && c <= 0xf4) { n = 3; min = 0x10000; } else return i;
+    let cp = c & (0x3f >> n);
+    for (let k = 1; k <= n; k++) {
+      const x = b[i + k];
+      if (x === undefined || (x & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (x & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += n + 1;
+  }
+  return -1;
 }
 
 export function parseSpecText(text: string, file: string): LoadedSpec {
@@ -50,21 +86,68 @@ export function parseSpecText(text: string, file: string): LoadedSpec {
   }
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true, version: '1.2' });
   const diagnostics: Diagnostic[] = [];
+  const seen = new Set<string>();
+  const add = (d: Diagnostic) => {
+    const key = `${d.code} ${d.line} ${d.message}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    diagnostics.push(d);
+  };
   for (const e of doc.errors) {
     const code = e.code === 'DUPLICATE_KEY' ? 'yaml.duplicate-key' : 'yaml.syntax';
-    diagnostics.push(at(error(code, firstLine(e.message)), text, e.pos[0], lines, file));
+    add(at(error(code, firstLine(e.message)), text, e.pos[0], lines, file));
   }
-  for (const w of doc.warnings) diagnostics.push(at({ ...error('yaml.warning', firstLine(w.message)), severity: 'warning' }, text, w.pos[0], lines, file));
+  for (const w of doc.warnings) add(at({ ...error('yaml.warning', firstLine(w.message)), severity: 'warning' }, text, w.pos[0], lines, file));
+  if (diagnostics.length > MAX_YAML_DIAGNOSTICS) {
+    const more = diagnostics.length - MAX_YAML_DIAGNOSTICS;
+    diagnostics.length = MAX_YAML_DIAGNOSTICS;
+    diagnostics.push({ ...error('yaml.syntax', `… and ${more} more YAML problem(s); fix the first ones and run again`), file, line: diagnostics[MAX_YAML_DIAGNOSTICS - 1].line, column: diagnostics[MAX_YAML_DIAGNOSTICS - 1].column });
+  }
   if (diagnostics.some((d) => d.severity === 'error')) return { ...base, doc, data: undefined, diagnostics };
+  const deep = deepestNode(doc);
+  if (deep) {
+    diagnostics.push(at(error('yaml.too-deep', `the spec nests deeper than ${MAX_NESTING} levels`), text, deep.range?.[0] ?? 0, lines, file));
+    return { ...base, doc, data: undefined, diagnostics };
+  }
   let data: unknown;
   try {
     // A small alias budget defeats "billion laughs" documents; real specs rarely use aliases at all.
     data = doc.toJS({ maxAliasCount: 50 });
   } catch (e) {
-    diagnostics.push({ ...error('yaml.aliases', `the spec expands too many aliases (${(e as Error).message})`), file, line: 1, column: 1 });
+    const alias = firstAlias(doc);
+    const pos = alias?.range ? lines.linePos(alias.range[0]) : { line: 1, col: 1 };
+    const why = e instanceof RangeError ? 'the spec nests too deeply through its aliases' : 'the spec expands its aliases into too much data (a "billion laughs" document?)';
+    diagnostics.push({ ...error('yaml.aliases', why), file, line: pos.line, column: pos.col });
     return { ...base, doc, data: undefined, diagnostics };
   }
   return { ...base, doc, data, diagnostics };
+}
+
+/** The first collection nested deeper than MAX_NESTING, found without recursion. */
+function deepestNode(doc: Document): Node | undefined {
+  const stack: { node: unknown; depth: number }[] = [{ node: doc.contents, depth: 1 }];
+  while (stack.length) {
+    const { node, depth } = stack.pop()!;
+    if (!isCollection(node)) continue;
+    if (depth > MAX_NESTING) return node as Node;
+    for (const item of node.items as unknown[]) {
+      if (isPair(item)) {
+        stack.push({ node: item.key, depth: depth + 1 });
+        stack.push({ node: item.value, depth: depth + 1 });
+      } else stack.push({ node: item, depth: depth + 1 });
+    }
+  }
+  return undefined;
+}
+
+function firstAlias(doc: Document): Node | undefined {
+  const stack: unknown[] = [doc.contents];
+  while (stack.length) {
+    const node = stack.pop();
+    if (isAlias(node)) return node as Node;
+    if (isCollection(node)) for (const item of node.items as unknown[]) stack.push(...(isPair(item) ? [item.value, item.key] : [item]));
+  }
+  return undefined;
 }
 
 /** For input refused before parsing: positions still need line numbers. */
@@ -82,29 +165,56 @@ function at(d: Diagnostic, _text: string, offset: number, lines: LineCounter, fi
   return { ...d, file, line: pos.line, column: pos.col };
 }
 
-/** Cheap pre-scan for flow/indent nesting before handing text to a recursive parser. */
+/**
+ * Cheap pre-scan that keeps deeply nested text away from the recursive parser: flow brackets,
+ * block indentation, and compact block indicators (`- - - x`, `? ? x`). It errs on the side of
+ * counting: it skips only what YAML surely treats as text (quoted scalars starting at a token
+ * boundary, comments after whitespace), so it may refuse odd-but-valid text, never miss nesting.
+ * Returns the offset where the limit is crossed, or -1.
+ */
 function tooDeep(text: string): number {
-  let depth = 0;
-  let quote: string | null = null;
-  for (let i = 0; i < text.length; i++) {
+  let flow = 0;
+  let i = 0;
+  const n = text.length;
+  const boundary = (k: number) => k === 0 || ' \t\n\r[{,'.includes(text[k - 1]);
+  let indicators = 0;
+  while (i < n) {
+    if (i === 0 || text[i - 1] === '\n') {
+      indicators = 0;
+      let j = i;
+      while (j < n && text[j] === ' ') j++;
+      if (j - i > MAX_INDENT) return i;
+      if (j > i) { i = j; continue; }
+    }
     const c = text[i];
-    if (quote) {
-      if (c === quote) quote = null;
-      else if (c === '\n') quote = null;
+    if ((c === '"' || c === "'") && boundary(i)) {
+      // Up to the closing quote, or the end of the line (a multi-line scalar's next lines are
+      // then scanned as if they were structure: over-counting, never under-counting).
+      let k = i + 1;
+      while (k < n && text[k] !== '\n') {
+        if (c === '"' && text[k] === '\\') { k += 2; continue; }
+        if (text[k] === c) {
+          if (c === "'" && text[k + 1] === "'") { k += 2; continue; }
+          break;
+        }
+        k++;
+      }
+      i = k < n && text[k] === c ? k + 1 : k;
       continue;
     }
-    if (c === '#') {
-      while (i < text.length && text[i] !== '\n') i++;
+    if (c === '#' && (i === 0 || ' \t\n\r'.includes(text[i - 1]))) {
+      while (i < n && text[i] !== '\n') i++;
       continue;
     }
-    if (c === '"' || c === "'") quote = c;
-    else if (c === '[' || c === '{') {
-      if (++depth > MAX_NESTING) return i;
-    } else if (c === ']' || c === '}') depth = Math.max(0, depth - 1);
+    // Block indicators followed by space (`- `, `? `, `: `): each may open a collection, even
+    // several on one line (`- - - x`).
+    if ((c === '-' || c === '?' || c === ':') && (i + 1 === n || ' \t\r\n'.includes(text[i + 1])) && (i === 0 || ' \t\n'.includes(text[i - 1]))) {
+      if (++indicators > MAX_NESTING) return i;
+    } else if (c === '[' || c === '{') {
+      if (++flow > MAX_NESTING) return i;
+    } else if (c === ']' || c === '}') flow = Math.max(0, flow - 1);
+    i++;
   }
-  const indent = /^( *)\S/gm;
-  let m: RegExpExecArray | null;
-  while ((m = indent.exec(text))) if (m[1].length > MAX_NESTING * 4) return m.index;
   return -1;
 }
 
@@ -150,7 +260,7 @@ function isNodeLike(n: unknown): boolean {
 export function positionDiagnostics(spec: LoadedSpec, diagnostics: Diagnostic[]): Diagnostic[] {
   return diagnostics.map((d) => {
     if (d.line !== undefined) return d;
-    const pos = locate(spec, d.path, d.code.endsWith('unknown-key'));
+    const pos = locate(spec, d.path, d.code.endsWith('unknown-key') || d.code === 'schema.bad-name');
     return { ...d, file: d.file ?? spec.file, line: pos?.line ?? 1, column: pos?.column ?? 1 };
   });
 }

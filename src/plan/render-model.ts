@@ -5,6 +5,7 @@ export interface RenderModel {
   /** Absolute paths of dynamic modules to load (stock nginx flavor). */
   loadModules: string[];
   upstreams: UpstreamModel[];
+  routing: RoutingModel;
   serverBlocks: ServerBlockModel[];
   /** Files written next to nginx.conf, relative to the output directory. */
   files: OutputFile[];
@@ -46,19 +47,55 @@ export interface ServerBlockModel {
   listens: { address: string; params: string[] }[];
   serverNames: string[];
   tls?: { certificate: string; certificateKey: string; passwordFile?: string };
-  routes: RouteModel[];
-  /** Named locations, one per TLS profile used by this block's routes. */
+  /** Named locations, one per TLS profile used by any route. */
   profiles: TlsProfileModel[];
-  /** A catch-all 404 when no route covers "/". */
-  fallback404: boolean;
+  /** A named location for plain-http upstreams is needed. */
+  plainHttp: boolean;
+}
+
+/**
+ * Route dispatch, rendered as maps in http{} and one location per distinct route path in every
+ * server block (see src/plan/routing.ts and docs/scale.md).
+ */
+export interface RoutingModel {
+  /** $host → $gw_vhost (map with `hostnames`): host groups with routes of their own. */
+  hostGroups: { id: string; pattern: string }[];
+  /** One location per distinct route path (plus "/" when no route has it). */
+  locations: LocationModel[];
+  /** $gw_loc → $gw_route_any: the route for hosts without their own route at that location. */
+  anyHost: { location: string; route: string }[];
+  /** "$gw_vhost:$gw_loc" → $gw_route where a host group's answer differs from anyHost. */
+  exceptions: { key: string; route: string }[];
+  /** $gw_route → $gw_upstream. */
+  routes: RouteModel[];
+  /** Routes that send the client's Host header ($gw_route → $gw_host = $http_host). */
+  preserveHost: string[];
+  /** $gw_upstream → $gw_upstream_host, $gw_ssl_name, $gw_target. */
+  upstreams: UpstreamDispatchModel[];
+  /** map_hash_max_size / map_hash_bucket_size large enough for the maps above. */
+  mapHash: { maxSize: number; bucketSize: number };
+}
+
+export interface LocationModel {
+  /** Value of $gw_loc. */
+  id: string;
+  path: string;
+  /** One-line summary of who answers here, for the comment above the location. */
+  summary: string;
 }
 
 export interface RouteModel {
-  path: string;
+  /** r<index in spec.routes>. */
+  id: string;
   upstreamId: string;
-  specUpstream: string;
-  /** Host header sent upstream: a literal, or the client's own. */
-  hostHeader: { literal: string } | { client: true };
-  /** Present for TLS upstreams: the route hands the request to this profile's named location. */
-  tls?: { profileId: string; sslName: string };
+}
+
+export interface UpstreamDispatchModel {
+  upstreamId: string;
+  /** Host header sent upstream unless the route preserves the client's. */
+  hostHeader: string;
+  /** proxy_ssl_name for TLS upstreams. */
+  sslName?: string;
+  /** Named location the request is handed to: @tls_<hash> or @gw_http. */
+  target: string;
 }

@@ -1,8 +1,9 @@
-// Facade over the chain engine (src/tls/chain/); TEMPORARY stub until the engine lands.
-import type { ChainRequest, ChainVerdict } from './verdict.js';
+// Facade over the chain engine (src/tls/chain/): the rest of gwctl imports verifyChain from here.
+import { verifyChain as engineVerifyChain, type ChainEngineRequest } from './chain/index.js';
+import type { ChainVerdict } from './verdict.js';
 
-export type EngineRequest = ChainRequest & { trustStoreName?: string; warnDays?: number };
+export type EngineRequest = ChainEngineRequest;
 
-export function verifyChain(_req: EngineRequest): ChainVerdict {
-  return { ok: true, chain: [], requiredDepth: 1, nginx: null, findings: [] };
+export function verifyChain(req: EngineRequest): ChainVerdict {
+  return engineVerifyChain(req);
 }

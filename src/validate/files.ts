@@ -1,10 +1,17 @@
-import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { X509Certificate, createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { rootCertificates } from 'node:tls';
 import { error, warning, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
 import type { GatewaySpec } from '../load/spec-types.js';
 import { readPem, type PemBlock, type PemKind } from '../tls/pem.js';
 import type { CertSource } from '../tls/verdict.js';
+import { show, showPath } from './show.js';
+
+/** A trust store with more self-signed roots than this is a public-style bundle, not an internal CA. */
+export const MAX_PRIVATE_ROOTS = 20;
+/** System CA bundles whose roots count as public (besides the Mozilla roots built into Node). */
+export const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem', '/etc/ssl/ca-bundle.pem'];
 
 /** Certificates and keys the spec names, read once and shared by every later stage. */
 export interface Material {
@@ -37,13 +44,13 @@ export function loadMaterial(spec: GatewaySpec, specDir: string): { material: Ma
     const file = resolvePath(specDir, p);
     const r = readPem(file, kind);
     if ('problem' in r) {
-      out.push(error(r.problem.code, `${p}: ${r.problem.message}`, path));
+      out.push(error(r.problem.code, `${showPath(p)}: ${r.problem.message}`, path));
       return undefined;
     }
     if (kind === 'certificate') {
       for (const b of r.blocks) {
         if (!parsesAsCertificate(b)) {
-          out.push(error('pem.bad-certificate', `${p}: the certificate at line ${b.line} is not a valid X.509 certificate`, path));
+          out.push(error('pem.bad-certificate', `${showPath(p)}: the certificate at line ${b.line} is not a valid X.509 certificate`, path));
           return undefined;
         }
       }
@@ -59,7 +66,7 @@ export function loadMaterial(spec: GatewaySpec, specDir: string): { material: Ma
     if (!certs) return undefined;
     const pair: KeyPair = { certs, certFile: resolvePath(specDir, certPath), keyFile, passwordFile, key };
     if (key && !keyMatches(certs[0], key)) {
-      out.push(error('key.mismatch', `${keyPath} is not the private key of the certificate in ${certPath} (their public keys differ)`, [...path, 'key']));
+      out.push(error('key.mismatch', `${showPath(keyPath)} is not the private key of the certificate in ${showPath(certPath)} (their public keys differ)`, [...path, 'key']));
     }
     return pair;
   };
@@ -78,6 +85,11 @@ export function loadMaterial(spec: GatewaySpec, specDir: string): { material: Ma
       else complete = false;
     });
     if (complete) material.trustStores.set(name, certs);
+    const bundle = publicBundle(certs);
+    if (bundle) {
+      const where = ['trustStores', name, 'certificates', ts.certificates.findIndex((p) => resolvePath(specDir, p) === bundle.file)];
+      out.push(warning('trust.public-bundle', `trust store "${name}" ${bundle.why}: any of those CAs can issue a certificate for an upstream's serverName and impersonate it. Trust only the CA that signs the upstream's certificate (its own root, or an internal root)${bundle.count > MAX_PRIVATE_ROOTS ? `; a bundle this size also costs nginx memory and start-up time in every TLS context` : ''}`, where));
+    }
     if (ts.crl !== undefined) {
       const crl = pem(ts.crl, 'crl', ['trustStores', name, 'crl']);
       if (crl) material.crls.set(name, crl);
@@ -96,6 +108,53 @@ export function loadMaterial(spec: GatewaySpec, specDir: string): { material: Ma
   return { material, diagnostics: out };
 }
 
+/** Why a trust store looks like a public CA bundle, or undefined. */
+function publicBundle(certs: CertSource[]): { why: string; file: string; count: number } | undefined {
+  if (certs.length === 0) return undefined;
+  const known = publicRoots();
+  const roots: { cert: CertSource; x509: X509Certificate }[] = [];
+  const publicOnes: { cert: CertSource; x509: X509Certificate }[] = [];
+  for (const c of certs) {
+    let x509: X509Certificate;
+    try { x509 = new X509Certificate(c.block.der); } catch { continue; }
+    if (x509.issuer === x509.subject) roots.push({ cert: c, x509 });
+    if (known.has(fingerprint(c.block.der))) publicOnes.push({ cert: c, x509 });
+  }
+  if (publicOnes.length > 0) {
+    const first = publicOnes[0];
+    return { why: `holds ${publicOnes.length} public Web PKI root${publicOnes.length === 1 ? '' : 's'} (such as ${show(commonName(first.x509))})`, file: first.cert.file, count: roots.length };
+  }
+  if (roots.length > MAX_PRIVATE_ROOTS) return { why: `holds ${roots.length} self-signed roots (more than ${MAX_PRIVATE_ROOTS}: a public-style CA bundle, not an internal CA)`, file: roots[0].cert.file, count: roots.length };
+  return undefined;
+}
+
+let publicRootSet: Set<string> | undefined;
+/** Fingerprints of the public roots: Node's built-in Mozilla store and the system bundle, read once. */
+function publicRoots(): Set<string> {
+  if (publicRootSet) return publicRootSet;
+  const set = new Set<string>();
+  const add = (pem: string) => {
+    for (const m of pem.matchAll(/-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/g)) set.add(fingerprint(Buffer.from(m[1].replace(/\s/g, ''), 'base64')));
+  };
+  rootCertificates.forEach(add);
+  for (const file of SYSTEM_BUNDLES) {
+    try {
+      if (statSync(file).size < 4 * 1024 * 1024) { add(readFileSync(file, 'latin1')); break; }
+    } catch { /* not on this system */ }
+  }
+  publicRootSet = set;
+  return set;
+}
+
+function fingerprint(der: Buffer): string {
+  return createHash('sha256').update(der).digest('hex');
+}
+
+function commonName(x: X509Certificate): string {
+  const cn = x.subject.split('\n').find((l) => l.startsWith('CN='));
+  return cn ? cn.slice(3) : x.subject.replace(/\n/g, ', ');
+}
+
 function parsesAsCertificate(b: PemBlock): boolean {
   try {
     new X509Certificate(b.der);
@@ -108,12 +167,12 @@ function parsesAsCertificate(b: PemBlock): boolean {
 function readKey(shown: string, file: string, passwordShown: string | undefined, passwordFile: string | undefined, path: SpecPath, out: Diagnostic[]): KeyObject | undefined {
   const r = readPem(file, 'key');
   if ('problem' in r) {
-    out.push(error(r.problem.code === 'pem.wrong-kind' || r.problem.code === 'pem.none' ? 'key.not-a-key' : r.problem.code, `${shown}: ${r.problem.message}`, path));
+    out.push(error(r.problem.code === 'pem.wrong-kind' || r.problem.code === 'pem.none' ? 'key.not-a-key' : r.problem.code, `${showPath(shown)}: ${r.problem.message}`, path));
     return undefined;
   }
   try {
     const mode = statSync(file).mode;
-    if (mode & 0o077) out.push(warning('key.permissions', `${shown}: private key is readable by ${mode & 0o007 ? 'others' : 'its group'} (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); chmod 600 it`, path));
+    if (mode & 0o077) out.push(warning('key.permissions', `${showPath(shown)}: private key is readable by ${mode & 0o007 ? 'others' : 'its group'} (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); chmod 600 it`, path));
   } catch { /* already read above; a race here changes nothing */ }
   const block = r.blocks[0];
   const encrypted = block.label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type: 4,ENCRYPTED/.test(block.text);
@@ -123,12 +182,12 @@ function readKey(shown: string, file: string, passwordShown: string | undefined,
       // nginx's *_password_file: one passphrase per line, tried in turn.
       passwords = readFileSync(passwordFile, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
     } catch (e) {
-      out.push(error('key.password-file', `${passwordShown}: cannot read the password file (${(e as NodeJS.ErrnoException).code ?? 'error'})`, [...path.slice(0, -1), 'passwordFile']));
+      out.push(error('key.password-file', `${showPath(passwordShown ?? '')}: cannot read the password file (${(e as NodeJS.ErrnoException).code ?? 'error'})`, [...path.slice(0, -1), 'passwordFile']));
       return undefined;
     }
   }
   if (encrypted && passwords.length === 0) {
-    out.push(error('key.encrypted', `${shown}: the private key is encrypted; add passwordFile naming a file with its passphrase`, path));
+    out.push(error('key.encrypted', `${showPath(shown)}: the private key is encrypted; add passwordFile naming a file with its passphrase`, path));
     return undefined;
   }
   for (const passphrase of encrypted ? passwords : [undefined]) {
@@ -136,7 +195,7 @@ function readKey(shown: string, file: string, passwordShown: string | undefined,
       return createPrivateKey({ key: block.text, format: 'pem', passphrase });
     } catch { /* next passphrase */ }
   }
-  out.push(error(encrypted ? 'key.wrong-password' : 'key.unparsable', encrypted ? `${shown}: none of the passphrases in ${passwordShown} decrypts the key` : `${shown}: the private key cannot be parsed`, path));
+  out.push(error(encrypted ? 'key.wrong-password' : 'key.unparsable', encrypted ? `${showPath(shown)}: none of the passphrases in ${showPath(passwordShown ?? '')} decrypts the key` : `${showPath(shown)}: the private key cannot be parsed`, path));
   return undefined;
 }
 

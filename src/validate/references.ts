@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { GatewaySpec } from '../load/spec-types.js';
 import { isDnsName, isHostPattern, isListenAddress, parseHostPort } from './addresses.js';
+import { hasUnsafeCharacters, show } from './show.js';
 import { suggest } from './suggest.js';
 
 /** Checks what the schema cannot: references, names, addresses, and settings that only make sense together. */
@@ -19,9 +20,35 @@ export function validateReferences(spec: GatewaySpec): Diagnostic[] {
     out.push(error('ref.unknown', `no ${kind} named "${name}"${hint ? `: did you mean "${hint}"?` : known.length ? ` (declared: ${known.join(', ')})` : ` (none declared)`}`, path));
   };
 
+  /**
+   * File paths. Every path must be openable (no NUL). Paths nginx.conf names verbatim (keys,
+   * password files, the modules directory) must also survive nginx quoting: no control
+   * characters, and no "$", which nginx would expand as a variable in these directives.
+   */
+  const checkPath = (p: string, path: (string | number)[], rendered: boolean) => {
+    if (p.includes('\u0000')) out.push(error('path.bad', `${show(p)} contains a NUL byte; no file can have that name`, path));
+    else if (rendered && hasUnsafeCharacters(p)) out.push(error('path.unrenderable', `${show(p)} contains a control or invisible character; nginx.conf names this file, so its path must be plain text`, path));
+    else if (rendered && p.includes('$')) out.push(error('path.unrenderable', `${show(p)} contains "$": nginx.conf names this file and nginx would read "$" as the start of a variable; rename the file or its directory`, path));
+  };
+  if (spec.runtime?.modulesPath !== undefined) checkPath(spec.runtime.modulesPath, ['runtime', 'modulesPath'], true);
+  for (const [name, ts] of Object.entries(spec.trustStores ?? {})) {
+    ts.certificates.forEach((p, i) => checkPath(p, ['trustStores', name, 'certificates', i], false));
+    if (ts.crl !== undefined) checkPath(ts.crl, ['trustStores', name, 'crl'], false);
+  }
+  for (const [name, cc] of Object.entries(spec.clientCertificates ?? {})) {
+    checkPath(cc.certificate, ['clientCertificates', name, 'certificate'], false);
+    checkPath(cc.key, ['clientCertificates', name, 'key'], true);
+    if (cc.passwordFile !== undefined) checkPath(cc.passwordFile, ['clientCertificates', name, 'passwordFile'], true);
+  }
+
   const ports = new Map<string, number>();
   spec.listen.forEach((l, i) => {
-    if (l.address !== undefined && !isListenAddress(l.address)) out.push(error('listen.bad-address', `"${l.address}" is not an IPv4 address, [IPv6] address or host name`, ['listen', i, 'address']));
+    if (l.address !== undefined && !isListenAddress(l.address)) out.push(error('listen.bad-address', `${show(l.address)} is not an IPv4 address, [IPv6] address or host name`, ['listen', i, 'address']));
+    if (l.tls) {
+      checkPath(l.tls.certificate, ['listen', i, 'tls', 'certificate'], false);
+      checkPath(l.tls.key, ['listen', i, 'tls', 'key'], true);
+      if (l.tls.passwordFile !== undefined) checkPath(l.tls.passwordFile, ['listen', i, 'tls', 'passwordFile'], true);
+    }
     const key = `${l.address ?? '*'}:${l.port}`;
     if (ports.has(key)) out.push(error('listen.duplicate', `port ${l.port} is already listened on by listen[${ports.get(key)}]`, ['listen', i, 'port']));
     ports.set(key, i);
@@ -39,11 +66,12 @@ export function validateReferences(spec: GatewaySpec): Diagnostic[] {
     up.servers.forEach((s, i) => {
       const address = typeof s === 'string' ? s : s.address;
       const path = typeof s === 'string' ? [...base, 'servers', i] : [...base, 'servers', i, 'address'];
-      if (!parseHostPort(address)) out.push(error('upstream.bad-server', `"${address}" is not host:port (a DNS name, IPv4 address or [IPv6] address, then a port 1-65535)`, path));
+      if (!parseHostPort(address)) out.push(error('upstream.bad-server', `${show(address)} is not host:port (a DNS name, IPv4 address or [IPv6] address, then a port 1-65535)`, path));
     });
-    if (up.hostHeader !== undefined && !isHostHeader(up.hostHeader)) out.push(error('upstream.bad-host-header', `"${up.hostHeader}" is not a host name (optionally with :port)`, [...base, 'hostHeader']));
+    if (up.hostHeader !== undefined && !isHostHeader(up.hostHeader)) out.push(error('upstream.bad-host-header', `${show(up.hostHeader)} is not a host name (optionally with :port)`, [...base, 'hostHeader']));
     const tls = up.tls;
     if (!tls) continue;
+    if (tls.presentedChain !== undefined) checkPath(tls.presentedChain, [...base, 'tls', 'presentedChain'], false);
     const verify = tls.verify ?? true;
     if (tls.trustStore !== undefined) {
       usedStores.add(tls.trustStore);
@@ -57,15 +85,17 @@ export function validateReferences(spec: GatewaySpec): Diagnostic[] {
     }
     if (tls.serverName !== undefined) {
       if (isIP(tls.serverName.replace(/^\[|\]$/g, ''))) {
-        out.push(error('tls.ip-server-name', `serverName "${tls.serverName}" is an IP address: nginx checks the name with X509_check_host, which matches DNS names only, so an IP never matches, even when the certificate lists it as an IP SAN. Use a DNS name from the certificate's subjectAltName`, [...base, 'tls', 'serverName']));
+        out.push(error('tls.ip-server-name', `serverName ${show(tls.serverName)} is an IP address: nginx checks the name with X509_check_host, which matches DNS names only, so an IP never matches, even when the certificate lists it as an IP SAN. Use a DNS name from the certificate's subjectAltName`, [...base, 'tls', 'serverName']));
       } else if (!isDnsName(tls.serverName)) {
-        out.push(error('tls.bad-server-name', `serverName "${tls.serverName}" is not a DNS name`, [...base, 'tls', 'serverName']));
+        out.push(error('tls.bad-server-name', `serverName ${show(tls.serverName)} is not a DNS name`, [...base, 'tls', 'serverName']));
       }
     } else if (verify) {
       out.push(error('tls.server-name-required', 'verification is on, so serverName is required: nginx would otherwise check the certificate against the internal upstream name, which never matches', [...base, 'tls']));
     }
+    const badReason = tls.insecureReason !== undefined && hasUnsafeCharacters(tls.insecureReason);
+    if (badReason) out.push(error('tls.bad-insecure-reason', `insecureReason ${show(tls.insecureReason)} must be one line of plain text (no newlines or control characters): it is written into nginx.conf as a comment and printed on every run`, [...base, 'tls', 'insecureReason']));
     if (!verify && tls.insecureReason === undefined) out.push(error('tls.insecure-without-reason', 'verify: false turns certificate checks off (as curl -k would); it needs an insecureReason saying why', [...base, 'tls', 'verify']));
-    if (!verify && tls.insecureReason !== undefined) out.push(warning('tls.verify-off', `certificate verification is OFF for upstream "${name}": ${tls.insecureReason}`, [...base, 'tls', 'verify']));
+    if (!verify && tls.insecureReason !== undefined && !badReason) out.push(warning('tls.verify-off', `certificate verification is OFF for upstream "${name}": ${tls.insecureReason}`, [...base, 'tls', 'verify']));
     if (verify && tls.insecureReason !== undefined) out.push(warning('tls.reason-unused', 'insecureReason is set but verification is on; remove it', [...base, 'tls', 'insecureReason']));
   }
 
@@ -74,9 +104,9 @@ export function validateReferences(spec: GatewaySpec): Diagnostic[] {
     const base = ['routes', i];
     usedUpstreams.add(r.upstream);
     if (!upstreams.includes(r.upstream)) missing('upstream', r.upstream, upstreams, [...base, 'upstream']);
-    if (!r.path.startsWith('/')) out.push(error('route.bad-path', `path "${r.path}" must start with /`, [...base, 'path']));
-    else if (/[\u0000-\u0020\u007f]/.test(r.path)) out.push(error('route.bad-path', 'path must not contain spaces or control characters (percent-encode them)', [...base, 'path']));
-    if (r.host !== undefined && !isHostPattern(r.host)) out.push(error('route.bad-host', `host "${r.host}" is not a DNS name or *.wildcard`, [...base, 'host']));
+    if (!r.path.startsWith('/')) out.push(error('route.bad-path', `path ${show(r.path)} must start with /`, [...base, 'path']));
+    else if (/\s/.test(r.path) || hasUnsafeCharacters(r.path)) out.push(error('route.bad-path', 'path must not contain spaces or control characters (percent-encode them)', [...base, 'path']));
+    if (r.host !== undefined && !isHostPattern(r.host)) out.push(error('route.bad-host', `host ${show(r.host)} is not a DNS name or *.wildcard`, [...base, 'host']));
     const key = `${(r.host ?? '*').toLowerCase()} ${r.path}`;
     const first = seenRoutes.get(key);
     if (first !== undefined) out.push(error('route.duplicate', `routes[${first}] already routes ${r.host ?? 'any host'} ${r.path}`, [...base, 'path']));

@@ -1,17 +1,20 @@
 import { createRequire } from 'node:module';
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { error, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
+import { loadValidator } from './schema-validator.js';
+import { show } from './show.js';
 import { suggest } from './suggest.js';
 
 const require = createRequire(import.meta.url);
 export const SCHEMA = require('../../../schemas/gateway.schema.json') as Record<string, unknown>;
 
+/** A hostile document can fail thousands of times; the first ones say enough. */
+export const MAX_SCHEMA_DIAGNOSTICS = 50;
+
 let compiled: ValidateFunction | undefined;
 function validator(): ValidateFunction {
-  if (!compiled) {
-    const ajv = new (Ajv as unknown as typeof Ajv.default)({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
-    compiled = ajv.compile(SCHEMA);
-  }
+  // The build's precompiled validator when it matches SCHEMA; ajv compiles one otherwise.
+  if (!compiled) compiled = loadValidator(SCHEMA).validate;
   return compiled;
 }
 
@@ -19,7 +22,7 @@ function validator(): ValidateFunction {
 export function validateSchema(data: unknown): Diagnostic[] {
   const validate = validator();
   if (validate(data)) return [];
-  return dedupe(simplify(validate.errors ?? []).map(toDiagnostic));
+  return dedupe(simplify(validate.errors ?? []).map(toDiagnostic)).slice(0, MAX_SCHEMA_DIAGNOSTICS);
 }
 
 function pathOf(instancePath: string): (string | number)[] {
@@ -30,8 +33,11 @@ function pathOf(instancePath: string): (string | number)[] {
 /** oneOf failures drown the real cause; keep the errors of the branch that got furthest. */
 function simplify(errors: ErrorObject[]): ErrorObject[] {
   const oneOfPaths = new Set(errors.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath));
+  // A bad map key gives a "propertyNames" error plus the failed key pattern at the map itself.
+  const badNames = new Set(errors.filter((e) => e.keyword === 'propertyNames').map((e) => e.instancePath));
   return errors.filter((e) => {
     if (e.keyword === 'oneOf') return false;
+    if (badNames.has(e.instancePath) && e.keyword !== 'propertyNames' && (e as { propertyName?: unknown }).propertyName !== undefined) return false;
     if (!oneOfPaths.has(e.instancePath)) return true;
     // Under a string-or-object union, a "must be string"/"must be object" type error is noise.
     return e.keyword !== 'type';
@@ -40,19 +46,19 @@ function simplify(errors: ErrorObject[]): ErrorObject[] {
 
 function toDiagnostic(e: ErrorObject): Diagnostic {
   const path: SpecPath = pathOf(e.instancePath);
-  const where = path.length ? String(path[path.length - 1]) : 'the spec';
+  const where = path.length ? field(path) : 'the spec';
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String(p.additionalProperty);
       const allowed = allowedKeys(e);
       const hint = suggest(key, allowed);
-      return error('schema.unknown-key', `unknown key "${key}"${hint ? `: did you mean "${hint}"?` : allowed.length ? ` (allowed: ${allowed.join(', ')})` : ''}`, [...path, key]);
+      return error('schema.unknown-key', `unknown key ${show(key)}${hint ? `: did you mean "${hint}"?` : allowed.length ? ` (allowed: ${allowed.join(', ')})` : ''}`, [...path, key]);
     }
     case 'required':
       return error('schema.missing-key', `${where} needs "${String(p.missingProperty)}"`, path);
     case 'propertyNames':
-      return error('schema.bad-name', `"${String(p.propertyName)}" is not a valid name: use letters, digits, _ . - (at most 64, starting with a letter or digit)`, [...path, String(p.propertyName)]);
+      return error('schema.bad-name', `${show(String(p.propertyName))} is not a valid name: use letters, digits, _ . - (at most 64, starting with a letter or digit)`, [...path, String(p.propertyName)]);
     case 'enum':
       return error('schema.bad-value', `${where} must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`, path);
     case 'const':
@@ -72,6 +78,16 @@ function toDiagnostic(e: ErrorObject): Diagnostic {
     default:
       return error('schema.invalid', `${where} ${e.message ?? 'is invalid'}`, path);
   }
+}
+
+/** The field a message names: its key, or `servers[2]` for an array item; odd keys escaped. */
+function field(path: SpecPath): string {
+  const last = path[path.length - 1];
+  if (typeof last === 'number') {
+    const parent = path[path.length - 2];
+    return `${parent === undefined ? '' : typeof parent === 'string' && /^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(parent) ? parent : show(parent)}[${last}]`;
+  }
+  return /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(last) ? last : show(last);
 }
 
 function allowedKeys(e: ErrorObject): string[] {

@@ -1,0 +1,220 @@
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { Diagnostic, Severity, SpecPath } from '../diagnostics/diagnostic.js';
+
+/**
+ * Turns `nginx -t` output into diagnostics: each `nginx: [emerg] MESSAGE in FILE:LINE` becomes
+ * one at FILE:LINE, and where the rendered line lies in a block gwctl labelled with a comment
+ * (`# spec upstream "orders"`, `# route -> upstream "orders"`, `# TLS profile for upstream(s): …`),
+ * a second one (info) points at the spec field it was rendered from.
+ */
+
+/** One message from nginx's stderr. */
+export interface NginxMessage {
+  level: string;
+  text: string;
+  file?: string;
+  line?: number;
+}
+
+const LINE = /^nginx: \[(emerg|alert|crit|error|warn|notice|info)\] (.*)$/;
+/** nginx ends a message with ` in /abs/path/nginx.conf:LINE`; the message itself may say ` in ` too. */
+const WHERE = /^(.*) in (\/.*?):(\d+)$/;
+
+export function parseNginxOutput(output: string): NginxMessage[] {
+  const out: NginxMessage[] = [];
+  for (const raw of output.split(/\r?\n/)) {
+    const m = LINE.exec(raw.trim());
+    if (!m) continue;
+    const w = WHERE.exec(m[2]);
+    out.push(w ? { level: m[1], text: w[1], file: w[2], line: Number(w[3]) } : { level: m[1], text: m[2] });
+  }
+  return out;
+}
+
+export function severityOf(level: string): Severity {
+  if (level === 'warn') return 'warning';
+  if (level === 'notice' || level === 'info') return 'info';
+  return 'error';
+}
+
+/** A block of the rendered nginx.conf that gwctl labelled with the spec object it came from. */
+export interface LabelledBlock {
+  kind: 'upstream' | 'route' | 'profile';
+  /** Spec upstream names (a TLS profile may serve several). */
+  upstreams: string[];
+  /** 1-based lines: the opening line (after the comment) and the line of its closing brace. */
+  start: number;
+  end: number;
+  /** For routes: the location's path as written. */
+  locationPath?: string;
+}
+
+const LABELS: { kind: LabelledBlock['kind']; re: RegExp }[] = [
+  { kind: 'upstream', re: /^\s*# spec upstream "([^"]+)"/ },
+  { kind: 'route', re: /^\s*# route -> upstream "([^"]+)"/ },
+  { kind: 'profile', re: /^\s*# TLS profile for upstream\(s\): (.+)$/ },
+];
+
+/** Finds gwctl's labelled blocks by matching braces (outside quotes and comments). */
+export function labelledBlocks(conf: string): LabelledBlock[] {
+  const lines = conf.split('\n');
+  const depthAfter = braceDepths(lines);
+  const blocks: LabelledBlock[] = [];
+  for (let i = 0; i + 1 < lines.length; i++) {
+    for (const { kind, re } of LABELS) {
+      const m = re.exec(lines[i]);
+      if (!m) continue;
+      const open = i + 1;
+      const base = open === 0 ? 0 : depthAfter[open - 1];
+      let end = open;
+      while (end < lines.length && depthAfter[end] > base) end++;
+      if (end === open && depthAfter[open] === base && !lines[open].includes('{')) break;
+      const upstreams = kind === 'profile' ? m[1].split(',').map((s) => s.trim()).filter(Boolean) : [m[1]];
+      const loc = kind === 'route' ? /^\s*location\s+(?:"((?:[^"\\]|\\.)*)"|(\S+))\s*\{/.exec(lines[open]) : null;
+      blocks.push({ kind, upstreams, start: open + 1, end: end + 1, ...(loc ? { locationPath: unquote(loc[1] ?? loc[2]) } : {}) });
+      break;
+    }
+  }
+  return blocks;
+}
+
+function unquote(s: string): string {
+  return s.replace(/\\(.)/g, '$1');
+}
+
+/** Brace depth at the end of each line. */
+function braceDepths(lines: string[]): number[] {
+  let depth = 0;
+  return lines.map((line) => {
+    let quote: string | null = null;
+    for (let i = 0; i < line.length; i++) {
+      const c = line[i];
+      if (quote) {
+        if (c === '\\') i++;
+        else if (c === quote) quote = null;
+        continue;
+      }
+      if (c === '#') break;
+      if (c === '"' || c === "'") quote = c;
+      else if (c === '{') depth++;
+      else if (c === '}') depth--;
+    }
+    return depth;
+  });
+}
+
+/** What the spec looks like, as far as tracing needs it. */
+export interface SpecShape {
+  routes?: { path?: unknown; upstream?: unknown }[];
+  upstreams?: Record<string, { servers?: unknown[] } | undefined>;
+}
+
+/** Which spec field a directive inside a TLS profile comes from. */
+const PROFILE_DIRECTIVES: Record<string, string> = {
+  proxy_ssl_verify: 'verify',
+  proxy_ssl_verify_depth: 'verifyDepth',
+  proxy_ssl_trusted_certificate: 'trustStore',
+  proxy_ssl_crl: 'trustStore',
+  proxy_ssl_certificate: 'clientCertificate',
+  proxy_ssl_certificate_key: 'clientCertificate',
+  proxy_ssl_password_file: 'clientCertificate',
+  proxy_ssl_protocols: 'protocols',
+  proxy_ssl_ciphers: 'ciphers',
+};
+
+export interface Trace {
+  /** Where in the spec the rendered line comes from. */
+  path: SpecPath;
+  /** "upstream "orders" (tls.verifyDepth)", for messages. */
+  what: string;
+}
+
+/** Traces a line of the rendered nginx.conf back to the spec, or undefined when it has no label. */
+export function traceLine(conf: string, line: number, spec?: SpecShape): Trace | undefined {
+  const lines = conf.split('\n');
+  const block = labelledBlocks(conf).filter((b) => line >= b.start && line <= b.end).sort((a, b) => (a.end - a.start) - (b.end - b.start))[0];
+  if (!block) return undefined;
+  const directive = /^\s*([a-z_]+)/.exec(lines[line - 1] ?? '')?.[1];
+  const upstream = block.upstreams[0];
+  if (block.kind === 'profile') {
+    const field = directive ? PROFILE_DIRECTIVES[directive] : undefined;
+    const names = block.upstreams.map((u) => `"${u}"`).join(', ');
+    return {
+      path: ['upstreams', upstream, 'tls', ...(field ? [field] : [])],
+      what: `the TLS settings of upstream ${names}${field ? ` (tls.${field})` : ''}`,
+    };
+  }
+  if (block.kind === 'upstream') {
+    if (directive === 'server') {
+      const index = lines.slice(block.start, line - 1).filter((l) => /^\s*server\s/.test(l)).length;
+      return { path: ['upstreams', upstream, 'servers', index], what: `upstream "${upstream}" (servers[${index}])` };
+    }
+    return { path: ['upstreams', upstream], what: `upstream "${upstream}"` };
+  }
+  const routes = spec?.routes ?? [];
+  let index = routes.findIndex((r) => r.upstream === upstream && r.path === block.locationPath);
+  if (index < 0) index = routes.findIndex((r) => r.upstream === upstream);
+  if (index < 0) return { path: ['upstreams', upstream], what: `a route to upstream "${upstream}"` };
+  const onLocation = line === block.start;
+  return { path: ['routes', index, ...(onLocation ? ['path'] : [])], what: `route ${block.locationPath ?? index} -> upstream "${upstream}"` };
+}
+
+export interface MapOptions {
+  /** The nginx prefix that was tested (absolute). */
+  dir: string;
+  /** Text of DIR/nginx.conf as it was tested. */
+  conf: string;
+  /** Paths in messages are shown relative to this. */
+  cwd: string;
+  /** The spec, when known: its data lets routes be found; positions are resolved by the caller. */
+  spec?: { file: string; data: SpecShape };
+}
+
+/**
+ * Diagnostics for nginx's messages. Spec pointers carry only a path (and the spec's file); the
+ * caller positions them with the loaded YAML document.
+ */
+export function mapNginxMessages(messages: NginxMessage[], o: MapOptions): Diagnostic[] {
+  const confFile = join(o.dir, 'nginx.conf');
+  const out: Diagnostic[] = [];
+  for (const m of messages) {
+    const severity = severityOf(m.level);
+    let file = m.file;
+    let line = m.line;
+    if (!file) {
+      // No "in FILE:LINE": SSL file errors name the file instead; find the directive that names it.
+      const found = lineNaming(m.text, o);
+      if (found) ({ file, line } = { file: confFile, line: found });
+    }
+    const code = severity === 'error' ? 'nginx.rejected' : severity === 'warning' ? 'nginx.warning' : 'nginx.notice';
+    out.push({ code, severity, message: `nginx -t: ${m.text}`, path: [], file: file ?? confFile, line: line ?? 1, column: 1 });
+    if (!o.spec || !line || !file || resolve(file) !== resolve(confFile)) continue;
+    const trace = traceLine(o.conf, line, o.spec.data);
+    if (!trace) continue;
+    out.push({
+      code: 'nginx.source', severity: 'info', path: trace.path, file: o.spec.file,
+      message: `${display(confFile, o.cwd)}:${line}, rendered from ${trace.what}, fails nginx -t: ${m.text}`,
+    });
+  }
+  return out;
+}
+
+/** The line of nginx.conf that names a file the message mentions (quoted or after "fopen("). */
+function lineNaming(text: string, o: MapOptions): number | undefined {
+  const candidates = [...text.matchAll(/"([^"]+)"/g)].map((m) => m[1]);
+  const lines = o.conf.split('\n');
+  for (const c of candidates) {
+    const abs = isAbsolute(c) ? c : resolve(o.dir, c);
+    const rel = relative(o.dir, abs).split(sep).join('/');
+    for (const needle of [`"${rel}"`, `"${c}"`, `"${abs}"`]) {
+      const i = lines.findIndex((l) => !l.trimStart().startsWith('#') && l.includes(needle));
+      if (i >= 0) return i + 1;
+    }
+  }
+  return undefined;
+}
+
+function display(file: string, cwd: string): string {
+  const rel = relative(cwd, file);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split(sep).join('/') : file;
+}

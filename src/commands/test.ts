@@ -1,0 +1,51 @@
+import { resolve } from 'node:path';
+import { findNginx } from '../check/find-nginx.js';
+import { runNginxTest, type NginxTestRun } from '../check/nginx-test.js';
+import type { SpecShape } from '../check/map-errors.js';
+import { FatalError, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { loadSpec, positionDiagnostics, type LoadedSpec } from '../load/load-spec.js';
+import { report, type CommandContext, type CommandResult } from './context.js';
+
+export interface TestOptions {
+  /** `--nginx PATH` */
+  nginx?: string;
+  /** `--spec SPEC`: the spec DIR was rendered from, to point nginx's errors at it. */
+  spec?: string;
+  /** Where to look after PATH (default: the usual install locations); tests pass []. */
+  fallbacks?: readonly string[];
+}
+
+/** `gwctl test DIR`: `nginx -t` (or `openresty -t`) on a rendered output directory. */
+export async function testCommand(dir: string, opts: TestOptions, ctx: CommandContext): Promise<CommandResult> {
+  const loaded = opts.spec !== undefined ? loadSpec(opts.spec, ctx.cwd) : undefined;
+  const t = await nginxTestStep(resolve(ctx.cwd, dir), opts, ctx, loaded);
+  return report(ctx, t.diagnostics, t.extra, `${dir}: ${t.run.binary} -t passed\n`);
+}
+
+/** The nginx -t step, shared by `gwctl test` and `gwctl render --test`. */
+export async function nginxTestStep(dir: string, opts: TestOptions, ctx: CommandContext, loaded?: LoadedSpec): Promise<{ run: NginxTestRun; diagnostics: Diagnostic[]; extra: Record<string, unknown> }> {
+  const found = findNginx({ explicit: opts.nginx, env: ctx.env ?? {}, cwd: ctx.cwd, fallbacks: opts.fallbacks });
+  if ('problem' in found) throw new FatalError(found.problem);
+  ctx.progress?.(`running ${found.binary} -t on ${dir}`);
+  const spec = loaded && isShape(loaded.data) ? { file: loaded.file, data: loaded.data } : undefined;
+  const run = await runNginxTest({ dir, binary: found.binary, cwd: ctx.cwd, spec });
+  const diagnostics = loaded ? positionDiagnostics(loaded, run.diagnostics) : run.diagnostics;
+  return {
+    run,
+    diagnostics,
+    extra: { dir, nginx: { binary: run.binary, via: found.via, args: run.args, exitCode: run.exitCode ?? null, output: run.output } },
+  };
+}
+
+function isShape(data: unknown): data is SpecShape {
+  return typeof data === 'object' && data !== null && !Array.isArray(data);
+}
+
+/** `render --test`: the render's own report plus nginx -t on what it wrote (or found up to date). */
+export async function reportWithNginxTest(
+  ctx: CommandContext, dir: string, opts: TestOptions, loaded: LoadedSpec,
+  diagnostics: Diagnostic[], extra: Record<string, unknown>, summary: string,
+): Promise<CommandResult> {
+  const t = await nginxTestStep(dir, opts, ctx, loaded);
+  return report(ctx, [...diagnostics, ...t.diagnostics], { ...extra, test: t.extra }, `${summary}${t.run.binary} -t passed\n`);
+}

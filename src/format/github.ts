@@ -1,0 +1,47 @@
+import { isAbsolute, relative, sep } from 'node:path';
+import type { Diagnostic, Severity } from '../diagnostics/diagnostic.js';
+
+/**
+ * GitHub Actions workflow commands, one per diagnostic:
+ * `::error file=gateway.yaml,line=12,col=7,title=schema.unknown-key::unknown key "servrName"`.
+ * The runner turns them into annotations on the pull request's diff.
+ */
+export interface GithubOptions {
+  /** Paths are written relative to this directory (the workspace the workflow checked out). */
+  cwd: string;
+}
+
+const COMMAND: Record<Severity, string> = { error: 'error', warning: 'warning', info: 'notice' };
+
+/** The message part: GitHub decodes %25, %0D and %0A there. */
+export function escapeData(s: string): string {
+  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+/** A property value (file=, title=): additionally `:` and `,`, which separate properties. */
+export function escapeProperty(s: string): string {
+  return escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
+
+export function formatGithub(diagnostics: readonly Diagnostic[], opts: GithubOptions): string {
+  return diagnostics.map((d) => `${githubCommand(d, opts)}\n`).join('');
+}
+
+export function githubCommand(d: Diagnostic, opts: GithubOptions): string {
+  const props: string[] = [];
+  if (d.file) {
+    props.push(`file=${escapeProperty(workspacePath(d.file, opts.cwd))}`);
+    if (d.line) props.push(`line=${d.line}`);
+    if (d.line && d.column) props.push(`col=${d.column}`);
+  }
+  props.push(`title=${escapeProperty(d.code)}`);
+  return `::${COMMAND[d.severity]} ${props.join(',')}::${escapeData(d.message)}`;
+}
+
+/** Relative to the workspace with `/` separators; a file outside it keeps its absolute path. */
+export function workspacePath(file: string, cwd: string): string {
+  if (!isAbsolute(file)) return file.split(sep).join('/');
+  const rel = relative(cwd, file);
+  if (!rel || rel.startsWith('..') || isAbsolute(rel)) return file;
+  return rel.split(sep).join('/');
+}

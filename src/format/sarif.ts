@@ -1,0 +1,108 @@
+import { isAbsolute, relative, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Log, ReportingDescriptor, Result } from 'sarif';
+import { formatPath, type Diagnostic, type Severity } from '../diagnostics/diagnostic.js';
+
+/**
+ * SARIF 2.1.0 for code scanning (GitHub's `upload-sarif` and other viewers): one run, one rule
+ * per diagnostic code seen, one result per diagnostic. Paths inside the working directory are
+ * relative to the `%SRCROOT%` base (the working directory), which code scanning maps onto the
+ * repository; a file outside it keeps an absolute file: URI.
+ */
+export interface SarifOptions {
+  cwd: string;
+  toolVersion: string;
+}
+
+export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
+export const SRCROOT = '%SRCROOT%';
+
+const LEVEL: Record<Severity, Result.level> = { error: 'error', warning: 'warning', info: 'note' };
+
+/** What each area of codes is about: the rules' short descriptions (`schema.unknown-key` → area `schema`). */
+const AREAS: Record<string, string> = {
+  yaml: 'The spec is not well-formed YAML',
+  schema: 'The spec does not match the gateway spec schema',
+  ref: 'A name in the spec refers to nothing, or nothing refers to it',
+  file: 'A file the spec names cannot be used',
+  pem: 'A PEM file cannot be used',
+  key: 'A private key cannot be used',
+  listen: 'A listener is invalid',
+  upstream: 'An upstream is invalid',
+  route: 'A route is invalid',
+  tls: 'Upstream TLS settings are unsafe or inconsistent',
+  chain: 'nginx will reject (or cannot be shown to accept) the certificate chain an upstream presents',
+  render: 'The rendered output cannot be written, or differs from what is committed',
+  nginx: 'nginx -t rejects the rendered configuration',
+};
+
+export function formatSarif(diagnostics: readonly Diagnostic[], opts: SarifOptions): string {
+  return `${JSON.stringify(sarifLog(diagnostics, opts), null, 2)}\n`;
+}
+
+export function sarifLog(diagnostics: readonly Diagnostic[], opts: SarifOptions): Log {
+  const rules: ReportingDescriptor[] = [];
+  const ruleIndex = new Map<string, number>();
+  for (const d of diagnostics) {
+    if (ruleIndex.has(d.code)) continue;
+    ruleIndex.set(d.code, rules.length);
+    rules.push(rule(d));
+  }
+  const results: Result[] = diagnostics.map((d) => result(d, ruleIndex.get(d.code)!, opts));
+  return {
+    $schema: SARIF_SCHEMA,
+    version: '2.1.0',
+    runs: [{
+      tool: { driver: { name: 'gwctl', version: opts.toolVersion, semanticVersion: opts.toolVersion, rules } },
+      originalUriBaseIds: { [SRCROOT]: { uri: directoryUri(opts.cwd) } },
+      // Columns come from the YAML parser's string offsets: UTF-16 code units.
+      columnKind: 'utf16CodeUnits',
+      results,
+    }],
+  };
+}
+
+function rule(d: Diagnostic): ReportingDescriptor {
+  const area = d.code.split('.')[0] ?? d.code;
+  return {
+    id: d.code,
+    name: d.code.replace(/(^|[.-])([a-z0-9])/g, (_m, _s: string, c: string) => c.toUpperCase()),
+    shortDescription: { text: AREAS[area] ?? `gwctl ${area} check` },
+    defaultConfiguration: { level: LEVEL[d.severity] },
+    properties: { tags: ['gwctl', area] },
+  };
+}
+
+function result(d: Diagnostic, index: number, opts: SarifOptions): Result {
+  const r: Result = { ruleId: d.code, ruleIndex: index, level: LEVEL[d.severity], message: { text: d.message } };
+  const logical = d.path.length ? [{ fullyQualifiedName: formatPath(d.path), kind: 'member' }] : undefined;
+  if (d.file) {
+    r.locations = [{
+      physicalLocation: {
+        artifactLocation: artifact(d.file, opts.cwd),
+        ...(d.line ? { region: { startLine: d.line, ...(d.column ? { startColumn: d.column } : {}) } } : {}),
+      },
+      ...(logical ? { logicalLocations: logical } : {}),
+    }];
+  } else if (logical) {
+    r.locations = [{ logicalLocations: logical }];
+  }
+  return r;
+}
+
+function artifact(file: string, cwd: string): { uri: string; uriBaseId?: string } {
+  if (!isAbsolute(file)) return { uri: encodeRelative(file.split(sep).join('/')), uriBaseId: SRCROOT };
+  const rel = relative(cwd, file);
+  if (rel && !rel.startsWith('..') && !isAbsolute(rel)) return { uri: encodeRelative(rel.split(sep).join('/')), uriBaseId: SRCROOT };
+  return { uri: pathToFileURL(file).href };
+}
+
+/** A relative URI reference: each segment percent-encoded, `/` kept. */
+function encodeRelative(p: string): string {
+  return p.split('/').map((s) => encodeURIComponent(s)).join('/');
+}
+
+function directoryUri(dir: string): string {
+  const href = pathToFileURL(dir).href;
+  return href.endsWith('/') ? href : `${href}/`;
+}

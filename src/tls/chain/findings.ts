@@ -1,0 +1,158 @@
+import type { ChainFinding } from '../verdict.js';
+import type { ChainCert } from './certificate.js';
+import type { VerifyOutcome } from './verify.js';
+import { V, verifyErrorString } from './errors.js';
+import { count, finding, isoDate, quoteName, storeLabel, type SourceOf } from './describe.js';
+import { sslServerPurposeProblem } from './purpose.js';
+import { presentedNames } from './host.js';
+import { OID } from './certificate.js';
+
+export interface ExplainInput {
+  outcome: VerifyOutcome;
+  presented: ChainCert[];
+  depth: number;
+  /** Intermediates the anchored path needs, null when no anchor is reachable at any depth. */
+  requiredDepth: number | null;
+  storeName?: string;
+  sourceOf: SourceOf;
+}
+
+function logged(code: number): string {
+  return `nginx will log (${code}:${verifyErrorString(code)})`;
+}
+
+/** One actionable finding per verification error, in the order OpenSSL met them; the last is what nginx logs. */
+export function explainErrors(input: ExplainInput): ChainFinding[] {
+  const { outcome, presented, depth, requiredDepth, storeName, sourceOf } = input;
+  const chain = outcome.chain;
+  const store = storeLabel(storeName);
+  const out: ChainFinding[] = [];
+  const done = new Set<string>();
+  const depthProblem = !outcome.anchored && requiredDepth !== null && requiredDepth > depth;
+
+  if (outcome.aborted) {
+    out.push(finding('error', 'chain.unusable-certificate', `OpenSSL gives up on this chain: ${outcome.aborted}; the TLS handshake fails ("certificate verify failed") before nginx can log a verify error`));
+  }
+  if (depthProblem) {
+    const intermediates = requiredDepth!;
+    out.push(finding('error', 'chain.depth-exceeded', `verifyDepth ${depth} allows ${count(depth, 'intermediate')}, this chain has ${count(intermediates, 'intermediate')}: ${logged(outcome.error)}; set verifyDepth to ${intermediates} (proxy_ssl_verify_depth ${intermediates})`));
+  }
+  for (const { code, depth: at } of outcome.seen) {
+    const key = `${code}@${at}`;
+    if (done.has(key)) continue;
+    done.add(key);
+    const x = chain[at];
+    const src = x ? sourceOf(x) : undefined;
+    const last = outcome.seen[outcome.seen.length - 1];
+    const isLogged = last.code === code && last.depth === at && outcome.error === code;
+    const suffix = isLogged ? `; ${logged(code)}` : ` (OpenSSL error ${code}: ${verifyErrorString(code)})`;
+    if (depthProblem && (code === V.CERT_CHAIN_TOO_LONG || code === V.UNABLE_TO_GET_ISSUER_CERT_LOCALLY || code === V.UNABLE_TO_GET_ISSUER_CERT || code === V.UNABLE_TO_VERIFY_LEAF_SIGNATURE)) continue;
+    const f = explainOne(code, at, x, chain, presented, store);
+    if (f) out.push({ ...finding('error', f.code, f.message + suffix, src) });
+  }
+  return out;
+}
+
+function explainOne(code: number, at: number, x: ChainCert | undefined, chain: ChainCert[], presented: ChainCert[], store: string): { code: string; message: string } | null {
+  const name = x ? quoteName(x) : 'the certificate';
+  const issuerName = x ? `'${x.issuerText}'` : 'its issuer';
+  const issuer = chain[at + 1];
+  switch (code) {
+    case V.UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case V.UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+      if (at === 0 || code === V.UNABLE_TO_VERIFY_LEAF_SIGNATURE) {
+        const leaf = chain[0];
+        const alone = presented.length === 1;
+        return {
+          code: 'chain.missing-intermediate',
+          message: alone
+            ? `the upstream serves only its leaf: add the intermediate '${leaf.issuerText}' to its chain, or to ${store}`
+            : `nothing in the upstream's chain or in ${store} issued its leaf ${quoteName(leaf)}: add its issuer '${leaf.issuerText}' to the chain it serves, or to ${store}`,
+        };
+      }
+      return { code: 'chain.untrusted-root', message: `${name} was issued by ${issuerName}, which is neither in the upstream's chain nor in ${store}: add the CA certificate ${issuerName} (its root, if that is a root) to ${store}` };
+    case V.UNABLE_TO_GET_ISSUER_CERT:
+      return { code: 'chain.anchor-not-self-signed', message: `${store} holds ${name} but not ${issuerName}, which issued it; nginx accepts no partial chains, so the store must contain the self-signed root: add ${issuerName} to ${store}` };
+    case V.DEPTH_ZERO_SELF_SIGNED_CERT:
+      return { code: 'chain.self-signed-leaf', message: `the upstream's certificate ${name} is self-signed and not in ${store}: add that exact certificate to ${store}, or serve one issued by a CA the store trusts` };
+    case V.SELF_SIGNED_CERT_IN_CHAIN:
+      return { code: 'chain.untrusted-root', message: `the upstream's chain ends in the self-signed ${name}, which ${store} does not hold: trust that root, or serve a chain to a root the store holds` };
+    case V.CERT_CHAIN_TOO_LONG:
+      return { code: 'chain.depth-exceeded', message: `the chain is longer than the verify depth allows` };
+    case V.CERT_HAS_EXPIRED:
+      return { code: 'chain.expired', message: `${name} (depth ${at}) expired at ${x ? isoDate(x.notAfter) : '?'}` };
+    case V.CERT_NOT_YET_VALID:
+      return { code: 'chain.not-yet-valid', message: `${name} (depth ${at}) is not valid before ${x ? isoDate(x.notBefore) : '?'}` };
+    case V.ERROR_IN_CERT_NOT_BEFORE_FIELD:
+    case V.ERROR_IN_CERT_NOT_AFTER_FIELD:
+      return { code: 'chain.bad-validity', message: `${name} (depth ${at}) has a malformed ${code === V.ERROR_IN_CERT_NOT_BEFORE_FIELD ? 'notBefore' : 'notAfter'} time` };
+    case V.CERT_SIGNATURE_FAILURE:
+      return { code: 'chain.bad-signature', message: `the signature on ${name} (depth ${at}) does not verify with the key of ${issuer ? quoteName(issuer) : issuerName}: the chain mixes certificates of different keys or was altered` };
+    case V.UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY:
+      return { code: 'chain.bad-issuer-key', message: `OpenSSL cannot use the public key of ${name} (depth ${at})` };
+    case V.INVALID_CA:
+      return { code: 'chain.issuer-not-ca', message: `${name} (depth ${at}) issues certificates but is not a CA certificate (it needs basicConstraints CA:TRUE${x?.ex.keyUsage !== null ? ' and keyUsage keyCertSign' : ''})` };
+    case V.INVALID_NON_CA:
+      return { code: 'chain.proxy-issuer', message: `${name} (depth ${at}) must not be a CA here` };
+    case V.PATH_LENGTH_EXCEEDED:
+      return { code: 'chain.pathlen-exceeded', message: `${name} (depth ${at}) limits the path below it to pathlen ${x?.ex.pathlen}, but ${count(at - 1, 'CA')} follow it` };
+    case V.INVALID_PURPOSE:
+      return { code: 'chain.purpose', message: purposeMessage(x, at) };
+    case V.KEYUSAGE_NO_CERTSIGN:
+      return { code: 'chain.issuer-key-usage', message: `${name} (depth ${at}) has a keyUsage without keyCertSign, so it may not issue certificates` };
+    case V.UNHANDLED_CRITICAL_EXTENSION:
+      return { code: 'chain.unhandled-critical-extension', message: `${name} (depth ${at}) has a critical extension OpenSSL does not understand (${x?.ex.unhandledCritical}); OpenSSL must reject it` };
+    case V.PROXY_CERTIFICATES_NOT_ALLOWED:
+      return { code: 'chain.proxy-certificate', message: `${name} (depth ${at}) is a proxy certificate; nginx does not allow them` };
+    case V.PERMITTED_VIOLATION:
+    case V.EXCLUDED_VIOLATION:
+    case V.SUBTREE_MINMAX:
+    case V.UNSUPPORTED_CONSTRAINT_TYPE:
+    case V.UNSUPPORTED_NAME_SYNTAX:
+      return { code: 'chain.name-constraints', message: `${name} (depth ${at}) violates the name constraints of a CA above it (${verifyErrorString(code)})` };
+    case V.EE_KEY_TOO_SMALL:
+    case V.CA_KEY_TOO_SMALL:
+      return { code: 'chain.key-too-small', message: `${name} (depth ${at}) has a ${x?.key ? `${x.key.sizeBits}-bit ${x.key.family.toUpperCase()}` : 'unusable'} key, below OpenSSL security level 2 (112-bit strength: RSA 2048, EC P-224 or larger)` };
+    case V.CA_MD_TOO_WEAK:
+      return { code: 'chain.weak-signature', message: `${name} (depth ${at}) is signed with a digest below OpenSSL security level 2 (SHA-1 and MD5 are refused); reissue it with SHA-256` };
+    case V.EC_KEY_EXPLICIT_PARAMS:
+      return { code: 'chain.explicit-ec-parameters', message: `${name} (depth ${at}) has an EC key with explicit curve parameters, which OpenSSL 3 refuses in chains` };
+    case V.UNSPECIFIED:
+      return { code: 'chain.unusable-certificate', message: `OpenSSL reports an unspecified error for ${name} (depth ${at})` };
+    default:
+      return { code: 'chain.rejected', message: `OpenSSL rejects ${name} (depth ${at})` };
+  }
+}
+
+function purposeMessage(x: ChainCert | undefined, at: number): string {
+  if (!x) return 'a certificate is not allowed for TLS server authentication';
+  const problem = sslServerPurposeProblem(x, at > 0);
+  const name = quoteName(x);
+  switch (problem) {
+    case 'eku':
+      return `${name} (depth ${at}) has extendedKeyUsage without serverAuth (${x.ex.extKeyUsageOids.map(ekuName).join(', ')}), so it may not authenticate a TLS server`;
+    case 'key-usage':
+      return `${name} (depth ${at}) has a keyUsage allowing neither digitalSignature, keyEncipherment nor keyAgreement`;
+    case 'ns-cert-type':
+      return `${name} (depth ${at}) has a Netscape certificate type that excludes SSL server use`;
+    case 'not-ca':
+      return `${name} (depth ${at}) is not a CA certificate usable for TLS`;
+    default:
+      return `${name} (depth ${at}) is not allowed for TLS server authentication`;
+  }
+}
+
+function ekuName(oid: string): string {
+  return oid === OID.serverAuth ? 'serverAuth' : oid === OID.clientAuth ? 'clientAuth' : oid === OID.anyExtendedKeyUsage ? 'anyExtendedKeyUsage' : oid;
+}
+
+/** nginx compares proxy_ssl_name with X509_check_host(): DNS names (or CN), never IP SANs. */
+export function explainHostMismatch(leaf: ChainCert, name: string, ipSan: boolean, sourceOf: SourceOf): ChainFinding {
+  const names = presentedNames(leaf);
+  const has = names.length > 0 ? `it is valid for ${names.map((n) => `'${n}'`).join(', ')}` : 'it names no DNS host';
+  const ipNote = ipSan
+    ? `; nginx checks proxy_ssl_name as a DNS name and never matches IP addresses, even though the certificate has '${name}' as an IP SAN: set serverName to a DNS name in the certificate`
+    : /^[0-9.]+$|:/.test(name) ? '; nginx never matches IP addresses (it only compares DNS names): set serverName to a DNS name in the certificate' : '';
+  return finding('error', 'chain.host-mismatch', `the certificate ${quoteName(leaf)} does not match "${name}": ${has}${ipNote}; nginx will log: upstream SSL certificate does not match "${name}"`, sourceOf(leaf));
+}
+

@@ -1,0 +1,83 @@
+import type { CertSource, ChainFinding, ChainRequest, ChainVerdict } from '../verdict.js';
+import { parseCertificate, type ChainCert } from './certificate.js';
+import { finding, storeLabel } from './describe.js';
+import { V, verifyErrorString } from './errors.js';
+import { explainErrors, explainHostMismatch } from './findings.js';
+import { hasIpSan, hostMatches } from './host.js';
+import { trustStoreOf } from './store.js';
+import { epochSeconds } from './time.js';
+import { x509VerifyCert } from './verify.js';
+import { expiryWarnings, ipNameWarning, strictnessWarnings, trustStoreWarnings } from './warnings.js';
+
+/** ChainRequest plus the optional context the engine uses for messages and warnings. */
+export interface ChainEngineRequest extends ChainRequest {
+  /** The trust store's name in the spec, for messages ("add it to trust store 'internal'"). */
+  trustStoreName?: string;
+  /** Warn when a certificate of the path expires within this many days (default 30). */
+  warnDays?: number;
+}
+
+export const DEFAULT_WARN_DAYS = 30;
+/** Depth used to find out how many intermediates the path needs, whatever depth is configured. */
+const DISCOVERY_DEPTH = 100;
+
+/**
+ * Predicts what nginx (OpenSSL 3.0 with proxy_ssl_verify on) decides for one upstream: the path
+ * OpenSSL builds, the verify result nginx logs, and the host name check that follows it.
+ */
+export function verifyChain(req: ChainEngineRequest): ChainVerdict {
+  const findings: ChainFinding[] = [];
+  const presented: ChainCert[] = [];
+  const sources = new Map<ChainCert, CertSource>();
+  for (const source of req.presented) {
+    const r = parseCertificate(source.block.der);
+    if ('error' in r) {
+      findings.push(finding('error', 'chain.unparseable', `a certificate the upstream serves cannot be used: ${r.error}; the TLS handshake fails`, source));
+      continue;
+    }
+    presented.push(r.cert);
+    if (!sources.has(r.cert)) sources.set(r.cert, source);
+  }
+  const store = trustStoreOf(req.trusted);
+  for (const p of store.problems) findings.push(finding('error', 'chain.trust-store-unreadable', `${storeLabel(req.trustStoreName)} holds a certificate nginx cannot load (${p.message}); nginx refuses to start`, p.source));
+  if (req.trusted.length === 0) findings.push(finding('error', 'chain.trust-store-empty', `${storeLabel(req.trustStoreName)} is empty: nginx refuses a trusted certificate file without certificates`));
+  const sourceOf = (c: ChainCert) => sources.get(c) ?? store.sources.get(c);
+
+  if (presented.length === 0 || findings.some((f) => f.code === 'chain.unparseable')) {
+    if (req.presented.length === 0) findings.push(finding('error', 'chain.empty', 'the presented chain holds no certificate'));
+    return { ok: false, chain: presented.map((c) => c.subjectText), requiredDepth: null, nginx: null, findings };
+  }
+
+  const at = epochSeconds(req.at);
+  const outcome = x509VerifyCert(presented, store, req.depth, at);
+  const discovery = outcome.anchored || req.depth >= DISCOVERY_DEPTH ? outcome : x509VerifyCert(presented, store, DISCOVERY_DEPTH, at);
+  const requiredDepth = discovery.anchored ? Math.max(0, discovery.chain.length - 2) : null;
+
+  let nginx: ChainVerdict['nginx'] = null;
+  if (outcome.error !== V.OK) {
+    nginx = { code: outcome.error, reason: verifyErrorString(outcome.error) };
+    findings.push(...explainErrors({ outcome, presented, depth: req.depth, requiredDepth, storeName: req.trustStoreName, sourceOf }));
+  } else if (req.name !== undefined && !hostMatches(presented[0], req.name)) {
+    nginx = { code: V.HOSTNAME_MISMATCH, reason: verifyErrorString(V.HOSTNAME_MISMATCH) };
+    findings.push(explainHostMismatch(presented[0], req.name, hasIpSan(presented[0], req.name), sourceOf));
+  }
+  findings.push(...ipNameWarning(req.name));
+  if (outcome.anchored) {
+    findings.push(...expiryWarnings(outcome.chain, at, req.warnDays ?? DEFAULT_WARN_DAYS, sourceOf));
+    if (nginx === null) findings.push(...strictnessWarnings(outcome.chain, req.name, sourceOf));
+  }
+  findings.push(...trustStoreWarnings(store.certs.length, req.trustStoreName));
+  const usable = store.problems.length === 0 && req.trusted.length > 0;
+  return {
+    ok: nginx === null && usable,
+    chain: outcome.chain.map((c) => c.subjectText),
+    requiredDepth,
+    nginx,
+    findings,
+  };
+}
+
+export { parseCertificate } from './certificate.js';
+export type { ChainCert } from './certificate.js';
+export { x509VerifyCert, type VerifyOutcome } from './verify.js';
+export { trustStoreOf } from './store.js';

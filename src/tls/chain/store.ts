@@ -1,0 +1,57 @@
+import type { CertSource } from '../verdict.js';
+import { parseCertificate, type ChainCert } from './certificate.js';
+import { likelyIssued } from './issued.js';
+import { laterThan, validAt } from './time.js';
+
+/** A trust store as X509_STORE holds it: parsed once, duplicates dropped, looked up by subject. */
+export interface TrustStore {
+  certs: ChainCert[];
+  sources: Map<ChainCert, CertSource>;
+  /** Certificates nginx would fail to load (the whole file is then refused). */
+  problems: { source: CertSource; message: string }[];
+  bySubject: Map<string, ChainCert[]>;
+}
+
+const stores = new Map<string, TrustStore>();
+const STORE_LIMIT = 1000;
+
+/** Builds (or reuses) the store for these certificates; hundreds of upstreams share a few stores. */
+export function trustStoreOf(trusted: CertSource[]): TrustStore {
+  const key = trusted.map((s) => `${s.file}\0${s.block.der.toString('base64')}`).join('\n');
+  const hit = stores.get(key);
+  if (hit) return hit;
+  const store: TrustStore = { certs: [], sources: new Map(), problems: [], bySubject: new Map() };
+  for (const source of trusted) {
+    const r = parseCertificate(source.block.der);
+    if ('error' in r) {
+      store.problems.push({ source, message: r.error });
+      continue;
+    }
+    // X509_STORE_add_cert() ignores a certificate it already holds.
+    if (store.certs.some((c) => c.der.equals(r.cert.der))) continue;
+    store.certs.push(r.cert);
+    store.sources.set(r.cert, source);
+    const k = r.cert.subject.canon.toString('hex');
+    const list = store.bySubject.get(k) ?? [];
+    list.push(r.cert);
+    store.bySubject.set(k, list);
+  }
+  if (stores.size >= STORE_LIMIT) stores.delete(stores.keys().next().value as string);
+  stores.set(key, store);
+  return store;
+}
+
+/**
+ * X509_STORE_CTX_get1_issuer(): among trusted certificates whose subject is x's issuer, in load
+ * order, the first that likely issued x and is valid now; failing that, the one that expires last.
+ */
+export function trustedIssuer(store: TrustStore, x: ChainCert, at: number): ChainCert | null {
+  const candidates = store.bySubject.get(x.issuer.canon.toString('hex')) ?? [];
+  let best: ChainCert | null = null;
+  for (const c of candidates) {
+    if (!likelyIssued(c, x)) continue;
+    if (validAt(c, at)) return c;
+    if (best === null || laterThan(c.notAfter, best.notAfter)) best = c;
+  }
+  return best;
+}

@@ -1,0 +1,45 @@
+import type { ChainCert } from './certificate.js';
+import { buildChain } from './build.js';
+import { checkAuthLevel, checkExtensions, keyStrongEnough } from './check-extensions.js';
+import { report, VerifyAbort, type SeenError, type VerifyContext } from './context.js';
+import { V } from './errors.js';
+import { internalVerify } from './internal-verify.js';
+import { checkNameConstraints } from './name-constraints.js';
+import type { TrustStore } from './store.js';
+
+export interface VerifyOutcome {
+  /** ctx->error after X509_verify_cert(): what SSL_get_verify_result() returns to nginx. */
+  error: number;
+  /** Every error the callback saw, in order, with its depth. */
+  seen: SeenError[];
+  chain: ChainCert[];
+  /** The built chain ends in a trust anchor from the store. */
+  anchored: boolean;
+  /** X509_verify_cert() gave up (returned <= 0 without the callback): the handshake itself fails. */
+  aborted: string | null;
+}
+
+/**
+ * X509_verify_cert() → verify_chain() of OpenSSL 3.0 as libssl runs it for nginx's upstream
+ * connections, stage by stage and in OpenSSL's order, with a callback that always continues:
+ * the last error set is the one nginx logs.
+ */
+export function x509VerifyCert(presented: ChainCert[], store: TrustStore, depth: number, at: number): VerifyOutcome {
+  const ctx: VerifyContext = { chain: [presented[0]], numUntrusted: 1, error: V.OK, seen: [], at, depth, store, presented, anchored: false };
+  let aborted: string | null = null;
+  try {
+    if (!keyStrongEnough(presented[0])) report(ctx, V.EE_KEY_TOO_SMALL, 0);
+    buildChain(ctx);
+    checkExtensions(ctx);
+    checkAuthLevel(ctx);
+    // check_id(): nothing, nginx checks the host name itself afterwards.
+    // check_revocation(): nginx sets no CRL flags unless proxy_ssl_crl is used (not modelled).
+    internalVerify(ctx);
+    checkNameConstraints(ctx);
+  } catch (e) {
+    if (!(e instanceof VerifyAbort)) throw e;
+    aborted = e.message;
+    if (ctx.error === V.OK) ctx.error = e.code;
+  }
+  return { error: ctx.error, seen: ctx.seen, chain: ctx.chain, anchored: ctx.anchored, aborted };
+}

@@ -1,0 +1,137 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import type { PemBlock } from './pem.js';
+import type { CertSource, ChainFinding } from './verdict.js';
+import { parseCertificate, type ChainCert } from './chain/certificate.js';
+import { finding, isoDate, quoteName } from './chain/describe.js';
+import { keyStrongEnough, signatureStrongEnough } from './chain/check-extensions.js';
+import { likelyIssued } from './chain/issued.js';
+import { signatureValid } from './chain/internal-verify.js';
+import { sslClientPurposeProblem } from './chain/purpose.js';
+import { asnTimeSeconds, cmpTime, epochSeconds } from './chain/time.js';
+
+/**
+ * Checks an identity nginx presents to upstreams (proxy_ssl_certificate + _key): the key opens
+ * and belongs to the leaf, the file is in order, the leaf may authenticate a TLS client, and it
+ * is valid. Messages never contain key material.
+ */
+export interface ClientCertificateRequest {
+  /** The certificate file's blocks: leaf first, then its intermediates. */
+  certificates: CertSource[];
+  /** The key file's private key blocks (the first one is used, as nginx does). */
+  keys: PemBlock[];
+  keyFile?: string;
+  /** Passphrase for an encrypted key (proxy_ssl_password_file). */
+  passphrase?: string;
+  at: Date;
+  /** Warn when a certificate expires within this many days (default 30). */
+  warnDays?: number;
+}
+
+export interface ClientCertificateReport {
+  ok: boolean;
+  /** Subject of the leaf, RFC 4514. */
+  subject: string | null;
+  findings: ChainFinding[];
+}
+
+const DAY = 86400;
+
+export function checkClientCertificate(req: ClientCertificateRequest): ClientCertificateReport {
+  const findings: ChainFinding[] = [];
+  const certs: { cert: ChainCert; source: CertSource }[] = [];
+  for (const source of req.certificates) {
+    const r = parseCertificate(source.block.der);
+    if ('error' in r) findings.push(finding('error', 'client.unparseable', `a certificate in the client certificate file cannot be used: ${r.error}`, source));
+    else certs.push({ cert: r.cert, source });
+  }
+  if (req.certificates.length === 0) findings.push(finding('error', 'client.no-certificate', 'the client certificate file holds no certificate'));
+  const leaf = certs[0];
+
+  const key = openKey(req, findings);
+  if (leaf && key) {
+    let matches = false;
+    try {
+      matches = leaf.cert.x509.checkPrivateKey(key);
+    } catch {
+      matches = false;
+    }
+    if (!matches) findings.push(finding('error', 'client.key-mismatch', `the private key${req.keyFile ? ` in ${req.keyFile}` : ''} does not belong to the certificate ${quoteName(leaf.cert)}: nginx refuses to start ("key values mismatch")`, leaf.source));
+  }
+  if (leaf) {
+    checkOrder(certs, findings);
+    checkPurpose(certs, findings);
+    checkValidity(certs, epochSeconds(req.at), req.warnDays ?? 30, findings);
+    checkStrength(certs, findings);
+  }
+  return { ok: !findings.some((f) => f.severity === 'error'), subject: leaf ? leaf.cert.subjectText : null, findings };
+}
+
+function openKey(req: ClientCertificateRequest, findings: ChainFinding[]): KeyObject | null {
+  const block = req.keys[0];
+  const where = req.keyFile ? ` in ${req.keyFile}` : '';
+  const at = (f: ChainFinding) => ({ ...f, ...(req.keyFile ? { file: req.keyFile, line: block?.line } : {}) });
+  if (!block) {
+    findings.push(finding('error', 'client.no-key', `no private key${where}`));
+    return null;
+  }
+  if (req.keys.length > 1) findings.push(at(finding('warning', 'client.several-keys', `the key file${where} holds ${req.keys.length} private keys; nginx uses the first`)));
+  const encrypted = block.label === 'ENCRYPTED PRIVATE KEY' || /^Proc-Type: 4,ENCRYPTED$/m.test(block.text);
+  if (encrypted && req.passphrase === undefined) {
+    findings.push(at(finding('error', 'client.key-encrypted', `the private key${where} is encrypted: give its passphrase in passwordFile (proxy_ssl_password_file)`)));
+    return null;
+  }
+  try {
+    return createPrivateKey(encrypted ? { key: block.text, format: 'pem', passphrase: req.passphrase } : { key: block.text, format: 'pem' });
+  } catch {
+    // The underlying error text is not echoed: it could quote the input.
+    findings.push(at(finding('error', encrypted ? 'client.key-passphrase' : 'client.key-unreadable', encrypted ? `the private key${where} does not open with the passphrase from passwordFile` : `the private key${where} cannot be read`)));
+    return null;
+  }
+}
+
+/** Each certificate must be issued by the next one, as TLS requires the chain in order. */
+function checkOrder(certs: { cert: ChainCert; source: CertSource }[], findings: ChainFinding[]): void {
+  for (let i = 0; i + 1 < certs.length; i++) {
+    const subject = certs[i].cert;
+    const next = certs[i + 1].cert;
+    if (likelyIssued(next, subject) && signatureValid(subject, next)) continue;
+    const real = certs.find((c, j) => j !== i && likelyIssued(c.cert, subject) && signatureValid(subject, c.cert));
+    findings.push(real
+      ? finding('error', 'client.chain-order', `the client certificate file is out of order: ${quoteName(subject)} is followed by ${quoteName(next)}, but was issued by ${quoteName(real.cert)}; put each certificate right before its issuer`, certs[i + 1].source)
+      : finding('error', 'client.chain-gap', `${quoteName(next)} did not issue ${quoteName(subject)}, and its issuer '${subject.issuerText}' is not in the file`, certs[i + 1].source));
+    return;
+  }
+  const top = certs[certs.length - 1].cert;
+  if (certs.length > 1 && top.ex.selfSigned) findings.push(finding('info', 'client.root-included', `the file includes the root ${quoteName(top)}; upstreams need only the leaf and intermediates`, certs[certs.length - 1].source));
+}
+
+function checkPurpose(certs: { cert: ChainCert; source: CertSource }[], findings: ChainFinding[]): void {
+  certs.forEach(({ cert, source }, i) => {
+    if (i > 0 && cert.ex.selfSigned) return;
+    const problem = sslClientPurposeProblem(cert, i > 0);
+    if (!problem) return;
+    const why = problem === 'eku' ? 'its extendedKeyUsage lacks clientAuth'
+      : problem === 'key-usage' ? 'its keyUsage allows neither digitalSignature nor keyAgreement'
+        : problem === 'ns-cert-type' ? 'its Netscape certificate type excludes SSL client use' : 'it is not a CA';
+    findings.push(finding('error', 'client.purpose', `${quoteName(cert)} may not authenticate a TLS client: ${why}; upstreams verifying it reject it ("unsupported certificate purpose")`, source));
+  });
+}
+
+function checkValidity(certs: { cert: ChainCert; source: CertSource }[], at: number, warnDays: number, findings: ChainFinding[]): void {
+  for (const { cert, source } of certs) {
+    if (cmpTime(cert.notBefore, at) >= 0) findings.push(finding('error', 'client.not-yet-valid', `${quoteName(cert)} is not valid before ${isoDate(cert.notBefore)}`, source));
+    else if (cmpTime(cert.notAfter, at) <= 0) findings.push(finding('error', 'client.expired', `${quoteName(cert)} expired at ${isoDate(cert.notAfter)}`, source));
+    else {
+      const end = asnTimeSeconds(cert.notAfter)!;
+      if (end - at <= warnDays * DAY) findings.push(finding('warning', 'client.expiring-soon', `${quoteName(cert)} expires at ${isoDate(cert.notAfter)}, in ${Math.floor((end - at) / DAY)} days`, source));
+    }
+  }
+}
+
+/** nginx loads the identity into an SSL context at security level 2: weak keys or digests stop it. */
+function checkStrength(certs: { cert: ChainCert; source: CertSource }[], findings: ChainFinding[]): void {
+  certs.forEach(({ cert, source }, i) => {
+    if (!keyStrongEnough(cert)) findings.push(finding('error', 'client.key-too-small', `${quoteName(cert)} has a key below OpenSSL security level 2 (RSA 2048 / EC P-224 or larger); nginx refuses to load it ("${i === 0 ? 'ee' : 'ca'} key too small")`, source));
+    if (!cert.ex.selfSigned && !signatureStrongEnough(cert)) findings.push(finding('error', 'client.weak-signature', `${quoteName(cert)} is signed with a digest below OpenSSL security level 2 (SHA-1, MD5); nginx refuses to load it ("ca md too weak")`, source));
+  });
+}
