@@ -1,0 +1,111 @@
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { gwctl, gwctlProcess } from '../support/gwctl.js';
+import { makePki, type PkiCert } from '../support/pki.js';
+
+let dir: string;
+let root: PkiCert;
+let deepLeaf: PkiCert;
+let int1: PkiCert;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'gwctl-verify-'));
+  const pki = await makePki(join(dir, 'pki'));
+  root = pki.root('Root CA');
+  int1 = pki.intermediate(root, 'Int One');
+  const int2 = pki.intermediate(int1, 'Int Two');
+  deepLeaf = pki.leaf(int2, { cn: 'orders.internal', dns: ['orders.internal'] });
+  const spec = (depth: string) => `version: 1
+listen: [{ port: 8080 }]
+trustStores:
+  internal: { certificates: ["${root.cert}"] }
+upstreams:
+  orders:
+    servers: ["127.0.0.1:8443"]
+    tls: { trustStore: internal, serverName: orders.internal, presentedChain: "${deepLeaf.chain}"${depth} }
+  wrongname:
+    servers: ["127.0.0.1:8444"]
+    tls: { trustStore: internal, serverName: billing.internal, presentedChain: "${deepLeaf.chain}" }
+routes:
+  - { path: /o/, upstream: orders }
+  - { path: /w/, upstream: wrongname }
+`;
+  writeFileSync(join(dir, 'depth1.yaml'), spec(', verifyDepth: 1'));
+  writeFileSync(join(dir, 'derived.yaml'), spec(''));
+});
+
+test('spec form, JSON: the contract shape, depth too small reported as nginx logs it', async () => {
+  const r = await gwctl(['verify-chain', 'depth1.yaml', '--format', 'json'], dir);
+  assert.equal(r.exitCode, 1);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.ok, false);
+  const orders = out.upstreams.find((u: { name: string }) => u.name === 'orders');
+  assert.deepEqual(Object.keys(orders).sort(), ['chain', 'findings', 'name', 'nginx', 'ok', 'requiredDepth', 'verifyDepth']);
+  assert.equal(orders.ok, false);
+  assert.equal(orders.requiredDepth, 2);
+  assert.equal(orders.verifyDepth, 1);
+  assert.deepEqual(orders.nginx, { code: 20, reason: 'unable to get local issuer certificate' });
+  const f = orders.findings.find((x: { severity: string }) => x.severity === 'error');
+  assert.ok(f, JSON.stringify(orders.findings));
+  assert.match(f.message, /verifyDepth 1/);
+  assert.ok(f.line > 0 && f.file.endsWith('depth1.yaml'), 'findings point at the spec');
+  const wrong = out.upstreams.find((u: { name: string }) => u.name === 'wrongname');
+  assert.equal(wrong.nginx.code, 62);
+});
+
+test('spec form: a derived depth verifies; a wrong name is still reported, --upstream narrows', async () => {
+  const all = await gwctl(['verify-chain', 'derived.yaml', '--format', 'json'], dir);
+  const out = JSON.parse(all.stdout);
+  const orders = out.upstreams.find((u: { name: string }) => u.name === 'orders');
+  assert.equal(orders.ok, true);
+  assert.equal(orders.nginx, null);
+  assert.equal(orders.verifyDepth, 2);
+  assert.deepEqual(orders.chain, ['CN=orders.internal', 'CN=Int Two', 'CN=Int One', 'CN=Root CA']);
+  assert.equal(all.exitCode, 1, 'wrongname fails the run');
+  const one = await gwctl(['verify-chain', 'derived.yaml', '--upstream', 'orders', '--format', 'json'], dir);
+  assert.equal(one.exitCode, 0, one.stdout);
+  assert.deepEqual(JSON.parse(one.stdout).upstreams.map((u: { name: string }) => u.name), ['orders']);
+  const unknown = await gwctl(['verify-chain', 'derived.yaml', '--upstream', 'nope'], dir);
+  assert.equal(unknown.exitCode, 2);
+});
+
+test('spec form, human: says what nginx will log and where', () => {
+  const r = gwctlProcess(['verify-chain', 'depth1.yaml'], { cwd: dir });
+  assert.equal(r.exitCode, 1);
+  assert.match(r.stdout, /orders: FAIL: nginx will log: upstream SSL certificate verify error: \(20:unable to get local issuer certificate\)/);
+  assert.match(r.stdout, /wrongname: FAIL: nginx will log: upstream SSL certificate does not match "billing\.internal"/);
+  assert.match(r.stdout, /chain needs 2, proxy_ssl_verify_depth 1/);
+});
+
+test('files form: same verdicts without a spec; --depth defaults to nginx\'s 1', async () => {
+  const base = ['verify-chain', '--chain', deepLeaf.chain, '--ca', root.cert, '--name', 'orders.internal', '--format', 'json'];
+  const d1 = await gwctl(base, dir);
+  assert.equal(d1.exitCode, 1);
+  const u = JSON.parse(d1.stdout).upstreams[0];
+  assert.equal(u.name, basename(deepLeaf.chain), 'the entry is named after the chain file');
+  assert.equal(u.nginx.code, 20);
+  assert.equal(u.verifyDepth, 1);
+  const d2 = await gwctl([...base, '--depth', '2'], dir);
+  assert.equal(d2.exitCode, 0, d2.stdout);
+  assert.equal(JSON.parse(d2.stdout).upstreams[0].nginx, null);
+  const trustedIntermediateOnly = await gwctl(['verify-chain', '--chain', deepLeaf.chain, '--ca', int1.cert, '--depth', '5', '--format', 'json'], dir);
+  assert.equal(JSON.parse(trustedIntermediateOnly.stdout).upstreams[0].nginx.code, 2, 'no partial chains: a trusted intermediate needs its root');
+});
+
+test('--at evaluates at another time: expired certificates fail, and say so', async () => {
+  const r = await gwctl(['verify-chain', '--chain', deepLeaf.chain, '--ca', root.cert, '--depth', '2', '--at', '2999-01-01T00:00:00Z', '--format', 'json'], dir);
+  assert.equal(r.exitCode, 1);
+  assert.equal(JSON.parse(r.stdout).upstreams[0].nginx.code, 10);
+});
+
+test('bad arguments exit 2 with a message, not a stack trace', () => {
+  for (const args of [['verify-chain'], ['verify-chain', '--chain', 'x.pem'], ['verify-chain', '--chain', 'missing.pem', '--ca', 'missing.pem'], ['verify-chain', 'derived.yaml', '--at', 'yesterday'], ['verify-chain', 'derived.yaml', '--depth', '2']]) {
+    const r = gwctlProcess(args, { cwd: dir });
+    assert.equal(r.exitCode, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.ok(r.stderr.trim().length > 0);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  }
+});
