@@ -11,7 +11,7 @@ export function runCli(): void {
   let progressShown = false;
   const progress = stderrTty && !isCi(env) && env.TERM !== 'dumb'
     ? (message: string) => {
-      const width = Math.max(20, (process.stderr.columns ?? 80) - 1);
+      const width = Math.max(20, (process.stderr.columns || 80) - 1);
       process.stderr.write(`\r\u001b[2K${message.length > width ? `${message.slice(0, width - 1)}…` : message}`);
       progressShown = true;
     }

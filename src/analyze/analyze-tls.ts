@@ -1,9 +1,10 @@
-import { error, warning, type Diagnostic, type Severity } from '../diagnostics/diagnostic.js';
+import { error, warning, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
 import type { GatewaySpec } from '../load/spec-types.js';
 import { NGINX_DEFAULT_VERIFY_DEPTH } from '../plan/plan.js';
 import type { Material } from '../validate/files.js';
-import type { ChainVerdict } from '../tls/verdict.js';
+import type { ChainFinding, ChainVerdict } from '../tls/verdict.js';
 import { verifyChain } from '../tls/engine.js';
+import { checkClientCertificate } from '../tls/client-certificate.js';
 
 /** Depth used to discover how deep a chain really is before a verifyDepth is derived. */
 const UNLIMITED_DEPTH = 100;
@@ -54,13 +55,33 @@ export function analyzeTls(spec: GatewaySpec, material: Material, opts: AnalyzeO
       verdict = verifyChain({ ...request, depth: verifyDepth });
     }
     upstreams.push({ name, verifyDepth, verdict });
-    for (const f of verdict.findings) {
-      const where = f.file ? ` (${f.file}${f.line ? `:${f.line}` : ''})` : '';
-      diagnostics.push({ ...(f.severity === 'error' ? error(f.code, f.message) : warning(f.code, f.message)), severity: f.severity as Severity, message: `upstream "${name}": ${f.message}${where}`, path: [...path, 'presentedChain'] });
-    }
+    for (const f of verdict.findings) diagnostics.push(fromFinding(`upstream "${name}"`, f, [...path, 'presentedChain']));
     if (!verdict.ok && !verdict.findings.some((f) => f.severity === 'error')) {
       diagnostics.push(error('chain.rejected', `upstream "${name}": nginx will reject this chain: (${verdict.nginx?.code}:${verdict.nginx?.reason})`, [...path, 'presentedChain']));
     }
   }
+  diagnostics.push(...analyzeClientCertificates(spec, material, opts));
   return { upstreams, diagnostics };
+}
+
+/** Each client certificate an upstream in scope presents: order, client purpose, validity, strength. */
+function analyzeClientCertificates(spec: GatewaySpec, material: Material, opts: AnalyzeOptions): Diagnostic[] {
+  const used = new Set(Object.entries(spec.upstreams ?? {})
+    .filter(([name, up]) => opts.only === undefined || opts.only === name)
+    .map(([, up]) => up.tls?.clientCertificate)
+    .filter((n): n is string => n !== undefined));
+  const out: Diagnostic[] = [];
+  for (const name of [...used].sort()) {
+    const pair = material.clientCertificates.get(name);
+    if (!pair?.key) continue; // the loader already reported why the key could not be opened
+    const report = checkClientCertificate({ certificates: pair.certs, keys: [], key: pair.key, keyFile: pair.keyFile, at: opts.at, warnDays: opts.warnDays });
+    for (const f of report.findings) out.push(fromFinding(`client certificate "${name}"`, f, ['clientCertificates', name, 'certificate']));
+  }
+  return out;
+}
+
+/** A finding about a certificate becomes a diagnostic at the spec field that named the file. */
+function fromFinding(subject: string, f: ChainFinding, path: SpecPath): Diagnostic {
+  const where = f.file ? ` (${f.file}${f.line ? `:${f.line}` : ''})` : '';
+  return { code: f.code, severity: f.severity, message: `${subject}: ${f.message}${where}`, path };
 }

@@ -42,18 +42,33 @@ export interface LabelledBlock {
   kind: 'upstream' | 'route' | 'profile';
   /** Spec upstream names (a TLS profile may serve several). */
   upstreams: string[];
+  /** Spec route indexes, when the label names them (`routes[3] -> orders`). */
+  routes: number[];
   /** 1-based lines: the opening line (after the comment) and the line of its closing brace. */
   start: number;
   end: number;
   /** For routes: the location's path as written. */
   locationPath?: string;
+  /** For upstream blocks: the nginx name of the upstream (`upstream up_orders {`). */
+  nginxName?: string;
 }
 
-const LABELS: { kind: LabelledBlock['kind']; re: RegExp }[] = [
-  { kind: 'upstream', re: /^\s*# spec upstream "([^"]+)"/ },
-  { kind: 'route', re: /^\s*# route -> upstream "([^"]+)"/ },
-  { kind: 'profile', re: /^\s*# TLS profile for upstream\(s\): (.+)$/ },
-];
+/**
+ * The comments gwctl writes above the blocks it renders (templates/), in the forms they have
+ * had: `# spec upstream "orders"`, `# TLS profile for upstream(s): a, b`, and for routes either
+ * `# route -> upstream "orders"` or `# api.example.com: routes[1] -> status; other hosts: 404`.
+ */
+function label(line: string): Pick<LabelledBlock, 'kind' | 'upstreams' | 'routes'> | undefined {
+  let m = /^\s*# spec upstream "([^"]+)"/.exec(line);
+  if (m) return { kind: 'upstream', upstreams: [m[1]], routes: [] };
+  m = /^\s*# TLS profile for upstream\(s\): (.+)$/.exec(line);
+  if (m) return { kind: 'profile', upstreams: m[1].split(',').map((x) => x.trim()).filter(Boolean), routes: [] };
+  m = /^\s*# route -> upstream "([^"]+)"/.exec(line);
+  if (m) return { kind: 'route', upstreams: [m[1]], routes: [] };
+  const refs = [...line.matchAll(/routes\[(\d+)\] -> ([A-Za-z0-9_.-]+)/g)];
+  if (/^\s*#/.test(line) && refs.length) return { kind: 'route', upstreams: refs.map((r) => r[2]), routes: refs.map((r) => Number(r[1])) };
+  return undefined;
+}
 
 /** Finds gwctl's labelled blocks by matching braces (outside quotes and comments). */
 export function labelledBlocks(conf: string): LabelledBlock[] {
@@ -61,21 +76,34 @@ export function labelledBlocks(conf: string): LabelledBlock[] {
   const depthAfter = braceDepths(lines);
   const blocks: LabelledBlock[] = [];
   for (let i = 0; i + 1 < lines.length; i++) {
-    for (const { kind, re } of LABELS) {
-      const m = re.exec(lines[i]);
-      if (!m) continue;
-      const open = i + 1;
-      const base = open === 0 ? 0 : depthAfter[open - 1];
-      let end = open;
-      while (end < lines.length && depthAfter[end] > base) end++;
-      if (end === open && depthAfter[open] === base && !lines[open].includes('{')) break;
-      const upstreams = kind === 'profile' ? m[1].split(',').map((s) => s.trim()).filter(Boolean) : [m[1]];
-      const loc = kind === 'route' ? /^\s*location\s+(?:"((?:[^"\\]|\\.)*)"|(\S+))\s*\{/.exec(lines[open]) : null;
-      blocks.push({ kind, upstreams, start: open + 1, end: end + 1, ...(loc ? { locationPath: unquote(loc[1] ?? loc[2]) } : {}) });
-      break;
-    }
+    const l = label(lines[i]);
+    if (!l) continue;
+    const open = i + 1;
+    if (depthAfter[open] <= depthAfter[i]) continue; // the next line opens no block
+    const end = closingLine(depthAfter, open);
+    const loc = l.kind === 'route' ? /^\s*location\s+(?:"((?:[^"\\]|\\.)*)"|(\S+))\s*\{/.exec(lines[open]) : null;
+    const up = l.kind === 'upstream' ? /^\s*upstream\s+(\S+)\s*\{/.exec(lines[open]) : null;
+    blocks.push({ ...l, start: open + 1, end: end + 1, ...(loc ? { locationPath: unquote(loc[1] ?? loc[2]) } : {}), ...(up ? { nginxName: up[1] } : {}) });
   }
   return blocks;
+}
+
+/** 0-based index of the line closing the block opened on line `open`. */
+function closingLine(depthAfter: number[], open: number): number {
+  const base = open === 0 ? 0 : depthAfter[open - 1];
+  let end = open;
+  while (end < depthAfter.length - 1 && depthAfter[end] > base) end++;
+  return end;
+}
+
+/** 0-based index of the line that opened the innermost block holding line `idx`, if any. */
+function openerOf(depthAfter: number[], idx: number): number | undefined {
+  const depth = idx === 0 ? 0 : depthAfter[idx - 1];
+  for (let i = idx - 1; i >= 0; i--) {
+    const before = i === 0 ? 0 : depthAfter[i - 1];
+    if (before < depth && depthAfter[i] >= depth) return i;
+  }
+  return undefined;
 }
 
 function unquote(s: string): string {
@@ -122,6 +150,11 @@ const PROFILE_DIRECTIVES: Record<string, string> = {
   proxy_ssl_ciphers: 'ciphers',
 };
 
+/** Per-upstream `map $gw_upstream $VAR` entries: which spec field each map's values come from. */
+const UPSTREAM_MAPS: Record<string, string[]> = {
+  gw_ssl_name: ['tls', 'serverName'],
+};
+
 export interface Trace {
   /** Where in the spec the rendered line comes from. */
   path: SpecPath;
@@ -132,9 +165,10 @@ export interface Trace {
 /** Traces a line of the rendered nginx.conf back to the spec, or undefined when it has no label. */
 export function traceLine(conf: string, line: number, spec?: SpecShape): Trace | undefined {
   const lines = conf.split('\n');
-  const block = labelledBlocks(conf).filter((b) => line >= b.start && line <= b.end).sort((a, b) => (a.end - a.start) - (b.end - b.start))[0];
-  if (!block) return undefined;
+  const blocks = labelledBlocks(conf);
+  const block = blocks.filter((b) => line >= b.start && line <= b.end).sort((a, b) => (a.end - a.start) - (b.end - b.start))[0];
   const directive = /^\s*([a-z_]+)/.exec(lines[line - 1] ?? '')?.[1];
+  if (!block) return mapEntry(lines, line, blocks);
   const upstream = block.upstreams[0];
   if (block.kind === 'profile') {
     const field = directive ? PROFILE_DIRECTIVES[directive] : undefined;
@@ -151,12 +185,29 @@ export function traceLine(conf: string, line: number, spec?: SpecShape): Trace |
     }
     return { path: ['upstreams', upstream], what: `upstream "${upstream}"` };
   }
-  const routes = spec?.routes ?? [];
-  let index = routes.findIndex((r) => r.upstream === upstream && r.path === block.locationPath);
-  if (index < 0) index = routes.findIndex((r) => r.upstream === upstream);
-  if (index < 0) return { path: ['upstreams', upstream], what: `a route to upstream "${upstream}"` };
   const onLocation = line === block.start;
-  return { path: ['routes', index, ...(onLocation ? ['path'] : [])], what: `route ${block.locationPath ?? index} -> upstream "${upstream}"` };
+  let index = block.routes[0] ?? -1;
+  if (index < 0) {
+    const routes = spec?.routes ?? [];
+    index = routes.findIndex((r) => r.upstream === upstream && r.path === block.locationPath);
+    if (index < 0) index = routes.findIndex((r) => r.upstream === upstream);
+  }
+  if (index < 0) return { path: ['upstreams', upstream], what: `a route to upstream "${upstream}"` };
+  return { path: ['routes', index, ...(onLocation ? ['path'] : [])], what: `routes[${index}] (${block.locationPath ?? ''} -> "${upstream}")` };
+}
+
+/** A `map $gw_upstream $VAR { up_orders ...; }` entry: the upstream it is keyed by. */
+function mapEntry(lines: string[], line: number, blocks: LabelledBlock[]): Trace | undefined {
+  const depthAfter = braceDepths(lines);
+  const opener = openerOf(depthAfter, line - 1);
+  if (opener === undefined) return undefined;
+  const map = /^\s*map\s+\$gw_upstream\s+\$(\w+)\s*\{/.exec(lines[opener]);
+  if (!map) return undefined;
+  const key = /^\s*(\S+)\s/.exec(lines[line - 1] ?? '')?.[1];
+  const up = blocks.find((b) => b.kind === 'upstream' && b.nginxName !== undefined && b.nginxName === key);
+  if (!up) return undefined;
+  const field = UPSTREAM_MAPS[map[1]] ?? [];
+  return { path: ['upstreams', up.upstreams[0], ...field], what: `upstream "${up.upstreams[0]}"${field.length ? ` (${field.join('.')})` : ''}` };
 }
 
 export interface MapOptions {

@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Document, LineCounter, parseDocument, isAlias, isCollection, isMap, isSeq, isPair, isScalar, type Node } from 'yaml';
+import { Document, LineCounter, parseDocument, visit, isCollection, isMap, isSeq, isPair, isScalar, type Node } from 'yaml';
 import { FatalError, error, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
 
 /** Specs are hand-written; anything larger is a mistake or an attack. */
@@ -140,14 +140,11 @@ function deepestNode(doc: Document): Node | undefined {
   return undefined;
 }
 
+/** The first alias in document order (the parse already bounded the depth, so recursion is safe). */
 function firstAlias(doc: Document): Node | undefined {
-  const stack: unknown[] = [doc.contents];
-  while (stack.length) {
-    const node = stack.pop();
-    if (isAlias(node)) return node as Node;
-    if (isCollection(node)) for (const item of node.items as unknown[]) stack.push(...(isPair(item) ? [item.value, item.key] : [item]));
-  }
-  return undefined;
+  let found: Node | undefined;
+  visit(doc, { Alias(_key, node) { found = node; return visit.BREAK; } });
+  return found;
 }
 
 /** For input refused before parsing: positions still need line numbers. */

@@ -3,7 +3,8 @@ import type { GatewaySpec, UpstreamSpec } from '../load/spec-types.js';
 import { resolvePath, type Material } from '../validate/files.js';
 import { parseHostPort } from '../validate/addresses.js';
 import { shortHash, toPem } from './pem-out.js';
-import type { OutputFile, RenderModel, RouteModel, ServerBlockModel, TlsProfileModel, UpstreamModel } from './render-model.js';
+import type { OutputFile, RenderModel, RoutingModel, ServerBlockModel, TlsProfileModel, UpstreamDispatchModel, UpstreamModel } from './render-model.js';
+import { byCodePoint, planDispatch } from './routing.js';
 
 /** nginx's own default for proxy_ssl_verify_depth. */
 export const NGINX_DEFAULT_VERIFY_DEPTH = 1;
@@ -27,6 +28,13 @@ export function plan(input: PlanInput): RenderModel {
   const addFile = (prefix: string, content: string): string => {
     const path = `tls/${prefix}-${shortHash(content)}.pem`;
     files.set(path, { path, content });
+    return path;
+  };
+  // Many upstreams share a trust store or client certificate: encode and hash each file once.
+  const fileOnce = new Map<string, string>();
+  const addFileOnce = (prefix: string, certs: () => string): string => {
+    let path = fileOnce.get(prefix);
+    if (path === undefined) fileOnce.set(prefix, path = addFile(prefix, certs()));
     return path;
   };
   const outPath = (declared: string) => {
@@ -53,10 +61,10 @@ export function plan(input: PlanInput): RenderModel {
     const clientPair = tls.clientCertificate !== undefined ? input.material.clientCertificates.get(tls.clientCertificate) : undefined;
     const body: Omit<TlsProfileModel, 'id' | 'usedBy'> = {
       verify,
-      trustedCertificate: store && verify ? addFile(`trust-${tls.trustStore}`, toPem(store)) : undefined,
-      crl: crl && verify ? addFile(`crl-${tls.trustStore}`, toPem(crl)) : undefined,
+      trustedCertificate: store && verify ? addFileOnce(`trust-${tls.trustStore}`, () => toPem(store)) : undefined,
+      crl: crl && verify ? addFileOnce(`crl-${tls.trustStore}`, () => toPem(crl)) : undefined,
       verifyDepth: input.verifyDepths.get(name) ?? tls.verifyDepth ?? NGINX_DEFAULT_VERIFY_DEPTH,
-      certificate: clientPair ? addFile(`client-${tls.clientCertificate}`, toPem(clientPair.certs)) : undefined,
+      certificate: clientPair ? addFileOnce(`client-${tls.clientCertificate}`, () => toPem(clientPair.certs)) : undefined,
       certificateKey: client ? outPath(client.key) : undefined,
       passwordFile: client?.passwordFile !== undefined ? outPath(client.passwordFile) : undefined,
       protocols: tls.protocols ? [...tls.protocols].sort() : undefined,
@@ -70,39 +78,16 @@ export function plan(input: PlanInput): RenderModel {
     profileOf.set(name, profile);
   }
 
-  const route = (r: NonNullable<GatewaySpec['routes']>[number]): RouteModel => {
-    const up = spec.upstreams![r.upstream];
-    const profile = profileOf.get(r.upstream);
-    return {
-      path: r.path,
-      upstreamId: upstreamId(r.upstream),
-      specUpstream: r.upstream,
-      hostHeader: r.preserveHost ? { client: true } : { literal: hostHeaderOf(up) },
-      tls: profile ? { profileId: profile.id, sslName: sslNameOf(up) } : undefined,
-    };
-  };
-
-  const routes = spec.routes ?? [];
-  const anyHost = routes.filter((r) => r.host === undefined);
-  const hosts = [...new Set(routes.filter((r) => r.host !== undefined).map((r) => r.host!.toLowerCase()))].sort();
-  const serverBlocks: ServerBlockModel[] = [];
-  for (const group of listenerGroups(spec, input, addFile, outPath)) {
-    const block = (serverNames: string[], own: RouteModel[], isDefault: boolean): ServerBlockModel => {
-      const ownPaths = new Set(own.map((r) => r.path));
-      const all = [...own, ...anyHost.map(route).filter((r) => !ownPaths.has(r.path))];
-      const used = new Set(all.map((r) => r.tls?.profileId).filter((id): id is string => !!id));
-      return {
-        listens: group.listens.map((l) => ({ address: l.address, params: isDefault ? [...l.params, 'default_server'] : l.params })),
-        serverNames,
-        tls: group.tls,
-        routes: all,
-        profiles: [...profiles.values()].filter((p) => used.has(p.id)),
-        fallback404: !all.some((r) => r.path === '/'),
-      };
-    };
-    for (const host of hosts) serverBlocks.push(block([host], routes.filter((r) => r.host?.toLowerCase() === host).map(route), false));
-    serverBlocks.push(block(['_'], [], true));
-  }
+  const routing = planRouting(spec, profileOf);
+  const usedProfiles = new Set(routing.upstreams.map((u) => u.target));
+  const plainHttp = routing.upstreams.some((u) => u.target === PLAIN_HTTP_TARGET);
+  const serverBlocks: ServerBlockModel[] = listenerGroups(spec, input, addFile, outPath).map((group) => ({
+    listens: group.listens.map((l) => ({ address: l.address, params: [...l.params, 'default_server'] })),
+    serverNames: ['_'],
+    tls: group.tls,
+    profiles: [...profiles.values()].filter((p) => usedProfiles.has(`@${p.id}`)),
+    plainHttp,
+  }));
 
   const insecure = Object.entries(spec.upstreams ?? {}).filter(([, u]) => u.tls && u.tls.verify === false).map(([upstream, u]) => ({ upstream, reason: u.tls!.insecureReason ?? '' })).sort((a, b) => a.upstream.localeCompare(b.upstream));
   const flavor = spec.runtime?.flavor ?? 'openresty';
@@ -111,10 +96,76 @@ export function plan(input: PlanInput): RenderModel {
     header: [`Generated by gwctl from ${input.specFile.split('/').pop()}. Do not edit: change the spec and render again.`, `Runtime: ${flavor}${spec.runtime?.nginxVersion ? ` ${spec.runtime.nginxVersion}` : ''}.`],
     loadModules: flavor === 'nginx' ? [`${modules}/ndk_http_module.so`, `${modules}/ngx_http_lua_module.so`] : [],
     upstreams,
+    routing,
     serverBlocks,
     files: [...files.values()].sort((a, b) => a.path.localeCompare(b.path)),
     insecure,
   };
+}
+
+/** The named location for plain-http upstreams. */
+export const PLAIN_HTTP_TARGET = '@gw_http';
+
+/**
+ * Routes → dispatch tables. Every route location only sets $gw_loc and hands the request to the
+ * named location of its upstream's TLS profile; maps resolve host group, route, upstream, name
+ * and Host header. See routing.ts for why this is the same routing as one server per host.
+ */
+function planRouting(spec: GatewaySpec, profileOf: Map<string, TlsProfileModel>): RoutingModel {
+  const routes = spec.routes ?? [];
+  const dispatch = planDispatch(routes.map((r, index) => ({ index, path: r.path, host: r.host?.toLowerCase() })));
+  const hostOf = new Map(dispatch.hostGroups.map((g) => [g.id, g.pattern]));
+  const routeName = (i: number) => `routes[${i}] -> ${routes[i].upstream}`;
+  const locations = dispatch.locations.map((l) => {
+    const parts = l.exceptions.map((e) => `${hostOf.get(e.group)}: ${routeName(e.route)}`);
+    const rest = l.anyHost !== undefined ? routeName(l.anyHost) : '404';
+    parts.push(l.exceptions.length || dispatch.hostGroups.length ? `${l.exceptions.length ? 'other hosts' : 'any host'}: ${rest}` : rest);
+    return { id: l.id, path: l.path, summary: parts.join('; ') };
+  });
+  const anyHost = dispatch.locations.filter((l) => l.anyHost !== undefined).map((l) => ({ location: l.id, route: `r${l.anyHost}` }));
+  const exceptions = dispatch.locations.flatMap((l) => l.exceptions.map((e) => ({ key: `${e.group}:${l.id}`, route: `r${e.route}` })));
+  const routeModels = routes.map((r, i) => ({ id: `r${i}`, upstreamId: upstreamId(r.upstream) }));
+  const preserveHost = routes.flatMap((r, i) => r.preserveHost ? [`r${i}`] : []);
+
+  const used = [...new Set(routes.map((r) => r.upstream))].sort(byCodePoint);
+  const upstreams: UpstreamDispatchModel[] = used.map((name) => {
+    const up = spec.upstreams![name];
+    const profile = profileOf.get(name);
+    return {
+      upstreamId: upstreamId(name),
+      hostHeader: hostHeaderOf(up),
+      sslName: profile ? sslNameOf(up) : undefined,
+      target: profile ? `@${profile.id}` : PLAIN_HTTP_TARGET,
+    };
+  });
+
+  const entries = Math.max(hostOf.size, anyHost.length, exceptions.length, routeModels.length, upstreams.length);
+  const longestKey = Math.max(0, ...dispatch.hostGroups.map((g) => g.pattern.length), ...used.map((n) => upstreamId(n).length));
+  return {
+    hostGroups: dispatch.hostGroups,
+    locations,
+    anyHost,
+    exceptions,
+    routes: routeModels,
+    preserveHost,
+    upstreams,
+    mapHash: mapHashSizes(entries, longestKey),
+  };
+}
+
+/**
+ * nginx builds each map as a hash and refuses to start when no table of at most
+ * map_hash_max_size slots fits every bucket into map_hash_bucket_size bytes. Defaults are 2048 and
+ * a CPU cache line (32/64/128): fine for small gateways, too small for thousands of routes or
+ * long host names.
+ */
+export function mapHashSizes(entries: number, longestKey: number): { maxSize: number; bucketSize: number } {
+  let maxSize = 2048;
+  while (maxSize < entries * 4) maxSize *= 2;
+  // A bucket must hold at least one element: a pointer, a length and the key, pointer-aligned.
+  let bucketSize = 64;
+  while (bucketSize < longestKey + 32) bucketSize *= 2;
+  return { maxSize, bucketSize };
 }
 
 export function upstreamId(name: string): string {
@@ -154,7 +205,12 @@ interface ListenerGroup {
   tls?: ServerBlockModel['tls'];
 }
 
-/** Plain listeners share one group; each distinct TLS certificate gets its own (nginx picks certificates per server block). */
+/**
+ * One server block per distinct listener certificate (nginx picks certificates per server block);
+ * plain listeners join the first of them, or form the only group when no listener has TLS. Every
+ * server block carries its own copy of each TLS profile location, so fewer blocks means fewer
+ * SSL contexts.
+ */
 function listenerGroups(spec: GatewaySpec, input: PlanInput, addFile: (p: string, c: string) => string, outPath: (p: string) => string): ListenerGroup[] {
   const groups = new Map<string, ListenerGroup>();
   spec.listen.forEach((l, i) => {
@@ -172,5 +228,10 @@ function listenerGroups(spec: GatewaySpec, input: PlanInput, addFile: (p: string
     g.listens.push({ address: at, params: ['ssl'] });
     groups.set(key, g);
   });
-  return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, g]) => g);
+  const plain = groups.get('plain');
+  const tls = [...groups.entries()].filter(([k]) => k !== 'plain').sort(([a], [b]) => byCodePoint(a, b)).map(([, g]) => g);
+  if (!plain) return tls;
+  if (!tls.length) return [plain];
+  tls[0] = { ...tls[0], listens: [...plain.listens, ...tls[0].listens] };
+  return tls;
 }

@@ -68,7 +68,7 @@ export function planDispatch(routes: readonly RouteInput[]): Dispatch {
   const paths = [...byPath.keys()];
   if (!byPath.has('/')) paths.push('/');
   paths.sort(byCodePoint);
-  const lengths = [...new Set(byPath.keys())].map((p) => p.length).sort((a, b) => b - a);
+  const lengths = [...new Set([...byPath.keys()].map((p) => p.length))].sort((a, b) => b - a);
 
   const locations = paths.map((path, i): DispatchLocation => {
     const decided = new Map<string, number>();

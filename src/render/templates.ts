@@ -2,10 +2,20 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import type { RenderModel } from '../plan/render-model.js';
-import { bare, comment, integer, quote, quoteLiteral, variable } from './quote.js';
+import { QuoteError, bare, comment, integer, quote, quoteLiteral, variable } from './quote.js';
 
 const TEMPLATES = fileURLToPath(new URL('../../../templates/', import.meta.url));
-const PARTIALS = ['upstream', 'server', 'route', 'profile'];
+const PARTIALS = ['upstream', 'routing', 'server', 'route', 'profile'];
+
+/**
+ * A host name or *.wildcard as a map key. The leading backslash makes nginx take the key
+ * literally even when it is one of map's keywords ("default", "include", "hostnames",
+ * "volatile" are valid host names).
+ */
+export function mapHost(value: unknown): string {
+  if (typeof value !== 'string' || !/^(\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(value)) throw new QuoteError(`${JSON.stringify(value)} cannot be written as a host name map key`);
+  return `\\${value}`;
+}
 
 let compiled: Handlebars.TemplateDelegate<RenderModel> | undefined;
 
@@ -13,7 +23,7 @@ let compiled: Handlebars.TemplateDelegate<RenderModel> | undefined;
 function engine(): Handlebars.TemplateDelegate<RenderModel> {
   if (compiled) return compiled;
   const hb = Handlebars.create();
-  hb.registerHelper({ quote, quoteLiteral, variable, bare, integer, comment });
+  hb.registerHelper({ quote, quoteLiteral, variable, bare, integer, comment, mapHost });
   for (const name of PARTIALS) hb.registerPartial(name, readFileSync(`${TEMPLATES}partials/${name}.hbs`, 'utf8'));
   compiled = hb.compile<RenderModel>(readFileSync(`${TEMPLATES}nginx.conf.hbs`, 'utf8'), { noEscape: true, preventIndent: true });
   return compiled;

@@ -19,6 +19,8 @@ export interface ClientCertificateRequest {
   certificates: CertSource[];
   /** The key file's private key blocks (the first one is used, as nginx does). */
   keys: PemBlock[];
+  /** The key, when the caller already opened it (the spec loader does, trying every passphrase line). */
+  key?: KeyObject;
   keyFile?: string;
   /** Passphrase for an encrypted key (proxy_ssl_password_file). */
   passphrase?: string;
@@ -47,7 +49,7 @@ export function checkClientCertificate(req: ClientCertificateRequest): ClientCer
   if (req.certificates.length === 0) findings.push(finding('error', 'client.no-certificate', 'the client certificate file holds no certificate'));
   const leaf = certs[0];
 
-  const key = openKey(req, findings);
+  const key = req.key ?? openKey(req, findings);
   if (leaf && key) {
     let matches = false;
     try {

@@ -58,9 +58,10 @@ export function parsePem(data: Buffer, kind: PemKind): { blocks: PemBlock[] } | 
   const others = new Set<string>();
   const begin = /^-----BEGIN ([A-Z0-9 ]+)-----[ \t]*$/gm;
   let m: RegExpExecArray | null;
+  const lineOf = lineCounter(text);
   while ((m = begin.exec(text))) {
     const label = m[1];
-    const line = lineOf(text, m.index);
+    const line = lineOf(m.index);
     const endMarker = `-----END ${label}-----`;
     const endAt = text.indexOf(endMarker, m.index);
     const nextBegin = text.indexOf('-----BEGIN ', m.index + m[0].length);
@@ -92,8 +93,12 @@ export function parsePem(data: Buffer, kind: PemKind): { blocks: PemBlock[] } | 
   return { blocks };
 }
 
-function lineOf(text: string, offset: number): number {
+/** Line numbers for increasing offsets, counted incrementally (bundles hold hundreds of blocks). */
+function lineCounter(text: string): (offset: number) => number {
   let line = 1;
-  for (let i = 0; i < offset; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
+  let at = 0;
+  return (offset) => {
+    for (; at < offset; at++) if (text.charCodeAt(at) === 10) line++;
+    return line;
+  };
 }

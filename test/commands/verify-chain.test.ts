@@ -109,3 +109,34 @@ test('bad arguments exit 2 with a message, not a stack trace', () => {
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   }
 });
+
+test('client certificates are checked too: one that may not authenticate a TLS client fails, at its spec line', async () => {
+  const pki = await makePki(join(dir, 'pki-client'));
+  const ca = pki.root('Client CA');
+  const serverOnly = pki.leaf(ca, { cn: 'gateway', extendedKeyUsage: 'serverAuth' });
+  const good = pki.leaf(ca, { cn: 'gateway', client: true });
+  const spec = (cert: PkiCert) => `version: 1
+listen: [{ port: 8080 }]
+trustStores:
+  internal: { certificates: ["${root.cert}"] }
+clientCertificates:
+  gw:
+    certificate: "${cert.chain}"
+    key: "${cert.key}"
+upstreams:
+  orders:
+    servers: ["127.0.0.1:8443"]
+    tls: { trustStore: internal, serverName: orders.internal, clientCertificate: gw, presentedChain: "${deepLeaf.chain}" }
+routes: [{ path: /o/, upstream: orders }]
+`;
+  writeFileSync(join(dir, 'client-bad.yaml'), spec(serverOnly));
+  writeFileSync(join(dir, 'client-good.yaml'), spec(good));
+  const bad = await gwctl(['verify-chain', 'client-bad.yaml', '--format', 'json'], dir);
+  assert.equal(bad.exitCode, 1);
+  const d = JSON.parse(bad.stdout).diagnostics.find((x: { code: string }) => x.code === 'client.purpose');
+  assert.ok(d, bad.stdout);
+  assert.equal(d.line, 7, 'points at clientCertificates.gw.certificate');
+  assert.equal((await gwctl(['verify-chain', 'client-good.yaml'], dir)).exitCode, 0);
+  const render = await gwctl(['render', 'client-bad.yaml', '--out', 'out-client'], dir);
+  assert.equal(render.exitCode, 1, 'render refuses too');
+});

@@ -1,8 +1,8 @@
-import { before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { makePki, type Pki, type PkiCert } from '../support/pki.js';
 import { parsePem } from '../../src/tls/pem.js';
 import { checkClientCertificate, type ClientCertificateRequest } from '../../src/tls/client-certificate.js';
@@ -20,6 +20,8 @@ before(async () => {
   int = pki.intermediate(root, 'Client Issuing');
   client = pki.leaf(int, { cn: 'gateway-client', client: true });
 });
+
+after(() => rmSync(dirname(pki.dir), { recursive: true, force: true }));
 
 function keys(file: string) {
   const r = parsePem(readFileSync(file), 'key');

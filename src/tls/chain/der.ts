@@ -112,8 +112,3 @@ export function smallInteger(t: Tlv): number {
   for (const b of c) u = u * 256 + b;
   return negative ? u - 2 ** (8 * c.length) : u;
 }
-
-/** The unsigned magnitude bytes of an INTEGER, leading zero octets removed (for serial comparison). */
-export function integerBytes(t: Tlv): Buffer {
-  return content(t);
-}

@@ -6,6 +6,8 @@ import { count, finding, isoDate, quoteName, storeLabel, type SourceOf } from '.
 import { sslServerPurposeProblem } from './purpose.js';
 import { presentedNames } from './host.js';
 import { OID } from './certificate.js';
+import { sameName } from './name.js';
+import { generalNameText } from './general-name.js';
 
 export interface ExplainInput {
   outcome: VerifyOutcome;
@@ -21,39 +23,44 @@ function logged(code: number): string {
   return `nginx will log (${code}:${verifyErrorString(code)})`;
 }
 
-/** One actionable finding per verification error, in the order OpenSSL met them; the last is what nginx logs. */
+/** Errors that only describe how path building stopped: explained by the depth analysis or by what follows them. */
+const PATH_END_ERRORS = new Set<number>([V.CERT_CHAIN_TOO_LONG, V.UNABLE_TO_GET_ISSUER_CERT_LOCALLY, V.UNABLE_TO_GET_ISSUER_CERT, V.UNABLE_TO_VERIFY_LEAF_SIGNATURE]);
+
+/**
+ * One actionable finding per problem OpenSSL met, in its order; the one nginx logs (the last)
+ * says so. Fixing only that one is rarely enough: the earlier ones surface next.
+ */
 export function explainErrors(input: ExplainInput): ChainFinding[] {
   const { outcome, presented, depth, requiredDepth, storeName, sourceOf } = input;
   const chain = outcome.chain;
   const store = storeLabel(storeName);
   const out: ChainFinding[] = [];
-  const done = new Set<string>();
   const depthProblem = !outcome.anchored && requiredDepth !== null && requiredDepth > depth;
 
   if (outcome.aborted) {
     out.push(finding('error', 'chain.unusable-certificate', `OpenSSL gives up on this chain: ${outcome.aborted}; the TLS handshake fails ("certificate verify failed") before nginx can log a verify error`));
   }
   if (depthProblem) {
-    const intermediates = requiredDepth!;
-    out.push(finding('error', 'chain.depth-exceeded', `verifyDepth ${depth} allows ${count(depth, 'intermediate')}, this chain has ${count(intermediates, 'intermediate')}: ${logged(outcome.error)}; set verifyDepth to ${intermediates} (proxy_ssl_verify_depth ${intermediates})`));
+    const needed = requiredDepth!;
+    out.push(finding('error', 'chain.depth-exceeded', `verifyDepth ${depth} allows ${count(depth, 'intermediate')}, this chain has ${count(needed, 'intermediate')}: ${logged(outcome.error)}; set verifyDepth to ${needed} (proxy_ssl_verify_depth ${needed})`));
   }
+  const last = outcome.seen[outcome.seen.length - 1];
+  const byKey = new Map<string, ChainFinding>();
   for (const { code, depth: at } of outcome.seen) {
-    const key = `${code}@${at}`;
-    if (done.has(key)) continue;
-    done.add(key);
+    // 22 is always followed by the error that ends the path; with a depth problem that one is explained above.
+    if (code === V.CERT_CHAIN_TOO_LONG || (depthProblem && PATH_END_ERRORS.has(code))) continue;
     const x = chain[at];
-    const src = x ? sourceOf(x) : undefined;
-    const last = outcome.seen[outcome.seen.length - 1];
-    const isLogged = last.code === code && last.depth === at && outcome.error === code;
-    const suffix = isLogged ? `; ${logged(code)}` : ` (OpenSSL error ${code}: ${verifyErrorString(code)})`;
-    if (depthProblem && (code === V.CERT_CHAIN_TOO_LONG || code === V.UNABLE_TO_GET_ISSUER_CERT_LOCALLY || code === V.UNABLE_TO_GET_ISSUER_CERT || code === V.UNABLE_TO_VERIFY_LEAF_SIGNATURE)) continue;
     const f = explainOne(code, at, x, chain, presented, store);
-    if (f) out.push({ ...finding('error', f.code, f.message + suffix, src) });
+    const isLogged = last.code === code && last.depth === at;
+    const suffix = isLogged ? `; ${logged(code)}` : ` (OpenSSL error ${code}: ${verifyErrorString(code)})`;
+    const key = `${f.code}\0${f.message}`;
+    byKey.delete(key); // the same problem met twice (e.g. 20 then 21 for a lone leaf): keep the later one
+    byKey.set(key, finding('error', f.code, f.message + suffix, x ? sourceOf(x) : undefined));
   }
-  return out;
+  return [...out, ...byKey.values()];
 }
 
-function explainOne(code: number, at: number, x: ChainCert | undefined, chain: ChainCert[], presented: ChainCert[], store: string): { code: string; message: string } | null {
+function explainOne(code: number, at: number, x: ChainCert | undefined, chain: ChainCert[], presented: ChainCert[], store: string): { code: string; message: string } {
   const name = x ? quoteName(x) : 'the certificate';
   const issuerName = x ? `'${x.issuerText}'` : 'its issuer';
   const issuer = chain[at + 1];
@@ -69,6 +76,9 @@ function explainOne(code: number, at: number, x: ChainCert | undefined, chain: C
             ? `the upstream serves only its leaf: add the intermediate '${leaf.issuerText}' to its chain, or to ${store}`
             : `nothing in the upstream's chain or in ${store} issued its leaf ${quoteName(leaf)}: add its issuer '${leaf.issuerText}' to the chain it serves, or to ${store}`,
         };
+      }
+      if (x && presented.some((p) => !chain.includes(p) && sameName(p.subject, x.issuer))) {
+        return { code: 'chain.untrusted-root', message: `${name} was issued by ${issuerName}, which the upstream serves beyond the verify depth, and ${store} holds no anchor within reach: trust the root of this chain in ${store}` };
       }
       return { code: 'chain.untrusted-root', message: `${name} was issued by ${issuerName}, which is neither in the upstream's chain nor in ${store}: add the CA certificate ${issuerName} (its root, if that is a root) to ${store}` };
     case V.UNABLE_TO_GET_ISSUER_CERT:
@@ -95,7 +105,7 @@ function explainOne(code: number, at: number, x: ChainCert | undefined, chain: C
     case V.INVALID_NON_CA:
       return { code: 'chain.proxy-issuer', message: `${name} (depth ${at}) must not be a CA here` };
     case V.PATH_LENGTH_EXCEEDED:
-      return { code: 'chain.pathlen-exceeded', message: `${name} (depth ${at}) limits the path below it to pathlen ${x?.ex.pathlen}, but ${count(at - 1, 'CA')} follow it` };
+      return { code: 'chain.pathlen-exceeded', message: `${name} (depth ${at}) limits the path below it to pathlen ${x?.ex.pathlen}, but ${count(at - 1, 'CA')} follow${at - 1 === 1 ? 's' : ''} it` };
     case V.INVALID_PURPOSE:
       return { code: 'chain.purpose', message: purposeMessage(x, at) };
     case V.KEYUSAGE_NO_CERTSIGN:
@@ -109,7 +119,7 @@ function explainOne(code: number, at: number, x: ChainCert | undefined, chain: C
     case V.SUBTREE_MINMAX:
     case V.UNSUPPORTED_CONSTRAINT_TYPE:
     case V.UNSUPPORTED_NAME_SYNTAX:
-      return { code: 'chain.name-constraints', message: `${name} (depth ${at}) violates the name constraints of a CA above it (${verifyErrorString(code)})` };
+      return { code: 'chain.name-constraints', message: `${name} (depth ${at}) violates the name constraints of ${constrainingCa(chain, at)} (${verifyErrorString(code)})` };
     case V.EE_KEY_TOO_SMALL:
     case V.CA_KEY_TOO_SMALL:
       return { code: 'chain.key-too-small', message: `${name} (depth ${at}) has a ${x?.key ? `${x.key.sizeBits}-bit ${x.key.family.toUpperCase()}` : 'unusable'} key, below OpenSSL security level 2 (112-bit strength: RSA 2048, EC P-224 or larger)` };
@@ -122,6 +132,18 @@ function explainOne(code: number, at: number, x: ChainCert | undefined, chain: C
     default:
       return { code: 'chain.rejected', message: `OpenSSL rejects ${name} (depth ${at})` };
   }
+}
+
+/** The CA(s) above `at` whose nameConstraints apply, with their DNS subtrees, for the message. */
+function constrainingCa(chain: ChainCert[], at: number): string {
+  const cas = chain.slice(at + 1).filter((c) => c.ex.nameConstraints);
+  if (cas.length === 0) return 'a CA above it';
+  return cas.map((c) => {
+    const nc = c.ex.nameConstraints!;
+    const list = (subs: typeof nc.permitted) => subs.map((s) => generalNameText(s.base)).join(', ');
+    const parts = [nc.permitted.length ? `permitted ${list(nc.permitted)}` : '', nc.excluded.length ? `excluded ${list(nc.excluded)}` : ''].filter(Boolean);
+    return `${quoteName(c)}${parts.length ? ` (${parts.join('; ')})` : ''}`;
+  }).join(' and ');
 }
 
 function purposeMessage(x: ChainCert | undefined, at: number): string {

@@ -58,5 +58,7 @@ export function generalNameText(g: GeneralName): string {
 export function ipText(b: Buffer): string {
   if (b.length === 4) return [...b].join('.');
   if (b.length === 16) return Array.from({ length: 8 }, (_, i) => b.readUInt16BE(i * 2).toString(16)).join(':');
+  // Name constraints carry address and mask together.
+  if (b.length === 8 || b.length === 32) return `${ipText(b.subarray(0, b.length / 2))}/${ipText(b.subarray(b.length / 2))}`;
   return b.toString('hex');
 }

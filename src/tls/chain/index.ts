@@ -32,18 +32,24 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
   for (const source of req.presented) {
     const r = parseCertificate(source.block.der);
     if ('error' in r) {
-      findings.push(finding('error', 'chain.unparseable', `a certificate the upstream serves cannot be used: ${r.error}; the TLS handshake fails`, source));
+      findings.push(r.by === 'openssl'
+        ? finding('error', 'chain.unparseable', `a certificate the upstream serves cannot be used: ${r.error}; the TLS handshake fails`, source)
+        : finding('error', 'chain.unsupported-certificate', `a certificate the upstream serves is beyond gwctl: ${r.error}`, source));
       continue;
     }
     presented.push(r.cert);
     if (!sources.has(r.cert)) sources.set(r.cert, source);
   }
   const store = trustStoreOf(req.trusted);
-  for (const p of store.problems) findings.push(finding('error', 'chain.trust-store-unreadable', `${storeLabel(req.trustStoreName)} holds a certificate nginx cannot load (${p.message}); nginx refuses to start`, p.source));
+  for (const p of store.problems) {
+    findings.push(p.by === 'openssl'
+      ? finding('error', 'chain.trust-store-unreadable', `${storeLabel(req.trustStoreName)} holds a certificate nginx cannot load (${p.message}); nginx refuses to start`, p.source)
+      : finding('error', 'chain.unsupported-certificate', `${storeLabel(req.trustStoreName)} holds a certificate beyond gwctl: ${p.message}`, p.source));
+  }
   if (req.trusted.length === 0) findings.push(finding('error', 'chain.trust-store-empty', `${storeLabel(req.trustStoreName)} is empty: nginx refuses a trusted certificate file without certificates`));
   const sourceOf = (c: ChainCert) => sources.get(c) ?? store.sources.get(c);
 
-  if (presented.length === 0 || findings.some((f) => f.code === 'chain.unparseable')) {
+  if (presented.length === 0 || findings.some((f) => f.code === 'chain.unparseable' || f.code === 'chain.unsupported-certificate')) {
     if (req.presented.length === 0) findings.push(finding('error', 'chain.empty', 'the presented chain holds no certificate'));
     return { ok: false, chain: presented.map((c) => c.subjectText), requiredDepth: null, nginx: null, findings };
   }

@@ -1,5 +1,5 @@
 import type { ChainCert, GeneralSubtree, NameConstraints } from './certificate.js';
-import { report, VerifyAbort, type VerifyContext } from './context.js';
+import { report, type VerifyContext } from './context.js';
 import { V } from './errors.js';
 import { GEN, type GeneralName } from './general-name.js';
 import { entryCount, entryToUtf8, OID_CN, OID_EMAIL, valuesOf, type X509Name } from './name.js';
@@ -225,4 +225,3 @@ export function checkNameConstraints(ctx: VerifyContext): void {
   }
 }
 
-export { VerifyAbort };

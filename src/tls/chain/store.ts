@@ -8,7 +8,7 @@ export interface TrustStore {
   certs: ChainCert[];
   sources: Map<ChainCert, CertSource>;
   /** Certificates nginx would fail to load (the whole file is then refused). */
-  problems: { source: CertSource; message: string }[];
+  problems: { source: CertSource; message: string; by: 'openssl' | 'gwctl' }[];
   bySubject: Map<string, ChainCert[]>;
 }
 
@@ -24,7 +24,7 @@ export function trustStoreOf(trusted: CertSource[]): TrustStore {
   for (const source of trusted) {
     const r = parseCertificate(source.block.der);
     if ('error' in r) {
-      store.problems.push({ source, message: r.error });
+      store.problems.push({ source, message: r.error, by: r.by });
       continue;
     }
     // X509_STORE_add_cert() ignores a certificate it already holds.

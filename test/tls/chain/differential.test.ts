@@ -1,4 +1,6 @@
-import { before, test } from 'node:test';
+import { after, before, test } from 'node:test';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import assert from 'node:assert/strict';
 import { buildScenarios, type Scenario } from './scenarios.js';
 import { compare } from './harness.js';
@@ -10,10 +12,15 @@ import { compare } from './harness.js';
  */
 const DEPTHS = [0, 1, 2, 3, 100];
 let scenarios: Scenario[] = [];
+let pkiDir = '';
 
 before(async () => {
-  ({ scenarios } = await buildScenarios());
+  const built = await buildScenarios();
+  scenarios = built.scenarios;
+  pkiDir = built.pki.dir;
 });
+
+after(() => rmSync(dirname(pkiDir), { recursive: true, force: true }));
 
 test('gwctl agrees with OpenSSL on every scenario, depth and name', (t) => {
   const at = new Date();

@@ -1,8 +1,8 @@
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { makePki, type Pki, type PkiCert } from '../../support/pki.js';
 import { verifyChain, type ChainEngineRequest } from '../../../src/tls/chain/index.js';
 import type { ChainVerdict } from '../../../src/tls/verdict.js';
@@ -21,6 +21,8 @@ before(async () => {
   int1 = pki.intermediate(root, 'Issuing CA');
   int2 = pki.intermediate(int1, 'Sub CA');
 });
+
+after(() => rmSync(dirname(pki.dir), { recursive: true, force: true }));
 
 function run(trusted: PkiCert[], chain: PkiCert[], o: Partial<ChainEngineRequest> = {}): ChainVerdict {
   const tag = Math.random().toString(36).slice(2);

@@ -1,0 +1,138 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { testCommand } from '../../src/commands/test.js';
+import type { CommandContext } from '../../src/commands/context.js';
+import { gwctlProcess } from '../support/gwctl.js';
+import { SPEC, exampleCopy, fakeNginx, run } from '../cli/fixtures.js';
+
+async function rendered(): Promise<string> {
+  const dir = exampleCopy('gwctl-test-');
+  const r = await run(['render', SPEC, '--out', 'out'], dir);
+  assert.equal(r.exitCode, 0, r.stderr);
+  return dir;
+}
+
+function edit(file: string, from: string | RegExp, to: string): void {
+  const text = readFileSync(file, 'utf8');
+  const next = text.replace(from, to);
+  assert.notEqual(next, text, `${String(from)} not found in ${file}`);
+  writeFileSync(file, next);
+}
+
+const lineOf = (file: string, needle: string) => readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+test('a good rendered output passes nginx -t: exit 0', async () => {
+  const dir = await rendered();
+  const r = await run(['test', 'out'], dir);
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.match(r.stdout, /^out: \S*(nginx|openresty) -t passed\n$/);
+  const j = await run(['test', 'out', '--format', 'json'], dir);
+  const body = JSON.parse(j.stdout) as { ok: boolean; nginx: { args: string[]; exitCode: number }; diagnostics: unknown[] };
+  assert.equal(body.ok, true);
+  assert.deepEqual(body.nginx.args, ['-p', `${join(dir, 'out')}/`, '-c', 'nginx.conf', '-e', 'logs/error.log', '-t']);
+  assert.equal(body.nginx.exitCode, 0);
+  assert.deepEqual(body.diagnostics, []);
+});
+
+test('a broken output fails with exit 1 at nginx.conf:LINE, and with --spec also points at the spec', async () => {
+  const dir = await rendered();
+  const conf = join(dir, 'out/nginx.conf');
+  edit(conf, 'proxy_ssl_verify_depth 1;', 'proxy_ssl_verify_dept 1;');
+  const line = lineOf(conf, 'proxy_ssl_verify_dept ');
+  const bare = await run(['test', 'out'], dir);
+  assert.equal(bare.exitCode, 1);
+  assert.match(bare.stderr, new RegExp(`^out/nginx\\.conf:${line}:1 +error +nginx -t: unknown directive "proxy_ssl_verify_dept" +\\[nginx\\.rejected\\]`, 'm'));
+
+  const withSpec = await run(['test', 'out', '--spec', SPEC], dir);
+  assert.equal(withSpec.exitCode, 1);
+  // An unknown directive maps to no particular field: the pointer lands on upstream orders' tls block (its first key).
+  const tlsLine = lineOf(join(dir, SPEC), 'trustStore: internal');
+  assert.match(withSpec.stderr, new RegExp(`^gw/gateway\\.yaml:${tlsLine}:7 +info +out/nginx\\.conf:${line}, rendered from the TLS settings of upstream "orders", fails nginx -t: unknown directive "proxy_ssl_verify_dept"`, 'm'));
+
+  const gh = await run(['test', 'out', '--spec', SPEC, '--format', 'github'], dir);
+  assert.match(gh.stdout, new RegExp(`^::error file=out/nginx\\.conf,line=${line},col=1,title=nginx\\.rejected::nginx -t: unknown directive`, 'm'));
+  assert.match(gh.stdout, /^::notice file=gw\/gateway\.yaml,line=\d+,col=\d+,title=nginx\.source::/m);
+});
+
+test('no nginx binary: exit 2 with a message that says how to fix it', async () => {
+  const dir = await rendered();
+  const ctx: CommandContext = { format: 'human', failSeverity: 'error', color: false, cwd: dir, now: new Date(), env: { PATH: join(dir, 'empty-bin') } };
+  await assert.rejects(testCommand('out', { fallbacks: [] }, ctx), /no nginx or openresty binary found .*--nginx PATH or GWCTL_NGINX/);
+
+  const viaFlag = gwctlProcess(['test', 'out', '--nginx', '/nonexistent/nginx'], { cwd: dir });
+  assert.equal(viaFlag.exitCode, 2);
+  assert.equal(viaFlag.stderr, 'gwctl: --nginx /nonexistent/nginx: does not exist\n');
+  const viaEnv = gwctlProcess(['test', 'out'], { cwd: dir, env: { GWCTL_NGINX: '/nonexistent/openresty' } });
+  assert.equal(viaEnv.exitCode, 2);
+  assert.match(viaEnv.stderr, /^gwctl: GWCTL_NGINX \/nonexistent\/openresty: does not exist\n$/);
+});
+
+test('a directory without nginx.conf is exit 2, not a failed test', async () => {
+  const dir = exampleCopy('gwctl-test-');
+  mkdirSync(join(dir, 'empty'));
+  const r = await run(['test', 'empty'], dir);
+  assert.equal(r.exitCode, 2);
+  assert.match(r.stderr, /no nginx\.conf to test \(render into the directory first/);
+});
+
+test('nginx warnings pass by default and fail with --fail-severity warning', async () => {
+  const dir = await rendered();
+  const conf = join(dir, 'out/nginx.conf');
+  // A second server with the same name on the same port: nginx -t warns "conflicting server name".
+  const text = readFileSync(conf, 'utf8');
+  writeFileSync(conf, text.replace(/\}\s*$/, '    server {\n        listen 8080;\n        server_name "dup.example";\n    }\n    server {\n        listen 8080;\n        server_name "dup.example";\n    }\n}\n'));
+  const lenient = await run(['test', 'out', '--format', 'json'], dir);
+  assert.equal(lenient.exitCode, 0, lenient.stdout);
+  const body = JSON.parse(lenient.stdout) as { ok: boolean; diagnostics: { severity: string; code: string; message: string }[] };
+  assert.ok(body.diagnostics.some((d) => d.severity === 'warning' && d.code === 'nginx.warning' && /conflicting server name "dup\.example"/.test(d.message)), lenient.stdout);
+  const strict = await run(['--fail-severity', 'warning', 'test', 'out'], dir);
+  assert.equal(strict.exitCode, 1);
+  assert.match(strict.stderr, /warning +nginx -t: conflicting server name/);
+});
+
+test('render --test renders, then runs nginx -t with the documented arguments; its failure is exit 1 traced to the spec', async () => {
+  const dir = exampleCopy('gwctl-test-');
+  const ok = await run(['render', SPEC, '--out', 'out', '--test'], dir);
+  assert.equal(ok.exitCode, 0, ok.stderr);
+  assert.match(ok.stdout, /^out: wrote nginx\.conf.*\n\S*(nginx|openresty) -t passed\n$/);
+
+  // A stand-in nginx that records its arguments and rejects the server line of upstream "status".
+  const log = join(dir, 'args.log');
+  const conf = join(dir, 'out/nginx.conf');
+  const serverLine = lineOf(conf, 'server 127.0.0.1:9080;');
+  const fake = fakeNginx(dir, `echo "$@" >> ${log}\necho "nginx: [emerg] host not found in upstream \\"127.0.0.1:9080\\" in $2nginx.conf:${serverLine}" >&2\nexit 1`);
+  const bad = await run(['render', SPEC, '--out', 'out', '--test', '--nginx', fake, '--format', 'json'], dir);
+  assert.equal(bad.exitCode, 1, bad.stdout);
+  assert.equal(readFileSync(log, 'utf8'), `-p ${join(dir, 'out')}/ -c nginx.conf -e logs/error.log -t\n`);
+  const body = JSON.parse(bad.stdout) as { ok: boolean; changed: string[]; diagnostics: { code: string; file: string; line: number; path: string; severity: string }[] };
+  assert.equal(body.ok, false);
+  assert.deepEqual(body.changed, [], 'nothing new to write the second time');
+  const [rejected, source] = body.diagnostics;
+  assert.deepEqual({ code: rejected.code, file: rejected.file, line: rejected.line }, { code: 'nginx.rejected', file: conf, line: serverLine });
+  const specLine = lineOf(join(dir, SPEC), '"127.0.0.1:9080"');
+  assert.deepEqual({ code: source.code, severity: source.severity, path: source.path, file: source.file, line: source.line }, { code: 'nginx.source', severity: 'info', path: '$.upstreams.status.servers[0]', file: join(dir, SPEC), line: specLine });
+});
+
+test('render --check --test runs nginx only when the output is up to date', async () => {
+  const dir = await rendered();
+  const log = join(dir, 'args.log');
+  const fake = fakeNginx(dir, `echo "$@" >> ${log}\nexit 0`);
+  const fresh = await run(['render', SPEC, '--out', 'out', '--check', '--test', '--nginx', fake], dir);
+  assert.equal(fresh.exitCode, 0, fresh.stderr);
+  assert.ok(existsSync(log), 'nginx ran on the up-to-date output');
+  writeFileSync(log, '');
+  edit(join(dir, 'out/nginx.conf'), 'proxy_ssl_verify on;', 'proxy_ssl_verify off;');
+  const drifted = await run(['render', SPEC, '--out', 'out', '--check', '--test', '--nginx', fake], dir);
+  assert.equal(drifted.exitCode, 1);
+  assert.equal(readFileSync(log, 'utf8'), '', 'nginx did not run on drifted output');
+});
+
+test('--nginx without --test is a usage error', async () => {
+  const dir = exampleCopy('gwctl-test-');
+  const r = await run(['render', SPEC, '--out', 'out', '--nginx', '/usr/sbin/nginx'], dir);
+  assert.equal(r.exitCode, 2);
+  assert.match(r.stderr, /--nginx goes with --test/);
+  assert.ok(!existsSync(join(dir, 'out')));
+});
