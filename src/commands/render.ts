@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { analyzeTls } from '../analyze/analyze-tls.js';
 import { error, hasFailures, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { positionDiagnostics } from '../load/load-spec.js';
@@ -45,7 +45,7 @@ export async function renderCommand(specPath: string, opts: RenderOptions, ctx: 
 
   if (opts.check) {
     const drift = diffOutput(outDir, files);
-    const driftDiagnostics: Diagnostic[] = drift.map((d) => ({ ...error('render.drift', `${opts.out}/${d} (run gwctl render ${specPath} --out ${opts.out})`), file: outDir }));
+    const driftDiagnostics: Diagnostic[] = drift.map((d) => ({ ...error('render.drift', `${d === '.' ? `${opts.out}: does not exist` : join(opts.out, d)} (run gwctl render ${specPath} --out ${opts.out})`), file: outDir }));
     const all = [...diagnostics, ...driftDiagnostics];
     if (opts.test && exitFor(all, ctx) === 0) {
       return (await import('./test.js')).reportWithNginxTest(ctx, outDir, opts.test, checked.loaded, all, { out: outDir, drift }, `${opts.out}: up to date\n`);

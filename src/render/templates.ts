@@ -8,13 +8,15 @@ const TEMPLATES = fileURLToPath(new URL('../../../templates/', import.meta.url))
 const PARTIALS = ['upstream', 'routing', 'server', 'route', 'profile'];
 
 /**
- * A host name or *.wildcard as a map key. The leading backslash makes nginx take the key
+ * A host name or *.wildcard as a map key. A leading backslash makes nginx take the key
  * literally even when it is one of map's keywords ("default", "include", "hostnames",
- * "volatile" are valid host names).
+ * "volatile" are valid host names). It is written doubled: nginx's config reader turns `\\`
+ * into `\` (which map then strips), whereas a single one before n, t or r would be read as a
+ * newline, tab or CR, and "news.example.com" would never match.
  */
 export function mapHost(value: unknown): string {
   if (typeof value !== 'string' || !/^(\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(value)) throw new QuoteError(`${JSON.stringify(value)} cannot be written as a host name map key`);
-  return `\\${value}`;
+  return `\\\\${value}`;
 }
 
 let compiled: Handlebars.TemplateDelegate<RenderModel> | undefined;

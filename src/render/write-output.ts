@@ -147,9 +147,10 @@ class Journal {
 }
 
 /** What `render --check` compares: nginx.conf and gwctl's own directories, nothing the user or nginx put there. */
+/** Paths (relative to outDir) that differ from `files`; '.' when outDir itself is missing. */
 export function diffOutput(outDir: string, files: OutputFile[]): string[] {
   const differences: string[] = [];
-  if (!existsSync(outDir)) return [`${outDir} does not exist`];
+  if (!existsSync(outDir)) return ['.'];
   for (const f of files) {
     const target = join(outDir, f.path);
     if (!existsSync(target)) differences.push(`${f.path}: missing`);

@@ -26,7 +26,7 @@ export function parseHostPort(s: string): HostPort | undefined {
   const port = Number(m[3]);
   if (port < 1 || port > 65535 || m[3].startsWith('0')) return undefined;
   if (m[1] !== undefined) {
-    if (isIP(m[1]) !== 6) return undefined;
+    if (!isIPv6(m[1])) return undefined;
     return { host: m[1], port, text: `[${m[1]}]:${port}` };
   }
   const host = m[2];
@@ -35,6 +35,49 @@ export function parseHostPort(s: string): HostPort | undefined {
 }
 
 export function isListenAddress(s: string): boolean {
-  if (s.startsWith('[') && s.endsWith(']')) return isIP(s.slice(1, -1)) === 6;
+  if (s.startsWith('[') && s.endsWith(']')) return isIPv6(s.slice(1, -1));
   return isIP(s) === 4 || isDnsName(s);
+}
+
+/** An IPv6 address both Node and nginx accept (nginx refuses some forms Node allows, e.g. "1:2:3:4:5:6:7::"). */
+export function isIPv6(s: string): boolean {
+  return isIP(s) === 6 && nginxInet6(s);
+}
+
+/** nginx's ngx_inet6_addr (src/core/ngx_inet.c), as a predicate. */
+function nginxInet6(text: string): boolean {
+  let p = 0;
+  let len = text.length;
+  if (len === 0) return false;
+  let zero = false;
+  let digit = -1;
+  let nibbles = 0;
+  let n = 8;
+  if (text[0] === ':') { p++; len--; }
+  for (; len; len--) {
+    const c = text[p++];
+    if (c === ':') {
+      if (nibbles) {
+        digit = p;
+        if (--n) { nibbles = 0; continue; }
+      } else if (!zero) {
+        digit = p;
+        zero = true;
+        continue;
+      }
+      return false;
+    }
+    if (c === '.' && nibbles) {
+      if (n < 2 || digit < 0) return false;
+      if (isIP(text.slice(digit)) !== 4) return false;
+      n--;
+      nibbles = 1;
+      break;
+    }
+    if (++nibbles > 4) return false;
+    if (!/[0-9a-fA-F]/.test(c)) return false;
+  }
+  if (nibbles === 0 && !zero) return false;
+  if (--n) return zero;
+  return !zero;
 }

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { GatewaySpec } from '../load/spec-types.js';
 import { isDnsName, isHostPattern, isListenAddress, parseHostPort } from './addresses.js';
@@ -68,6 +69,7 @@ export function validateReferences(spec: GatewaySpec): Diagnostic[] {
       const path = typeof s === 'string' ? [...base, 'servers', i] : [...base, 'servers', i, 'address'];
       if (!parseHostPort(address)) out.push(error('upstream.bad-server', `${show(address)} is not host:port (a DNS name, IPv4 address or [IPv6] address, then a port 1-65535)`, path));
     });
+    if (up.servers.length > 0 && up.servers.every((s) => typeof s !== 'string' && s.backup === true)) out.push(error('upstream.only-backup', 'every server is a backup: nginx needs at least one primary server in an upstream ("no servers in upstream") and would not start', [...base, 'servers']));
     if (up.hostHeader !== undefined && !isHostHeader(up.hostHeader)) out.push(error('upstream.bad-host-header', `${show(up.hostHeader)} is not a host name (optionally with :port)`, [...base, 'hostHeader']));
     const tls = up.tls;
     if (!tls) continue;
@@ -92,6 +94,7 @@ export function validateReferences(spec: GatewaySpec): Diagnostic[] {
     } else if (verify) {
       out.push(error('tls.server-name-required', 'verification is on, so serverName is required: nginx would otherwise check the certificate against the internal upstream name, which never matches', [...base, 'tls']));
     }
+    if (tls.ciphers !== undefined && !selectsCiphers(tls.ciphers)) out.push(error('tls.bad-ciphers', `ciphers ${show(tls.ciphers)} selects no cipher OpenSSL knows, so nginx would refuse to start (SSL_CTX_set_cipher_list failed); see \`openssl ciphers -v '...'\``, [...base, 'tls', 'ciphers']));
     const badReason = tls.insecureReason !== undefined && hasUnsafeCharacters(tls.insecureReason);
     if (badReason) out.push(error('tls.bad-insecure-reason', `insecureReason ${show(tls.insecureReason)} must be one line of plain text (no newlines or control characters): it is written into nginx.conf as a comment and printed on every run`, [...base, 'tls', 'insecureReason']));
     if (!verify && tls.insecureReason === undefined) out.push(error('tls.insecure-without-reason', 'verify: false turns certificate checks off (as curl -k would); it needs an insecureReason saying why', [...base, 'tls', 'verify']));
@@ -117,6 +120,16 @@ export function validateReferences(spec: GatewaySpec): Diagnostic[] {
   for (const name of clientCerts) if (!usedClients.has(name)) out.push(warning('ref.unused', `client certificate "${name}" is not used by any upstream`, ['clientCertificates', name]));
   for (const name of upstreams) if (!usedUpstreams.has(name)) out.push(warning('ref.unused', `upstream "${name}" is not used by any route`, ['upstreams', name]));
   return out;
+}
+
+/** What SSL_CTX_set_cipher_list (which nginx calls) accepts: a list that selects at least one cipher. */
+function selectsCiphers(list: string): boolean {
+  try {
+    createSecureContext({ ciphers: list });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function isHostHeader(s: string): boolean {

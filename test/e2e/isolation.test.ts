@@ -90,15 +90,21 @@ routes:
 }
 
 /**
- * The naive rendering: gwctl's own output with both routes handing their requests to the
- * "right" upstream{} block, each still through its own TLS profile (its own trust store).
+ * The naive rendering: gwctl's own output, except that the TLS profile location of "wrong"
+ * (its own trust store) proxies to the "right" upstream{} block: two locations with different
+ * trust settings sharing one upstream block, everything else as gwctl renders it.
  */
 function makeNaive(prefix: string): void {
   const file = join(prefix, 'nginx.conf');
   const conf = readFileSync(file, 'utf8');
-  const naive = conf.replace(/(set \$gw_upstream\s+)"up_wrong"/g, '$1"up_right"');
-  assert.notEqual(naive, conf, 'the control could not find the route of "wrong" in nginx.conf (did the template change?)');
-  assert.match(naive, /proxy_ssl_trusted_certificate "tls\/trust-wrong-/, 'the control keeps the wrong trust store');
+  let found = 0;
+  const naive = conf.replace(/location @[\w-]+ \{[^{}]*\}/g, (block) => {
+    if (!/proxy_ssl_trusted_certificate "tls\/trust-wrong-/.test(block)) return block;
+    found++;
+    return block.replace(/proxy_pass https:\/\/[^;]+;/, 'proxy_pass https://up_right;');
+  });
+  assert.equal(found, 1, 'the control found the TLS profile location of "wrong" (did the template change?)');
+  assert.notEqual(naive, conf);
   writeFileSync(file, naive);
 }
 

@@ -83,7 +83,9 @@ test('every command emits one valid SARIF document on stdout, and exit codes fol
   const chainLog = JSON.parse(expired.stdout) as Log;
   assertValidSarif(chainLog);
   assert.ok(chainLog.runs[0].results!.length > 0);
-  assert.ok(chainLog.runs[0].results!.every((r) => r.level === 'error' && r.ruleId!.startsWith('chain.')));
+  assert.ok(chainLog.runs[0].results!.every((r) => r.level === 'error'));
+  assert.ok(chainLog.runs[0].results!.some((r) => r.ruleId === 'chain.expired'));
+  assert.ok(chainLog.runs[0].tool.driver.rules!.some((r) => r.id === 'chain.expired'));
 
   const line = misspellServerName(dir);
   addUnusedTrustStore(dir);

@@ -1,0 +1,81 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { planDispatch, routeFor, type Dispatch, type RouteInput } from '../../src/plan/routing.js';
+
+/** What nginx does with the rendered config: longest location prefix, then the host group's entry. */
+function dispatched(d: Dispatch, host: string | undefined, uri: string): number | undefined {
+  let best: Dispatch['locations'][number] | undefined;
+  for (const l of d.locations) if (uri.startsWith(l.path) && (!best || l.path.length > best.path.length)) best = l;
+  assert.ok(best, `no location matches ${uri}: "/" must always exist`);
+  const group = d.hostGroups.find((g) => g.pattern === host)?.id;
+  return best.exceptions.find((e) => e.group === group)?.route ?? best.anyHost;
+}
+
+const routes = (list: [string, string?][]): RouteInput[] => list.map(([path, host], index) => ({ index, path, host }));
+
+test('a host route overrides the any-host route at the same path; other hosts keep the any-host route', () => {
+  const r = routes([['/a/'], ['/a/', 'x.test'], ['/b/', 'x.test']]);
+  const d = planDispatch(r);
+  assert.deepEqual(d.hostGroups, [{ id: 'h0', pattern: 'x.test' }]);
+  assert.equal(dispatched(d, 'x.test', '/a/1'), 1);
+  assert.equal(dispatched(d, 'y.test', '/a/1'), 0);
+  assert.equal(dispatched(d, undefined, '/b/1'), undefined, 'no route: 404');
+  assert.equal(dispatched(d, 'x.test', '/b/1'), 2);
+  assert.equal(dispatched(d, 'x.test', '/c'), undefined);
+});
+
+test('a longer any-host path beats a shorter host path, as it would inside a server block per host', () => {
+  const r = routes([['/', 'x.test'], ['/a/b/'], ['/a/', 'x.test']]);
+  const d = planDispatch(r);
+  assert.equal(dispatched(d, 'x.test', '/a/b/c'), 1);
+  assert.equal(dispatched(d, 'x.test', '/a/c'), 2);
+  assert.equal(dispatched(d, 'x.test', '/z'), 0);
+  assert.equal(dispatched(d, 'other.test', '/z'), undefined);
+});
+
+test('only host groups whose answer differs are listed as exceptions', () => {
+  const d = planDispatch(routes([['/'], ['/api/', 'a.test'], ['/api/', 'b.test'], ['/web/']]));
+  const web = d.locations.find((l) => l.path === '/web/')!;
+  assert.deepEqual(web.exceptions, [], 'a.test and b.test have no route of their own under /web/');
+  const api = d.locations.find((l) => l.path === '/api/')!;
+  assert.equal(api.anyHost, 0);
+  assert.deepEqual(api.exceptions, [{ group: 'h0', route: 1 }, { group: 'h1', route: 2 }]);
+});
+
+test('"/" is always a location, even when no route has it', () => {
+  const d = planDispatch(routes([['/a/']]));
+  assert.deepEqual(d.locations.map((l) => l.path), ['/', '/a/']);
+  assert.equal(d.locations[0].anyHost, undefined);
+});
+
+test('locations are in code-point order with stable ids (deterministic output on every machine)', () => {
+  const d = planDispatch(routes([['/b'], ['/B'], ['/a'], ['/ä']]));
+  assert.deepEqual(d.locations.map((l) => `${l.id} ${l.path}`), ['l0 /', 'l1 /B', 'l2 /a', 'l3 /b', 'l4 /ä']);
+});
+
+test('property: the dispatch table answers like a server block per host with longest-prefix locations', () => {
+  const segment = fc.constantFrom('a', 'b', 'ab', 'A', '%2F', 'x y');
+  const path = fc.array(segment, { maxLength: 3 }).chain((segs) => fc.boolean().map((slash) => `/${segs.join('/')}${slash && segs.length ? '/' : ''}`));
+  const host = fc.option(fc.constantFrom('x.test', 'y.test', '*.w.test'), { nil: undefined });
+  fc.assert(fc.property(
+    fc.uniqueArray(fc.tuple(path, host), { maxLength: 12, selector: ([p, h]) => `${h ?? '*'} ${p}` }),
+    fc.array(fc.tuple(path, fc.constantFrom(undefined, 'x.test', 'y.test', '*.w.test', 'z.test')), { minLength: 1, maxLength: 10 }),
+    (list, requests) => {
+      const r = list.map(([p, h], index) => ({ index, path: p, host: h }));
+      const d = planDispatch(r);
+      for (const [uri, h] of requests) {
+        const group = r.some((x) => x.host === h) ? h : undefined;
+        assert.equal(dispatched(d, h, uri), routeFor(r, group, uri), `${h ?? 'any'} ${uri}`);
+      }
+    },
+  ), { numRuns: 500 });
+});
+
+test('10,000 routes over 20 hosts: one location per distinct path, exceptions only where a host has its own route', () => {
+  const r: RouteInput[] = Array.from({ length: 10_000 }, (_, i) => ({ index: i, path: `/api/u${i % 1000}/r${i}/`, host: i % 21 < 20 ? `h${i % 21}.example.com` : undefined }));
+  const d = planDispatch(r);
+  assert.equal(d.locations.length, 10_001);
+  assert.equal(d.hostGroups.length, 20);
+  assert.equal(d.locations.reduce((n, l) => n + l.exceptions.length, 0), r.filter((x) => x.host).length);
+});

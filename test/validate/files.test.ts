@@ -1,0 +1,103 @@
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { rootCertificates } from 'node:tls';
+import type { GatewaySpec } from '../../src/load/spec-types.js';
+import { MAX_PRIVATE_ROOTS, loadMaterial } from '../../src/validate/files.js';
+import { makePki, type Pki, type PkiCert } from '../support/pki.js';
+
+let dir: string;
+let pki: Pki;
+let root: PkiCert;
+let client: PkiCert;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'gwctl-files-'));
+  pki = await makePki(dir);
+  root = pki.root('Files Root CA');
+  client = pki.leaf(root, { cn: 'files-client', client: true });
+});
+
+function spec(trust: string[], cc?: GatewaySpec['clientCertificates']): GatewaySpec {
+  return {
+    version: 1,
+    listen: [{ port: 8080 }],
+    trustStores: { internal: { certificates: trust } },
+    clientCertificates: cc,
+    upstreams: { u: { servers: ['127.0.0.1:1'], tls: { trustStore: 'internal', serverName: 'u.internal' } } },
+    routes: [{ path: '/', upstream: 'u' }],
+  };
+}
+const codes = (s: GatewaySpec) => loadMaterial(s, dir).diagnostics.map((d) => `${d.severity} ${d.code} ${d.path.join('.')}`);
+
+test('trust.public-bundle: the system CA bundle as an upstream trust store is a warning at that file', () => {
+  const system = '/etc/ssl/certs/ca-certificates.crt';
+  const d = loadMaterial(spec([root.cert, system]), dir).diagnostics.find((x) => x.code === 'trust.public-bundle');
+  assert.ok(d);
+  assert.equal(d.severity, 'warning');
+  assert.deepEqual(d.path, ['trustStores', 'internal', 'certificates', 1]);
+  assert.match(d.message, /public Web PKI root.*any of those CAs can issue a certificate.*impersonate/);
+});
+
+test('trust.public-bundle: one well-known public root is enough; a few private roots are not', () => {
+  const one = join(dir, 'one-public-root.pem');
+  writeFileSync(one, rootCertificates[0]);
+  assert.deepEqual(codes(spec([one])), ['warning trust.public-bundle trustStores.internal.certificates.0']);
+  const privates = Array.from({ length: 3 }, (_, i) => pki.root(`Private Root ${i}`).cert);
+  assert.deepEqual(codes(spec(privates)), []);
+});
+
+test(`trust.public-bundle: more than ${MAX_PRIVATE_ROOTS} self-signed roots look like a public-style bundle`, () => {
+  const roots = Array.from({ length: MAX_PRIVATE_ROOTS + 1 }, (_, i) => pki.root(`Many Root ${i}`));
+  const bundle = pki.bundle('many-roots.pem', roots);
+  const d = loadMaterial(spec([bundle]), dir).diagnostics;
+  assert.deepEqual(d.map((x) => x.code), ['trust.public-bundle']);
+  assert.match(d[0].message, new RegExp(`holds ${MAX_PRIVATE_ROOTS + 1} self-signed roots`));
+  assert.deepEqual(codes(spec([pki.bundle('twenty-roots.pem', roots.slice(0, MAX_PRIVATE_ROOTS))])), []);
+});
+
+test('key.permissions: a key readable by group or others is a warning naming the file and its mode', () => {
+  const key = join(dir, 'perm.key');
+  writeFileSync(key, readFileSync(client.key));
+  const cc = { gw: { certificate: client.chain, key } };
+  for (const [mode, who] of [[0o640, 'its group'], [0o604, 'others'], [0o644, 'others']] as const) {
+    chmodSync(key, mode);
+    const ds = loadMaterial(spec([root.cert], cc), dir).diagnostics;
+    assert.equal(ds.length, 1, JSON.stringify(ds));
+    assert.equal(ds[0].code, 'key.permissions');
+    assert.equal(ds[0].severity, 'warning');
+    assert.deepEqual(ds[0].path, ['clientCertificates', 'gw', 'key']);
+    assert.ok(ds[0].message.includes(key), ds[0].message);
+    assert.ok(ds[0].message.includes(`readable by ${who} (mode 0${mode.toString(8)})`), ds[0].message);
+  }
+  chmodSync(key, 0o600);
+  assert.deepEqual(codes(spec([root.cert], cc)), []);
+});
+
+test('encrypted keys: PKCS#8 and legacy PEM through passwordFile; wrong or missing passphrases are errors at the key', () => {
+  const pkcs8 = pki.encryptedKey(client, 'correct horse');
+  const legacy = join(dir, 'legacy-encrypted.key');
+  execFileSync('openssl', ['pkey', '-in', client.key, '-traditional', '-aes256', '-passout', 'pass:battery staple', '-out', legacy]);
+  chmodSync(legacy, 0o600);
+  assert.match(readFileSync(legacy, 'utf8'), /Proc-Type: 4,ENCRYPTED/);
+  const pass = (name: string, text: string) => {
+    const f = join(dir, name);
+    writeFileSync(f, text, { mode: 0o600 });
+    return f;
+  };
+  const ok = (key: string, passwordFile?: string) => loadMaterial(spec([root.cert], { gw: { certificate: client.chain, key, passwordFile } }), dir);
+  // nginx's password files hold one passphrase per line, tried in turn (CRLF too).
+  assert.deepEqual(ok(pkcs8, pass('p1', 'correct horse\n')).diagnostics, []);
+  assert.deepEqual(ok(legacy, pass('p2', 'nope\r\nbattery staple\r\n')).diagnostics, []);
+  assert.ok(ok(pkcs8, pass('p3', 'correct horse\n')).material.clientCertificates.get('gw')?.key, 'the decrypted key was checked against its certificate');
+  for (const key of [pkcs8, legacy]) {
+    const wrong = ok(key, pass('wrong', 'Tr0ub4dor&3\n')).diagnostics;
+    assert.deepEqual(wrong.map((d) => `${d.code} ${d.path.join('.')}`), ['key.wrong-password clientCertificates.gw.key']);
+    assert.doesNotMatch(wrong[0].message, /Tr0ub4dor/, 'the passphrase is never echoed');
+    assert.deepEqual(ok(key).diagnostics.map((d) => d.code), ['key.encrypted']);
+    assert.deepEqual(ok(key, join(dir, 'no-such-password-file')).diagnostics.map((d) => `${d.code} ${d.path.join('.')}`), ['key.password-file clientCertificates.gw.passwordFile']);
+  }
+});
