@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Document, LineCounter, parseDocument, visit, isCollection, isMap, isSeq, isPair, isScalar, type Node } from 'yaml';
 import { FatalError, error, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
+import { hasUnsafeCharacters, show } from '../validate/show.js';
 
 /** Specs are hand-written; anything larger is a mistake or an attack. */
 export const MAX_SPEC_BYTES = 4 * 1024 * 1024;
@@ -24,6 +25,8 @@ export interface LoadedSpec {
 
 /** Reads and parses a spec. Throws FatalError (exit 2) only when the file cannot be read at all. */
 export function loadSpec(specPath: string, cwd: string): LoadedSpec {
+  // The name is printed in every message and written into nginx.conf's header comment.
+  if (hasUnsafeCharacters(specPath)) throw new FatalError(`${show(specPath)}: the spec's file name contains control or invisible characters; rename it`);
   const file = resolve(cwd, specPath);
   let bytes: Buffer;
   try {

@@ -146,8 +146,10 @@ class Journal {
   }
 }
 
-/** What `render --check` compares: nginx.conf and gwctl's own directories, nothing the user or nginx put there. */
-/** Paths (relative to outDir) that differ from `files`; '.' when outDir itself is missing. */
+/**
+ * What `render --check` compares: nginx.conf and gwctl's own directories, nothing the user or
+ * nginx put there. Returns the differing paths relative to outDir; '.' when outDir is missing.
+ */
 export function diffOutput(outDir: string, files: OutputFile[]): string[] {
   const differences: string[] = [];
   if (!existsSync(outDir)) return ['.'];

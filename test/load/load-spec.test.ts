@@ -47,3 +47,52 @@ test('NUL bytes mean binary input', () => {
   assert.equal(spec.diagnostics[0].code, 'yaml.binary');
   assert.equal(spec.diagnostics[0].line, 2);
 });
+
+test('nesting hidden in compact block indicators, explicit keys or after a quote is found too', () => {
+  for (const text of [
+    `a:\n  ${'- '.repeat(500)}x\n`,
+    `a: ${'? '.repeat(500)}x\n`,
+    `a: [b", ${'['.repeat(500)}${']'.repeat(500)}]\n`,
+    `a: [b#, ${'['.repeat(500)}${']'.repeat(500)}]\n`,
+  ]) {
+    const spec = parseSpecText(text, '/x/gw.yaml');
+    assert.equal(spec.data, undefined, text.slice(0, 30));
+    assert.deepEqual(spec.diagnostics.map((d) => d.code), ['yaml.too-deep'], text.slice(0, 30));
+  }
+  // Quoted and commented brackets are text, not nesting.
+  const ok = parseSpecText(`a: "${'['.repeat(100)}"\nb: '${'{'.repeat(100)}'  # ${'['.repeat(100)}\n`, '/x/gw.yaml');
+  assert.deepEqual(ok.diagnostics, []);
+});
+
+test('structure nested deeper than the limit within what the pre-scan lets through is refused after parsing', () => {
+  const lines = ['a:'];
+  for (let i = 1; i <= 100; i++) lines.push(`${' '.repeat(i)}-`);
+  const spec = parseSpecText(`${lines.join('\n')}\n`, '/x/gw.yaml');
+  assert.equal(spec.data, undefined);
+  assert.deepEqual(spec.diagnostics.map((d) => d.code), ['yaml.too-deep']);
+});
+
+test('a spec that is not UTF-8 is refused at its first bad byte', async () => {
+  const { parseSpecBytes } = await import('../../src/load/load-spec.js');
+  const spec = parseSpecBytes(Buffer.concat([Buffer.from('version: 1\nlisten:\n  - port: 80\n    address: "caf'), Buffer.from([0xe9]), Buffer.from('"\n')]), '/x/gw.yaml');
+  assert.equal(spec.data, undefined);
+  assert.equal(spec.diagnostics[0].code, 'yaml.encoding');
+  assert.equal(spec.diagnostics[0].line, 4);
+  assert.equal(spec.diagnostics[0].column, 18);
+  assert.match(spec.diagnostics[0].message, /byte 0xe9 at offset \d+ is not UTF-8/);
+  // A UTF-8 BOM is fine.
+  assert.deepEqual(parseSpecBytes(Buffer.from('\ufeffversion: 1\n'), '/x/gw.yaml').diagnostics, []);
+});
+
+test('a broken document reports a bounded number of YAML problems', () => {
+  const spec = parseSpecText(Array.from({ length: 200 }, (_, i) => `k${i}: "unclosed\n  - :: ]`).join('\n'), '/x/gw.yaml');
+  assert.ok(spec.diagnostics.length <= 21, String(spec.diagnostics.length));
+});
+
+test('the alias diagnostic points at the first alias', () => {
+  const lines = ['version: 1', 'a: &a [x, x, x, x, x, x, x, x, x, x]'];
+  for (let i = 0; i < 8; i++) lines.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(', ')}]`);
+  const spec = parseSpecText(lines.join('\n'), '/x/gw.yaml');
+  assert.equal(spec.diagnostics[0].code, 'yaml.aliases');
+  assert.deepEqual([spec.diagnostics[0].line, spec.diagnostics[0].column], [3, 8]);
+});

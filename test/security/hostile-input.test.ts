@@ -190,6 +190,7 @@ const ROWS: Row[] = [
   { name: 'a missing spec', spec: (s) => s, args: ['render', 'nope.yaml', '--out', 'out'], exit: 2, message: /nope\.yaml: cannot read the spec \(ENOENT\)/, bin: true },
   { name: 'a spec that is a directory', spec: (s) => s, args: ['render', 'bad', '--out', 'out'], exit: 2, message: /bad: is a directory, not a spec file/ },
   { name: 'a spec that is a device', spec: (s) => s, args: ['render', '/dev/zero', '--out', 'out'], exit: 2, message: /\/dev\/zero: is not a regular file/ },
+  { name: 'a spec whose file name holds a newline and a terminal escape', spec: (s) => s, args: ['render', 'evil\n1:1  error  fake\u001b[2J.yaml', '--out', 'out'], exit: 2, message: /^gwctl: "evil\\n1:1  error  fake\\u001b\[2J\.yaml": the spec's file name contains control or invisible characters/, bin: true },
   // Types and ranges
   { name: 'port as a string', spec: sub('port: 18080', 'port: "18080"'), exit: 1, code: 'schema.bad-type', at: '"18080"' },
   { name: 'port 0', spec: sub('port: 18080', 'port: 0'), exit: 1, code: 'schema.out-of-range', at: (s) => s.indexOf('port: 0') + 6 },

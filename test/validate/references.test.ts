@@ -66,3 +66,46 @@ test('duplicate routes and listeners are errors', () => {
 test('upstream names that differ only in case are refused (nginx compares them case-insensitively)', () => {
   assert.ok(codes(spec((s) => { s.upstreams!.Orders = { servers: ['127.0.0.1:1'] }; s.routes!.push({ path: '/o', upstream: 'Orders' }); })).includes('upstream.case-collision upstreams.Orders'));
 });
+
+test('insecureReason must be one line of plain text: it becomes a comment in nginx.conf and a line in every report', () => {
+  for (const bad of ['a\nproxy_pass http://evil;', 'a\u0000b', 'a\rb', 'a\u001b[2Jb', 'a\u202eb', 'a\u2028b']) {
+    const ds = validateReferences(spec((s) => { s.upstreams!.orders.tls = { verify: false, insecureReason: bad }; }));
+    assert.deepEqual(ds.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.path.join('.')}`), ['tls.bad-insecure-reason upstreams.orders.tls.insecureReason'], JSON.stringify(bad));
+    assert.ok(!ds.some((d) => d.code === 'tls.verify-off'), 'the raw reason is not echoed in a warning');
+    for (const d of ds) assert.doesNotMatch(d.message, /[\u0000-\u001f\u202e\u2028]/);
+  }
+  assert.deepEqual(codes(spec((s) => { s.upstreams!.orders.tls = { verify: false, insecureReason: 'legacy; {box} "x" $y #z' }; })), ['tls.verify-off upstreams.orders.tls.verify', 'ref.unused trustStores.internal']);
+});
+
+test('paths nginx.conf names must survive quoting: no NUL, control characters or "$"', () => {
+  const withClient = (key: string, passwordFile?: string) => spec((s) => {
+    s.clientCertificates = { gw: { certificate: 'c.crt', key, passwordFile } };
+    s.upstreams!.orders.tls!.clientCertificate = 'gw';
+  });
+  assert.deepEqual(codes(withClient('keys/a b;{c}"d".key')), []);
+  assert.ok(codes(withClient('keys/$HOME.key')).includes('path.unrenderable clientCertificates.gw.key'));
+  assert.ok(codes(withClient('keys/a\nb.key')).includes('path.unrenderable clientCertificates.gw.key'));
+  assert.ok(codes(withClient('keys/a\u0000b.key')).includes('path.bad clientCertificates.gw.key'));
+  assert.ok(codes(withClient('k.key', 'pass$word')).includes('path.unrenderable clientCertificates.gw.passwordFile'));
+  assert.ok(codes(spec((s) => { s.listen[0].tls = { certificate: 'c.crt', key: '$k' }; })).includes('path.unrenderable listen.0.tls.key'));
+  assert.ok(codes(spec((s) => { s.runtime = { modulesPath: '/usr/lib/$x' }; })).includes('path.unrenderable runtime.modulesPath'));
+  // Certificates are re-encoded into tls/, never named: "$" is fine there, NUL is not.
+  assert.deepEqual(codes(spec((s) => { s.trustStores!.internal.certificates = ['ca$1.crt']; })), []);
+  assert.ok(codes(spec((s) => { s.trustStores!.internal.certificates = ['ca\u0000.crt']; })).includes('path.bad trustStores.internal.certificates.0'));
+});
+
+test('settings nginx itself would refuse at start are errors here: a cipher list that selects nothing, only backup servers', () => {
+  assert.deepEqual(codes(spec((s) => { s.upstreams!.orders.tls!.ciphers = 'HIGH:!aNULL'; })), []);
+  assert.deepEqual(codes(spec((s) => { s.upstreams!.orders.tls!.ciphers = 'HIGH:nonsense'; })), [], 'OpenSSL ignores unknown names when something else matches');
+  for (const bad of ['nonsense', '!ALL', '@STRENGTH']) assert.ok(codes(spec((s) => { s.upstreams!.orders.tls!.ciphers = bad; })).includes('tls.bad-ciphers upstreams.orders.tls.ciphers'), bad);
+  assert.ok(codes(spec((s) => { s.upstreams!.orders.servers = [{ address: '127.0.0.1:1', backup: true }]; })).includes('upstream.only-backup upstreams.orders.servers'));
+  assert.deepEqual(codes(spec((s) => { s.upstreams!.orders.servers = ['127.0.0.1:2', { address: '127.0.0.1:1', backup: true }]; })), []);
+});
+
+test('values echoed in messages are escaped and shortened', () => {
+  const ds = validateReferences(spec((s) => { s.upstreams!.orders.tls!.serverName = `evil\n1:1  error  fake\u001b[2J${'x'.repeat(5000)}`; }));
+  const d = ds.find((x) => x.code === 'tls.bad-server-name')!;
+  assert.doesNotMatch(d.message, /[\u0000-\u001f]/);
+  assert.match(d.message, /"evil\\n1:1  error  fake\\u001b\[2Jx+"… \(5025 characters\)/);
+  assert.ok(d.message.length < 300);
+});

@@ -80,3 +80,12 @@ test('every schema property has a description (the schema is the reference docum
   walk(SCHEMA, '$');
   assert.deepEqual(missing, []);
 });
+
+test('a bad map key is one error at the key itself, with the key escaped', () => {
+  const text = 'version: 1\nlisten: [{ port: 80 }]\nupstreams:\n  "or;ders\\u001b[2J":\n    servers: ["127.0.0.1:1"]\n';
+  const ds = check(text);
+  assert.equal(ds.length, 1, JSON.stringify(ds));
+  assert.equal(ds[0].code, 'schema.bad-name');
+  assert.deepEqual([ds[0].line, ds[0].column], [4, 3]);
+  assert.match(ds[0].message, /^"or;ders\\u001b\[2J" is not a valid name/);
+});

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { TAG, children, content, oidOf, readTlv, type Tlv } from './der.js';
+import { TAG, decode, lib, parseBer, tagOf } from './asn1.js';
 
 /** Key families as OpenSSL's EVP_PKEY_is_a() tells them apart. */
 export type KeyFamily = 'rsa' | 'rsa-pss' | 'ec' | 'dsa' | 'ed25519' | 'ed448' | 'other';
@@ -62,7 +62,7 @@ const HASH_OIDS: Record<string, string> = {
  * The security bits X509_get_signature_info() reports for a certificate's signature, or null when
  * OpenSSL cannot tell (unknown algorithm): check_sig_level() then fails.
  */
-export function signatureSecurityBits(oid: string, params: Tlv | undefined): number | null {
+export function signatureSecurityBits(oid: string, params: ArrayBuffer | null | undefined): number | null {
   const alg = SIG_ALGS[oid];
   if (!alg) return null;
   if (alg.pk === 'ed25519') return 128;
@@ -78,15 +78,18 @@ export function signatureSecurityBits(oid: string, params: Tlv | undefined): num
   return alg.md ? DIGEST_BITS[alg.md] ?? null : null;
 }
 
-function pssDigest(params: Tlv | undefined): string | undefined {
-  if (!params || params.tag !== TAG.SEQUENCE) return params ? undefined : 'sha1';
+/**
+ * The digest of RSASSA-PSS parameters (@peculiar/asn1-rsa's RsaSaPssParams, whose hashAlgorithm
+ * defaults to SHA-1): absent parameters mean SHA-1; parameters that are not a SEQUENCE (an explicit
+ * NULL, `params === null`), do not decode, or name an unknown digest leave OpenSSL unable to rate it.
+ */
+function pssDigest(params: ArrayBuffer | null | undefined): string | undefined {
+  if (params === undefined) return 'sha1';
+  if (params === null) return undefined;
   try {
-    for (const f of children(params)) {
-      if (f.tag !== 0xa0) continue;
-      const alg = readTlv(f.buf, f.contentStart, f.end);
-      return HASH_OIDS[oidOf(children(alg)[0])];
-    }
-    return 'sha1';
+    const node = parseBer(params);
+    if (tagOf(node) !== TAG.SEQUENCE) return undefined;
+    return HASH_OIDS[decode(node, lib().asn1Rsa.RsaSaPssParams).hashAlgorithm.algorithm];
   } catch {
     return undefined;
   }
@@ -162,8 +165,12 @@ export interface KeyInfo {
   curve?: string;
 }
 
-/** What OpenSSL's security level sees in a certificate's public key. */
-export function describeKey(key: KeyObject, spki: Buffer): KeyInfo {
+/**
+ * What OpenSSL's security level sees in a certificate's public key. node:crypto (OpenSSL) gives
+ * the family and sizes; `algParams` is the SubjectPublicKeyInfo's AlgorithmIdentifier parameters,
+ * which tell a named curve from explicit curve parameters.
+ */
+export function describeKey(key: KeyObject, algParams: ArrayBuffer | null | undefined): KeyInfo {
   const family = keyFamily(key);
   const d = key.asymmetricKeyDetails ?? {};
   switch (family) {
@@ -177,7 +184,7 @@ export function describeKey(key: KeyObject, spki: Buffer): KeyInfo {
       return { family, securityBits: dsaSecurityBits(bits, d.divisorLength), sizeBits: bits, explicitCurve: false };
     }
     case 'ec': {
-      const explicit = explicitEcOrderBits(spki);
+      const explicit = explicitEcOrderBits(algParams);
       const orderBits = explicit ?? CURVE_ORDER_BITS[d.namedCurve ?? ''] ?? 0;
       return { family, securityBits: ecSecurityBits(orderBits), sizeBits: orderBits, explicitCurve: explicit !== null, curve: d.namedCurve };
     }
@@ -193,21 +200,25 @@ export function describeKey(key: KeyObject, spki: Buffer): KeyInfo {
   }
 }
 
-/** For an EC SubjectPublicKeyInfo with explicit ECParameters, the order's bit length; else null. */
-function explicitEcOrderBits(spki: Buffer): number | null {
+/**
+ * For EC parameters given explicitly (@peculiar/asn1-ecc's SpecifiedECDomain) rather than as a
+ * named curve (an OID), the bit length of the curve's order; else null. 0 when the order cannot
+ * be read (the key then counts as having no strength).
+ */
+function explicitEcOrderBits(algParams: ArrayBuffer | null | undefined): number | null {
+  if (!algParams) return null;
+  let node;
   try {
-    const top = readTlv(spki, 0);
-    const alg = children(top)[0];
-    const params = children(alg)[1];
-    if (!params || params.tag !== TAG.SEQUENCE) return null;
-    const order = children(params)[4];
-    if (!order) return 0;
-    const c = content(order);
-    let i = 0;
-    while (i < c.length && c[i] === 0) i++;
-    if (i === c.length) return 0;
-    return (c.length - i - 1) * 8 + (32 - Math.clz32(c[i]));
+    node = parseBer(algParams);
   } catch {
     return null;
+  }
+  if (tagOf(node) !== TAG.SEQUENCE) return null;
+  try {
+    const order = Buffer.from(decode(node, lib().asn1Ecc.SpecifiedECDomain).order);
+    const n = BigInt('0x' + (order.toString('hex') || '0'));
+    return n === 0n ? 0 : n.toString(2).length;
+  } catch {
+    return 0;
   }
 }

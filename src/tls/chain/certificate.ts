@@ -1,8 +1,8 @@
 import { X509Certificate, createHash, type KeyObject } from 'node:crypto';
-import { DerError, TAG, children, content, expect, oidOf, readTlv, smallInteger, whole, type Tlv } from './der.js';
-import { nameToString, parseName, type X509Name } from './name.js';
+import { children, contentOf, decode, integerValue, isContext, lib, parseBer, tagOf, tlvOf } from './asn1.js';
+import { nameFrom, nameToString, type X509Name } from './name.js';
 import { describeKey, signatureSecurityBits, type KeyInfo } from './algorithms.js';
-import { deriveFacts, integerValue, type ExtensionFacts } from './extensions.js';
+import { deriveFacts, type ExtensionFacts } from './extensions.js';
 
 export { OID, KU, XKU, NS, akidMatches } from './extensions.js';
 export type { ExtensionFacts, AuthorityKeyId, GeneralSubtree, NameConstraints } from './extensions.js';
@@ -17,90 +17,73 @@ export interface ChainCert {
   der: Buffer;
   /** SHA-256 of the DER, hex: identity for caches and for matching OpenSSL's output. */
   fingerprint: string;
+  /** node's X509Certificate, i.e. OpenSSL's X509: signatures, checkHost, checkPrivateKey, the public key. */
   x509: X509Certificate;
   version: number;
   serial: bigint;
   /** The TBSCertificate's signature AlgorithmIdentifier (what check_sig_alg_match() reads). */
   tbsSignatureOid: string;
-  tbsSignatureParams: Tlv | undefined;
+  /** Its parameters' DER; null for an explicit NULL, undefined when absent. */
+  tbsSignatureParams: ArrayBuffer | null | undefined;
   issuer: X509Name;
   subject: X509Name;
   subjectText: string;
   issuerText: string;
   notBefore: AsnTime;
   notAfter: AsnTime;
-  spki: Buffer;
   publicKey: KeyObject | null;
   key: KeyInfo | null;
   /** Security bits of the signature algorithm, null when OpenSSL cannot rate it. */
   signatureBits: number | null;
-  extensions: { oid: string; critical: boolean; value: Buffer }[];
+  /** The extensions in certificate order; `der` is the whole Extension, `value` the extnValue octets. */
+  extensions: { oid: string; critical: boolean; value: Buffer; der: Buffer }[];
   ex: ExtensionFacts;
 }
 
-/** `openssl`: OpenSSL itself refuses the DER; `gwctl`: OpenSSL accepts it but gwctl's reader cannot follow it. */
+/** `openssl`: OpenSSL itself refuses the DER; `gwctl`: OpenSSL accepts it but @peculiar/x509 cannot decode it. */
 export type ParseResult = { cert: ChainCert } | { error: string; by: 'openssl' | 'gwctl' };
 
-function parseTime(t: Tlv): AsnTime {
-  if (t.tag !== TAG.UTCTime && t.tag !== TAG.GeneralizedTime) throw new DerError('validity time has an unexpected type');
-  return { tag: t.tag, text: content(t).toString('latin1') };
-}
+/**
+ * The certificate's fields, decoded by @peculiar/asn1-x509's Certificate schema (the schema
+ * @peculiar/x509 itself parses certificates with) from one asn1js parse of the DER. The typed
+ * certificate gives the version, serial, algorithms, public key info and the extension list;
+ * the asn1js elements give what OpenSSL reads as raw bytes and the schema turns into JavaScript
+ * values: the validity times as written (the schema yields a Date, and accepts "60" seconds or
+ * month 13, which X509_cmp_time() refuses), the attribute values of the names (see name.ts), and
+ * each Extension's own encoding (for @peculiar/x509's extension classes).
+ */
+function parseStructure(der: Buffer, fingerprint: string, x509: X509Certificate): Omit<ChainCert, 'ex'> {
+  const root = parseBer(der);
+  const cert = decode(root, lib().asn1X509.Certificate);
+  const tbs = cert.tbsCertificate;
+  // The TBSCertificate's elements, in the order the schema has just matched them.
+  const f = children(children(root)[0]);
+  const at = isContext(f[0], 0) ? 1 : 0;
+  const [issuerNode, validityNode, subjectNode] = [f[at + 2], f[at + 3], f[at + 4]];
+  const time = (n = children(validityNode)) => n.map((t) => ({ tag: tagOf(t), text: contentOf(t).toString('latin1') }));
+  const [notBefore, notAfter] = time();
 
-function parseStructure(der: Buffer, x509: X509Certificate): Omit<ChainCert, 'ex'> {
-  const top = readTlv(der, 0);
-  const [tbs, outerAlg] = children(expect(top, TAG.SEQUENCE, 'Certificate'));
-  if (!tbs || !outerAlg) throw new DerError('Certificate is incomplete');
-  const f = children(expect(tbs, TAG.SEQUENCE, 'TBSCertificate'));
-  let i = 0;
-  let version = 0;
-  if (f[0]?.tag === 0xa0) {
-    version = smallInteger(readTlv(f[0].buf, f[0].contentStart, f[0].end));
-    i++;
-  }
-  const serialT = f[i++];
-  const sigAlgT = f[i++];
-  const issuerT = f[i++];
-  const validityT = f[i++];
-  const subjectT = f[i++];
-  const spkiT = f[i++];
-  if (!serialT || !sigAlgT || !issuerT || !validityT || !subjectT || !spkiT) throw new DerError('TBSCertificate is incomplete');
-  const [nbT, naT] = children(validityT);
-  const sigParts = children(sigAlgT);
-  const extensions: ChainCert['extensions'] = [];
-  for (; i < f.length; i++) {
-    if (f[i].tag !== 0xa3) continue;
-    const seq = readTlv(f[i].buf, f[i].contentStart, f[i].end);
-    for (const e of children(expect(seq, TAG.SEQUENCE, 'Extensions'))) {
-      const parts = children(expect(e, TAG.SEQUENCE, 'Extension'));
-      const oid = oidOf(parts[0]);
-      let critical = false;
-      let valueT = parts[1];
-      if (valueT?.tag === TAG.BOOLEAN) {
-        critical = content(valueT)[0] !== 0;
-        valueT = parts[2];
-      }
-      if (!valueT) throw new DerError('Extension without value');
-      extensions.push({ oid, critical, value: Buffer.from(content(expect(valueT, TAG.OCTET_STRING, 'extnValue'))) });
-    }
-  }
-  const issuer = parseName(issuerT);
-  const subject = parseName(subjectT);
-  const spki = Buffer.from(whole(spkiT));
+  const extensionNodes = tbs.extensions ? children(children(f.find((n) => isContext(n, 3))!)[0]) : [];
+  const extensions: ChainCert['extensions'] = (tbs.extensions ?? []).map((e, i) => ({
+    oid: e.extnID, critical: e.critical, value: Buffer.from(e.extnValue.buffer), der: tlvOf(extensionNodes[i]),
+  }));
+  const issuer = nameFrom(tbs.issuer, issuerNode);
+  const subject = nameFrom(tbs.subject, subjectNode);
   let publicKey: KeyObject | null = null;
   let key: KeyInfo | null = null;
   try {
     publicKey = x509.publicKey;
-    key = describeKey(publicKey, spki);
+    key = describeKey(publicKey, tbs.subjectPublicKeyInfo.algorithm.parameters);
   } catch {
     // X509_get0_pubkey() == NULL: OpenSSL cannot use this key.
   }
-  const tbsSignatureOid = oidOf(sigParts[0]);
+  const { algorithm: tbsSignatureOid, parameters: tbsSignatureParams } = tbs.signature;
   return {
-    der, fingerprint: createHash('sha256').update(der).digest('hex'), x509, version,
-    serial: integerValue(serialT), tbsSignatureOid, tbsSignatureParams: sigParts[1], issuer, subject,
+    der, fingerprint, x509, version: tbs.version,
+    serial: integerValue(tbs.serialNumber), tbsSignatureOid, tbsSignatureParams, issuer, subject,
     subjectText: nameToString(subject), issuerText: nameToString(issuer),
-    notBefore: parseTime(nbT), notAfter: parseTime(naT), spki, publicKey, key,
-    signatureBits: signatureSecurityBits(tbsSignatureOid, sigParts[1]), extensions,
+    notBefore, notAfter, publicKey, key,
+    signatureBits: signatureSecurityBits(tbsSignatureOid, tbsSignatureParams), extensions,
   };
 }
 
@@ -125,10 +108,12 @@ export function parseCertificate(der: Buffer): ParseResult {
     return result;
   }
   try {
-    const base = parseStructure(der, x509);
+    const base = parseStructure(der, key, x509);
     result = { cert: { ...base, ex: deriveFacts(base) } };
   } catch (e) {
-    result = { error: `OpenSSL accepts it, but gwctl cannot read its structure (${(e as Error).message}), so it cannot predict nginx's verdict`, by: 'gwctl' };
+    // The fallback for what OpenSSL accepts but @peculiar/x509 and asn1js cannot decode (say, a
+    // BER construction asn1js refuses): the certificate is reported, never guessed at.
+    result = { error: `OpenSSL accepts it, but @peculiar/x509 cannot decode it (${(e as Error).message}), so gwctl cannot predict nginx's verdict`, by: 'gwctl' };
   }
   remember(key, result);
   return result;

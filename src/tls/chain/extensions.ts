@@ -1,7 +1,7 @@
-import { DerError, TAG, children, content, expect, oidOf, readTlv, smallInteger, type Tlv } from './der.js';
+import { Asn1Error, TAG, children, contentOf, decode, integerValue, isContext, lib, parseBer, parseOptions, tagOf, type Node } from './asn1.js';
 import { sameName, type X509Name } from './name.js';
 import { keyFitsSignature, signatureAlgorithm } from './algorithms.js';
-import { parseGeneralNames, parseGeneralName, type GeneralName } from './general-name.js';
+import { generalNameFrom, generalNamesFrom, type GeneralName } from './general-name.js';
 import type { ChainCert } from './certificate.js';
 
 /**
@@ -98,93 +98,94 @@ const XKU_BITS: Record<string, number> = {
   [OID.anyExtendedKeyUsage]: XKU.ANYEKU,
 };
 
-export function integerValue(t: Tlv): bigint {
-  const c = content(t);
-  if (c.length === 0) return 0n;
-  let v = BigInt('0x' + c.toString('hex'));
-  if (c[0] & 0x80) v -= 1n << BigInt(8 * c.length);
-  return v;
-}
-
-/** OpenSSL's bit string bytes: unused bits in the last octet are cleared. */
-function bitStringBytes(t: Tlv): Buffer {
-  expect(t, TAG.BIT_STRING, 'BIT STRING');
-  const c = content(t);
-  if (c.length === 0) throw new DerError('empty BIT STRING');
-  const unused = c[0];
-  if (unused > 7) throw new DerError('BIT STRING with more than 7 unused bits');
-  const data = Buffer.from(c.subarray(1));
-  if (data.length > 0) data[data.length - 1] &= (0xff << unused) & 0xff;
+/** OpenSSL's view of a BIT STRING (c2i_ASN1_BIT_STRING): the octets, unused bits cleared. */
+function bitStringBytes(bits: { value: ArrayBuffer; unusedBits: number }): Buffer {
+  const data = Buffer.from(bits.value);
+  if (data.length > 0) data[data.length - 1] &= (0xff << bits.unusedBits) & 0xff;
   return data;
 }
 
-/** The first TLV of an extension value: X509V3_EXT_d2i() ignores anything after it. */
-function extValue(value: Buffer): Tlv {
-  return readTlv(value, 0);
-}
-
-function decodeAkid(t: Tlv): AuthorityKeyId {
+/**
+ * authorityKeyIdentifier. Its fields are read from the asn1js elements rather than through
+ * asn1-x509's AuthorityKeyIdentifier schema because that schema decodes authorityCertIssuer with
+ * its GeneralName, which refuses x400Address and ediPartyName names OpenSSL accepts (see
+ * general-name.ts); the names themselves still go through the library's GeneralName.
+ */
+function decodeAkid(node: Node): AuthorityKeyId {
+  if (tagOf(node) !== TAG.SEQUENCE) throw new Asn1Error('AuthorityKeyIdentifier is not a SEQUENCE');
   const out: AuthorityKeyId = { keyId: null, issuerName: null, serial: null };
-  for (const f of children(expect(t, TAG.SEQUENCE, 'AuthorityKeyIdentifier'))) {
-    if (f.tag === 0x80) out.keyId = Buffer.from(content(f));
-    else if (f.tag === 0xa1) {
-      const names: GeneralName[] = [];
-      for (const g of children(f)) names.push(parseGeneralName(g));
-      out.issuerName = names.find((g) => g.dir)?.dir ?? null;
-    } else if (f.tag === 0x82) out.serial = integerValue(f);
-    else throw new DerError('unexpected field in AuthorityKeyIdentifier');
+  for (const f of children(node)) {
+    if (isContext(f, 0) && !f.idBlock.isConstructed) out.keyId = contentOf(f);
+    else if (isContext(f, 1) && f.idBlock.isConstructed) out.issuerName = generalNamesFrom(f, true).find((g) => g.dir)?.dir ?? null;
+    else if (isContext(f, 2) && !f.idBlock.isConstructed) out.serial = integerValue(contentOf(f));
+    else throw new Asn1Error('unexpected field in AuthorityKeyIdentifier');
   }
   return out;
 }
 
-function decodeSubtrees(t: Tlv): GeneralSubtree[] {
-  return children(t).map((st) => {
-    const parts = children(expect(st, TAG.SEQUENCE, 'GeneralSubtree'));
-    if (parts.length === 0) throw new DerError('empty GeneralSubtree');
+/**
+ * nameConstraints: the subtrees and their bases from the asn1js elements, each base through the
+ * library's GeneralName (asn1-x509's NameConstraints schema would turn iPAddress constraints into
+ * "a.b.c.d/len" text and refuse x400Address/ediPartyName bases, see general-name.ts). minimum and
+ * maximum only matter as "present and not 0" (OpenSSL then refuses the subtree).
+ */
+function decodeNameConstraints(node: Node): NameConstraints {
+  if (tagOf(node) !== TAG.SEQUENCE) throw new Asn1Error('NameConstraints is not a SEQUENCE');
+  const subtrees = (f: Node): GeneralSubtree[] => children(f).map((st) => {
+    const [base, ...bounds] = children(st);
+    if (tagOf(st) !== TAG.SEQUENCE || !base) throw new Asn1Error('GeneralSubtree is malformed');
     let minMaxInvalid = false;
-    for (const p of parts.slice(1)) {
-      if (p.tag === 0x80) { if (integerValue(p) !== 0n) minMaxInvalid = true; }
-      else if (p.tag === 0x81) minMaxInvalid = true;
-      else throw new DerError('unexpected field in GeneralSubtree');
+    for (const b of bounds) {
+      if (isContext(b, 0) && !b.idBlock.isConstructed) { if (integerValue(contentOf(b)) !== 0n) minMaxInvalid = true; }
+      else if (isContext(b, 1) && !b.idBlock.isConstructed) minMaxInvalid = true;
+      else throw new Asn1Error('unexpected field in GeneralSubtree');
     }
-    return { base: parseGeneralName(parts[0]), minMaxInvalid };
+    return { base: generalNameFrom(base), minMaxInvalid };
   });
-}
-
-function decodeNameConstraints(t: Tlv): NameConstraints {
   const nc: NameConstraints = { permitted: [], excluded: [] };
-  for (const f of children(expect(t, TAG.SEQUENCE, 'NameConstraints'))) {
-    if (f.tag === 0xa0) nc.permitted = decodeSubtrees(f);
-    else if (f.tag === 0xa1) nc.excluded = decodeSubtrees(f);
-    else throw new DerError('unexpected field in NameConstraints');
+  for (const f of children(node)) {
+    if (isContext(f, 0) && f.idBlock.isConstructed) nc.permitted = subtrees(f);
+    else if (isContext(f, 1) && f.idBlock.isConstructed) nc.excluded = subtrees(f);
+    else throw new Asn1Error('unexpected field in NameConstraints');
   }
   return nc;
 }
 
-function checkCrlDistributionPoints(t: Tlv): void {
-  for (const dp of children(expect(t, TAG.SEQUENCE, 'CRLDistributionPoints'))) {
-    const fields = children(expect(dp, TAG.SEQUENCE, 'DistributionPoint'));
-    const hasName = fields.some((f) => f.tag === 0xa0);
-    const issuers = fields.find((f) => f.tag === 0xa2);
-    // setup_dp(): a distribution point needs a name or a CRL issuer.
-    if (!hasName && (!issuers || children(issuers).length === 0)) throw new DerError('distribution point without name or CRL issuer');
-    for (const f of fields) if (f.tag === 0xa2) children(f).forEach(parseGeneralName);
+/**
+ * cRLDistributionPoints, decoded only as far as ossl_x509v3_cache_extensions() judges it: setup_dp()
+ * needs a name or a CRL issuer in every distribution point, and the cRLIssuer names must decode.
+ * Walked on the asn1js elements for the same reason as the AKID (asn1-x509's GeneralName).
+ */
+function checkCrlDistributionPoints(node: Node): void {
+  if (tagOf(node) !== TAG.SEQUENCE) throw new Asn1Error('CRLDistributionPoints is not a SEQUENCE');
+  for (const dp of children(node)) {
+    if (tagOf(dp) !== TAG.SEQUENCE) throw new Asn1Error('DistributionPoint is not a SEQUENCE');
+    const fields = children(dp);
+    const issuers = fields.find((f) => isContext(f, 2));
+    if (!fields.some((f) => isContext(f, 0)) && (!issuers || children(issuers).length === 0)) throw new Asn1Error('distribution point without name or CRL issuer');
+    if (issuers) generalNamesFrom(issuers, true);
   }
 }
 
 type Decoded<T> = { absent: true } | { value: T } | { invalid: string };
 
-/** X509_get_ext_d2i(): absent, decoded, or (duplicate / undecodable) invalid. */
-function getExt<T>(exts: ChainCert['extensions'], oid: string, decode: (t: Tlv) => T): Decoded<T> {
+/**
+ * X509_get_ext_d2i(): absent, decoded, or (duplicate / undecodable) invalid. Like
+ * X509V3_EXT_d2i(), decoding reads the first element of extnValue and ignores what follows it.
+ */
+function getExt<T>(exts: ChainCert['extensions'], oid: string, decodeValue: (e: ChainCert['extensions'][number]) => T): Decoded<T> {
   const found = exts.filter((e) => e.oid === oid);
   if (found.length === 0) return { absent: true };
   if (found.length > 1) return { invalid: `extension ${oid} appears more than once` };
   try {
-    return { value: decode(extValue(found[0].value)) };
+    return { value: decodeValue(found[0]) };
   } catch (e) {
     return { invalid: `extension ${oid} cannot be decoded (${(e as Error).message})` };
   }
 }
+
+/** The extension value as asn1js elements. */
+const valueNode = (e: ChainCert['extensions'][number]): Node => parseBer(e.value);
 
 export function deriveFacts(c: Omit<ChainCert, 'ex'>): ExtensionFacts {
   const reasons: string[] = [];
@@ -196,52 +197,57 @@ export function deriveFacts(c: Omit<ChainCert, 'ex'>): ExtensionFacts {
   const bad = (why: string) => { ex.invalid = true; reasons.push(why); };
   const exts = c.extensions;
 
-  const bc = getExt(exts, OID.basicConstraints, (t) => {
-    let ca = false;
-    let pathlen: number | null = null;
-    for (const f of children(expect(t, TAG.SEQUENCE, 'BasicConstraints'))) {
-      if (f.tag === TAG.BOOLEAN) ca = content(f)[0] !== 0;
-      else if (f.tag === TAG.INTEGER) pathlen = smallInteger(f);
-      else throw new DerError('unexpected field in BasicConstraints');
-    }
-    return { ca, pathlen };
+  const { x509, asn1X509, asn1Schema } = lib();
+  const opts = (e: ChainCert['extensions'][number]) => parseOptions(e.der.length);
+
+  // @peculiar/x509's extension classes where they carry everything OpenSSL uses.
+  const bc = getExt(exts, OID.basicConstraints, (e) => {
+    const v = new x509.BasicConstraintsExtension(new Uint8Array(e.der), opts(e));
+    // The schema yields small INTEGERs as numbers and longer ones as decimal text.
+    return { ca: v.ca, pathlen: v.pathLength === undefined ? null : BigInt(v.pathLength) };
   });
   if ('value' in bc) {
     ex.bcons = true;
     ex.ca = bc.value.ca;
     if (bc.value.pathlen !== null) {
-      if (bc.value.pathlen < 0) bad('basicConstraints has a negative pathLenConstraint');
-      else ex.pathlen = Number.isFinite(bc.value.pathlen) ? bc.value.pathlen : -1;
+      // ASN1_INTEGER_get() gives -1 (no limit) for what does not fit; such a limit never binds anyway.
+      if (bc.value.pathlen < 0n) bad('basicConstraints has a negative pathLenConstraint');
+      else ex.pathlen = bc.value.pathlen <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(bc.value.pathlen) : -1;
     }
   } else if ('invalid' in bc) bad(bc.invalid);
 
-  const pci = getExt(exts, OID.proxyCertInfo, (t) => expect(t, TAG.SEQUENCE, 'ProxyCertInfo'));
+  // No schema for proxyCertInfo: its presence is what matters, as a SEQUENCE.
+  const pci = getExt(exts, OID.proxyCertInfo, (e) => {
+    if (tagOf(valueNode(e)) !== TAG.SEQUENCE) throw new Asn1Error('ProxyCertInfo is not a SEQUENCE');
+  });
   if ('value' in pci) {
     ex.proxy = true;
     if (ex.ca || exts.some((e) => e.oid === OID.subjectAltName || e.oid === OID.issuerAltName)) bad('proxy certificate with CA flag or alternative names');
   } else if ('invalid' in pci) bad(pci.invalid);
 
-  const ku = getExt(exts, OID.keyUsage, bitStringBytes);
+  // asn1-x509's KeyUsage schema rather than KeyUsagesExtension, whose flags come from a
+  // float-valued parse of the bit string: OpenSSL packs the first two octets itself.
+  const ku = getExt(exts, OID.keyUsage, (e) => bitStringBytes(decode(valueNode(e), asn1X509.KeyUsage)));
   if ('value' in ku) {
     ex.keyUsage = (ku.value[0] ?? 0) | ((ku.value[1] ?? 0) << 8);
     if (ex.keyUsage === 0) bad('keyUsage is empty');
   } else if ('invalid' in ku) bad(ku.invalid);
 
-  const eku = getExt(exts, OID.extKeyUsage, (t) => children(expect(t, TAG.SEQUENCE, 'ExtKeyUsageSyntax')).map(oidOf));
+  const eku = getExt(exts, OID.extKeyUsage, (e) => new x509.ExtendedKeyUsageExtension(new Uint8Array(e.der), opts(e)).usages.map(String));
   if ('value' in eku) {
     ex.extKeyUsage = eku.value.reduce((bits, oid) => bits | (XKU_BITS[oid] ?? 0), 0);
     ex.extKeyUsageOids = eku.value;
   } else if ('invalid' in eku) bad(eku.invalid);
 
-  const ns = getExt(exts, OID.nsCertType, bitStringBytes);
+  const ns = getExt(exts, OID.nsCertType, (e) => bitStringBytes(decode(valueNode(e), asn1Schema.BitString)));
   if ('value' in ns) ex.nsCertType = ns.value[0] ?? 0;
   else if ('invalid' in ns) bad(ns.invalid);
 
-  const skid = getExt(exts, OID.skid, (t) => Buffer.from(content(expect(t, TAG.OCTET_STRING, 'SubjectKeyIdentifier'))));
+  const skid = getExt(exts, OID.skid, (e) => Buffer.from(new x509.SubjectKeyIdentifierExtension(new Uint8Array(e.der), opts(e)).keyId, 'hex'));
   if ('value' in skid) ex.skid = skid.value;
   else if ('invalid' in skid) bad(skid.invalid);
 
-  const akid = getExt(exts, OID.akid, decodeAkid);
+  const akid = getExt(exts, OID.akid, (e) => decodeAkid(valueNode(e)));
   if ('value' in akid) ex.akid = akid.value;
   else if ('invalid' in akid) bad(akid.invalid);
 
@@ -251,15 +257,15 @@ export function deriveFacts(c: Omit<ChainCert, 'ex'>): ExtensionFacts {
     ex.selfSigned = akidMatches(c, ex.skid, ex.akid) && !!own && keyFitsSignature(c.key?.family ?? null, own);
   }
 
-  const san = getExt(exts, OID.subjectAltName, parseGeneralNames);
+  const san = getExt(exts, OID.subjectAltName, (e) => generalNamesFrom(valueNode(e)));
   if ('value' in san) ex.altNames = san.value;
   else if ('invalid' in san) bad(san.invalid);
 
-  const nc = getExt(exts, OID.nameConstraints, decodeNameConstraints);
+  const nc = getExt(exts, OID.nameConstraints, (e) => decodeNameConstraints(valueNode(e)));
   if ('value' in nc) ex.nameConstraints = nc.value;
   else if ('invalid' in nc) bad(nc.invalid);
 
-  const crldp = getExt(exts, OID.crlDistributionPoints, checkCrlDistributionPoints);
+  const crldp = getExt(exts, OID.crlDistributionPoints, (e) => checkCrlDistributionPoints(valueNode(e)));
   if ('invalid' in crldp) bad(crldp.invalid);
 
   for (const e of exts) {

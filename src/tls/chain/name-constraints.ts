@@ -3,7 +3,7 @@ import { report, type VerifyContext } from './context.js';
 import { V } from './errors.js';
 import { GEN, type GeneralName } from './general-name.js';
 import { entryCount, entryToUtf8, OID_CN, OID_EMAIL, valuesOf, type X509Name } from './name.js';
-import { TAG } from './der.js';
+import { TAG } from './asn1.js';
 
 const NAME_CHECK_MAX = 1 << 20;
 const OID_SMTP_UTF8_MAILBOX = '1.3.6.1.5.5.7.8.9';

@@ -1,4 +1,5 @@
-import { TAG, children, content, expect, oidOf, readTlv, whole, type Tlv } from './der.js';
+import type { Name as AsnName } from '@peculiar/asn1-x509';
+import { TAG, children, contentOf, decode, lib, tagOf, tlvOf, type Node } from './asn1.js';
 
 /**
  * An X.509 Name as OpenSSL keeps it: the entries, plus the canonical encoding that
@@ -30,24 +31,29 @@ const CANON_TAGS = new Set<number>([TAG.UTF8String, TAG.BMPString, TAG.Universal
 export const OID_CN = '2.5.4.3';
 export const OID_EMAIL = '1.2.840.113549.1.9.1';
 
-export function parseName(t: Tlv): X509Name {
-  expect(t, TAG.SEQUENCE, 'Name');
-  const rdns: NameEntry[][] = [];
-  for (const set of children(t)) {
-    expect(set, TAG.SET, 'RelativeDistinguishedName');
-    const rdn: NameEntry[] = [];
-    for (const atv of children(set)) {
-      const [oidT, valueT] = children(expect(atv, TAG.SEQUENCE, 'AttributeTypeAndValue'));
-      if (!oidT || !valueT) throw new Error('AttributeTypeAndValue is incomplete');
-      rdn.push({ oid: oidOf(oidT), valueTag: valueT.tag, value: Buffer.from(content(valueT)), valueTlv: Buffer.from(whole(valueT)), oidTlv: Buffer.from(whole(oidT)) });
-    }
-    rdns.push(rdn);
-  }
-  return { rdns, canon: canonicalEncoding(rdns), der: Buffer.from(whole(t)) };
+/**
+ * A Name from @peculiar/asn1-x509's Name schema (`typed`, which gives the structure and the
+ * attribute types) and the asn1js element it was decoded from (`node`). The attribute values are
+ * taken from the element, not from the schema: the schema turns them into JavaScript strings,
+ * and OpenSSL compares and prints the original bytes of the original string type. That is not
+ * only a question of fidelity: asn1js decodes a UniversalString character to its low 16 bits, and
+ * NumericString or VisibleString values arrive as an undecoded ANY.
+ */
+export function nameFrom(typed: AsnName, node: Node): X509Name {
+  const sets = children(node);
+  const rdns: NameEntry[][] = typed.map((rdn, i) => {
+    const atvs = children(sets[i]);
+    return rdn.map((atv, j) => {
+      const [oidNode, valueNode] = children(atvs[j]);
+      return { oid: atv.type, valueTag: tagOf(valueNode), value: contentOf(valueNode), valueTlv: tlvOf(valueNode), oidTlv: tlvOf(oidNode) };
+    });
+  });
+  return { rdns, canon: canonicalEncoding(rdns), der: tlvOf(node) };
 }
 
-export function parseNameDer(der: Buffer): X509Name {
-  return parseName(readTlv(der, 0));
+/** Decodes a Name element with the library's schema. */
+export function nameFromNode(node: Node): X509Name {
+  return nameFrom(decode(node, lib().asn1X509.Name), node);
 }
 
 /** X509_NAME_cmp() == 0. */
@@ -64,7 +70,12 @@ export function valuesOf(n: X509Name, oid: string): NameEntry[] {
   return n.rdns.flat().filter((e) => e.oid === oid);
 }
 
-/** ASN1_STRING_to_UTF8() for the string types OpenSSL canonicalises. */
+/**
+ * ASN1_STRING_to_UTF8() for the string types OpenSSL canonicalises, from the value's own bytes.
+ * Kept by hand because it is OpenSSL's conversion, not a decoding any library offers: one byte is
+ * one character for T61String (OpenSSL reads it as Latin-1), and BMP/UniversalString code units
+ * are converted one by one.
+ */
 export function entryToUtf8(e: Pick<NameEntry, 'valueTag' | 'value'>): Buffer {
   switch (e.valueTag) {
     case TAG.UTF8String:
@@ -111,6 +122,10 @@ function canonValue(utf8: Buffer): Buffer {
   return Buffer.from(out);
 }
 
+/*
+ * x509_name_canon() builds a DER encoding of the canonical name; these two write it. They encode
+ * OpenSSL's canonical form (whose bytes X509_NAME_cmp() compares); nothing is decoded by hand.
+ */
 export function encodeLength(n: number): Buffer {
   if (n < 0x80) return Buffer.from([n]);
   const bytes: number[] = [];

@@ -1,4 +1,4 @@
-import { TAG } from './der.js';
+import { TAG } from './asn1.js';
 import type { AsnTime, ChainCert } from './certificate.js';
 
 const MDAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];

@@ -33,13 +33,15 @@ export interface BuildOptions {
   serial?: number;
   /** Extensions as [oid, critical, DER value]. */
   extensions?: [string, boolean, Buffer][];
+  /** notBefore and notAfter as whole TLVs (default UTCTime 200101000000Z to 491231235959Z). */
+  validity?: [Buffer, Buffer];
 }
 
 const ECDSA_SHA256 = tlv(0x30, oid('1.2.840.10045.4.3.2'));
 
 export function buildCertificate(o: BuildOptions): Buffer {
   const spki = (o.publicKey.type === 'public' ? o.publicKey : createPublicKey(o.publicKey)).export({ type: 'spki', format: 'der' });
-  const validity = tlv(0x30, Buffer.concat([tlv(0x17, Buffer.from('200101000000Z')), tlv(0x17, Buffer.from('491231235959Z'))]));
+  const validity = tlv(0x30, Buffer.concat(o.validity ?? [tlv(0x17, Buffer.from('200101000000Z')), tlv(0x17, Buffer.from('491231235959Z'))]));
   const exts = o.extensions?.length
     ? [tlv(0xa3, tlv(0x30, Buffer.concat(o.extensions.map(([id, crit, value]) => tlv(0x30, Buffer.concat([oid(id), ...(crit ? [Buffer.from('0101ff', 'hex')] : []), tlv(0x04, value)]))))))]
     : [];

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCertificate, type ChainCert } from '../../../src/tls/chain/certificate.js';
 import { likelyIssued } from '../../../src/tls/chain/issued.js';
-import { TAG } from '../../../src/tls/chain/der.js';
+import { TAG } from '../../../src/tls/chain/asn1.js';
 import { buildCertificate, CA_TRUE, CN, nameDer, O, toPem, type NameSpec } from './cert-builder.js';
 import { opensslVerify } from '../../support/openssl-reference.js';
 
