@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli.js';
 import { REPO_ROOT } from '../support/gwctl.js';
+import { copyExample } from '../support/example.js';
 
 /** A temporary directory holding a copy of examples/mtls-upstream as gw/ (spec: gw/gateway.yaml). */
 export function exampleCopy(prefix = 'gwctl-cli-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  cpSync(join(REPO_ROOT, 'examples/mtls-upstream'), join(dir, 'gw'), { recursive: true });
+  copyExample(join(dir, 'gw'));
   return dir;
 }
 

@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, gwctl, gwctlProcess } from '../support/gwctl.js';
 import { nginxTest } from '../support/nginx.js';
+import { copyExample } from '../support/example.js';
 
 function exampleCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'gwctl-render-'));
-  cpSync(join(REPO_ROOT, 'examples/mtls-upstream'), join(dir, 'gw'), { recursive: true });
+  copyExample(join(dir, 'gw'));
   return dir;
 }
 

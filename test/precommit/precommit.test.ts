@@ -5,6 +5,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { REPO_ROOT } from '../support/gwctl.js';
+import { copyExample } from '../support/example.js';
 
 /*
  * The real `pre-commit` against this repository as a hook provider, from a consumer repository
@@ -64,7 +65,7 @@ function hookRepo(): string {
 /** A consumer repository holding the example spec and its certificates, committed. */
 function consumer(): string {
   const dir = mkdtempSync(join(tmpdir(), 'gwctl-consumer-'));
-  cpSync(join(REPO_ROOT, 'examples/mtls-upstream'), dir, { recursive: true });
+  copyExample(dir);
   git(dir, 'init', '-q');
   git(dir, 'add', '-A');
   git(dir, 'commit', '-q', '-m', 'gateway');

@@ -200,7 +200,8 @@ export function deriveFacts(c: Omit<ChainCert, 'ex'>): ExtensionFacts {
   const { x509, asn1X509, asn1Schema } = lib();
   const opts = (e: ChainCert['extensions'][number]) => parseOptions(e.der.length);
 
-  // @peculiar/x509's extension classes where they carry everything OpenSSL uses.
+  // @peculiar/x509's extension classes where they carry everything OpenSSL uses (built from the
+  // Extension's own bytes); its asn1-x509 schemas or the asn1js elements where they do not.
   const bc = getExt(exts, OID.basicConstraints, (e) => {
     const v = new x509.BasicConstraintsExtension(new Uint8Array(e.der), opts(e));
     // The schema yields small INTEGERs as numbers and longer ones as decimal text.
@@ -225,8 +226,8 @@ export function deriveFacts(c: Omit<ChainCert, 'ex'>): ExtensionFacts {
     if (ex.ca || exts.some((e) => e.oid === OID.subjectAltName || e.oid === OID.issuerAltName)) bad('proxy certificate with CA flag or alternative names');
   } else if ('invalid' in pci) bad(pci.invalid);
 
-  // asn1-x509's KeyUsage schema rather than KeyUsagesExtension, whose flags come from a
-  // float-valued parse of the bit string: OpenSSL packs the first two octets itself.
+  // asn1-x509's KeyUsage schema rather than KeyUsagesExtension: that folds the whole bit string
+  // into one JavaScript number, which drops the low bits of a long one; OpenSSL reads two octets.
   const ku = getExt(exts, OID.keyUsage, (e) => bitStringBytes(decode(valueNode(e), asn1X509.KeyUsage)));
   if ('value' in ku) {
     ex.keyUsage = (ku.value[0] ?? 0) | ((ku.value[1] ?? 0) << 8);

@@ -8,7 +8,8 @@ import { parseCertificate } from '../../../src/tls/chain/certificate.js';
 import { TAG } from '../../../src/tls/chain/asn1.js';
 import { tlv } from '../../../src/tls/chain/name.js';
 import { buildCertificate, CA_TRUE, CN, nameDer, toPem, type BuildOptions, type NameSpec } from './cert-builder.js';
-import { compare } from './harness.js';
+import { compare, sources } from './harness.js';
+import { verifyChain } from '../../../src/tls/chain/index.js';
 
 /**
  * The places where @peculiar/x509's decoding normalises away what OpenSSL looks at, so the engine
@@ -99,10 +100,37 @@ test('iPAddress name constraints keep their exact mask', () => {
 });
 
 test('keyUsage and basicConstraints beyond the sizes the library converts exactly', () => {
-  // keyCertSign in a 10-octet bit string (the x509 class would compute it with a float); pathlen 2^64-1.
-  const ku: [string, boolean, Buffer] = ['2.5.29.15', true, h('030a00 06 0000000000000000 01')];
+  // keyCertSign in a 9-octet bit string whose last bits are set: KeyUsagesExtension folds all 72
+  // bits into one float and loses the low ones; OpenSSL reads the first two octets. Pathlen 2^64-1.
+  const ku: [string, boolean, Buffer] = ['2.5.29.15', true, h('030a00 06 000000000000 ffff')];
   const bc: [string, boolean, Buffer] = ['2.5.29.19', true, seq(h('0101ff'), h('020900ffffffffffffffff'))];
   assert.equal(agree('long keyUsage and huge pathlen', root({ extensions: [bc, ku] }), leaf()).ok, true);
-  const noSign: [string, boolean, Buffer] = ['2.5.29.15', true, h('030a00 02 0000000000000000 ff')];
+  const noSign: [string, boolean, Buffer] = ['2.5.29.15', true, h('030a00 02 000000000000 ffff')];
   assert.equal(agree('long keyUsage without keyCertSign', root({ extensions: [bc, noSign] }), leaf()).code, 32);
+});
+
+test('BER OpenSSL accepts: indefinite lengths in a name and in an extension value', () => {
+  // gwctl's earlier DER reader refused the first certificate outright and marked the second invalid.
+  const indefinite = (der: Buffer) => Buffer.concat([Buffer.from([der[0], 0x80]), der.subarray(2), Buffer.from([0, 0])]);
+  assert.equal(agree('indefinite-length issuer name', root(), leaf({ issuer: indefinite(nameDer(ROOT)) })).ok, true);
+  const berSan: [string, boolean, Buffer] = ['2.5.29.17', false, indefinite(seq(dns('leaf.internal')))];
+  assert.equal(agree('indefinite-length subjectAltName', root(), leaf({ extensions: [berSan] })).ok, true);
+});
+
+test('known limit: a GeneralizedTime asn1js cannot read at all is reported, not guessed', () => {
+  // asn1js throws on GeneralizedTime text with letters or other non-digits (UTCTime it tolerates),
+  // so nothing of the certificate can be decoded. OpenSSL loads it and fails X509_cmp_time() (13).
+  // When asn1js stops throwing, this fails: move the case to "validity times are judged on their text".
+  const l = leaf({ validity: [gen('not a time'), utc('491231235959Z')] });
+  const r = parseCertificate(l);
+  assert.ok('error' in r && r.by === 'gwctl', JSON.stringify('error' in r ? r : 'parsed'));
+  const trusted = join(dir, 'garbage-root.pem');
+  const chain = join(dir, 'garbage-leaf.pem');
+  writeFileSync(trusted, toPem(root()));
+  writeFileSync(chain, toPem(l));
+  const c = compare('garbage GeneralizedTime', trusted, chain, 1, 'leaf.internal', new Date());
+  assert.equal(c.openssl.code, 13);
+  assert.equal(c.gwctl.ok, false);
+  const v = verifyChain({ presented: sources(chain), trusted: sources(trusted), depth: 1, name: 'leaf.internal', at: new Date() });
+  assert.deepEqual(v.findings.map((f) => f.code), ['chain.unsupported-certificate']);
 });
