@@ -1,5 +1,5 @@
 import type { Name as AsnName } from '@peculiar/asn1-x509';
-import { TAG, children, contentOf, decode, lib, tagOf, tlvOf, type Node } from './asn1.js';
+import { TAG, children, contentOf, tagOf, tlvOf, type Node } from './asn1.js';
 
 /**
  * An X.509 Name as OpenSSL keeps it: the entries, plus the canonical encoding that
@@ -49,11 +49,6 @@ export function nameFrom(typed: AsnName, node: Node): X509Name {
     });
   });
   return { rdns, canon: canonicalEncoding(rdns), der: tlvOf(node) };
-}
-
-/** Decodes a Name element with the library's schema. */
-export function nameFromNode(node: Node): X509Name {
-  return nameFrom(decode(node, lib().asn1X509.Name), node);
 }
 
 /** X509_NAME_cmp() == 0. */

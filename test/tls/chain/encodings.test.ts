@@ -14,7 +14,7 @@ import { nginxCode, opensslVerify } from '../../support/openssl-reference.js';
 
 /**
  * The places where @peculiar/x509's decoding normalises away what OpenSSL looks at, so the engine
- * reads the asn1js elements instead (README-chain.md, "Where the certificate fields come from").
+ * reads the asn1js elements instead (docs/chain-engine.md, "Where the certificate fields come from").
  * None of them occurs in x509-limbo or the openssl-built matrix, so each is built here by hand and
  * checked against libcrypto: same verdict, same code, same path, same callback trace.
  */
