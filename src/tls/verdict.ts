@@ -46,7 +46,12 @@ export interface ChainVerdict {
   chain: string[];
   /** Smallest proxy_ssl_verify_depth that the built path needs; null when no path to an anchor exists. */
   requiredDepth: number | null;
-  /** What nginx logs; null when the upstream will verify. */
+  /** What nginx logs; null when the upstream will verify (or when the handshake fails first). */
   nginx: NginxError | null;
+  /**
+   * What certificate verification and the host check decide, had the handshake got that far:
+   * equal to `nginx` except when a finding `chain.handshake-fails` says the handshake fails first.
+   */
+  verified?: NginxError | null;
   findings: ChainFinding[];
 }

@@ -23,6 +23,8 @@ export interface UpstreamOptions {
   keyFile?: string;
   /** CA file: require a client certificate signed by it (mutual TLS). */
   clientCaFile?: string;
+  /** Serve even material below OpenSSL's default security level (SHA-1, small keys), to see what nginx does with it. */
+  anySecurityLevel?: boolean;
 }
 
 /** A real upstream on 127.0.0.1 that echoes what it received as JSON. */
@@ -56,6 +58,7 @@ export async function startUpstream(o: UpstreamOptions): Promise<{ close(): Prom
       ca: o.clientCaFile ? readFileSync(o.clientCaFile) : undefined,
       requestCert: !!o.clientCaFile,
       rejectUnauthorized: !!o.clientCaFile,
+      ciphers: o.anySecurityLevel ? 'DEFAULT:@SECLEVEL=0' : undefined,
     }, handler);
   } else {
     server = createHttp(handler);

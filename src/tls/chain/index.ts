@@ -1,8 +1,9 @@
 import type { CertSource, ChainFinding, ChainRequest, ChainVerdict } from '../verdict.js';
 import { parseCertificate, type ChainCert } from './certificate.js';
-import { finding, storeLabel } from './describe.js';
+import { finding, quoteName, storeLabel } from './describe.js';
 import { V, verifyErrorString } from './errors.js';
 import { explainErrors, explainHostMismatch } from './findings.js';
+import { handshakeProblem } from './handshake.js';
 import { hasIpSan, hostMatches } from './host.js';
 import { trustStoreOf } from './store.js';
 import { epochSeconds } from './time.js';
@@ -59,31 +60,40 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
   const discovery = outcome.anchored || req.depth >= DISCOVERY_DEPTH ? outcome : x509VerifyCert(presented, store, DISCOVERY_DEPTH, at);
   const requiredDepth = discovery.anchored ? Math.max(0, discovery.chain.length - 2) : null;
 
-  let nginx: ChainVerdict['nginx'] = null;
+  // What X509_verify_cert() and nginx's host check decide (the layer libcrypto is compared on)...
+  let verified: ChainVerdict['nginx'] = null;
+  const verifyFindings: ChainFinding[] = [];
   if (outcome.error !== V.OK) {
-    nginx = { code: outcome.error, reason: verifyErrorString(outcome.error) };
-    findings.push(...explainErrors({ outcome, presented, depth: req.depth, requiredDepth, storeName: req.trustStoreName, sourceOf }));
+    verified = { code: outcome.error, reason: verifyErrorString(outcome.error) };
+    verifyFindings.push(...explainErrors({ outcome, presented, depth: req.depth, requiredDepth, storeName: req.trustStoreName, sourceOf }));
   } else if (req.name !== undefined && !hostMatches(presented[0], req.name)) {
-    nginx = { code: V.HOSTNAME_MISMATCH, reason: verifyErrorString(V.HOSTNAME_MISMATCH) };
-    findings.push(explainHostMismatch(presented[0], req.name, hasIpSan(presented[0], req.name), sourceOf));
+    verified = { code: V.HOSTNAME_MISMATCH, reason: verifyErrorString(V.HOSTNAME_MISMATCH) };
+    verifyFindings.push(explainHostMismatch(presented[0], req.name, hasIpSan(presented[0], req.name), sourceOf));
   }
+  // ...unless the server cannot present this leaf at all: then nothing is verified and nginx logs a handshake failure.
+  const handshake = handshakeProblem(presented[0]);
+  const nginx = handshake ? null : verified;
+  if (handshake) findings.push(finding('error', 'chain.handshake-fails', `nginx cannot complete the TLS handshake with the upstream serving ${quoteName(presented[0])}: ${handshake}; nginx logs "SSL_do_handshake() failed" instead of a verify error`, sourceOf(presented[0])));
+  else findings.push(...verifyFindings);
   findings.push(...ipNameWarning(req.name));
   if (outcome.anchored) {
     findings.push(...expiryWarnings(outcome.chain, at, req.warnDays ?? DEFAULT_WARN_DAYS, sourceOf));
-    if (nginx === null) findings.push(...strictnessWarnings(outcome.chain, req.name, sourceOf));
+    if (nginx === null && !handshake) findings.push(...strictnessWarnings(outcome.chain, req.name, sourceOf));
   }
   findings.push(...trustStoreWarnings(store.certs.length, req.trustStoreName));
   const usable = store.problems.length === 0 && req.trusted.length > 0;
   return {
-    ok: nginx === null && usable,
+    ok: nginx === null && usable && !handshake,
     chain: outcome.chain.map((c) => c.subjectText),
     requiredDepth,
     nginx,
+    verified,
     findings,
   };
 }
 
 export { parseCertificate } from './certificate.js';
+export { handshakeProblem } from './handshake.js';
 export type { ChainCert } from './certificate.js';
 export { x509VerifyCert, type VerifyOutcome } from './verify.js';
 export { trustStoreOf } from './store.js';

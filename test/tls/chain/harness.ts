@@ -31,7 +31,7 @@ export function compare(label: string, trusted: string, chain: string, depth: nu
   const code = nginxCode(reference);
   return {
     label,
-    gwctl: { ok: verdict.ok, code: verdict.nginx?.code ?? null, chain: verdict.chain, seen: trace.seen.map((e) => [e.code, e.depth]) },
+    gwctl: { ok: (verdict.verified ?? null) === null && verdict.findings.every((f) => f.severity !== 'error' || f.code === 'chain.handshake-fails'), code: verdict.verified?.code ?? null, chain: verdict.chain, seen: trace.seen.map((e) => [e.code, e.depth]) },
     openssl: { ok: code === null, code, chain: reference.chain, seen: reference.seen },
     reference,
   };

@@ -20,6 +20,8 @@ export interface Scenario {
   chain: string;
   /** Names to check besides the scenario's own. */
   names: (string | undefined)[];
+  /** The served leaf's private key, so a real TLS server can serve the chain. */
+  key?: string;
 }
 
 const DAY = 86400_000;
@@ -37,6 +39,7 @@ export async function buildScenarios(): Promise<{ pki: Pki; scenarios: Scenario[
       trusted: typeof trusted === 'string' ? trusted : pki.bundle(`${file}.trusted.pem`, trusted),
       chain: typeof chain === 'string' ? chain : pki.bundle(`${file}.chain.pem`, chain),
       names,
+      key: typeof chain === 'string' ? undefined : chain[0].key,
     });
   };
 
@@ -106,6 +109,8 @@ export async function buildScenarios(): Promise<{ pki: Pki; scenarios: Scenario[
   add('leaf with serverAuth and clientAuth', [root], [pki.leaf(int1, { cn: 'svc.internal', dns: ['svc.internal'], extendedKeyUsage: 'serverAuth,clientAuth' }), int1]);
   add('leaf with anyExtendedKeyUsage only', [root], [pki.leaf(int1, { cn: 'svc.internal', dns: ['svc.internal'], extendedKeyUsage: 'anyExtendedKeyUsage' }), int1]);
   add('leaf keyUsage keyCertSign only', [root], [pki.leaf(int1, { cn: 'svc.internal', dns: ['svc.internal'], keyUsage: 'critical,keyCertSign' }), int1]);
+  add('RSA leaf keyUsage keyEncipherment only', [root], [pki.leaf(int1, { cn: 'svc.internal', dns: ['svc.internal'], keyUsage: 'critical,keyEncipherment' }), int1]);
+  add('ECDSA leaf keyUsage keyAgreement only', [root], [pki.leaf(int1, { cn: 'svc.internal', dns: ['svc.internal'], key: 'ec-p256', keyUsage: 'critical,keyAgreement' }), int1]);
   const clientInt = pki.intermediate(root, 'Client Int', { extendedKeyUsage: 'clientAuth' });
   add('intermediate restricted to clientAuth', [root], [pki.leaf(clientInt, { cn: 'svc.internal', dns: ['svc.internal'] }), clientInt]);
   const unknownCritical = ['1.3.6.1.4.1.55555.1=critical,ASN1:NULL'];
