@@ -14,12 +14,19 @@ export interface TrustStore {
 
 const stores = new Map<string, TrustStore>();
 const STORE_LIMIT = 1000;
+/** The spec loader hands every upstream of a trust store the same array: look that up first, for free. */
+const byArray = new WeakMap<CertSource[], TrustStore>();
 
 /** Builds (or reuses) the store for these certificates; hundreds of upstreams share a few stores. */
 export function trustStoreOf(trusted: CertSource[]): TrustStore {
+  const same = byArray.get(trusted);
+  if (same) return same;
   const key = trusted.map((s) => `${s.file}\0${s.block.der.toString('base64')}`).join('\n');
   const hit = stores.get(key);
-  if (hit) return hit;
+  if (hit) {
+    byArray.set(trusted, hit);
+    return hit;
+  }
   const store: TrustStore = { certs: [], sources: new Map(), problems: [], bySubject: new Map() };
   for (const source of trusted) {
     const r = parseCertificate(source.block.der);
@@ -38,6 +45,7 @@ export function trustStoreOf(trusted: CertSource[]): TrustStore {
   }
   if (stores.size >= STORE_LIMIT) stores.delete(stores.keys().next().value as string);
   stores.set(key, store);
+  byArray.set(trusted, store);
   return store;
 }
 
