@@ -82,19 +82,20 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
     .option('--warn-days <days>', 'warn about certificates expiring within this many days', parseCount, DEFAULT_WARN_DAYS)
     .option('--chain <file>', 'PEM chain the upstream serves, leaf first (no spec needed)')
     .option('--ca <file>', 'PEM trust anchors (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--crl <file>', 'PEM CRLs, as proxy_ssl_crl: every certificate of the chain then needs its issuer\'s CRL (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--name <dns>', 'server name nginx checks (proxy_ssl_name)')
     .option('--depth <n>', 'proxy_ssl_verify_depth (default: nginx default 1)', parseCount)
     .addHelpText('after', '\nExamples:\n  gwctl verify-chain gateway.yaml\n  gwctl verify-chain gateway.yaml --upstream orders --at 2027-01-01T00:00:00Z\n  gwctl verify-chain --chain orders-chain.pem --ca root.pem --name orders.internal --depth 2')
-    .action((specs: string[], o: { upstream?: string; at?: Date; warnDays: number; chain?: string; ca?: string[]; name?: string; depth?: number }) => run(async () => {
+    .action((specs: string[], o: { upstream?: string; at?: Date; warnDays: number; chain?: string; ca?: string[]; crl?: string[]; name?: string; depth?: number }) => run(async () => {
       const spec = specs.length ? specs : undefined;
       const cmd = await import('./commands/verify-chain.js');
       if (o.chain !== undefined || o.ca !== undefined) {
         if (spec !== undefined) throw new FatalError('give either a spec or --chain/--ca, not both');
         if (o.chain === undefined || o.ca === undefined) throw new FatalError('--chain and --ca go together');
-        return cmd.verifyChainFilesCommand({ chain: o.chain, ca: o.ca, name: o.name, depth: o.depth, at: o.at, warnDays: o.warnDays }, ctx());
+        return cmd.verifyChainFilesCommand({ chain: o.chain, ca: o.ca, crl: o.crl, name: o.name, depth: o.depth, at: o.at, warnDays: o.warnDays }, ctx());
       }
       if (spec === undefined) throw new FatalError('missing spec (or --chain FILE --ca FILE)');
-      if (o.name !== undefined || o.depth !== undefined) throw new FatalError('--name and --depth go with --chain; in a spec they are tls.serverName and tls.verifyDepth');
+      if (o.name !== undefined || o.depth !== undefined || o.crl !== undefined) throw new FatalError('--name, --depth and --crl go with --chain; in a spec they are tls.serverName, tls.verifyDepth and the trust store\'s crl');
       return cmd.verifyChainSpecCommand(spec, { upstream: o.upstream, at: o.at, warnDays: o.warnDays }, ctx());
     }));
 

@@ -46,7 +46,9 @@ export function analyzeTls(spec: GatewaySpec, material: Material, opts: AnalyzeO
       upstreams.push({ name, verifyDepth: declared ?? NGINX_DEFAULT_VERIFY_DEPTH });
       continue;
     }
-    const request = { presented, trusted, name: tls.serverName, at: opts.at, trustStoreName: tls.trustStore, warnDays: opts.warnDays };
+    // proxy_ssl_crl: rendered when the trust store has a crl (and verification is on).
+    const crls = tls.trustStore !== undefined ? material.crls.get(tls.trustStore) : undefined;
+    const request = { presented, trusted, crls, name: tls.serverName, at: opts.at, trustStoreName: tls.trustStore, warnDays: opts.warnDays };
     let verdict = verifyChain({ ...request, depth: declared ?? UNLIMITED_DEPTH });
     let verifyDepth = declared ?? NGINX_DEFAULT_VERIFY_DEPTH;
     if (declared === undefined) {

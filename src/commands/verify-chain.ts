@@ -5,7 +5,7 @@ import { formatHuman } from '../format/human.js';
 import { diagnosticJson, formatJson } from '../format/json.js';
 import { positionDiagnostics } from '../load/load-spec.js';
 import { checkSpec } from '../pipeline/check-spec.js';
-import { readPem } from '../tls/pem.js';
+import { readPem, type PemKind } from '../tls/pem.js';
 import type { CertSource, ChainVerdict } from '../tls/verdict.js';
 import { verifyChain } from '../tls/engine.js';
 import { NGINX_DEFAULT_VERIFY_DEPTH } from '../plan/plan.js';
@@ -63,6 +63,8 @@ function verifySpec(specPath: string, opts: VerifyChainOptions, ctx: CommandCont
 export interface ChainFilesOptions {
   chain: string;
   ca: string[];
+  /** proxy_ssl_crl files: revocation is then checked for every certificate, as nginx does. */
+  crl?: string[];
   name?: string;
   depth?: number;
   at?: Date;
@@ -74,14 +76,19 @@ export function verifyChainFilesCommand(opts: ChainFilesOptions, ctx: CommandCon
   const presented = readCerts(resolve(ctx.cwd, opts.chain), '--chain');
   const trusted = opts.ca.flatMap((ca) => readCerts(resolve(ctx.cwd, ca), '--ca'));
   const verifyDepth = opts.depth ?? NGINX_DEFAULT_VERIFY_DEPTH;
-  const verdict = verifyChain({ presented, trusted, depth: verifyDepth, name: opts.name, at: opts.at ?? ctx.now, warnDays: opts.warnDays });
+  const crls = opts.crl?.flatMap((f) => readPemOrFail(resolve(ctx.cwd, f), 'crl', '--crl'));
+  const verdict = verifyChain({ presented, trusted, crls, depth: verifyDepth, name: opts.name, at: opts.at ?? ctx.now, warnDays: opts.warnDays });
   const file = resolve(ctx.cwd, opts.chain);
   const findings: Diagnostic[] = verdict.findings.map((f) => ({ code: f.code, severity: f.severity, message: f.message, path: [], file: f.file ?? file, line: f.line ?? 1, column: 1 }));
   return output(ctx, [{ name: basename(opts.chain), serverName: opts.name, verifyDepth, verdict, findings }], []);
 }
 
 function readCerts(file: string, flag: string): CertSource[] {
-  const r = readPem(file, 'certificate');
+  return readPemOrFail(file, 'certificate', flag);
+}
+
+function readPemOrFail(file: string, kind: PemKind, flag: string): CertSource[] {
+  const r = readPem(file, kind);
   if ('problem' in r) throw new FatalError(`${flag} ${file}: ${r.problem.message}`);
   return r.blocks.map((block) => ({ block, file }));
 }

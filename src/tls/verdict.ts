@@ -22,6 +22,11 @@ export interface ChainRequest {
   name?: string;
   /** Evaluation time. */
   at: Date;
+  /**
+   * proxy_ssl_crl: the PEM `X509 CRL` blocks of the trust store's CRL file. When present (even
+   * empty), nginx checks every certificate of the chain against a CRL from its issuer.
+   */
+  crls?: CertSource[];
 }
 
 export interface NginxError {

@@ -140,3 +140,22 @@ routes: [{ path: /o/, upstream: orders }]
   const render = await gwctl(['render', 'client-bad.yaml', '--out', 'out-client'], dir);
   assert.equal(render.exitCode, 1, 'render refuses too');
 });
+
+test('files form with --crl: revocation as proxy_ssl_crl checks it, the root\'s own CRL included', async () => {
+  const pki = await makePki(join(dir, 'pki-crl'));
+  const ca = pki.root('CRL Root');
+  const int = pki.intermediate(ca, 'CRL Int');
+  const leaf = pki.leaf(int, { cn: 'svc.internal', dns: ['svc.internal'] });
+  const base = ['verify-chain', '--chain', leaf.chain, '--ca', ca.cert, '--depth', '1', '--name', 'svc.internal', '--format', 'json'];
+  const code = async (crls: string[]) => {
+    const r = await gwctl([...base, ...crls.flatMap((c) => ['--crl', c])], dir);
+    return JSON.parse(r.stdout).upstreams[0].nginx?.code ?? null;
+  };
+  const rootCrl = pki.crl(ca);
+  assert.equal(await code([]), null, 'no CRL: no revocation checking');
+  assert.equal(await code([rootCrl, pki.crl(int)]), null, 'every CA has a current CRL');
+  assert.equal(await code([pki.crl(int)]), 3, 'the root needs a CRL too');
+  assert.equal(await code([rootCrl, pki.crl(int, { revoke: [leaf] })]), 23);
+  const r = gwctlProcess(['verify-chain', 'derived.yaml', '--crl', rootCrl], { cwd: dir });
+  assert.equal(r.exitCode, 2, '--crl belongs to the files form');
+});

@@ -6,7 +6,9 @@
  * that always continues (as ngx_ssl_verify_callback does), then nginx's X509_check_host(flags 0)
  * only when the result is X509_V_OK.
  *
- * usage: openssl-reference TRUSTED.pem CHAIN.pem DEPTH EPOCH_SECONDS [NAME]
+ * usage: openssl-reference [--crl CRL.pem] TRUSTED.pem CHAIN.pem DEPTH EPOCH_SECONDS [NAME]
+ *        --crl loads the file into the store as ngx_ssl_crl() does (X509_LOOKUP_file, PEM) and
+ *        sets X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL on the store, as proxy_ssl_crl does.
  *        openssl-reference --strings      (prints the verify error strings 0..127 as JSON)
  * prints one JSON object on stdout.
  */
@@ -95,6 +97,12 @@ int main(int argc, char **argv)
         printf("}\n");
         return 0;
     }
+    const char *crl = NULL;
+    if (argc > 2 && strcmp(argv[1], "--crl") == 0) {
+        crl = argv[2];
+        argv += 2;
+        argc -= 2;
+    }
     if (argc < 5) {
         fprintf(stderr, "usage: %s TRUSTED CHAIN DEPTH EPOCH [NAME]\n", argv[0]);
         return 2;
@@ -104,6 +112,15 @@ int main(int argc, char **argv)
     if (!X509_STORE_load_file(store, argv[1])) {
         printf("{\"loadError\":\"trusted\"}\n");
         return 0;
+    }
+    if (crl != NULL) {
+        /* ngx_ssl_crl(): X509_STORE_add_lookup(file), X509_LOOKUP_load_file(PEM), then the flags. */
+        X509_LOOKUP *lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
+        if (lookup == NULL || X509_LOOKUP_load_file(lookup, crl, X509_FILETYPE_PEM) == 0) {
+            printf("{\"loadError\":\"crl\"}\n");
+            return 0;
+        }
+        X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
     }
     STACK_OF(X509) *chain = read_chain(argv[2]);
     if (chain == NULL || sk_X509_num(chain) == 0) {

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 export interface ReferenceResult {
   /** Set when OpenSSL refused to load the trusted file or the chain (nginx would not start / the handshake would fail). */
-  loadError?: 'trusted' | 'chain';
+  loadError?: 'trusted' | 'chain' | 'crl';
   /** X509_verify_cert()'s return value. */
   ret: number;
   /** X509_STORE_CTX_get_error(): what nginx logs as (CODE:REASON). */
@@ -71,10 +71,12 @@ export interface ReferenceRequest {
   depth: number;
   at: Date;
   name?: string;
+  /** PEM file of CRLs (proxy_ssl_crl): loaded into the store with nginx's CRL_CHECK | CRL_CHECK_ALL flags. */
+  crl?: string;
 }
 
 export function opensslVerify(r: ReferenceRequest): ReferenceResult {
-  const args = [r.trusted, r.chain, String(r.depth), String(Math.floor(r.at.getTime() / 1000))];
+  const args = [...(r.crl !== undefined ? ['--crl', r.crl] : []), r.trusted, r.chain, String(r.depth), String(Math.floor(r.at.getTime() / 1000))];
   if (r.name !== undefined) args.push(r.name);
   return JSON.parse(execFileSync(referenceBinary(), args, { encoding: 'utf8' })) as ReferenceResult;
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { X509Certificate, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -84,6 +84,28 @@ export interface Pki {
   bundle(fileName: string, certs: PkiCert[]): string;
   /** Writes an encrypted copy of a certificate's key (PKCS#8, AES-256) and returns its path. */
   encryptedKey(cert: PkiCert, passphrase: string): string;
+  /** Issues a CRL of `ca` with `openssl ca -gencrl` and returns the path of its PEM file. */
+  crl(ca: PkiCert, opts?: CrlOptions): string;
+  /** Concatenates PEM files (CRLs, say) into one file under the PKI and returns its path. */
+  concat(fileName: string, files: string[]): string;
+}
+
+export interface CrlOptions {
+  /** Certificates the CRL lists as revoked (by serial). */
+  revoke?: PkiCert[];
+  /** A CRL reason for every entry, e.g. "keyCompromise" or "removeFromCRL". */
+  reason?: string;
+  /** lastUpdate (thisUpdate); default an hour ago. */
+  lastUpdate?: Date;
+  /** nextUpdate; default 90 days ahead. */
+  nextUpdate?: Date;
+  /** Sign with this certificate's key and name instead (e.g. a twin of `ca` with another key). */
+  signer?: PkiCert;
+  /** Add an authorityKeyIdentifier (keyid of the signer); `openssl ca` adds none by default. */
+  akid?: boolean;
+  /** More lines for the CRL extension section, e.g. "1.2.3.4=critical,ASN1:NULL". */
+  extensions?: string[];
+  md?: 'sha256' | 'sha1' | 'sha384';
 }
 
 const DAY = 86400_000;
@@ -215,6 +237,31 @@ export async function makePki(dir: string): Promise<Pki> {
     bundle: (fileName, certs) => {
       const path = join(dir, fileName);
       writeFileSync(path, certs.map((c) => c.pem).join(''));
+      return path;
+    },
+    crl: (ca, o = {}) => {
+      const signer = o.signer ?? ca;
+      const base = fileBase(`crl-${ca.cn}`);
+      mkdirSync(base, { recursive: true });
+      const now = Date.now();
+      const lines = (o.revoke ?? []).map((c) => {
+        const x = new X509Certificate(c.pem);
+        return ['R', '491231235959Z', `${caDate(new Date(now - 2 * 3600_000))}${o.reason ? `,${o.reason}` : ''}`, x.serialNumber, 'unknown', `/CN=${c.cn}`].join('\t');
+      });
+      writeFileSync(join(base, 'index.txt'), lines.map((l) => `${l}\n`).join(''));
+      const exts = [...(o.akid ? ['authorityKeyIdentifier=keyid:always'] : []), ...(o.extensions ?? [])];
+      writeFileSync(join(base, 'ca.cnf'), ['[ca]', 'default_ca=c', '[c]', `database=${join(base, 'index.txt')}`, 'default_md=sha256',
+        ...(exts.length ? ['crl_extensions=crlext', '[crlext]', ...exts] : []), ''].join('\n'));
+      const out = `${base}.crl.pem`;
+      execFileSync('openssl', ['ca', '-gencrl', '-batch', '-config', join(base, 'ca.cnf'), '-cert', signer.cert, '-keyfile', signer.key,
+        '-md', signer.keySpec === 'ed25519' ? 'default' : o.md ?? 'sha256', '-out', out,
+        '-crl_lastupdate', caDate(o.lastUpdate ?? new Date(now - 3600_000)), '-crl_nextupdate', caDate(o.nextUpdate ?? new Date(now + 90 * DAY))],
+      { stdio: ['ignore', 'ignore', 'pipe'] });
+      return out;
+    },
+    concat: (fileName, files) => {
+      const path = join(dir, fileName);
+      writeFileSync(path, files.map((f) => readFileSync(f, 'utf8')).join(''));
       return path;
     },
     encryptedKey: (cert, passphrase) => {

@@ -1,6 +1,8 @@
 import type { ChainCert } from './certificate.js';
 import type { TrustStore } from './store.js';
 import { V } from './errors.js';
+import type { ChainCrl } from './crl.js';
+import type { RevocationNote } from './revocation.js';
 
 /** One call of the verify callback with ok=0: what nginx's callback sees (and ignores). */
 export interface SeenError {
@@ -25,6 +27,10 @@ export interface VerifyContext {
   presented: ChainCert[];
   /** The chain ends in a trust anchor (build_chain() returned "trusted"). */
   anchored: boolean;
+  /** The store's CRLs when nginx sets X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL (proxy_ssl_crl); null: no CRL checks. */
+  crls: ChainCrl[] | null;
+  /** What check_revocation() found for each certificate, for the findings. */
+  revocation?: RevocationNote[];
 }
 
 /** verify_cb_cert(): record the error (V.OK re-reports the current one); nginx's callback always continues. */

@@ -111,7 +111,7 @@ function bitStringBytes(bits: { value: ArrayBuffer; unusedBits: number }): Buffe
  * its GeneralName, which refuses x400Address and ediPartyName names OpenSSL accepts (see
  * general-name.ts); the names themselves still go through the library's GeneralName.
  */
-function decodeAkid(node: Node): AuthorityKeyId {
+export function decodeAkid(node: Node): AuthorityKeyId {
   if (tagOf(node) !== TAG.SEQUENCE) throw new Asn1Error('AuthorityKeyIdentifier is not a SEQUENCE');
   const out: AuthorityKeyId = { keyId: null, issuerName: null, serial: null };
   for (const f of children(node)) {

@@ -1,4 +1,6 @@
-import type { ChainFinding } from '../verdict.js';
+import type { CertSource, ChainFinding } from '../verdict.js';
+import type { ChainCrl } from './crl.js';
+import { asnTimeSeconds } from './time.js';
 import type { ChainCert } from './certificate.js';
 import type { VerifyOutcome } from './verify.js';
 import { V, verifyErrorString } from './errors.js';
@@ -17,6 +19,9 @@ export interface ExplainInput {
   requiredDepth: number | null;
   storeName?: string;
   sourceOf: SourceOf;
+  /** The CRLs of proxy_ssl_crl, null when there is none. */
+  crls?: ChainCrl[] | null;
+  crlSourceOf?: (c: ChainCrl) => CertSource | undefined;
 }
 
 function logged(code: number): string {
@@ -50,12 +55,14 @@ export function explainErrors(input: ExplainInput): ChainFinding[] {
     // 22 is always followed by the error that ends the path; with a depth problem that one is explained above.
     if (code === V.CERT_CHAIN_TOO_LONG || (depthProblem && PATH_END_ERRORS.has(code))) continue;
     const x = chain[at];
-    const f = explainOne(code, at, x, chain, presented, store);
+    const crlFinding = CRL_ERRORS.has(code) ? explainCrl(code, at, input) : null;
+    const f = crlFinding ?? explainOne(code, at, x, chain, presented, store);
     const isLogged = last.code === code && last.depth === at;
     const suffix = isLogged ? `; ${logged(code)}` : ` (OpenSSL error ${code}: ${verifyErrorString(code)})`;
     const key = `${f.code}\0${f.message}`;
     byKey.delete(key); // the same problem met twice (e.g. 20 then 21 for a lone leaf): keep the later one
-    byKey.set(key, finding('error', f.code, f.message + suffix, x ? sourceOf(x) : undefined));
+    const where = crlFinding?.crl ? input.crlSourceOf?.(crlFinding.crl) : x ? sourceOf(x) : undefined;
+    byKey.set(key, finding('error', f.code, f.message + suffix, where));
   }
   return [...out, ...byKey.values()];
 }
@@ -178,3 +185,78 @@ export function explainHostMismatch(leaf: ChainCert, name: string, ipSan: boolea
   return finding('error', 'chain.host-mismatch', `the certificate ${quoteName(leaf)} does not match "${name}": ${has}${ipNote}; nginx will log: upstream SSL certificate does not match "${name}"`, sourceOf(leaf));
 }
 
+
+/** The errors check_revocation() reports (6 only there when a CRL was being checked). */
+const CRL_ERRORS = new Set<number>([V.UNABLE_TO_GET_CRL, V.CRL_SIGNATURE_FAILURE, V.CRL_NOT_YET_VALID, V.CRL_HAS_EXPIRED,
+  V.ERROR_IN_CRL_LAST_UPDATE_FIELD, V.ERROR_IN_CRL_NEXT_UPDATE_FIELD, V.CERT_REVOKED, V.KEYUSAGE_NO_CRL_SIGN,
+  V.UNHANDLED_CRITICAL_CRL_EXTENSION, V.DIFFERENT_CRL_SCOPE]);
+
+function crlDate(t: ChainCrl['lastUpdate']): string {
+  const s = asnTimeSeconds(t);
+  return s === null ? `"${t.text}"` : new Date(s * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/** One finding for an error of check_revocation(), about the certificate at `at` and the CRL it was checked with. */
+function explainCrl(code: number, at: number, input: ExplainInput): { code: string; message: string; crl: ChainCrl | null } {
+  const chain = input.outcome.chain;
+  const x = chain[at];
+  const note = input.outcome.revocation?.find((n) => n.depth === at);
+  const crl = note?.crl ?? null;
+  const file = `the CRL file of ${storeLabel(input.storeName)}`;
+  const name = x ? quoteName(x) : 'the certificate';
+  const of = crl ? `the CRL of '${crl.issuerText}'` : 'its CRL';
+  const rootNote = x && at === chain.length - 1 && x.ex.selfIssued ? ', the self-signed root included (it needs a CRL it signed itself)' : '';
+  switch (code) {
+    case V.UNABLE_TO_GET_CRL: {
+      const sameName = (input.crls ?? []).filter((c) => x && c.issuer.canon.equals(x.issuer.canon));
+      const why = sameName.length === 0
+        ? `holds no CRL from '${x?.issuerText}'`
+        : sameName.some((c) => c.delta || c.idpFlags !== 0)
+          ? `holds CRLs from '${x?.issuerText}', but only delta, indirect or partitioned ones, which nginx does not use`
+          : `holds a CRL named '${x?.issuerText}' whose authorityKeyIdentifier does not match the key of the issuer in the chain (a CRL of another key or CA of the same name)`;
+      return { code: 'chain.crl-missing', crl: null, message: `${file} ${why}, so ${name} (depth ${at}) cannot be checked; with proxy_ssl_crl nginx checks every certificate of the chain${rootNote}: add the current CRL of '${x?.issuerText}' to that file` };
+    }
+    case V.CERT_REVOKED:
+      return { code: 'chain.revoked', crl, message: `${name} (depth ${at}, serial ${x ? hexSerial(x.serial) : '?'}) is revoked by ${of}: ${at === 0 ? 'the upstream must serve a new certificate' : 'the upstream must serve a chain through a CA certificate that is not revoked'} (or, if the revocation is a mistake, the CA must issue a CRL without it)` };
+    case V.CRL_NOT_YET_VALID:
+      return { code: 'chain.crl-not-yet-valid', crl, message: `${of} (checked for ${name}, depth ${at}) is not valid before its lastUpdate ${crl ? crlDate(crl.lastUpdate) : '?'}: nginx rejects the chain until then; check the CA's clock, or use the CRL it issued before` };
+    case V.CRL_HAS_EXPIRED:
+      return { code: 'chain.crl-expired', crl, message: `${of} (checked for ${name}, depth ${at}) expired at its nextUpdate ${crl?.nextUpdate ? crlDate(crl.nextUpdate) : '?'}: put a fresh CRL from '${crl?.issuerText ?? x?.issuerText}' into ${file} and reload nginx, which does not re-read CRLs on its own` };
+    case V.ERROR_IN_CRL_LAST_UPDATE_FIELD:
+    case V.ERROR_IN_CRL_NEXT_UPDATE_FIELD:
+      return { code: 'chain.crl-bad-time', crl, message: `${of} (checked for ${name}, depth ${at}) has a malformed ${code === V.ERROR_IN_CRL_LAST_UPDATE_FIELD ? 'lastUpdate' : 'nextUpdate'} time` };
+    case V.CRL_SIGNATURE_FAILURE:
+      if (note?.crlIssuer && x && note.crlIssuer === x && !x.ex.selfIssued && !input.outcome.anchored) {
+        return { code: 'chain.crl-bad-signature', crl, message: `the chain does not reach a trusted root, so ${name} (depth ${at}) is its top and OpenSSL checks ${of} against ${name} itself, which fails: make the chain reach a root in ${storeLabel(input.storeName)} first` };
+      }
+      return { code: 'chain.crl-bad-signature', crl, message: `the signature on ${of} (checked for ${name}, depth ${at}) does not verify with the key of ${note?.crlIssuer ? quoteName(note.crlIssuer) : 'its issuer'} in the chain: it was signed by another key of the same name, or altered; use the CRL that CA issues with its current key` };
+    case V.KEYUSAGE_NO_CRL_SIGN:
+      return { code: 'chain.crl-issuer-key-usage', crl, message: `${note?.crlIssuer ? quoteName(note.crlIssuer) : 'the CA'} signed ${of} (checked for ${name}, depth ${at}), but its keyUsage lacks cRLSign, so OpenSSL refuses its CRLs: reissue that CA certificate with keyUsage cRLSign` };
+    case V.UNHANDLED_CRITICAL_CRL_EXTENSION:
+      return { code: 'chain.crl-unhandled-critical-extension', crl, message: `${of} (checked for ${name}, depth ${at}) has a critical extension OpenSSL does not handle (${crl?.unhandledCritical}), so OpenSSL refuses to trust it` };
+    case V.DIFFERENT_CRL_SCOPE:
+      return { code: 'chain.crl-scope', crl, message: `${of} (checked for ${name}, depth ${at}) has an issuingDistributionPoint that excludes ${x?.ex.ca ? 'CA' : 'end-entity'} certificates: add a CRL from '${x?.issuerText}' that covers them` };
+    default:
+      return { code: 'chain.rejected', crl, message: `OpenSSL rejects ${name} (depth ${at})` };
+  }
+}
+
+function hexSerial(n: bigint): string {
+  const h = (n < 0n ? -n : n).toString(16).toUpperCase();
+  return `${n < 0n ? '-' : ''}0x${h.length % 2 ? '0' : ''}${h}`;
+}
+
+/** chain.crl-expiring-soon: a CRL nginx checks now expires within warnDays (nginx never reloads it on its own). */
+export function crlExpiryWarnings(outcome: VerifyOutcome, at: number, warnDays: number, storeName: string | undefined, crlSourceOf: (c: ChainCrl) => CertSource | undefined): ChainFinding[] {
+  const out: ChainFinding[] = [];
+  const seen = new Set<ChainCrl>();
+  for (const n of outcome.revocation ?? []) {
+    const crl = n.crl;
+    if (!crl || seen.has(crl) || !crl.nextUpdate) continue;
+    seen.add(crl);
+    const next = asnTimeSeconds(crl.nextUpdate);
+    if (next === null || next <= at || next > at + warnDays * 86400) continue;
+    out.push(finding('warning', 'chain.crl-expiring-soon', `the CRL of '${crl.issuerText}' in the CRL file of ${storeLabel(storeName)} expires at ${crlDate(crl.nextUpdate)}, within ${warnDays} days; from then on nginx rejects every upstream of this trust store with (12:CRL has expired): publish and deploy a fresh CRL before that`, crlSourceOf(crl)));
+  }
+  return out;
+}

@@ -2,10 +2,11 @@ import type { CertSource, ChainFinding, ChainRequest, ChainVerdict } from '../ve
 import { parseCertificate, type ChainCert } from './certificate.js';
 import { finding, quoteName, storeLabel } from './describe.js';
 import { V, verifyErrorString } from './errors.js';
-import { explainErrors, explainHostMismatch } from './findings.js';
+import { crlExpiryWarnings, explainErrors, explainHostMismatch } from './findings.js';
 import { handshakeProblem } from './handshake.js';
 import { hasIpSan, hostMatches } from './host.js';
 import { trustStoreOf } from './store.js';
+import { parseCrl, type ChainCrl } from './crl.js';
 import { epochSeconds } from './time.js';
 import { x509VerifyCert } from './verify.js';
 import { expiryWarnings, ipNameWarning, strictnessWarnings, trustStoreWarnings } from './warnings.js';
@@ -49,15 +50,33 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
   }
   if (req.trusted.length === 0) findings.push(finding('error', 'chain.trust-store-empty', `${storeLabel(req.trustStoreName)} is empty: nginx refuses a trusted certificate file without certificates`));
   const sourceOf = (c: ChainCert) => sources.get(c) ?? store.sources.get(c);
+  // proxy_ssl_crl: the CRLs join the store (X509_STORE_add_crl() ignores duplicates).
+  let crls: ChainCrl[] | null = null;
+  const crlSources = new Map<ChainCrl, CertSource>();
+  if (req.crls) {
+    crls = [];
+    for (const source of req.crls) {
+      const r = parseCrl(source.block.der);
+      if ('error' in r) {
+        findings.push(r.by === 'openssl'
+          ? finding('error', 'chain.crl-unreadable', `the CRL file of ${storeLabel(req.trustStoreName)} holds a block that ${r.error}: nginx cannot load its proxy_ssl_crl file and refuses to start`, source)
+          : finding('error', 'chain.unsupported-crl', `the CRL file of ${storeLabel(req.trustStoreName)} holds a CRL beyond gwctl: ${r.error}`, source));
+        continue;
+      }
+      if (crls.some((c) => c.der.equals(r.crl.der))) continue;
+      crls.push(r.crl);
+      crlSources.set(r.crl, source);
+    }
+  }
 
-  if (presented.length === 0 || findings.some((f) => f.code === 'chain.unparseable' || f.code === 'chain.unsupported-certificate')) {
+  if (presented.length === 0 || findings.some((f) => ['chain.unparseable', 'chain.unsupported-certificate', 'chain.crl-unreadable', 'chain.unsupported-crl'].includes(f.code))) {
     if (req.presented.length === 0) findings.push(finding('error', 'chain.empty', 'the presented chain holds no certificate'));
     return { ok: false, chain: presented.map((c) => c.subjectText), requiredDepth: null, nginx: null, findings };
   }
 
   const at = epochSeconds(req.at);
-  const outcome = x509VerifyCert(presented, store, req.depth, at);
-  const discovery = outcome.anchored || req.depth >= DISCOVERY_DEPTH ? outcome : x509VerifyCert(presented, store, DISCOVERY_DEPTH, at);
+  const outcome = x509VerifyCert(presented, store, req.depth, at, crls);
+  const discovery = outcome.anchored || req.depth >= DISCOVERY_DEPTH ? outcome : x509VerifyCert(presented, store, DISCOVERY_DEPTH, at, crls);
   const requiredDepth = discovery.anchored ? Math.max(0, discovery.chain.length - 2) : null;
 
   // What X509_verify_cert() and nginx's host check decide (the layer libcrypto is compared on)...
@@ -65,7 +84,7 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
   const verifyFindings: ChainFinding[] = [];
   if (outcome.error !== V.OK) {
     verified = { code: outcome.error, reason: verifyErrorString(outcome.error) };
-    verifyFindings.push(...explainErrors({ outcome, presented, depth: req.depth, requiredDepth, storeName: req.trustStoreName, sourceOf }));
+    verifyFindings.push(...explainErrors({ outcome, presented, depth: req.depth, requiredDepth, storeName: req.trustStoreName, sourceOf, crls, crlSourceOf: (c) => crlSources.get(c) }));
   } else if (req.name !== undefined && !hostMatches(presented[0], req.name)) {
     verified = { code: V.HOSTNAME_MISMATCH, reason: verifyErrorString(V.HOSTNAME_MISMATCH) };
     verifyFindings.push(explainHostMismatch(presented[0], req.name, hasIpSan(presented[0], req.name), sourceOf));
@@ -78,6 +97,7 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
   findings.push(...ipNameWarning(req.name));
   if (outcome.anchored) {
     findings.push(...expiryWarnings(outcome.chain, at, req.warnDays ?? DEFAULT_WARN_DAYS, sourceOf));
+    findings.push(...crlExpiryWarnings(outcome, at, req.warnDays ?? DEFAULT_WARN_DAYS, req.trustStoreName, (c) => crlSources.get(c)));
     if (nginx === null && !handshake) findings.push(...strictnessWarnings(outcome.chain, req.name, sourceOf));
   }
   findings.push(...trustStoreWarnings(store.certs.length, req.trustStoreName));
@@ -97,3 +117,4 @@ export { handshakeProblem } from './handshake.js';
 export type { ChainCert } from './certificate.js';
 export { x509VerifyCert, type VerifyOutcome } from './verify.js';
 export { trustStoreOf } from './store.js';
+export { parseCrl, type ChainCrl } from './crl.js';

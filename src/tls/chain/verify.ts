@@ -6,6 +6,8 @@ import { V } from './errors.js';
 import { internalVerify } from './internal-verify.js';
 import { checkNameConstraints } from './name-constraints.js';
 import type { TrustStore } from './store.js';
+import type { ChainCrl } from './crl.js';
+import { checkRevocation, type RevocationNote } from './revocation.js';
 
 export interface VerifyOutcome {
   /** ctx->error after X509_verify_cert(): what SSL_get_verify_result() returns to nginx. */
@@ -17,6 +19,8 @@ export interface VerifyOutcome {
   anchored: boolean;
   /** X509_verify_cert() gave up (returned <= 0 without the callback): the handshake itself fails. */
   aborted: string | null;
+  /** check_revocation()'s view of each certificate; absent without CRLs. */
+  revocation?: RevocationNote[];
 }
 
 /**
@@ -24,8 +28,8 @@ export interface VerifyOutcome {
  * connections, stage by stage and in OpenSSL's order, with a callback that always continues:
  * the last error set is the one nginx logs.
  */
-export function x509VerifyCert(presented: ChainCert[], store: TrustStore, depth: number, at: number): VerifyOutcome {
-  const ctx: VerifyContext = { chain: [presented[0]], numUntrusted: 1, error: V.OK, seen: [], at, depth, store, presented, anchored: false };
+export function x509VerifyCert(presented: ChainCert[], store: TrustStore, depth: number, at: number, crls: ChainCrl[] | null = null): VerifyOutcome {
+  const ctx: VerifyContext = { chain: [presented[0]], numUntrusted: 1, error: V.OK, seen: [], at, depth, store, presented, anchored: false, crls };
   let aborted: string | null = null;
   try {
     if (!keyStrongEnough(presented[0])) report(ctx, V.EE_KEY_TOO_SMALL, 0);
@@ -33,7 +37,8 @@ export function x509VerifyCert(presented: ChainCert[], store: TrustStore, depth:
     checkExtensions(ctx);
     checkAuthLevel(ctx);
     // check_id(): nothing, nginx checks the host name itself afterwards.
-    // check_revocation(): nginx sets no CRL flags unless proxy_ssl_crl is used (not modelled).
+    // check_revocation(): only with proxy_ssl_crl, which sets X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL.
+    checkRevocation(ctx);
     internalVerify(ctx);
     checkNameConstraints(ctx);
   } catch (e) {
@@ -41,5 +46,5 @@ export function x509VerifyCert(presented: ChainCert[], store: TrustStore, depth:
     aborted = e.message;
     if (ctx.error === V.OK) ctx.error = e.code;
   }
-  return { error: ctx.error, seen: ctx.seen, chain: ctx.chain, anchored: ctx.anchored, aborted };
+  return { error: ctx.error, seen: ctx.seen, chain: ctx.chain, anchored: ctx.anchored, aborted, revocation: ctx.revocation };
 }

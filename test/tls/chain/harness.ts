@@ -1,12 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { parsePem } from '../../../src/tls/pem.js';
 import type { CertSource } from '../../../src/tls/verdict.js';
-import { parseCertificate, trustStoreOf, verifyChain, x509VerifyCert, type ChainEngineRequest } from '../../../src/tls/chain/index.js';
+import { parseCertificate, parseCrl, trustStoreOf, verifyChain, x509VerifyCert, type ChainCrl, type ChainEngineRequest } from '../../../src/tls/chain/index.js';
 import { nginxCode, opensslVerify, type ReferenceResult } from '../../support/openssl-reference.js';
 
 /** The certificates of a PEM file as the engine receives them. */
 export function sources(file: string): CertSource[] {
   const r = parsePem(readFileSync(file), 'certificate');
+  if ('problem' in r) throw new Error(`${file}: ${r.problem.message}`);
+  return r.blocks.map((block) => ({ block, file }));
+}
+
+/** The CRLs of a PEM file (proxy_ssl_crl) as the engine receives them. */
+export function crlSources(file: string): CertSource[] {
+  const r = parsePem(readFileSync(file), 'crl');
   if ('problem' in r) throw new Error(`${file}: ${r.problem.message}`);
   return r.blocks.map((block) => ({ block, file }));
 }
@@ -19,15 +26,21 @@ export interface Comparison {
 }
 
 /** Runs one case through gwctl and through libcrypto with nginx's profile. */
-export function compare(label: string, trusted: string, chain: string, depth: number, name: string | undefined, at: Date, extra: Partial<ChainEngineRequest> = {}): Comparison {
-  const reference = opensslVerify({ trusted, chain, depth, at, name });
-  const verdict = verifyChain({ presented: sources(chain), trusted: sources(trusted), depth, name, at, ...extra });
+export function compare(label: string, trusted: string, chain: string, depth: number, name: string | undefined, at: Date, extra: Partial<ChainEngineRequest> = {}, crl?: string): Comparison {
+  const reference = opensslVerify({ trusted, chain, depth, at, name, crl });
+  const crls = crl !== undefined ? crlSources(crl) : undefined;
+  const verdict = verifyChain({ presented: sources(chain), trusted: sources(trusted), depth, name, at, crls, ...extra });
+  const parsedCrls = crls?.map((s) => {
+    const r = parseCrl(s.block.der);
+    if ('error' in r) throw new Error(r.error);
+    return r.crl;
+  }) ?? null;
   const presented = sources(chain).map((s) => {
     const r = parseCertificate(s.block.der);
     if ('error' in r) throw new Error(r.error);
     return r.cert;
   });
-  const trace = x509VerifyCert(presented, trustStoreOf(sources(trusted)), depth, Math.floor(at.getTime() / 1000));
+  const trace = x509VerifyCert(presented, trustStoreOf(sources(trusted)), depth, Math.floor(at.getTime() / 1000), parsedCrls as ChainCrl[] | null);
   const code = nginxCode(reference);
   return {
     label,
