@@ -82,6 +82,11 @@ export interface Pki {
   selfSignedLeaf(opts?: CertOptions): PkiCert;
   /** Writes the certificates into one PEM file, in the given order, and returns its path. */
   bundle(fileName: string, certs: PkiCert[]): string;
+  /**
+   * A TRUSTED CERTIFICATE block of `cert` (certificate plus X509_CERT_AUX), written by
+   * `openssl x509 -trustout` with each `addtrust`/`addreject` purpose; usable in `bundle()`.
+   */
+  trusted(cert: PkiCert, aux: { addtrust?: string[]; addreject?: string[]; alias?: string }): PkiCert;
   /** Writes an encrypted copy of a certificate's key (PKCS#8, AES-256) and returns its path. */
   encryptedKey(cert: PkiCert, passphrase: string): string;
   /** Issues a CRL of `ca` with `openssl ca -gencrl` and returns the path of its PEM file. */
@@ -238,6 +243,16 @@ export async function makePki(dir: string): Promise<Pki> {
       const path = join(dir, fileName);
       writeFileSync(path, certs.map((c) => c.pem).join(''));
       return path;
+    },
+    trusted: (cert, aux) => {
+      const args = ['x509', '-in', cert.cert, '-trustout'];
+      for (const t of aux.addtrust ?? []) args.push('-addtrust', t);
+      for (const r of aux.addreject ?? []) args.push('-addreject', r);
+      if (aux.alias !== undefined) args.push('-setalias', aux.alias);
+      const pem = execFileSync('openssl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      const file = cert.cert.replace(/\.pem$|$/, `.trusted-${(aux.addtrust ?? []).join('+')}-${(aux.addreject ?? []).join('+')}.pem`);
+      writeFileSync(file, pem);
+      return { ...cert, cert: file, pem };
     },
     crl: (ca, o = {}) => {
       const signer = o.signer ?? ca;

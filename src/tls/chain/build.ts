@@ -4,14 +4,26 @@ import { V } from './errors.js';
 import { likelyIssued, sameCert, selfSigned } from './issued.js';
 import { trustedIssuer } from './store.js';
 import { laterThan, validAt } from './time.js';
+import { sslServerTrust } from './trust.js';
 
 const INT_MAX_HALF = 1073741823;
 
-/** check_trust() without DANE, aux trust or partial chains: a trusted self-signed certificate anchors the chain. */
+/**
+ * check_trust() without DANE or partial chains, from depth `from` up (the certificates the store
+ * just added): X509_check_trust(x, X509_TRUST_SSL_SERVER, 0) of each. A certificate whose aux
+ * settings trust serverAuth anchors the chain even when it is not self-signed; one they reject
+ * stops the scan with 28 (nginx's callback continues, so OpenSSL carries on as if untrusted);
+ * without aux settings a valid self-signed certificate anchors it.
+ */
 function checkTrust(ctx: VerifyContext, from: number): boolean {
   for (let i = from; i < ctx.chain.length; i++) {
     const x = ctx.chain[i];
-    if (!x.ex.invalid && x.ex.selfSigned) return true;
+    const t = sslServerTrust(x, ctx.store.aux.get(x), false);
+    if (t === 'trusted') return true;
+    if (t === 'rejected') {
+      report(ctx, V.CERT_REJECTED, i);
+      return false;
+    }
   }
   return false;
 }

@@ -1,6 +1,7 @@
 import { report, type VerifyContext } from './context.js';
 import { V } from './errors.js';
 import { checkCa, sslServerPurposeProblem } from './purpose.js';
+import { sslServerTrust } from './trust.js';
 
 /**
  * check_extensions() without X509_STRICT: unhandled critical extensions, proxy certificates,
@@ -22,7 +23,9 @@ export function checkExtensions(ctx: VerifyContext): void {
       if (!x.publicKey) report(ctx, V.UNSPECIFIED, i);
       else if (x.key?.explicitCurve) report(ctx, V.EC_KEY_EXPLICIT_PARAMS, i);
     }
-    if (sslServerPurposeProblem(x, mustBeCa > 0) !== null) report(ctx, V.INVALID_PURPOSE, i);
+    // check_purpose(): for a certificate from the store, aux trust settings override the purpose check.
+    const trust = i >= ctx.numUntrusted ? sslServerTrust(x, ctx.store.aux.get(x), true) : 'untrusted';
+    if (trust === 'rejected' || (trust === 'untrusted' && sslServerPurposeProblem(x, mustBeCa > 0) !== null)) report(ctx, V.INVALID_PURPOSE, i);
     if (i > 1 && x.ex.pathlen !== -1 && plen > x.ex.pathlen) report(ctx, V.PATH_LENGTH_EXCEEDED, i);
     if (i > 0 && !x.ex.selfIssued) plen++;
     mustBeCa = x.ex.proxy ? 0 : 1;

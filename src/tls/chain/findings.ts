@@ -10,6 +10,7 @@ import { presentedNames } from './host.js';
 import { OID } from './certificate.js';
 import { sameName } from './name.js';
 import { generalNameText } from './general-name.js';
+import { purposeNames, sslServerTrust, type TrustAux } from './trust.js';
 
 export interface ExplainInput {
   outcome: VerifyOutcome;
@@ -22,6 +23,8 @@ export interface ExplainInput {
   /** The CRLs of proxy_ssl_crl, null when there is none. */
   crls?: ChainCrl[] | null;
   crlSourceOf?: (c: ChainCrl) => CertSource | undefined;
+  /** Aux trust settings of the store's TRUSTED CERTIFICATE blocks. */
+  trustAux?: Map<ChainCert, TrustAux>;
 }
 
 function logged(code: number): string {
@@ -56,7 +59,8 @@ export function explainErrors(input: ExplainInput): ChainFinding[] {
     if (code === V.CERT_CHAIN_TOO_LONG || (depthProblem && PATH_END_ERRORS.has(code))) continue;
     const x = chain[at];
     const crlFinding = CRL_ERRORS.has(code) ? explainCrl(code, at, input) : null;
-    const f = crlFinding ?? explainOne(code, at, x, chain, presented, store);
+    const trustFinding = code === V.CERT_REJECTED || (code === V.INVALID_PURPOSE && at >= outcome.numUntrusted) ? explainTrust(x, input.trustAux?.get(x), store) : null;
+    const f = crlFinding ?? trustFinding ?? explainOne(code, at, x, chain, presented, store);
     const isLogged = last.code === code && last.depth === at;
     const suffix = isLogged ? `; ${logged(code)}` : ` (OpenSSL error ${code}: ${verifyErrorString(code)})`;
     const key = `${f.code}\0${f.message}`;
@@ -139,6 +143,23 @@ function explainOne(code: number, at: number, x: ChainCert | undefined, chain: C
     default:
       return { code: 'chain.rejected', message: `OpenSSL rejects ${name} (depth ${at})` };
   }
+}
+
+/**
+ * 28 from check_trust() and then 26 from check_purpose(), both for a store certificate whose aux
+ * trust settings (a TRUSTED CERTIFICATE block) reject serverAuth: one finding (same text, so the
+ * two merge and the later, logged, one is kept). Null when the aux settings are not the cause.
+ */
+function explainTrust(x: ChainCert | undefined, aux: TrustAux | undefined, store: string): { code: string; message: string } | null {
+  if (!x || !aux || sslServerTrust(x, aux, true) !== 'rejected') return null;
+  const rejects = (aux.reject ?? []).filter((o) => o === OID.serverAuth || o === OID.anyExtendedKeyUsage);
+  const why = rejects.length > 0
+    ? `rejects ${purposeNames(rejects)} (reject settings, as \`openssl x509 -addreject\` writes them)`
+    : `trusts it only for ${purposeNames(aux.trust ?? [])}, not serverAuth (trust settings, as \`openssl x509 -addtrust\` writes them)`;
+  return {
+    code: 'chain.trust-rejected',
+    message: `${store} holds ${quoteName(x)} as a TRUSTED CERTIFICATE block that ${why}; nginx honours these settings, so OpenSSL refuses it for TLS servers: store it as a plain CERTIFICATE block (\`openssl x509 -in FILE -out FILE.pem\` drops them) or mark it \`-addtrust serverAuth\``,
+  };
 }
 
 /** The CA(s) above `at` whose nameConstraints apply, with their DNS subtrees, for the message. */

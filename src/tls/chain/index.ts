@@ -84,7 +84,7 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
   const verifyFindings: ChainFinding[] = [];
   if (outcome.error !== V.OK) {
     verified = { code: outcome.error, reason: verifyErrorString(outcome.error) };
-    verifyFindings.push(...explainErrors({ outcome, presented, depth: req.depth, requiredDepth, storeName: req.trustStoreName, sourceOf, crls, crlSourceOf: (c) => crlSources.get(c) }));
+    verifyFindings.push(...explainErrors({ outcome, presented, depth: req.depth, requiredDepth, storeName: req.trustStoreName, sourceOf, crls, crlSourceOf: (c) => crlSources.get(c), trustAux: store.aux }));
   } else if (req.name !== undefined && !hostMatches(presented[0], req.name)) {
     verified = { code: V.HOSTNAME_MISMATCH, reason: verifyErrorString(V.HOSTNAME_MISMATCH) };
     verifyFindings.push(explainHostMismatch(presented[0], req.name, hasIpSan(presented[0], req.name), sourceOf));

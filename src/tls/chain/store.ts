@@ -2,6 +2,7 @@ import type { CertSource } from '../verdict.js';
 import { parseCertificate, type ChainCert } from './certificate.js';
 import { likelyIssued } from './issued.js';
 import { laterThan, validAt } from './time.js';
+import { splitTrustedBlock, type TrustAux } from './trust.js';
 
 /** A trust store as X509_STORE holds it: parsed once, duplicates dropped, looked up by subject. */
 export interface TrustStore {
@@ -10,6 +11,8 @@ export interface TrustStore {
   /** Certificates nginx would fail to load (the whole file is then refused). */
   problems: { source: CertSource; message: string; by: 'openssl' | 'gwctl' }[];
   bySubject: Map<string, ChainCert[]>;
+  /** The aux trust settings of certificates loaded from TRUSTED CERTIFICATE blocks (the copy the store kept). */
+  aux: Map<ChainCert, TrustAux>;
 }
 
 const stores = new Map<string, TrustStore>();
@@ -27,9 +30,20 @@ export function trustStoreOf(trusted: CertSource[]): TrustStore {
     byArray.set(trusted, hit);
     return hit;
   }
-  const store: TrustStore = { certs: [], sources: new Map(), problems: [], bySubject: new Map() };
+  const store: TrustStore = { certs: [], sources: new Map(), problems: [], bySubject: new Map(), aux: new Map() };
   for (const source of trusted) {
-    const r = parseCertificate(source.block.der);
+    // PEM_X509_INFO_read_bio(): TRUSTED CERTIFICATE blocks are read with d2i_X509_AUX(), others with d2i_X509().
+    let der = source.block.der;
+    let aux: TrustAux | null = null;
+    if (source.block.label === 'TRUSTED CERTIFICATE') {
+      const split = splitTrustedBlock(der);
+      if ('error' in split) {
+        store.problems.push({ source, message: split.error, by: 'openssl' });
+        continue;
+      }
+      ({ cert: der, aux } = split);
+    }
+    const r = parseCertificate(der);
     if ('error' in r) {
       store.problems.push({ source, message: r.error, by: r.by });
       continue;
@@ -38,6 +52,7 @@ export function trustStoreOf(trusted: CertSource[]): TrustStore {
     if (store.certs.some((c) => c.der.equals(r.cert.der))) continue;
     store.certs.push(r.cert);
     store.sources.set(r.cert, source);
+    if (aux) store.aux.set(r.cert, aux);
     const k = r.cert.subject.canon.toString('hex');
     const list = store.bySubject.get(k) ?? [];
     list.push(r.cert);

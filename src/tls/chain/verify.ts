@@ -15,6 +15,8 @@ export interface VerifyOutcome {
   /** Every error the callback saw, in order, with its depth. */
   seen: SeenError[];
   chain: ChainCert[];
+  /** ctx->num_untrusted: chain[numUntrusted..] came from the trust store. */
+  numUntrusted: number;
   /** The built chain ends in a trust anchor from the store. */
   anchored: boolean;
   /** X509_verify_cert() gave up (returned <= 0 without the callback): the handshake itself fails. */
@@ -46,5 +48,5 @@ export function x509VerifyCert(presented: ChainCert[], store: TrustStore, depth:
     aborted = e.message;
     if (ctx.error === V.OK) ctx.error = e.code;
   }
-  return { error: ctx.error, seen: ctx.seen, chain: ctx.chain, anchored: ctx.anchored, aborted, revocation: ctx.revocation };
+  return { error: ctx.error, seen: ctx.seen, chain: ctx.chain, numUntrusted: ctx.numUntrusted, anchored: ctx.anchored, aborted, revocation: ctx.revocation };
 }

@@ -238,3 +238,33 @@ describe('inputs', () => {
     assert.equal(trustStoreOf(sources(root.cert)), trustStoreOf(sources(root.cert)));
   });
 });
+
+describe('aux trust settings (TRUSTED CERTIFICATE blocks)', () => {
+  test('a root rejected for serverAuth: 28 then 26 at its depth, one finding naming the block', () => {
+    const v = run([pki.trusted(root, { addreject: ['serverAuth'] })], [leafOf(int1), int1], { name: 'orders.internal' });
+    assert.equal(v.ok, false);
+    assert.deepEqual(v.nginx, { code: 26, reason: 'unsuitable certificate purpose' });
+    const f = v.findings.filter((x) => x.code === 'chain.trust-rejected');
+    assert.equal(f.length, 1, JSON.stringify(v.findings));
+    assert.match(f[0].message, /trust store 'internal' holds 'CN=Root CA' as a TRUSTED CERTIFICATE block that rejects serverAuth .*plain CERTIFICATE block.*nginx will log \(26:unsuitable certificate purpose\)$/);
+    assert.ok(!codes(v).includes('chain.purpose'), 'the purpose error is explained by the aux settings');
+  });
+  test('a root trusted for clientAuth only: rejected for serverAuth too', () => {
+    const v = run([pki.trusted(root, { addtrust: ['clientAuth'] })], [leafOf(int1), int1]);
+    assert.equal(v.nginx?.code, 26);
+    assert.match(v.findings.find((x) => x.code === 'chain.trust-rejected')!.message, /trusts it only for clientAuth, not serverAuth/);
+  });
+  test('near miss: trusted for serverAuth, or rejected only for clientAuth, verifies', () => {
+    assert.equal(run([pki.trusted(root, { addtrust: ['serverAuth'] })], [leafOf(int1), int1], { name: 'orders.internal' }).ok, true);
+    assert.equal(run([pki.trusted(root, { addreject: ['clientAuth'] })], [leafOf(int1), int1], { name: 'orders.internal' }).ok, true);
+    assert.equal(run([pki.trusted(root, { addtrust: ['anyExtendedKeyUsage'] })], [leafOf(int1), int1], { name: 'orders.internal' }).ok, true);
+  });
+  test('an intermediate trusted for serverAuth anchors the chain without its root', () => {
+    const v = run([pki.trusted(int1, { addtrust: ['serverAuth'] })], [leafOf(int1), int1], { name: 'orders.internal', depth: 0 });
+    assert.equal(v.ok, true);
+    assert.deepEqual(v.chain, ['CN=orders.internal', 'CN=Issuing CA']);
+  });
+  test('near miss: the plain copy of a certificate loaded first wins over a rejected copy', () => {
+    assert.equal(run([root, pki.trusted(root, { addreject: ['serverAuth'] })], [leafOf(int1), int1]).ok, true);
+  });
+});

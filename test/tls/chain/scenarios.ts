@@ -151,6 +151,22 @@ export async function buildScenarios(): Promise<{ pki: Pki; scenarios: Scenario[
   const ncIp = pki.intermediate(root, 'NC IP', { nameConstraints: 'critical,permitted;IP:10.0.0.0/255.0.0.0' });
   add('IP name constraints', [root], [pki.leaf(ncIp, { cn: 'svc.internal', dns: ['svc.internal'], ip: ['192.168.1.1'] }), ncIp]);
 
+  // Aux trust settings (TRUSTED CERTIFICATE blocks, kept by nginx's X509_load_cert_crl_file()).
+  add('root trusted for serverAuth (TRUSTED CERTIFICATE)', [pki.trusted(root, { addtrust: ['serverAuth'] })], [leaf, int1]);
+  add('root rejected for serverAuth (TRUSTED CERTIFICATE)', [pki.trusted(root, { addreject: ['serverAuth'] })], [leaf, int1]);
+  add('root trusted for clientAuth only (TRUSTED CERTIFICATE)', [pki.trusted(root, { addtrust: ['clientAuth'] })], [leaf, int1]);
+  add('root trusted for anyExtendedKeyUsage (TRUSTED CERTIFICATE)', [pki.trusted(root, { addtrust: ['anyExtendedKeyUsage'] })], [leaf, int1]);
+  add('root rejected for clientAuth only (TRUSTED CERTIFICATE)', [pki.trusted(root, { addreject: ['clientAuth'] })], [leaf, int1]);
+  add('root rejected for anyExtendedKeyUsage (TRUSTED CERTIFICATE)', [pki.trusted(root, { addreject: ['anyExtendedKeyUsage'] })], [leaf, int1]);
+  add('root with an alias only (TRUSTED CERTIFICATE)', [pki.trusted(root, { alias: 'root' })], [leaf, int1]);
+  add('intermediate trusted for serverAuth, no root (TRUSTED CERTIFICATE)', [pki.trusted(int1, { addtrust: ['serverAuth'] })], [leaf, int1]);
+  add('intermediate rejected for serverAuth, root trusted', [pki.trusted(int1, { addreject: ['serverAuth'] }), root], [leaf, int1]);
+  add('intermediate rejected for serverAuth, no root', [pki.trusted(int1, { addreject: ['serverAuth'] })], [leaf, int1]);
+  add('clientAuth intermediate trusted for serverAuth (aux overrides purpose)', [pki.trusted(clientInt, { addtrust: ['serverAuth'] }), root], [pki.leaf(clientInt, { cn: 'svc.internal', dns: ['svc.internal'] }), clientInt]);
+  add('plain root first, rejected copy second (first wins)', [root, pki.trusted(root, { addreject: ['serverAuth'] })], [leaf, int1]);
+  add('rejected root first, plain copy second', [pki.trusted(root, { addreject: ['serverAuth'] }), root], [leaf, int1]);
+  add('rejected root, root also served', [pki.trusted(root, { addreject: ['serverAuth'] })], [leaf, int1, root]);
+
   // Host names (nginx's X509_check_host with flags 0).
   add('wildcard SAN', [root], [pki.leaf(int1, { cn: 'wild', dns: ['*.svc.internal'] }), int1], ['a.svc.internal', 'svc.internal', 'a.b.svc.internal', 'A.SVC.INTERNAL']);
   add('partial wildcard SAN', [root], [pki.leaf(int1, { cn: 'partial', dns: ['api*.svc.internal'] }), int1], ['api1.svc.internal', 'web.svc.internal']);

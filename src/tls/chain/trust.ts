@@ -1,0 +1,72 @@
+import { children, isContext, lib, tagOf, TAG, type Node } from './asn1.js';
+import type { ChainCert } from './certificate.js';
+import { OID } from './certificate.js';
+
+/**
+ * The auxiliary trust settings of a `TRUSTED CERTIFICATE` PEM block (X509_CERT_AUX, written by
+ * `openssl x509 -addtrust/-addreject ... -trustout`):
+ *
+ *   X509_CERT_AUX ::= SEQUENCE {
+ *     trust   SEQUENCE OF OBJECT IDENTIFIER OPTIONAL,
+ *     reject  [0] IMPLICIT SEQUENCE OF OBJECT IDENTIFIER OPTIONAL,
+ *     alias UTF8String OPTIONAL, keyid OCTET STRING OPTIONAL, other [1] ... OPTIONAL }
+ *
+ * nginx keeps them: SSL_CTX_load_verify_locations() → X509_load_cert_crl_file() →
+ * PEM_X509_INFO_read_bio() reads such blocks with d2i_X509_AUX().
+ */
+export interface TrustAux {
+  /** Trusted purposes (OIDs); null when the list is absent (an empty list is not absent: it trusts nothing). */
+  trust: string[] | null;
+  /** Rejected purposes (OIDs); null when absent. */
+  reject: string[] | null;
+}
+
+/** d2i_X509_AUX(): the certificate's own DER and the aux after it (null when nothing follows). */
+export function splitTrustedBlock(der: Buffer): { cert: Buffer; aux: TrustAux | null } | { error: string } {
+  const asn1js = lib().asn1js;
+  const first = asn1js.fromBER(new Uint8Array(der), { maxNodes: 4 * der.length + 64 });
+  if (first.offset === -1 || first.result.error) return { cert: der, aux: null }; // the certificate parser reports it
+  const cert = der.subarray(0, first.offset);
+  const rest = der.subarray(first.offset);
+  if (rest.length === 0) return { cert, aux: null };
+  const r = asn1js.fromBER(new Uint8Array(rest), { maxNodes: 4 * rest.length + 64 });
+  if (r.offset === -1 || r.result.error || tagOf(r.result) !== TAG.SEQUENCE) return { error: 'its trust settings after the certificate (X509_CERT_AUX) are malformed' };
+  const aux: TrustAux = { trust: null, reject: null };
+  const oids = (n: Node): string[] | null => {
+    const list = children(n);
+    if (!list.every((o) => tagOf(o) === TAG.OID)) return null;
+    return list.map((o) => (o as unknown as { getValue(): string }).getValue());
+  };
+  for (const field of children(r.result)) {
+    if (tagOf(field) === TAG.SEQUENCE && aux.trust === null && aux.reject === null) aux.trust = oids(field);
+    else if (isContext(field, 0) && field.idBlock.isConstructed) aux.reject = oids(field);
+  }
+  return { cert, aux };
+}
+
+/** X509_TRUST_* results. */
+export type TrustResult = 'trusted' | 'rejected' | 'untrusted';
+
+/**
+ * X509_check_trust(x, X509_TRUST_SSL_SERVER, flags): trust_1oidany(NID_server_auth) → obj_trust()
+ * with X509_TRUST_DO_SS_COMPAT | X509_TRUST_OK_ANY_EKU. A rejected serverAuth or anyEKU rejects;
+ * a trust list trusts when it holds either, and rejects otherwise (even an empty list); without
+ * lists, trust_compat() trusts a valid self-signed certificate, unless `noSsCompat` (what
+ * check_purpose() passes, X509_TRUST_NO_SS_COMPAT).
+ */
+export function sslServerTrust(x: ChainCert, aux: TrustAux | undefined, noSsCompat: boolean): TrustResult {
+  const matches = (oid: string) => oid === OID.serverAuth || oid === OID.anyExtendedKeyUsage;
+  if (aux?.reject?.some(matches)) return 'rejected';
+  if (aux?.trust) return aux.trust.some(matches) ? 'trusted' : 'rejected';
+  if (noSsCompat) return 'untrusted';
+  return !x.ex.invalid && x.ex.selfSigned ? 'trusted' : 'untrusted';
+}
+
+/** Short names of purposes, for messages. */
+export function purposeNames(oids: string[]): string {
+  const names: Record<string, string> = {
+    [OID.serverAuth]: 'serverAuth', [OID.clientAuth]: 'clientAuth', [OID.anyExtendedKeyUsage]: 'anyExtendedKeyUsage',
+    '1.3.6.1.5.5.7.3.3': 'codeSigning', '1.3.6.1.5.5.7.3.4': 'emailProtection', '1.3.6.1.5.5.7.3.8': 'timeStamping', '1.3.6.1.5.5.7.3.9': 'OCSPSigning',
+  };
+  return oids.length === 0 ? 'nothing' : oids.map((o) => names[o] ?? o).join(', ');
+}
