@@ -1,15 +1,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { verifyChain } from '../../src/tls/engine.js';
-import type { ChainVerdict } from '../../src/tls/verdict.js';
-import { gwctl } from '../support/gwctl.js';
-import { startNginx, type RunningNginx } from '../support/nginx.js';
+import type { RunningNginx } from '../support/nginx.js';
+import { compareWithNginx, startDifferentialGateway, type PredictedCase } from '../support/nginx-verdicts.js';
 import { freePort } from '../support/ports.js';
-import { request, startUpstream } from '../support/upstream.js';
+import { startUpstream } from '../support/upstream.js';
 import { sources } from '../tls/chain/harness.js';
 import { buildScenarios } from '../tls/chain/scenarios.js';
 
@@ -21,16 +20,9 @@ import { buildScenarios } from '../tls/chain/scenarios.js';
  */
 const DEPTHS = [0, 1, 2, 3];
 
-interface Case {
-  id: string;
-  label: string;
-  verdict: ChainVerdict;
-  name: string;
-}
-
 let nginx: RunningNginx | undefined;
 let gatewayPort: number;
-const cases: Case[] = [];
+const cases: PredictedCase[] = [];
 const unserved: string[] = [];
 const closers: (() => Promise<void>)[] = [];
 
@@ -63,19 +55,7 @@ before(async () => {
       }
     }
   }
-  writeFileSync(join(dir, 'gateway.yaml'), `version: 1
-runtime: { flavor: nginx }
-listen: [{ port: ${gatewayPort}, address: 127.0.0.1 }]
-trustStores:
-${stores.join('\n')}
-upstreams:
-${upstreams.join('\n')}
-routes:
-${routes.join('\n')}
-`);
-  const r = await gwctl(['render', 'gateway.yaml', '--out', 'out'], dir);
-  assert.equal(r.exitCode, 0, r.stderr.slice(0, 2000));
-  nginx = await startNginx(join(dir, 'out'), gatewayPort);
+  nginx = await startDifferentialGateway(dir, gatewayPort, { stores, upstreams, routes });
 });
 
 after(async () => {
@@ -84,28 +64,7 @@ after(async () => {
 });
 
 test('for every served scenario, depth and name, nginx does exactly what gwctl predicted', async (t) => {
-  const statuses = new Map<string, number>();
-  for (const c of cases) statuses.set(c.id, (await request(gatewayPort, `/${c.id}/`)).status);
-  const log = nginx!.errorLog();
-  const logged = (id: string): string | undefined => {
-    const line = log.split('\n').find((l) => l.includes(`request: "GET /${id}/ HTTP/1.1"`) && /upstream SSL certificate|SSL_do_handshake\(\) failed/.test(l));
-    if (line?.includes('SSL_do_handshake() failed')) return 'handshake failure';
-    return line?.match(/upstream SSL certificate (verify error: \(\d+:[^)]*\)|does not match "[^"]*")/)?.[1];
-  };
-  const disagreements: string[] = [];
-  const seen = new Set<string>();
-  for (const c of cases) {
-    const status = statuses.get(c.id);
-    const v = c.verdict;
-    const handshake = v.findings.some((f) => f.code === 'chain.handshake-fails');
-    const expectedLog = handshake ? 'handshake failure' : v.nginx === null ? undefined : v.nginx.code === 62 ? `does not match "${c.name}"` : `verify error: (${v.nginx.code}:${v.nginx.reason})`;
-    const expectedStatus = v.ok ? 200 : 502;
-    const actualLog = logged(c.id);
-    if (status !== expectedStatus || actualLog !== expectedLog) {
-      disagreements.push(`${c.label}: gwctl predicted ${expectedStatus} ${expectedLog ?? '(no verify error)'}, nginx gave ${status} ${actualLog ?? '(no verify error)'}`);
-    }
-    seen.add(v.ok ? 'ok' : handshake ? 'handshake' : String(v.nginx?.code ?? 'none'));
-  }
+  const { disagreements, seen } = await compareWithNginx(cases, gatewayPort, nginx!);
   t.diagnostic(`nginx differential: ${cases.length - disagreements.length}/${cases.length} agree; outcomes covered: ${[...seen].sort().join(', ')}; not servable by node's TLS server: ${unserved.join('; ') || 'none'}`);
   assert.deepEqual(disagreements, []);
   // The matrix must really exercise nginx's failure modes, not only successes.
