@@ -100,6 +100,7 @@ export function validateReferences(spec: GatewaySpec): Diagnostic[] {
     if (!verify && tls.insecureReason === undefined) out.push(error('tls.insecure-without-reason', 'verify: false turns certificate checks off (as curl -k would); it needs an insecureReason saying why', [...base, 'tls', 'verify']));
     if (!verify && tls.insecureReason !== undefined && !badReason) out.push(warning('tls.verify-off', `certificate verification is OFF for upstream "${name}": ${tls.insecureReason}`, [...base, 'tls', 'verify']));
     if (verify && tls.insecureReason !== undefined) out.push(warning('tls.reason-unused', 'insecureReason is set but verification is on; remove it', [...base, 'tls', 'insecureReason']));
+    out.push(...checkProtocols(tls.protocols, [...base, 'tls', 'protocols']));
   }
 
   const seenRoutes = new Map<string, number>();
@@ -135,4 +136,21 @@ function selectsCiphers(list: string): boolean {
 function isHostHeader(s: string): boolean {
   const m = /^(.*?)(?::(\d{1,5}))?$/.exec(s);
   return !!m && isDnsName(m[1]) && (m[2] === undefined || Number(m[2]) <= 65535);
+}
+
+/** TLS versions OpenSSL 3 still negotiates at security level 1 and above (nginx's, on Debian 2). */
+const MODERN_PROTOCOLS = ['TLSv1.2', 'TLSv1.3'];
+
+/**
+ * OpenSSL 3 refuses TLSv1 and TLSv1.1 at security level 1 and up ("legacy sigalg disallowed"),
+ * measured with Debian's OpenSSL 3.0 against a server that offers them.
+ */
+function checkProtocols(protocols: string[] | undefined, path: (string | number)[]): Diagnostic[] {
+  if (!protocols) return [];
+  const legacy = protocols.filter((p) => !MODERN_PROTOCOLS.includes(p));
+  if (legacy.length === 0) return [];
+  if (legacy.length === protocols.length) {
+    return [error('tls.protocols-unusable', `protocols ${legacy.join(', ')} only: OpenSSL 3 (nginx's) refuses TLS versions below 1.2 at its default security level, so every handshake with this upstream fails; allow TLSv1.2 and TLSv1.3`, path)];
+  }
+  return [warning('tls.protocols-legacy', `${legacy.join(', ')} will never be negotiated: OpenSSL 3 (nginx's) refuses TLS versions below 1.2 at its default security level; remove them`, path)];
 }

@@ -109,3 +109,10 @@ test('values echoed in messages are escaped and shortened', () => {
   assert.match(d.message, /"evil\\n1:1  error  fake\\u001b\[2Jx+"… \(5025 characters\)/);
   assert.ok(d.message.length < 300);
 });
+
+test('TLS versions below 1.2: an error when nothing else is allowed, a warning beside modern ones', () => {
+  assert.ok(codes(spec((s) => { s.upstreams!.orders.tls!.protocols = ['TLSv1', 'TLSv1.1']; })).includes('tls.protocols-unusable upstreams.orders.tls.protocols'));
+  const mixed = validateReferences(spec((s) => { s.upstreams!.orders.tls!.protocols = ['TLSv1.1', 'TLSv1.2']; }));
+  assert.deepEqual(mixed.map((d) => `${d.severity} ${d.code}`), ['warning tls.protocols-legacy']);
+  assert.deepEqual(codes(spec((s) => { s.upstreams!.orders.tls!.protocols = ['TLSv1.2', 'TLSv1.3']; })), []);
+});
