@@ -12,3 +12,13 @@ export function toPem(certs: readonly CertSource[]): string {
 export function shortHash(content: string, length = 12): string {
   return createHash('sha256').update(content).digest('hex').slice(0, length);
 }
+
+/**
+ * Every file gwctl writes beside nginx.conf is content-addressed: `tls/<what>-<12 hex>.pem`.
+ * The writer removes stale files only by this name, so nothing a user keeps in DIR/tls is lost.
+ */
+export function outputFilePath(prefix: string, content: string): string {
+  return `tls/${prefix}-${shortHash(content)}.pem`;
+}
+
+export const OUTPUT_FILE_NAME = /^[A-Za-z0-9_.-]+-[0-9a-f]{12}\.pem$/;

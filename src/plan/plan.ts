@@ -2,7 +2,7 @@ import { isAbsolute, relative } from 'node:path';
 import type { GatewaySpec, UpstreamSpec } from '../load/spec-types.js';
 import { resolvePath, type Material } from '../validate/files.js';
 import { parseHostPort } from '../validate/addresses.js';
-import { shortHash, toPem } from './pem-out.js';
+import { outputFilePath, shortHash, toPem } from './pem-out.js';
 import type { OutputFile, RenderModel, RoutingModel, ServerBlockModel, TlsProfileModel, UpstreamDispatchModel, UpstreamModel } from './render-model.js';
 import { byCodePoint, planDispatch } from './routing.js';
 
@@ -26,7 +26,7 @@ export function plan(input: PlanInput): RenderModel {
   const { spec } = input;
   const files = new Map<string, OutputFile>();
   const addFile = (prefix: string, content: string): string => {
-    const path = `tls/${prefix}-${shortHash(content)}.pem`;
+    const path = outputFilePath(prefix, content);
     files.set(path, { path, content });
     return path;
   };

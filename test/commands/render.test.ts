@@ -61,18 +61,21 @@ test('--check exits 0 on fresh output and 1 after any change, without touching t
   assert.equal((await gwctl(['render', 'gw/gateway.yaml', '--out', 'out', '--check'], dir)).exitCode, 1);
 });
 
-test('an extra file in gwctl\'s own tls/ directory is drift; logs are not', async () => {
+test('a stale gwctl file in tls/ is drift and is removed; logs and the user\'s own files are neither', async () => {
   const dir = exampleCopy();
   assert.equal((await gwctl(['render', 'gw/gateway.yaml', '--out', 'out'], dir)).exitCode, 0);
   writeFileSync(join(dir, 'out/logs/error.log'), 'nginx was here\n');
   assert.equal((await gwctl(['render', 'gw/gateway.yaml', '--out', 'out', '--check'], dir)).exitCode, 0);
-  writeFileSync(join(dir, 'out/tls/stale.pem'), 'x');
+  writeFileSync(join(dir, 'out/tls/mine.key'), 'the user\'s own file\n');
+  assert.equal((await gwctl(['render', 'gw/gateway.yaml', '--out', 'out', '--check'], dir)).exitCode, 0, 'files not named like gwctl\'s are not drift');
+  writeFileSync(join(dir, 'out/tls/trust-old-0123456789ab.pem'), 'x');
   const r = await gwctl(['render', 'gw/gateway.yaml', '--out', 'out', '--check'], dir);
   assert.equal(r.exitCode, 1);
-  assert.match(r.stderr, /tls\/stale\.pem: not part of the rendered output/);
+  assert.match(r.stderr, /tls\/trust-old-0123456789ab\.pem: not part of the rendered output/);
   // A real render removes it again and keeps the logs.
   assert.equal((await gwctl(['render', 'gw/gateway.yaml', '--out', 'out'], dir)).exitCode, 0);
-  assert.ok(!existsSync(join(dir, 'out/tls/stale.pem')));
+  assert.ok(!existsSync(join(dir, 'out/tls/trust-old-0123456789ab.pem')));
+  assert.equal(readFileSync(join(dir, 'out/tls/mine.key'), 'utf8'), 'the user\'s own file\n', 'a user\'s file in tls/ is never removed');
   assert.equal(readFileSync(join(dir, 'out/logs/error.log'), 'utf8'), 'nginx was here\n');
 });
 
