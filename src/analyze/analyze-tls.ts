@@ -3,11 +3,8 @@ import type { GatewaySpec } from '../load/spec-types.js';
 import { NGINX_DEFAULT_VERIFY_DEPTH } from '../plan/plan.js';
 import type { Material } from '../validate/files.js';
 import type { ChainFinding, ChainVerdict } from '../tls/verdict.js';
-import { verifyChain } from '../tls/engine.js';
+import { verifyChain } from '../tls/chain/index.js';
 import { checkClientCertificate } from '../tls/client-certificate.js';
-
-/** Depth used to discover how deep a chain really is before a verifyDepth is derived. */
-const UNLIMITED_DEPTH = 100;
 
 export interface UpstreamTlsAnalysis {
   name: string;
@@ -49,11 +46,12 @@ export function analyzeTls(spec: GatewaySpec, material: Material, opts: AnalyzeO
     // proxy_ssl_crl: rendered when the trust store has a crl (and verification is on).
     const crls = tls.trustStore !== undefined ? material.crls.get(tls.trustStore) : undefined;
     const request = { presented, trusted, crls, name: tls.serverName, at: opts.at, trustStoreName: tls.trustStore, warnDays: opts.warnDays };
-    let verdict = verifyChain({ ...request, depth: declared ?? UNLIMITED_DEPTH });
     let verifyDepth = declared ?? NGINX_DEFAULT_VERIFY_DEPTH;
-    if (declared === undefined) {
-      // Derive the depth from the chain, then verify again at exactly what will be rendered.
-      verifyDepth = verdict.requiredDepth ?? NGINX_DEFAULT_VERIFY_DEPTH;
+    let verdict = verifyChain({ ...request, depth: verifyDepth });
+    if (declared === undefined && verdict.requiredDepth !== null && verdict.requiredDepth !== verifyDepth) {
+      // The engine reports the depth the chain needs whatever depth it ran at: derive it, then
+      // verify again at exactly what will be rendered.
+      verifyDepth = verdict.requiredDepth;
       verdict = verifyChain({ ...request, depth: verifyDepth });
     }
     upstreams.push({ name, verifyDepth, verdict });

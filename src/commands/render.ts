@@ -43,19 +43,17 @@ export async function renderCommand(specPath: string, opts: RenderOptions, ctx: 
     return report(ctx, positionDiagnostics(checked.loaded, [...diagnostics, error('render.unquotable', `cannot render safely: ${e.message}`)]));
   }
 
+  // The report, after `nginx -t` on DIR when --test asked for it and nothing failed so far.
+  const finish = async (all: Diagnostic[], extra: Record<string, unknown>, summary: string): Promise<CommandResult> => {
+    if (opts.test && exitFor(all, ctx) === 0) return (await import('./test.js')).reportWithNginxTest(ctx, outDir, opts.test, checked.loaded, all, extra, summary);
+    return report(ctx, all, extra, summary);
+  };
   if (opts.check) {
     const drift = diffOutput(outDir, files);
     const driftDiagnostics: Diagnostic[] = drift.map((d) => ({ ...error('render.drift', `${d === '.' ? `${opts.out}: does not exist` : join(opts.out, d)} (run gwctl render ${specPath} --out ${opts.out})`), file: outDir }));
-    const all = [...diagnostics, ...driftDiagnostics];
-    if (opts.test && exitFor(all, ctx) === 0) {
-      return (await import('./test.js')).reportWithNginxTest(ctx, outDir, opts.test, checked.loaded, all, { out: outDir, drift }, `${opts.out}: up to date\n`);
-    }
-    return report(ctx, all, { out: outDir, drift }, `${opts.out}: up to date\n`);
+    return finish([...diagnostics, ...driftDiagnostics], { out: outDir, drift }, `${opts.out}: up to date\n`);
   }
-  const exitCode = exitFor(diagnostics, ctx);
-  if (exitCode !== 0) return report(ctx, diagnostics);
+  if (exitFor(diagnostics, ctx) !== 0) return report(ctx, diagnostics);
   const { changed } = writeOutput(outDir, files);
-  const summary = `${opts.out}: ${changed.length ? `wrote ${changed.join(', ')}` : 'already up to date'}\n`;
-  if (opts.test) return (await import('./test.js')).reportWithNginxTest(ctx, outDir, opts.test, checked.loaded, diagnostics, { out: outDir, changed }, summary);
-  return report(ctx, diagnostics, { out: outDir, changed }, summary);
+  return finish(diagnostics, { out: outDir, changed }, `${opts.out}: ${changed.length ? `wrote ${changed.join(', ')}` : 'already up to date'}\n`);
 }

@@ -7,7 +7,7 @@ import { positionDiagnostics } from '../load/load-spec.js';
 import { checkSpec } from '../pipeline/check-spec.js';
 import { readPem, type PemKind } from '../tls/pem.js';
 import type { CertSource, ChainVerdict } from '../tls/verdict.js';
-import { verifyChain } from '../tls/engine.js';
+import { verifyChain } from '../tls/chain/index.js';
 import { NGINX_DEFAULT_VERIFY_DEPTH } from '../plan/plan.js';
 import { emitDiagnostics, exitFor, type CommandContext, type CommandResult } from './context.js';
 

@@ -1,30 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, gwctl, gwctlProcess } from '../support/gwctl.js';
+import { gwctl, gwctlProcess } from '../support/gwctl.js';
 import { nginxTest } from '../support/nginx.js';
-import { copyExample } from '../support/example.js';
-
-function exampleCopy(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'gwctl-render-'));
-  copyExample(join(dir, 'gw'));
-  return dir;
-}
-
-function snapshot(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (d: string, rel: string) => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p, `${rel}${name}/`);
-      else out.set(`${rel}${name}`, readFileSync(p, 'latin1'));
-    }
-  };
-  if (existsSync(dir)) walk(dir, '');
-  return out;
-}
+import { exampleCopy } from '../cli/fixtures.js';
+import { snapshot } from '../security/support.js';
 
 test('rendering the same spec twice gives identical bytes, and nginx -t accepts it', async () => {
   const dir = exampleCopy();
@@ -34,7 +15,7 @@ test('rendering the same spec twice gives identical bytes, and nginx -t accepts 
   assert.equal(b.exitCode, 0, b.stderr);
   const sa = snapshot(join(dir, 'a'));
   assert.deepEqual(sa, snapshot(join(dir, 'b')));
-  assert.ok(sa.get('nginx.conf')!.includes('proxy_ssl_verify on;'));
+  assert.ok(readFileSync(join(dir, 'a/nginx.conf'), 'utf8').includes('proxy_ssl_verify on;'));
   assert.ok(statSync(join(dir, 'a/logs')).isDirectory(), 'logs/ exists for nginx');
   const t = nginxTest(join(dir, 'a'));
   assert.ok(t.ok, t.output);
@@ -103,4 +84,38 @@ test('render refuses to overwrite an nginx.conf it did not write', async () => {
   assert.equal(r.exitCode, 2);
   assert.match(r.stderr, /not written by gwctl/);
   assert.equal(readFileSync(join(out, 'nginx.conf'), 'utf8'), 'events {}\n');
+});
+
+test('the rendered file is a complete prefix: no daemon or master_process, pid and logs under logs/', async () => {
+  const dir = exampleCopy();
+  assert.equal((await gwctl(['render', 'gw/gateway.yaml', '--out', 'out'], dir)).exitCode, 0);
+  const conf = readFileSync(join(dir, 'out/nginx.conf'), 'utf8');
+  assert.doesNotMatch(conf, /^\s*(daemon|master_process)\b/m);
+  assert.match(conf, /^pid logs\/nginx\.pid;$/m);
+  assert.match(conf, /^error_log logs\/error\.log\b/m);
+});
+
+test('an upstream without presentedChain is rendered as declared, with a warning', async () => {
+  const dir = exampleCopy();
+  const spec = join(dir, 'gw/gateway.yaml');
+  writeFileSync(spec, readFileSync(spec, 'utf8').replace(/\n\s*presentedChain: [^\n]*/, ''));
+  const r = await gwctl(['--format', 'json', 'render', 'gw/gateway.yaml', '--out', 'out'], dir);
+  assert.equal(r.exitCode, 0, r.stdout);
+  const warned = JSON.parse(r.stdout).diagnostics.find((d: { code: string }) => d.code === 'chain.not-checked');
+  assert.ok(warned, r.stdout);
+  assert.equal(warned.severity, 'warning');
+  assert.match(readFileSync(join(dir, 'out/nginx.conf'), 'utf8'), /proxy_ssl_verify on;/);
+});
+
+test('render refuses, exit 1, when a presentedChain fails verification, and DIR stays exactly as it was', async () => {
+  const dir = exampleCopy();
+  assert.equal((await gwctl(['render', 'gw/gateway.yaml', '--out', 'out'], dir)).exitCode, 0);
+  const before = snapshot(join(dir, 'out'));
+  const spec = join(dir, 'gw/gateway.yaml');
+  // The example's chain is leaf + issuing CA under the demo root; a depth of 0 allows no intermediate.
+  writeFileSync(spec, readFileSync(spec, 'utf8').replace('serverName: orders.internal', 'serverName: orders.internal\n      verifyDepth: 0'));
+  const r = gwctlProcess(['render', 'gw/gateway.yaml', '--out', 'out'], { cwd: dir });
+  assert.equal(r.exitCode, 1, r.stderr);
+  assert.match(r.stderr, /chain\.depth-exceeded/);
+  assert.deepEqual(snapshot(join(dir, 'out')), before);
 });

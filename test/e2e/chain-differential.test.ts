@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { verifyChain } from '../../src/tls/engine.js';
+import { verifyChain } from '../../src/tls/chain/index.js';
 import type { RunningNginx } from '../support/nginx.js';
 import { compareWithNginx, startDifferentialGateway, type PredictedCase } from '../support/nginx-verdicts.js';
 import { freePort } from '../support/ports.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { verifyChain } from '../../src/tls/engine.js';
+import { verifyChain } from '../../src/tls/chain/index.js';
 import type { RunningNginx } from '../support/nginx.js';
 import { compareWithNginx, startDifferentialGateway, type PredictedCase } from '../support/nginx-verdicts.js';
 import { makePki } from '../support/pki.js';

@@ -28,13 +28,16 @@ export interface RunningNginx {
 
 /** Starts nginx in the foreground on a rendered prefix and waits until `port` accepts connections. */
 export async function startNginx(prefix: string, port: number): Promise<RunningNginx> {
+  const logBefore = readLog(prefix).length; // a restart in the same prefix: only this run's lines count
   const child: ChildProcess = spawn(nginxBinary(), ['-p', prefix, '-c', 'nginx.conf', '-e', 'logs/error.log', '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => { stderr += String(d); });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     await Promise.race([
-      waitForPort(port),
+      // A port taken by someone else would answer too: wait for nginx's own word that it bound
+      // its sockets and started workers (the rendered config logs at notice level).
+      started(prefix, logBefore).then(() => waitForPort(port)),
       exited.then(() => { throw new Error(`nginx exited at start: ${stderr}${readLog(prefix)}`); }),
     ]);
   } catch (e) {
@@ -53,6 +56,17 @@ export async function startNginx(prefix: string, port: number): Promise<RunningN
       }
     },
   };
+}
+
+async function started(prefix: string, logBefore: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const log = readLog(prefix).slice(logBefore);
+    if (/bind\(\) to \S+ failed/.test(log)) throw new Error(`nginx could not bind its port: ${log}`);
+    if (log.includes('start worker process')) return;
+    if (Date.now() > deadline) throw new Error(`nginx did not start within ${timeoutMs} ms: ${log}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 function readLog(prefix: string): string {

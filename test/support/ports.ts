@@ -1,15 +1,31 @@
 import { createServer } from 'node:net';
 
-/** A TCP port free on 127.0.0.1 right now (the OS picks it). */
+/**
+ * Ports tests listen on come from below Linux's ephemeral range (32768-60999), so the kernel never
+ * hands one of them to another test process's outgoing connection or `listen(0)` while this
+ * process holds it unbound (a rendered gateway's port stays unbound until nginx starts).
+ */
+const RANGE = { low: 20000, high: 32767 };
+const handedOut = new Set<number>();
+
+/** A TCP port free on 127.0.0.1 right now, never the same twice in one process. */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (;;) {
+    const port = RANGE.low + Math.floor(Math.random() * (RANGE.high - RANGE.low + 1));
+    if (handedOut.has(port)) continue;
+    if (await bindable(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
 

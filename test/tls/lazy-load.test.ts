@@ -11,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
  * first certificate it parses (src/tls/chain/asn1.ts), reflect-metadata first. Importing the
  * engine must not load them; parsing must, in that order.
  */
-const engine = pathToFileURL(fileURLToPath(new URL('../../src/tls/engine.js', import.meta.url))).href;
+const engine = pathToFileURL(fileURLToPath(new URL('../../src/tls/chain/index.js', import.meta.url))).href;
 const clientCert = pathToFileURL(fileURLToPath(new URL('../../src/tls/client-certificate.js', import.meta.url))).href;
 const certificate = pathToFileURL(fileURLToPath(new URL('../../src/tls/chain/certificate.js', import.meta.url))).href;
 
