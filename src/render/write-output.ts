@@ -267,8 +267,19 @@ function cleanAbandoned(outDir: string, lockFile: string): void {
   if (existsSync(outDir)) for (const name of readdirSync(outDir)) if (name.startsWith(prefix)) rmSync(join(outDir, name), { recursive: true, force: true });
   for (const name of readdirSync(dirname(outDir))) {
     if (name.startsWith(prefix)) rmSync(join(dirname(outDir), name), { recursive: true, force: true });
-    else if (name.startsWith(`${basename(lockFile)}.`) && ageMs(join(dirname(outDir), name)) > LOCK_CANDIDATE_MAX_AGE_MS) rmSync(join(dirname(outDir), name), { force: true });
+    else if (name.startsWith(`${basename(lockFile)}.`) && lockLeftoverAbandoned(join(dirname(outDir), name))) rmSync(join(dirname(outDir), name), { force: true });
   }
+}
+
+/**
+ * A lock candidate or a stale lock set aside holds its writer's "pid start-time token": it was
+ * abandoned when that process is gone. Removing a live contender's candidate is harmless (it
+ * writes it again on ENOENT), but an old one is removed whoever wrote it, in case a partial
+ * write left a pid that happens to be alive.
+ */
+function lockLeftoverAbandoned(path: string): boolean {
+  const content = readLock(path);
+  return content === undefined || !lockHolderAlive(content) || ageMs(path) > LOCK_CANDIDATE_MAX_AGE_MS;
 }
 
 function ageMs(path: string): number {

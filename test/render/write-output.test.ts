@@ -70,9 +70,21 @@ test('a lock left by a dead gwctl, or by a pid now used by another process, is b
     const { parent, out } = fresh();
     writeFileSync(join(parent, '.out.gwctl-lock'), content);
     mkdirSync(join(parent, '.out.gwctl-staging-abandoned/tls'), { recursive: true });
+    // What a render killed while taking or breaking the lock leaves: its candidate, a lock set aside.
+    writeFileSync(join(parent, '.out.gwctl-lock.0123456789abcdef'), content);
+    writeFileSync(join(parent, '.out.gwctl-lock.stale-0123456789ab'), content);
     writeOutput(out, output('a', ['a-ca978112ca1b.pem']));
-    assert.deepEqual(readdirSync(parent), ['out'], `lock ${JSON.stringify(content)} was broken and the abandoned staging removed`);
+    assert.deepEqual(readdirSync(parent), ['out'], `lock ${JSON.stringify(content)} was broken, and the abandoned staging and lock files removed`);
   }
+});
+
+test('a lock candidate of a live contender is left for it to retry', () => {
+  const { parent, out } = fresh();
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const started = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  writeFileSync(join(parent, '.out.gwctl-lock.0123456789abcdef'), `${process.pid} ${started} 0123456789abcdef\n`);
+  writeOutput(out, output('a', ['a-ca978112ca1b.pem']));
+  assert.deepEqual(readdirSync(parent).sort(), ['.out.gwctl-lock.0123456789abcdef', 'out']);
 });
 
 test('a live lock holder makes the render wait, and it fails cleanly when the holder never lets go', () => {
