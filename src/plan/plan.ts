@@ -1,7 +1,8 @@
 import { isAbsolute, relative } from 'node:path';
 import type { GatewaySpec, UpstreamSpec } from '../load/spec-types.js';
 import { resolvePath, type Material } from '../validate/files.js';
-import { parseHostPort } from '../validate/addresses.js';
+import { summarizeList } from './comment-text.js';
+import { normalizeRouteHost, parseHostPort } from '../validate/addresses.js';
 import { outputFilePath, shortHash, toPem } from './pem-out.js';
 import type { OutputFile, RenderModel, RoutingModel, ServerBlockModel, TlsProfileModel, UpstreamDispatchModel, UpstreamModel } from './render-model.js';
 import { byCodePoint, planDispatch } from './routing.js';
@@ -113,14 +114,14 @@ export const PLAIN_HTTP_TARGET = '@gw_http';
  */
 function planRouting(spec: GatewaySpec, profileOf: Map<string, TlsProfileModel>): RoutingModel {
   const routes = spec.routes ?? [];
-  const dispatch = planDispatch(routes.map((r, index) => ({ index, path: r.path, host: r.host?.toLowerCase() })));
+  const dispatch = planDispatch(routes.map((r, index) => ({ index, path: r.path, host: r.host === undefined ? undefined : normalizeRouteHost(r.host) })));
   const hostOf = new Map(dispatch.hostGroups.map((g) => [g.id, g.pattern]));
   const routeName = (i: number) => `routes[${i}] -> ${routes[i].upstream}`;
   const locations = dispatch.locations.map((l) => {
     const parts = l.exceptions.map((e) => `${hostOf.get(e.group)}: ${routeName(e.route)}`);
     const rest = l.anyHost !== undefined ? routeName(l.anyHost) : '404';
     parts.push(l.exceptions.length || dispatch.hostGroups.length ? `${l.exceptions.length ? 'other hosts' : 'any host'}: ${rest}` : rest);
-    return { id: l.id, path: l.path, summary: parts.join('; ') };
+    return { id: l.id, path: l.path, summary: summarizeList(parts, '; ') };
   });
   const anyHost = dispatch.locations.filter((l) => l.anyHost !== undefined).map((l) => ({ location: l.id, route: `r${l.anyHost}` }));
   const exceptions = dispatch.locations.flatMap((l) => l.exceptions.map((e) => ({ key: `${e.group}:${l.id}`, route: `r${e.route}` })));

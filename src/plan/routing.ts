@@ -2,19 +2,26 @@
  * Route dispatch: which spec route serves a request, given its host and the nginx location its
  * path matched.
  *
+ * The spec's rule: among the routes whose host matches the request's host (the same name, a
+ * *.wildcard the name ends in, or no host at all), the longest path prefix wins; at the same
+ * path the most specific host wins (an exact name, then the longer wildcard, then any host).
+ *
  * nginx picks a location by path only, and named locations (the per-TLS-profile hand-over
  * points) belong to one server block. One server block per host would multiply the SSL contexts
  * by the number of hosts (each server needs its own copy of every profile location), so gwctl
  * renders one server block per listener group holding the union of every route's path, and
  * resolves the host in a table:
  *
+ *   host → its host group G: the route host pattern nginx's `map hostnames` picks for it (the
+ *          exact name, else the longest matching wildcard)
  *   location L (longest prefix of the URI among all paths)
- *     → for the request's host group G: the longest path of G's routes that is a prefix of L
+ *     → G's answer: the longest path, among the routes of G and of every wildcard covering G
+ *       (and any-host routes), that is a prefix of L
  *
- * This is exactly what a server block per host would do: every route path of G that is a prefix
- * of the URI is one of the union's paths that is a prefix of the URI, hence a prefix of L (the
- * longest of those), so G's answer depends on L alone. A host group's routes are its own plus
- * the any-host routes it does not override with the same path.
+ * Every host of G matches exactly the same route hosts (G's own pattern and the wildcards that
+ * cover it), so G has one answer; and every route path of G that is a prefix of the URI is one
+ * of the union's paths that is a prefix of the URI, hence a prefix of L (the longest of those),
+ * so G's answer depends on L alone.
  */
 
 export interface RouteInput {
@@ -55,14 +62,19 @@ export function byCodePoint(a: string, b: string): number {
 export function planDispatch(routes: readonly RouteInput[]): Dispatch {
   const hostPatterns = [...new Set(routes.filter((r) => r.host !== undefined).map((r) => r.host!))].sort(byCodePoint);
   const hostGroups = hostPatterns.map((pattern, i) => ({ id: `h${i}`, pattern }));
-  const groupOf = new Map(hostGroups.map((g) => [g.pattern, g.id]));
+  const index = new Map(hostPatterns.map((p, i) => [p, i]));
+  // For each group: the host patterns whose routes apply to its hosts, most specific first; and
+  // the other way round, the groups each pattern's routes apply to.
+  const wildcards = hostPatterns.filter((p) => p.startsWith('*.'));
+  const applicable = new Map(hostGroups.map((g) => [g.id, [g.pattern, ...wildcards.filter((w) => w !== g.pattern && covers(w, g.pattern)).sort(bySpecificity)]]));
+  const appliesTo = new Map(hostPatterns.map((p) => [p, p.startsWith('*.') ? hostGroups.filter((g) => covers(p, g.pattern)) : [hostGroups[index.get(p)!]]]));
 
-  // path → the route answering for any host there, and the routes of specific host groups.
-  const byPath = new Map<string, { any?: number; own: [string, number][] }>();
+  // path → the route answering for any host there, and the route of each host pattern.
+  const byPath = new Map<string, { any?: number; own: Map<string, number> }>();
   for (const r of routes) {
-    const entry = byPath.get(r.path) ?? { own: [] };
+    const entry = byPath.get(r.path) ?? { own: new Map<string, number>() } as { any?: number; own: Map<string, number> };
     if (r.host === undefined) entry.any ??= r.index;
-    else entry.own.push([groupOf.get(r.host)!, r.index]);
+    else if (!entry.own.has(r.host)) entry.own.set(r.host, r.index);
     byPath.set(r.path, entry);
   }
   const paths = [...byPath.keys()];
@@ -74,33 +86,70 @@ export function planDispatch(routes: readonly RouteInput[]): Dispatch {
     const decided = new Map<string, number>();
     let anyHost: number | undefined;
     // Prefixes of L that are route paths, longest first: a host group answers at the first one
-    // where it has its own route (which wins over an any-host route at the same path) or where
-    // an any-host route exists (then it answers like any other host).
+    // where a host pattern applying to it has a route (the most specific such pattern wins over
+    // the others and over an any-host route at the same path), or where an any-host route exists
+    // (then it answers like any other host).
     for (const length of lengths) {
       if (length > path.length) continue;
       const entry = byPath.get(path.slice(0, length));
       if (!entry) continue;
-      for (const [group, route] of entry.own) if (!decided.has(group)) decided.set(group, route);
+      for (const owner of entry.own.keys()) {
+        for (const g of appliesTo.get(owner)!) {
+          if (decided.has(g.id)) continue;
+          const pattern = applicable.get(g.id)!.find((p) => entry.own.has(p))!;
+          decided.set(g.id, entry.own.get(pattern)!);
+        }
+      }
       if (entry.any !== undefined) {
         anyHost = entry.any;
         break;
       }
     }
-    const exceptions = [...decided.entries()].map(([group, route]) => ({ group, route })).sort((a, b) => Number(a.group.slice(1)) - Number(b.group.slice(1)));
+    const exceptions = [...decided.entries()].filter(([, route]) => route !== anyHost).map(([group, route]) => ({ group, route })).sort((a, b) => Number(a.group.slice(1)) - Number(b.group.slice(1)));
     return { id: `l${i}`, path, anyHost, exceptions };
   });
   return { hostGroups, locations };
 }
 
+/** Whether every host `pattern` matches is also matched by the route host `by` (exact or *.wildcard). */
+export function covers(by: string, pattern: string): boolean {
+  if (by === pattern) return true;
+  if (!by.startsWith('*.')) return false;
+  return pattern.endsWith(by.slice(1)) && pattern.length > by.length - 1;
+}
+
+/** Exact names first, then wildcards, longer (more specific) ones first. */
+function bySpecificity(a: string, b: string): number {
+  const wa = a.startsWith('*.'), wb = b.startsWith('*.');
+  if (wa !== wb) return wa ? 1 : -1;
+  return b.length - a.length || byCodePoint(a, b);
+}
+
+/** Whether a request's host (lowercase, no port, no trailing dot) matches a route host pattern. */
+export function hostMatches(pattern: string, host: string): boolean {
+  return covers(pattern, host);
+}
+
 /**
- * The same decision made the slow, obvious way: the longest route path of the host's group that
- * is a prefix of the URI. Used by tests to check planDispatch against.
+ * The host group nginx's `map hostnames` picks for a request host: the exact pattern, else the
+ * longest matching wildcard; undefined when none matches.
  */
-export function routeFor(routes: readonly RouteInput[], hostGroup: string | undefined, uriPath: string): number | undefined {
-  const candidates = routes.filter((r) => uriPath.startsWith(r.path) && (r.host === undefined || r.host === hostGroup));
+export function hostGroupFor(patterns: readonly string[], host: string): string | undefined {
+  if (patterns.includes(host)) return host;
+  return patterns.filter((p) => p.startsWith('*.') && hostMatches(p, host)).sort(bySpecificity)[0];
+}
+
+/**
+ * The spec's rule, the slow, obvious way: among the routes whose host matches the request's
+ * host, the longest path that is a prefix of the URI; at the same path, the most specific host.
+ * Used by tests to check planDispatch against.
+ */
+export function routeFor(routes: readonly RouteInput[], host: string | undefined, uriPath: string): number | undefined {
+  const candidates = routes.filter((r) => uriPath.startsWith(r.path) && (r.host === undefined || (host !== undefined && hostMatches(r.host, host))));
+  const rank = (r: RouteInput) => (r.host === undefined ? -1 : r.host.startsWith('*.') ? r.host.length : 1000);
   let best: RouteInput | undefined;
   for (const r of candidates) {
-    if (!best || r.path.length > best.path.length || (r.path.length === best.path.length && r.host !== undefined && best.host === undefined)) best = r;
+    if (!best || r.path.length > best.path.length || (r.path.length === best.path.length && rank(r) > rank(best))) best = r;
   }
   return best?.index;
 }

@@ -48,12 +48,27 @@ export function integer(value: unknown): string {
   return String(value);
 }
 
-/** A `# comment` line body: one line, no control characters. */
+/**
+ * A `# comment` line body: one line, no control characters, and short: nginx reads a comment as
+ * one token and stops at a token longer than its 4 KiB buffer ("too long parameter"), so a
+ * longer one is cut (a comment never changes what nginx does).
+ */
 export function comment(value: unknown): string {
   const s = asString(value);
   if (CONTROL.test(s)) throw new QuoteError(`comment ${JSON.stringify(s)} contains a control character`);
-  return s;
+  if (Buffer.byteLength(s) <= COMMENT_MAX_BYTES) return s;
+  let cut = '';
+  let bytes = 0;
+  for (const ch of s) {
+    bytes += Buffer.byteLength(ch);
+    if (bytes > COMMENT_MAX_BYTES) break;
+    cut += ch;
+  }
+  return `${cut} …`;
 }
+
+/** Bytes of comment text per line, well below nginx's 4,095-byte token limit (measured). */
+export const COMMENT_MAX_BYTES = 1000;
 
 function asString(value: unknown): string {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
+import { summarizeList } from '../plan/comment-text.js';
 import type { RenderModel } from '../plan/render-model.js';
 import { QuoteError, bare, comment, integer, quote, quoteLiteral, variable } from './quote.js';
 
@@ -15,8 +16,14 @@ const PARTIALS = ['upstream', 'routing', 'server', 'route', 'profile'];
  * newline, tab or CR, and "news.example.com" would never match.
  */
 export function mapHost(value: unknown): string {
-  if (typeof value !== 'string' || !/^(\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(value)) throw new QuoteError(`${JSON.stringify(value)} cannot be written as a host name map key`);
+  if (typeof value !== 'string' || !/^(\*\.)?[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?$/.test(value)) throw new QuoteError(`${JSON.stringify(value)} cannot be written as a host name map key`);
   return `\\\\${value}`;
+}
+
+/** A list for a comment: the first few items and a count of the rest. */
+function list(items: unknown): string {
+  if (!Array.isArray(items) || !items.every((i) => typeof i === 'string')) throw new QuoteError('expected a list of strings');
+  return summarizeList(items);
 }
 
 let compiled: Handlebars.TemplateDelegate<RenderModel> | undefined;
@@ -25,7 +32,7 @@ let compiled: Handlebars.TemplateDelegate<RenderModel> | undefined;
 function engine(): Handlebars.TemplateDelegate<RenderModel> {
   if (compiled) return compiled;
   const hb = Handlebars.create();
-  hb.registerHelper({ quote, quoteLiteral, variable, bare, integer, comment, mapHost });
+  hb.registerHelper({ quote, quoteLiteral, variable, bare, integer, comment, mapHost, list });
   for (const name of PARTIALS) hb.registerPartial(name, readFileSync(`${TEMPLATES}partials/${name}.hbs`, 'utf8'));
   compiled = hb.compile<RenderModel>(readFileSync(`${TEMPLATES}nginx.conf.hbs`, 'utf8'), { noEscape: true, preventIndent: true });
   return compiled;

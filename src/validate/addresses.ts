@@ -7,6 +7,14 @@ export function isDnsName(s: string): boolean {
   return s.length <= 253 && DNS_NAME.test(s) && isIP(s) === 0;
 }
 
+/**
+ * A route host as nginx compares it: $host is lowercase and has no trailing dot, so
+ * "API.example.com." and "api.example.com" are the same host.
+ */
+export function normalizeRouteHost(host: string): string {
+  return host.toLowerCase().replace(/\.$/, '');
+}
+
 /** nginx server_name forms gwctl renders: exact names and leading wildcards. */
 export function isHostPattern(s: string): boolean {
   return s.startsWith('*.') ? isDnsName(s.slice(2)) : isDnsName(s);

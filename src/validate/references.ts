@@ -2,7 +2,8 @@ import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { GatewaySpec } from '../load/spec-types.js';
-import { isDnsName, isHostPattern, isListenAddress, parseHostPort } from './addresses.js';
+import { routePathProblem } from './route-path.js';
+import { isDnsName, isHostPattern, isListenAddress, normalizeRouteHost, parseHostPort } from './addresses.js';
 import { hasUnsafeCharacters, show } from './show.js';
 import { suggest } from './suggest.js';
 
@@ -108,10 +109,10 @@ export function validateReferences(spec: GatewaySpec): Diagnostic[] {
     const base = ['routes', i];
     usedUpstreams.add(r.upstream);
     if (!upstreams.includes(r.upstream)) missing('upstream', r.upstream, upstreams, [...base, 'upstream']);
-    if (!r.path.startsWith('/')) out.push(error('route.bad-path', `path ${show(r.path)} must start with /`, [...base, 'path']));
-    else if (/\s/.test(r.path) || hasUnsafeCharacters(r.path)) out.push(error('route.bad-path', 'path must not contain spaces or control characters (percent-encode them)', [...base, 'path']));
+    const pathProblem = routePathProblem(r.path);
+    if (pathProblem) out.push(error('route.bad-path', `path ${show(r.path)} ${pathProblem}`, [...base, 'path']));
     if (r.host !== undefined && !isHostPattern(r.host)) out.push(error('route.bad-host', `host ${show(r.host)} is not a DNS name or *.wildcard`, [...base, 'host']));
-    const key = `${(r.host ?? '*').toLowerCase()} ${r.path}`;
+    const key = `${r.host === undefined ? '*' : normalizeRouteHost(r.host)} ${r.path}`;
     const first = seenRoutes.get(key);
     if (first !== undefined) out.push(error('route.duplicate', `routes[${first}] already routes ${r.host ?? 'any host'} ${r.path}`, [...base, 'path']));
     else seenRoutes.set(key, i);

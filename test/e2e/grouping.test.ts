@@ -2,6 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { connect } from 'node:net';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,6 +104,11 @@ routes:
   - { path: /, upstream: plain, host: "*.wild.test", preserveHost: true }
   - { path: /alpha/deeper/, upstream: plain }
   - { path: /kw/, upstream: plain, host: default }
+  - { path: /v1/, upstream: alpha, host: "*.example.com" }
+  - { path: /v1/, upstream: beta, host: "*.eu.example.com" }
+  - { path: "/my docs/", upstream: beta }
+  - { path: /under/, upstream: plain, host: A_B.Example.com. }
+  - { path: /keep/, upstream: plain, preserveHost: true }
 `;
   writeFileSync(join(dir, 'gateway.yaml'), spec);
   const r = await gwctl(['render', 'gateway.yaml', '--out', 'out'], dir);
@@ -175,6 +181,15 @@ test('hosts: own routes win, any-host routes fill in, other hosts never see them
     ['localhost', '/alpha', 404],                     // prefix match: /alpha is not under /alpha/
     ['default', '/kw/1', 'plain'],                     // a host named like a map keyword
     ['localhost', '/kw/1', 404],
+    ['api.example.com', '/v1/x', 'alpha'],            // a wildcard route applies to a host with routes of its own
+    ['other.example.com', '/v1/x', 'alpha'],
+    ['x.eu.example.com', '/v1/x', 'beta'],            // the longer wildcard wins at the same path
+    ['x.eu.example.com', '/alpha/1', 'alpha'],
+    ['example.com', '/v1/x', 404],
+    ['localhost', '/my%20docs/x', 'beta'],            // a route path with a space matches the decoded URI
+    ['localhost', '/my%20docs2/x', 404],
+    ['a_b.example.com', '/under/x', 'plain'],         // underscore and trailing dot in a route host
+    ['A_B.example.com.', '/under/x', 'plain'],
   ];
   for (const [host, path, expected] of cases) {
     const r = await request(port, path, { host });
@@ -187,6 +202,53 @@ test('hosts: own routes win, any-host routes fill in, other hosts never see them
   const kept = await request(port, '/x', { host: 'a.wild.test' });
   assert.equal(kept.json?.headers.host, 'a.wild.test', 'preserveHost sends the client\'s Host header');
 });
+
+test('preserveHost sends the Host header as the client sent it when it names the routed host, else the routed host', async () => {
+  const asSent = await request(port, '/keep/1', { host: 'API.Example.com:8443' });
+  assert.equal(asSent.json?.headers.host, 'API.Example.com:8443', 'case and port as sent');
+  // An absolute URI names the host nginx routes by; a different Host header must not reach the upstream.
+  const absolute = await rawLines(port, ['GET http://a.wild.test/abs HTTP/1.1', 'Host: admin.internal', 'Connection: close']);
+  assert.equal(absolute.json?.server, 'plain', absolute.raw);
+  assert.equal(absolute.json?.headers.host, 'a.wild.test');
+  // No Host header at all (HTTP/1.0): the upstream's own Host, never an empty one.
+  const none = await rawLines(port, ['GET /keep/1 HTTP/1.0']);
+  assert.equal(none.json?.server, 'plain', none.raw);
+  assert.match(String(none.json?.headers.host), /^127\.0\.0\.1:\d+$/);
+});
+
+test('an upstream cannot restart routing inside the gateway, and its own statuses pass through', async () => {
+  for (const target of ['/beta/internal', '@gw_not_found', '/nowhere']) {
+    const r = await request(port, '/alpha/xa', { headers: { 'x-test-reply-header': `X-Accel-Redirect: ${target}` } });
+    assert.equal(r.status, 200, `X-Accel-Redirect ${target}: ${r.body}`);
+    assert.equal(r.json?.server, 'alpha', 'the answer is the upstream\'s own');
+    assert.equal(r.headers['x-accel-redirect'], undefined, 'nor is the header passed to the client');
+    const p = await request(port, '/plain/xa', { headers: { 'x-test-reply-header': `X-Accel-Redirect: ${target}` } });
+    assert.equal(p.json?.server, 'plain');
+  }
+  for (const status of [404, 418, 500, 502]) {
+    const r = await request(port, '/beta/s', { headers: { 'x-test-reply-status': String(status) } });
+    assert.equal(r.status, status);
+    assert.equal(r.json?.server, 'beta', `${status} comes from the upstream, with its body`);
+  }
+});
+
+/** A request written line by line (absolute URIs, HTTP/1.0, no Host), for what node's client won't send. */
+function rawLines(p: number, lines: string[]): Promise<{ raw: string; json?: EchoReply }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(p, '127.0.0.1', () => socket.write(`${lines.join('\r\n')}\r\n\r\n`));
+    const parts: Buffer[] = [];
+    socket.on('data', (c: Buffer) => parts.push(c));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const raw = Buffer.concat(parts).toString('utf8');
+      // The body may be chunked: the echo reply is the one JSON object in it.
+      const body = raw.slice(raw.indexOf('{'), raw.lastIndexOf('}') + 1);
+      let json: EchoReply | undefined;
+      try { json = JSON.parse(body) as EchoReply; } catch { /* not an echo reply */ }
+      resolve({ raw, json });
+    });
+  });
+}
 
 test('path and query reach the upstream exactly as the client sent them, percent-encoding included', async () => {
   const paths = [

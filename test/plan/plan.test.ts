@@ -135,5 +135,5 @@ routes:
   const one = await render(spec);
   const two = await render(spec);
   assert.equal(one.conf, two.conf);
-  assert.match(one.conf, /^\s*r2 \$http_host;$/m, 'preserveHost route sends the client Host');
+  assert.match(one.conf, /^\s*r2 \$gw_client_host;$/m, "preserveHost route sends the client Host");
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { QuoteError, bare, comment, integer, quote, quoteLiteral } from '../../src/render/quote.js';
+import { COMMENT_MAX_BYTES, QuoteError, bare, comment, integer, quote, quoteLiteral } from '../../src/render/quote.js';
 
 test('quote escapes quotes and backslashes', () => {
   assert.equal(quote('a"b\\c'), '"a\\"b\\\\c"');
@@ -31,4 +31,13 @@ test('integers and comments', () => {
   assert.throws(() => integer('2'), QuoteError);
   assert.equal(comment('why: legacy; {x}'), 'why: legacy; {x}');
   assert.throws(() => comment('a\nproxy_pass http://evil;'), QuoteError);
+});
+
+test('a long comment is cut below nginx\'s token limit, on a character boundary', () => {
+  const long = `${'é'.repeat(400)}${'😀'.repeat(400)}`;
+  const c = comment(long);
+  assert.ok(Buffer.byteLength(c) <= COMMENT_MAX_BYTES + 4, `${Buffer.byteLength(c)} bytes`);
+  assert.ok(c.endsWith(' …'));
+  assert.ok(long.startsWith(c.slice(0, -2)), 'a prefix of the text, no broken character');
+  assert.equal(comment('x'.repeat(COMMENT_MAX_BYTES)), 'x'.repeat(COMMENT_MAX_BYTES), 'at the limit it is kept whole');
 });

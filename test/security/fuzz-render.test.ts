@@ -260,16 +260,18 @@ test('fuzz: arbitrary values in every field are rendered exactly as asked, or re
 
 // ---------- what "exactly as asked" means ----------
 
-/** The route that answers `host` + `uri` by the spec's rules (exact host, then longest wildcard; own routes win over any-host ones). */
+/**
+ * The route that answers `host` + `uri` by the spec's rules: among the routes whose host matches
+ * (the name itself, a *.wildcard it ends in, or any host), the longest path; at the same path
+ * the exact name, then the longer wildcard, then any host.
+ */
 function expectedRoute(spec: GatewaySpec, host: string, uri: string) {
-  const routes = spec.routes ?? [];
-  const h = host.toLowerCase();
-  const patterns = [...new Set(routes.filter((r) => r.host !== undefined).map((r) => r.host!.toLowerCase()))];
-  let group = patterns.find((p) => p === h);
-  if (!group) group = patterns.filter((p) => p.startsWith('*.') && h.endsWith(p.slice(1))).sort((a, b) => b.length - a.length)[0];
-  const own = routes.filter((r) => r.host !== undefined && r.host.toLowerCase() === group);
-  const any = routes.filter((r) => r.host === undefined && !own.some((o) => o.path === r.path));
-  return [...own, ...any].filter((r) => uri.startsWith(r.path)).sort((a, b) => b.path.length - a.path.length)[0];
+  const h = host.toLowerCase().replace(/\.$/, '');
+  const matches = (pattern: string) => pattern === h || (pattern.startsWith('*.') && h.endsWith(pattern.slice(1)));
+  const rank = (r: NonNullable<GatewaySpec['routes']>[number]) => (r.host === undefined ? 0 : r.host.startsWith('*.') ? r.host.length : 10_000);
+  return (spec.routes ?? [])
+    .filter((r) => uri.startsWith(r.path) && (r.host === undefined || matches(r.host.toLowerCase().replace(/\.$/, ''))))
+    .sort((a, b) => b.path.length - a.path.length || rank(b) - rank(a))[0];
 }
 
 function queryHost(spec: GatewaySpec, host: string | undefined): string {

@@ -3,7 +3,7 @@
  * with it rather than what the template meant: a tokenizer that follows ngx_conf_read_token
  * (quotes, backslash escapes, comments, `;`, `{`, `}`), and an interpreter for the subset gwctl
  * uses (server_name and listen selection, prefix and named locations, `set`, `map` with
- * `hostnames`, `error_page 418 = …; return 418`, `proxy_pass` to upstream blocks).
+ * `hostnames` and regexes, `error_page 418 = …; return 418`, `proxy_pass` to upstream blocks).
  */
 
 export interface Directive {
@@ -104,7 +104,7 @@ export const one = (ds: Directive[] | undefined, name: string): Directive | unde
   return all[0];
 };
 
-interface MapDef { source: string; hostnames: boolean; def?: string; exact: Map<string, string>; wildcards: { suffix: string; bare: boolean; value: string }[] }
+interface MapDef { source: string; hostnames: boolean; def?: string; exact: Map<string, string>; wildcards: { suffix: string; bare: boolean; value: string }[]; regexes: { re: RegExp; value: string }[] }
 
 export interface Upstream { name: string; servers: string[][]; keepalive?: string }
 
@@ -138,11 +138,13 @@ export class Gateway {
     }
     for (const m of find(this.http, 'map')) {
       if (m.args.length !== 2 || !m.block) throw new ConfError(`bad map at line ${m.line}`);
-      const def: MapDef = { source: m.args[0], hostnames: false, exact: new Map(), wildcards: [] };
+      const def: MapDef = { source: m.args[0], hostnames: false, exact: new Map(), wildcards: [], regexes: [] };
       for (const e of m.block) {
         if (e.name === 'hostnames' && e.args.length === 0) { def.hostnames = true; continue; }
         if (e.args.length !== 1) throw new ConfError(`bad map entry "${e.name}" at line ${e.line}`);
         if (e.name === 'default') { def.def = e.args[0]; continue; }
+        // Regexes (PCRE, here as JS RegExp: gwctl uses only syntax both share) on the value as is.
+        if (e.name.startsWith('~')) { def.regexes.push({ re: new RegExp(e.name.replace(/^~\*?/, ''), e.name.startsWith('~*') ? 'i' : ''), value: e.args[0] }); continue; }
         let key = e.name.startsWith('\\') ? e.name.slice(1) : e.name;
         key = key.toLowerCase();
         // "*.example.com" matches subdomains only; ".example.com" the name itself too.
@@ -234,7 +236,9 @@ export class Gateway {
       if (['proxy_add_x_forwarded_for', 'remote_addr'].includes(name)) return `$${name}`;
       throw new ConfError(`undefined variable $${name}`);
     }
-    let source = value(map.source).toLowerCase();
+    const raw = value(map.source);
+    // nginx looks strings up lowercased; regexes see the value as it is.
+    let source = raw.toLowerCase();
     if (map.hostnames && source.endsWith('.')) source = source.slice(0, -1);
     let result = map.exact.get(source);
     if (result === undefined && map.hostnames) {
@@ -244,6 +248,7 @@ export class Gateway {
         if (ok && w.suffix.length > bestLen) { result = w.value; bestLen = w.suffix.length; }
       }
     }
+    if (result === undefined) result = map.regexes.find((r) => r.re.test(raw))?.value;
     const out = value(result ?? map.def ?? '');
     vars.set(name, out);
     return out;
@@ -264,7 +269,7 @@ export const ALLOWED: Record<string, string[]> = {
   server: ['listen', 'server_name', 'ssl_certificate', 'ssl_certificate_key', 'ssl_password_file', 'ssl_protocols', 'location'],
   location: ['set', 'error_page', 'return', 'proxy_pass', 'proxy_http_version', 'proxy_set_header', 'proxy_ssl_name', 'proxy_ssl_server_name', 'proxy_ssl_verify',
     'proxy_ssl_trusted_certificate', 'proxy_ssl_verify_depth', 'proxy_ssl_crl', 'proxy_ssl_certificate', 'proxy_ssl_certificate_key', 'proxy_ssl_password_file',
-    'proxy_ssl_protocols', 'proxy_ssl_ciphers', 'proxy_ssl_session_reuse', 'proxy_next_upstream', 'internal'],
+    'proxy_ssl_protocols', 'proxy_ssl_ciphers', 'proxy_ssl_session_reuse', 'proxy_next_upstream', 'proxy_ignore_headers', 'internal'],
 };
 
 /** Directives outside the allow-lists, as "context: name (line)". Map bodies are key/value pairs and are checked by Gateway. */

@@ -46,7 +46,11 @@ export async function startUpstream(o: UpstreamOptions): Promise<{ close(): Prom
         clientCertificate: peer && peer.subject ? String(peer.subject.CN) : null,
       };
       requests.push(reply);
-      res.writeHead(200, { 'content-type': 'application/json' });
+      // Tests make the upstream answer with a given status or extra header (e.g. X-Accel-Redirect).
+      const status = Number(req.headers['x-test-reply-status'] ?? 200);
+      const extra = String(req.headers['x-test-reply-header'] ?? '');
+      const sep = extra.indexOf(':');
+      res.writeHead(status, { 'content-type': 'application/json', ...(sep > 0 ? { [extra.slice(0, sep).trim()]: extra.slice(sep + 1).trim() } : {}) });
       res.end(JSON.stringify(reply));
     });
   };
@@ -71,7 +75,7 @@ export async function startUpstream(o: UpstreamOptions): Promise<{ close(): Prom
 }
 
 /** A plain HTTP request to the gateway on loopback. */
-export async function request(port: number, path: string, init: { method?: string; host?: string; body?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string; json?: EchoReply }> {
+export async function request(port: number, path: string, init: { method?: string; host?: string; body?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string; json?: EchoReply; headers: Record<string, string | string[] | undefined> }> {
   const { request: httpRequest } = await import('node:http');
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, path, method: init.method ?? 'GET', headers: { host: init.host ?? 'localhost', connection: 'close', ...init.headers }, agent: false }, (res) => {
@@ -81,7 +85,7 @@ export async function request(port: number, path: string, init: { method?: strin
         const body = Buffer.concat(chunks).toString('utf8');
         let json: EchoReply | undefined;
         try { json = JSON.parse(body) as EchoReply; } catch { /* not from an echo upstream */ }
-        resolve({ status: res.statusCode ?? 0, body, json });
+        resolve({ status: res.statusCode ?? 0, body, json, headers: res.headers });
       });
     });
     req.on('error', reject);
