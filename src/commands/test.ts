@@ -17,6 +17,7 @@ export interface TestOptions {
 
 /** `gwctl test DIR`: `nginx -t` (or `openresty -t`) on a rendered output directory. */
 export async function testCommand(dir: string, opts: TestOptions, ctx: CommandContext): Promise<CommandResult> {
+  if (dir === '') throw new FatalError('the directory to test is empty: name the rendered output directory (e.g. gwctl test out/)');
   const loaded = opts.spec !== undefined ? loadSpec(opts.spec, ctx.cwd) : undefined;
   const t = await nginxTestStep(resolve(ctx.cwd, dir), opts, ctx, loaded);
   return report(ctx, t.diagnostics, t.extra, `${dir}: ${t.run.binary} -t passed\n`);

@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testCommand } from '../../src/commands/test.js';
 import type { CommandContext } from '../../src/commands/context.js';
 import { gwctlProcess } from '../support/gwctl.js';
 import { SPEC, exampleCopy, fakeNginx, run } from '../cli/fixtures.js';
+import { BIN } from '../security/support.js';
 
 async function rendered(): Promise<string> {
   const dir = exampleCopy('gwctl-test-');
@@ -113,6 +115,25 @@ test('render --test renders, then runs nginx -t with the documented arguments; i
   assert.deepEqual({ code: rejected.code, file: rejected.file, line: rejected.line }, { code: 'nginx.rejected', file: conf, line: serverLine });
   const specLine = lineOf(join(dir, SPEC), '"127.0.0.1:9080"');
   assert.deepEqual({ code: source.code, severity: source.severity, path: source.path, file: source.file, line: source.line }, { code: 'nginx.source', severity: 'info', path: '$.upstreams.status.servers[0]', file: join(dir, SPEC), line: specLine });
+});
+
+test('gwctl test refuses a file for DIR, and an nginx.conf that is a FIFO or a device, at once (exit 2)', () => {
+  const dir = exampleCopy('gwctl-test-');
+  mkdirSync(join(dir, 'fifo'));
+  execFileSync('mkfifo', [join(dir, 'fifo/nginx.conf')]);
+  mkdirSync(join(dir, 'zero'));
+  symlinkSync('/dev/zero', join(dir, 'zero/nginx.conf'));
+  const cases: [string, RegExp][] = [
+    [SPEC, /gw\/gateway\.yaml: is not a directory; gwctl test takes the rendered output directory/],
+    ['fifo', /fifo\/nginx\.conf: is not a regular file/],
+    ['zero', /zero\/nginx\.conf: is not a regular file/],
+  ];
+  for (const [target, message] of cases) {
+    // Without the check a FIFO blocks and /dev/zero fills memory: the child is then killed.
+    const r = spawnSync(process.execPath, [BIN, 'test', target], { cwd: dir, encoding: 'utf8', timeout: 30_000, env: { ...process.env, NO_COLOR: '1' } });
+    assert.equal(r.status, 2, `${target}: ${r.signal ?? ''} ${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
 });
 
 test('render --check --test runs nginx only when the output is up to date', async () => {
