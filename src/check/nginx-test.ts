@@ -26,6 +26,8 @@ export interface NginxTestOptions {
   binary: string;
   cwd: string;
   spec?: { file: string; data: SpecShape };
+  /** The directory to name in messages instead of `dir`: render --test tests a staged copy of DIR beside it. */
+  shownAs?: string;
 }
 
 /** `BINARY -p DIR/ -c nginx.conf -e logs/error.log -t`, through execa; nginx's complaints become diagnostics. */
@@ -40,11 +42,14 @@ export async function runNginxTest(o: NginxTestOptions): Promise<NginxTestRun> {
     const why = r.timedOut ? `did not finish within ${NGINX_TEST_TIMEOUT_MS / 1000} s` : (r.cause instanceof Error ? r.cause.message : r.shortMessage);
     throw new FatalError(`${o.binary} -t: ${why}`);
   }
-  const output = typeof r.all === 'string' ? r.all : '';
-  const diagnostics = mapNginxMessages(parseNginxOutput(output), { dir: o.dir, conf: text, cwd: o.cwd, spec: o.spec });
+  const said = typeof r.all === 'string' ? r.all : '';
+  const shown = o.shownAs ?? o.dir;
+  // The staged copy's name means nothing to the user, and is gone once the render ends.
+  const output = o.shownAs === undefined ? said : said.split(o.dir).join(o.shownAs);
+  const diagnostics = mapNginxMessages(parseNginxOutput(output), { dir: shown, conf: text, cwd: o.cwd, spec: o.spec });
   if (r.exitCode !== 0 && !diagnostics.some((d) => d.severity === 'error')) {
     // nginx failed without a message we understand: show what it said.
-    diagnostics.push({ ...error('nginx.rejected', `${o.binary} -t exited with ${r.exitCode}: ${output.trim() || '(no output)'}`), file: join(o.dir, 'nginx.conf'), line: 1, column: 1 });
+    diagnostics.push({ ...error('nginx.rejected', `${o.binary} -t exited with ${r.exitCode}: ${output.trim() || '(no output)'}`), file: join(shown, 'nginx.conf'), line: 1, column: 1 });
   }
   return { binary: o.binary, args, exitCode: r.exitCode, output, diagnostics };
 }
