@@ -1,10 +1,13 @@
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FatalError, error, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { NotReadableFile, readRegularFile } from '../fs/read-regular-file.js';
 import { mapNginxMessages, parseNginxOutput, type SpecShape } from './map-errors.js';
 
 /** nginx -t reads certificates and keys; anything slower than this is stuck. */
 export const NGINX_TEST_TIMEOUT_MS = 60_000;
+/** Far above any nginx.conf gwctl renders: a larger file is not a gateway config, and reading it would only fill memory. */
+export const MAX_NGINX_CONF_BYTES = 64 * 1024 * 1024;
 
 export interface NginxTestRun {
   /** The binary that ran. */
@@ -23,14 +26,13 @@ export interface NginxTestOptions {
   binary: string;
   cwd: string;
   spec?: { file: string; data: SpecShape };
+  /** The directory to name in messages instead of `dir`: render --test tests a staged copy of DIR beside it. */
+  shownAs?: string;
 }
 
 /** `BINARY -p DIR/ -c nginx.conf -e logs/error.log -t`, through execa; nginx's complaints become diagnostics. */
 export async function runNginxTest(o: NginxTestOptions): Promise<NginxTestRun> {
-  const conf = join(o.dir, 'nginx.conf');
-  if (!existsSync(o.dir) || !statSync(o.dir).isDirectory()) throw new FatalError(`${o.dir}: no such directory (render into it first: gwctl render SPEC --out DIR)`);
-  if (!existsSync(conf)) throw new FatalError(`${conf}: no nginx.conf to test (render into the directory first: gwctl render SPEC --out DIR)`);
-  const text = readFileSync(conf, 'utf8');
+  const text = readConf(o.dir);
   // -e needs its directory before nginx parses anything; a fresh checkout may not have logs/.
   mkdirSync(join(o.dir, 'logs'), { recursive: true });
   const args = ['-p', o.dir.endsWith('/') ? o.dir : `${o.dir}/`, '-c', 'nginx.conf', '-e', 'logs/error.log', '-t'];
@@ -40,11 +42,38 @@ export async function runNginxTest(o: NginxTestOptions): Promise<NginxTestRun> {
     const why = r.timedOut ? `did not finish within ${NGINX_TEST_TIMEOUT_MS / 1000} s` : (r.cause instanceof Error ? r.cause.message : r.shortMessage);
     throw new FatalError(`${o.binary} -t: ${why}`);
   }
-  const output = typeof r.all === 'string' ? r.all : '';
-  const diagnostics = mapNginxMessages(parseNginxOutput(output), { dir: o.dir, conf: text, cwd: o.cwd, spec: o.spec });
+  const said = typeof r.all === 'string' ? r.all : '';
+  const shown = o.shownAs ?? o.dir;
+  // The staged copy's name means nothing to the user, and is gone once the render ends.
+  const output = o.shownAs === undefined ? said : said.split(o.dir).join(o.shownAs);
+  const diagnostics = mapNginxMessages(parseNginxOutput(output), { dir: shown, conf: text, cwd: o.cwd, spec: o.spec });
   if (r.exitCode !== 0 && !diagnostics.some((d) => d.severity === 'error')) {
     // nginx failed without a message we understand: show what it said.
-    diagnostics.push({ ...error('nginx.rejected', `${o.binary} -t exited with ${r.exitCode}: ${output.trim() || '(no output)'}`), file: conf, line: 1, column: 1 });
+    diagnostics.push({ ...error('nginx.rejected', `${o.binary} -t exited with ${r.exitCode}: ${output.trim() || '(no output)'}`), file: join(shown, 'nginx.conf'), line: 1, column: 1 });
   }
   return { binary: o.binary, args, exitCode: r.exitCode, output, diagnostics };
+}
+
+/** DIR/nginx.conf as nginx will read it; never a FIFO (which would hang) nor a device or huge file (which would fill memory). */
+function readConf(dir: string): string {
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    throw new FatalError(`${dir}: no such directory (render into it first: gwctl render SPEC --out DIR)`);
+  }
+  if (!isDir) throw new FatalError(`${dir}: is not a directory; gwctl test takes the rendered output directory, the one holding nginx.conf`);
+  const conf = join(dir, 'nginx.conf');
+  try {
+    return readRegularFile(conf, MAX_NGINX_CONF_BYTES).toString('utf8');
+  } catch (e) {
+    if (e instanceof NotReadableFile) {
+      throw new FatalError(e.reason === 'too-large'
+        ? `${conf}: ${e.message} for an nginx.conf; this is not a rendered gateway config`
+        : `${conf}: ${e.message} (a FIFO, device or directory); nginx reads nginx.conf as a regular file: render into the directory again`);
+    }
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new FatalError(`${conf}: no nginx.conf to test (render into the directory first: gwctl render SPEC --out DIR)`);
+    throw new FatalError(`${conf}: cannot read it (${code ?? (e as Error).message})`);
+  }
 }

@@ -1,13 +1,14 @@
 import { join, resolve } from 'node:path';
 import { analyzeTls } from '../analyze/analyze-tls.js';
-import { error, hasFailures, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { FatalError, diag, error, hasFailures, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { positionDiagnostics } from '../load/load-spec.js';
 import { checkSpec } from '../pipeline/check-spec.js';
 import { plan } from '../plan/plan.js';
 import type { OutputFile } from '../plan/render-model.js';
 import { QuoteError } from '../render/quote.js';
 import { renderNginxConf } from '../render/templates.js';
-import { diffOutput, writeOutput } from '../render/write-output.js';
+import { assessOutDir, realOutDir } from '../render/output-dir.js';
+import { diffOutput, writeOutput, type WriteResult } from '../render/write-output.js';
 import { exitFor, report, type CommandContext, type CommandResult } from './context.js';
 import type { TestOptions } from './test.js';
 
@@ -21,7 +22,12 @@ export interface RenderOptions {
 
 /** validate → verify → plan → render → write (or compare, with --check). Nothing is written unless every step passed. */
 export async function renderCommand(specPath: string, opts: RenderOptions, ctx: CommandContext): Promise<CommandResult> {
+  // An unset variable in CI (`--out "$OUT"`) must not mean the current directory.
+  if (opts.out === '') throw new FatalError('--out is empty: name the output directory (e.g. --out out/)');
   const outDir = resolve(ctx.cwd, opts.out);
+  // nginx resolves relative paths from DIR after following symlinks (`--out current` -> releases/r1).
+  const realDir = realOutDir(outDir);
+  assessOutDir(realDir); // refuses a directory that is not gwctl's before any work
   const checked = checkSpec(specPath, ctx.cwd);
   let diagnostics = checked.diagnostics;
   if (!checked.spec || !checked.material || hasFailures(diagnostics)) return report(ctx, diagnostics);
@@ -34,7 +40,7 @@ export async function renderCommand(specPath: string, opts: RenderOptions, ctx: 
   let files: OutputFile[];
   try {
     const model = plan({
-      spec: checked.spec, specFile: checked.loaded.file, specDir: checked.loaded.dir, outDir, material: checked.material,
+      spec: checked.spec, specFile: checked.loaded.file, specDir: checked.loaded.dir, outDir: realDir, material: checked.material,
       verifyDepths: new Map(analysis.upstreams.map((u) => [u.name, u.verifyDepth])),
     });
     files = [{ path: 'nginx.conf', content: renderNginxConf(model) }, ...model.files];
@@ -43,17 +49,33 @@ export async function renderCommand(specPath: string, opts: RenderOptions, ctx: 
     return report(ctx, positionDiagnostics(checked.loaded, [...diagnostics, error('render.unquotable', `cannot render safely: ${e.message}`)]));
   }
 
-  // The report, after `nginx -t` on DIR when --test asked for it and nothing failed so far.
-  const finish = async (all: Diagnostic[], extra: Record<string, unknown>, summary: string): Promise<CommandResult> => {
-    if (opts.test && exitFor(all, ctx) === 0) return (await import('./test.js')).reportWithNginxTest(ctx, outDir, opts.test, checked.loaded, all, extra, summary);
-    return report(ctx, all, extra, summary);
-  };
   if (opts.check) {
-    const drift = diffOutput(outDir, files);
+    const drift = diffOutput(realDir, files);
     const driftDiagnostics: Diagnostic[] = drift.map((d) => ({ ...error('render.drift', `${d === '.' ? `${opts.out}: does not exist` : join(opts.out, d)} (run gwctl render ${specPath} --out ${opts.out})`), file: outDir }));
-    return finish([...diagnostics, ...driftDiagnostics], { out: outDir, drift }, `${opts.out}: up to date\n`);
+    const all = [...diagnostics, ...driftDiagnostics];
+    const extra = { out: outDir, drift };
+    // nginx -t on DIR only once it is found up to date.
+    if (opts.test && exitFor(all, ctx) === 0) return (await import('./test.js')).reportWithNginxTest(ctx, realDir, opts.test, checked.loaded, all, extra, `${opts.out}: up to date\n`);
+    return report(ctx, all, extra, `${opts.out}: up to date\n`);
   }
   if (exitFor(diagnostics, ctx) !== 0) return report(ctx, diagnostics);
-  const { changed } = writeOutput(outDir, files);
-  return finish(diagnostics, { out: outDir, changed }, `${opts.out}: ${changed.length ? `wrote ${changed.join(', ')}` : 'already up to date'}\n`);
+
+  // --test: nginx -t on the staged output, before it replaces anything in DIR.
+  let tested: Awaited<ReturnType<typeof import('./test.js').nginxTestStep>> | undefined;
+  const testOpts = opts.test;
+  const verifyStaged = testOpts && (async (staged: string) => {
+    tested = await (await import('./test.js')).nginxTestStep(staged, testOpts, ctx, checked.loaded, realDir);
+    return exitFor(tested.diagnostics, ctx) === 0;
+  });
+  const result = await writeOutput(realDir, files, { verifyStaged });
+  const all = [...diagnostics, ...(tested?.diagnostics ?? [])];
+  if (!result.committed) all.push({ ...diag('render.kept', 'info', `nginx -t rejected the new output (the lines named above are of the new nginx.conf, which was not written); ${opts.out} was left as it was`), file: outDir });
+  const extra = { out: outDir, changed: [...result.written, ...result.removed], removed: result.removed, ...(tested ? { test: tested.extra } : {}) };
+  return report(ctx, all, extra, `${opts.out}: ${describeChanges(result)}\n${tested ? `${tested.run.binary} -t passed\n` : ''}`);
+}
+
+/** "wrote tls/a.pem, nginx.conf; removed tls/b.pem" */
+function describeChanges(r: WriteResult): string {
+  const parts = [r.written.length ? `wrote ${r.written.join(', ')}` : '', r.removed.length ? `removed ${r.removed.join(', ')}` : ''];
+  return parts.filter(Boolean).join('; ') || 'already up to date';
 }

@@ -17,23 +17,27 @@ export interface TestOptions {
 
 /** `gwctl test DIR`: `nginx -t` (or `openresty -t`) on a rendered output directory. */
 export async function testCommand(dir: string, opts: TestOptions, ctx: CommandContext): Promise<CommandResult> {
+  if (dir === '') throw new FatalError('the directory to test is empty: name the rendered output directory (e.g. gwctl test out/)');
   const loaded = opts.spec !== undefined ? loadSpec(opts.spec, ctx.cwd) : undefined;
   const t = await nginxTestStep(resolve(ctx.cwd, dir), opts, ctx, loaded);
   return report(ctx, t.diagnostics, t.extra, `${dir}: ${t.run.binary} -t passed\n`);
 }
 
-/** The nginx -t step, shared by `gwctl test` and `gwctl render --test`. */
-export async function nginxTestStep(dir: string, opts: TestOptions, ctx: CommandContext, loaded?: LoadedSpec): Promise<{ run: NginxTestRun; diagnostics: Diagnostic[]; extra: Record<string, unknown> }> {
+/**
+ * The nginx -t step, shared by `gwctl test` and `gwctl render --test`. `shownAs`: the directory
+ * messages name when `dir` is a staged copy of it.
+ */
+export async function nginxTestStep(dir: string, opts: TestOptions, ctx: CommandContext, loaded?: LoadedSpec, shownAs?: string): Promise<{ run: NginxTestRun; diagnostics: Diagnostic[]; extra: Record<string, unknown> }> {
   const found = findNginx({ explicit: opts.nginx, env: ctx.env ?? {}, cwd: ctx.cwd, fallbacks: opts.fallbacks });
   if ('problem' in found) throw new FatalError(found.problem);
-  ctx.progress?.(`running ${found.binary} -t on ${dir}`);
+  ctx.progress?.(`running ${found.binary} -t on ${shownAs ?? dir}`);
   const spec = loaded && isShape(loaded.data) ? { file: loaded.file, data: loaded.data } : undefined;
-  const run = await runNginxTest({ dir, binary: found.binary, cwd: ctx.cwd, spec });
+  const run = await runNginxTest({ dir, binary: found.binary, cwd: ctx.cwd, spec, shownAs });
   const diagnostics = loaded ? positionDiagnostics(loaded, run.diagnostics) : run.diagnostics;
   return {
     run,
     diagnostics,
-    extra: { dir, nginx: { binary: run.binary, via: found.via, args: run.args, exitCode: run.exitCode ?? null, output: run.output } },
+    extra: { dir: shownAs ?? dir, nginx: { binary: run.binary, via: found.via, args: run.args, exitCode: run.exitCode ?? null, output: run.output } },
   };
 }
 
@@ -41,7 +45,7 @@ function isShape(data: unknown): data is SpecShape {
   return typeof data === 'object' && data !== null && !Array.isArray(data);
 }
 
-/** `render --test`: the render's own report plus nginx -t on what it wrote (or found up to date). */
+/** `render --check --test`: the check's own report plus nginx -t on the output found up to date. */
 export async function reportWithNginxTest(
   ctx: CommandContext, dir: string, opts: TestOptions, loaded: LoadedSpec,
   diagnostics: Diagnostic[], extra: Record<string, unknown>, summary: string,

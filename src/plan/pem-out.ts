@@ -9,13 +9,13 @@ export function toPem(certs: readonly CertSource[]): string {
   }).join('');
 }
 
-export function shortHash(content: string, length = 12): string {
+export function shortHash(content: string | Buffer, length = 12): string {
   return createHash('sha256').update(content).digest('hex').slice(0, length);
 }
 
 /**
- * Every file gwctl writes beside nginx.conf is content-addressed: `tls/<what>-<12 hex>.pem`.
- * The writer removes stale files only by this name, so nothing a user keeps in DIR/tls is lost.
+ * Every file gwctl writes beside nginx.conf is content-addressed: `tls/<what>-<12 hex>.pem`, so a
+ * new render's files land beside the old ones without changing what the old nginx.conf sees.
  */
 export function outputFilePath(prefix: string, content: string): string {
   return `tls/${prefix}-${shortHash(content)}.pem`;

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gwctl, gwctlProcess } from '../support/gwctl.js';
 import { nginxTest } from '../support/nginx.js';
 import { exampleCopy } from '../cli/fixtures.js';
-import { snapshot } from '../security/support.js';
+import { snapshot, snapshotDiff } from '../security/support.js';
 
 test('rendering the same spec twice gives identical bytes, and nginx -t accepts it', async () => {
   const dir = exampleCopy();
@@ -42,22 +42,89 @@ test('--check exits 0 on fresh output and 1 after any change, without touching t
   assert.equal((await gwctl(['render', 'gw/gateway.yaml', '--out', 'out', '--check'], dir)).exitCode, 1);
 });
 
-test('a stale gwctl file in tls/ is drift and is removed; logs and the user\'s own files are neither', async () => {
+test('a file gwctl wrote and no longer uses is drift and is removed, and render says "removed"; logs and the user\'s own files are neither', async () => {
   const dir = exampleCopy();
   assert.equal((await gwctl(['render', 'gw/gateway.yaml', '--out', 'out'], dir)).exitCode, 0);
   writeFileSync(join(dir, 'out/logs/error.log'), 'nginx was here\n');
-  assert.equal((await gwctl(['render', 'gw/gateway.yaml', '--out', 'out', '--check'], dir)).exitCode, 0);
   writeFileSync(join(dir, 'out/tls/mine.key'), 'the user\'s own file\n');
-  assert.equal((await gwctl(['render', 'gw/gateway.yaml', '--out', 'out', '--check'], dir)).exitCode, 0, 'files not named like gwctl\'s are not drift');
-  writeFileSync(join(dir, 'out/tls/trust-old-0123456789ab.pem'), 'x');
-  const r = await gwctl(['render', 'gw/gateway.yaml', '--out', 'out', '--check'], dir);
-  assert.equal(r.exitCode, 1);
-  assert.match(r.stderr, /tls\/trust-old-0123456789ab\.pem: not part of the rendered output/);
-  // A real render removes it again and keeps the logs.
-  assert.equal((await gwctl(['render', 'gw/gateway.yaml', '--out', 'out'], dir)).exitCode, 0);
-  assert.ok(!existsSync(join(dir, 'out/tls/trust-old-0123456789ab.pem')));
-  assert.equal(readFileSync(join(dir, 'out/tls/mine.key'), 'utf8'), 'the user\'s own file\n', 'a user\'s file in tls/ is never removed');
+  // Named like gwctl's files, but no nginx.conf of gwctl's ever referred to it: the user's.
+  writeFileSync(join(dir, 'out/tls/trust-old-0123456789ab.pem'), 'precious\n');
+  assert.equal((await gwctl(['render', 'gw/gateway.yaml', '--out', 'out', '--check'], dir)).exitCode, 0, 'the user\'s files are not drift');
+  const [oldListener] = readdirSync(join(dir, 'out/tls')).filter((n) => n.startsWith('listener-'));
+
+  // A new listener certificate: the old listener file is gwctl's, and no longer used.
+  const spec = join(dir, 'gw/gateway.yaml');
+  writeFileSync(spec, readFileSync(spec, 'utf8').replace('{ certificate: pki/gateway.crt, key: pki/gateway.key }', '{ certificate: pki/orders-server.crt, key: pki/orders-server.key }'));
+  const drift = await gwctl(['render', 'gw/gateway.yaml', '--out', 'out', '--check'], dir);
+  assert.equal(drift.exitCode, 1);
+  assert.match(drift.stderr, new RegExp(`tls/${oldListener.replace('.', '\\.')}: not part of the rendered output`));
+  assert.doesNotMatch(drift.stderr, /trust-old-0123456789ab|mine\.key/);
+  const r = await gwctl(['render', 'gw/gateway.yaml', '--out', 'out'], dir);
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`^out: wrote tls/listener-[0-9a-f]{12}\\.pem, nginx\\.conf; removed tls/${oldListener.replace('.', '\\.')}\n$`));
+  assert.ok(!existsSync(join(dir, 'out/tls', oldListener)));
+  assert.equal(readFileSync(join(dir, 'out/tls/trust-old-0123456789ab.pem'), 'utf8'), 'precious\n', 'a user\'s file named like gwctl\'s is never removed');
+  assert.equal(readFileSync(join(dir, 'out/tls/mine.key'), 'utf8'), 'the user\'s own file\n');
   assert.equal(readFileSync(join(dir, 'out/logs/error.log'), 'utf8'), 'nginx was here\n');
+  const json = JSON.parse((await gwctl(['--format', 'json', 'render', 'gw/gateway.yaml', '--out', 'out'], dir)).stdout);
+  assert.deepEqual({ changed: json.changed, removed: json.removed }, { changed: [], removed: [] });
+});
+
+test('render refuses an existing directory that is not gwctl\'s (exit 2, nothing changed), and --check does not advise rendering into it', async () => {
+  const dir = exampleCopy();
+  mkdirSync(join(dir, 'home/projects'), { recursive: true });
+  writeFileSync(join(dir, 'home/notes.txt'), 'my notes\n');
+  const before = snapshot(dir);
+  for (const out of ['home', 'gw', '.']) {
+    for (const check of [[], ['--check']]) {
+      const r = gwctlProcess(['render', 'gw/gateway.yaml', '--out', out, ...check], { cwd: dir });
+      assert.equal(r.exitCode, 2, `${out} ${check}: ${r.stderr}`);
+      assert.match(r.stderr, /^gwctl: \S+ is not empty and holds no nginx\.conf written by gwctl: .*choose a new directory for --out\n$/);
+      assert.doesNotMatch(r.stderr, /run gwctl render/);
+    }
+  }
+  assert.deepEqual(snapshotDiff(before, snapshot(dir)), []);
+});
+
+test('--out "" (an unset variable) is a usage error, not the current directory', async () => {
+  const dir = exampleCopy();
+  const before = snapshot(dir);
+  for (const args of [['render', 'gw/gateway.yaml', '--out', ''], ['render', 'gw/gateway.yaml', '--out', '', '--check'], ['test', '']]) {
+    const r = gwctlProcess(args, { cwd: dir });
+    assert.equal(r.exitCode, 2, r.stderr);
+    assert.match(r.stderr, /^gwctl: (--out|the directory to test) is empty: name /);
+  }
+  // The same spec in the current directory (as a CI job has it): nothing rendered into it either.
+  const r = gwctlProcess(['render', 'gateway.yaml', '--out', ''], { cwd: join(dir, 'gw') });
+  assert.equal(r.exitCode, 2);
+  assert.deepEqual(snapshotDiff(before, snapshot(dir)), []);
+});
+
+test('a symlinked tls/ in DIR is refused with exit 2; the directory it points at is untouched', async () => {
+  const dir = exampleCopy();
+  assert.equal((await gwctl(['render', 'gw/gateway.yaml', '--out', 'out'], dir)).exitCode, 0);
+  mkdirSync(join(dir, 'victim'));
+  writeFileSync(join(dir, 'victim/user.txt'), 'user data\n');
+  writeFileSync(join(dir, 'victim/trust-mine-0123456789ab.pem'), 'mine\n');
+  rmSync(join(dir, 'out/tls'), { recursive: true });
+  symlinkSync('../victim', join(dir, 'out/tls'));
+  const before = snapshot(dir);
+  const r = gwctlProcess(['render', 'gw/gateway.yaml', '--out', 'out'], { cwd: dir });
+  assert.equal(r.exitCode, 2, r.stderr);
+  assert.match(r.stderr, /out\/tls is a symlink \(to \.\.\/victim\); gwctl writes under tls\/ and will not follow it/);
+  assert.deepEqual(snapshotDiff(before, snapshot(dir)), []);
+});
+
+test('--out through a symlink: key paths are relative to the directory nginx resolves them from, and nginx -t passes', async () => {
+  const dir = exampleCopy();
+  mkdirSync(join(dir, 'deploy/releases/r1'), { recursive: true });
+  symlinkSync('deploy/releases/r1', join(dir, 'current'));
+  const r = await gwctl(['render', 'gw/gateway.yaml', '--out', 'current'], dir);
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.match(readFileSync(join(dir, 'current/nginx.conf'), 'utf8'), /ssl_certificate_key "\.\.\/\.\.\/\.\.\/gw\/pki\/gateway\.key";/);
+  assert.ok(lstatSync(join(dir, 'current')).isSymbolicLink(), 'the link is left in place');
+  const t = nginxTest(join(dir, 'current'));
+  assert.ok(t.ok, t.output);
 });
 
 test('a typo in a key fails validation with exit 1 and points at its line', () => {

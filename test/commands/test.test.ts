@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testCommand } from '../../src/commands/test.js';
 import type { CommandContext } from '../../src/commands/context.js';
 import { gwctlProcess } from '../support/gwctl.js';
 import { SPEC, exampleCopy, fakeNginx, run } from '../cli/fixtures.js';
+import { BIN, snapshot, snapshotDiff } from '../security/support.js';
 
 async function rendered(): Promise<string> {
   const dir = exampleCopy('gwctl-test-');
@@ -92,27 +94,57 @@ test('nginx warnings pass by default and fail with --fail-severity warning', asy
   assert.match(strict.stderr, /warning +nginx -t: conflicting server name/);
 });
 
-test('render --test renders, then runs nginx -t with the documented arguments; its failure is exit 1 traced to the spec', async () => {
+test('render --test runs nginx -t with the documented arguments on the staged output beside DIR; its failure is exit 1 traced to the spec, DIR untouched', async () => {
   const dir = exampleCopy('gwctl-test-');
   const ok = await run(['render', SPEC, '--out', 'out', '--test'], dir);
   assert.equal(ok.exitCode, 0, ok.stderr);
   assert.match(ok.stdout, /^out: wrote nginx\.conf.*\n\S*(nginx|openresty) -t passed\n$/);
 
-  // A stand-in nginx that records its arguments and rejects the server line of upstream "status".
+  // A spec nginx -t rejects (the stand-in below rejects the server line of upstream "status").
+  const spec = join(dir, SPEC);
+  edit(spec, '"127.0.0.1:9080"', '"127.0.0.2:9080"');
   const log = join(dir, 'args.log');
-  const conf = join(dir, 'out/nginx.conf');
-  const serverLine = lineOf(conf, 'server 127.0.0.1:9080;');
-  const fake = fakeNginx(dir, `echo "$@" >> ${log}\necho "nginx: [emerg] host not found in upstream \\"127.0.0.1:9080\\" in $2nginx.conf:${serverLine}" >&2\nexit 1`);
+  const fake = fakeNginx(dir, `echo "$@" >> ${log}\nline=$(grep -n 'server 127.0.0.2:9080;' "$2nginx.conf" | cut -d: -f1)\necho "nginx: [emerg] host not found in upstream \\"127.0.0.2:9080\\" in $2nginx.conf:$line" >&2\nexit 1`);
+  const before = snapshot(dir);
   const bad = await run(['render', SPEC, '--out', 'out', '--test', '--nginx', fake, '--format', 'json'], dir);
   assert.equal(bad.exitCode, 1, bad.stdout);
-  assert.equal(readFileSync(log, 'utf8'), `-p ${join(dir, 'out')}/ -c nginx.conf -e logs/error.log -t\n`);
-  const body = JSON.parse(bad.stdout) as { ok: boolean; changed: string[]; diagnostics: { code: string; file: string; line: number; path: string; severity: string }[] };
+  const args = readFileSync(log, 'utf8');
+  assert.match(args, new RegExp(`^-p ${dir}/\\.out\\.gwctl-staging-[0-9a-f]+/ -c nginx\\.conf -e logs/error\\.log -t\n$`), 'nginx -t ran on the staged output beside DIR');
+  rmSync(log);
+  assert.deepEqual(snapshotDiff(before, snapshot(dir)), [], 'DIR (and everything around it) exactly as it was');
+  const body = JSON.parse(bad.stdout) as { ok: boolean; changed: string[]; diagnostics: { code: string; file: string; line: number; path: string; severity: string; message: string }[] };
   assert.equal(body.ok, false);
-  assert.deepEqual(body.changed, [], 'nothing new to write the second time');
-  const [rejected, source] = body.diagnostics;
-  assert.deepEqual({ code: rejected.code, file: rejected.file, line: rejected.line }, { code: 'nginx.rejected', file: conf, line: serverLine });
-  const specLine = lineOf(join(dir, SPEC), '"127.0.0.1:9080"');
-  assert.deepEqual({ code: source.code, severity: source.severity, path: source.path, file: source.file, line: source.line }, { code: 'nginx.source', severity: 'info', path: '$.upstreams.status.servers[0]', file: join(dir, SPEC), line: specLine });
+  assert.deepEqual(body.changed, [], 'nothing written');
+  const [rejected, source, kept] = body.diagnostics;
+  assert.deepEqual({ code: rejected.code, file: rejected.file }, { code: 'nginx.rejected', file: join(dir, 'out/nginx.conf') }, 'named as DIR/nginx.conf, not the staged copy');
+  assert.ok(rejected.line > 1);
+  const specLine = lineOf(spec, '"127.0.0.2:9080"');
+  assert.deepEqual({ code: source.code, severity: source.severity, path: source.path, file: source.file, line: source.line }, { code: 'nginx.source', severity: 'info', path: '$.upstreams.status.servers[0]', file: spec, line: specLine });
+  assert.equal(kept.code, 'render.kept');
+  assert.doesNotMatch(JSON.stringify(body.diagnostics), /gwctl-staging/, 'messages never name the staged copy, which is gone');
+  // --check knows DIR is not what the spec renders.
+  const check = await run(['render', SPEC, '--out', 'out', '--check'], dir);
+  assert.equal(check.exitCode, 1);
+  assert.match(check.stderr, /out\/nginx\.conf: differs/);
+});
+
+test('gwctl test refuses a file for DIR, and an nginx.conf that is a FIFO or a device, at once (exit 2)', () => {
+  const dir = exampleCopy('gwctl-test-');
+  mkdirSync(join(dir, 'fifo'));
+  execFileSync('mkfifo', [join(dir, 'fifo/nginx.conf')]);
+  mkdirSync(join(dir, 'zero'));
+  symlinkSync('/dev/zero', join(dir, 'zero/nginx.conf'));
+  const cases: [string, RegExp][] = [
+    [SPEC, /gw\/gateway\.yaml: is not a directory; gwctl test takes the rendered output directory/],
+    ['fifo', /fifo\/nginx\.conf: is not a regular file/],
+    ['zero', /zero\/nginx\.conf: is not a regular file/],
+  ];
+  for (const [target, message] of cases) {
+    // Without the check a FIFO blocks and /dev/zero fills memory: the child is then killed.
+    const r = spawnSync(process.execPath, [BIN, 'test', target], { cwd: dir, encoding: 'utf8', timeout: 30_000, env: { ...process.env, NO_COLOR: '1' } });
+    assert.equal(r.status, 2, `${target}: ${r.signal ?? ''} ${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
 });
 
 test('render --check --test runs nginx only when the output is up to date', async () => {

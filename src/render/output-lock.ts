@@ -1,0 +1,133 @@
+import { linkSync, lstatSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { FatalError } from '../diagnostics/diagnostic.js';
+
+/** Renders into one DIR are serialised by a lock file beside it (`.DIR.gwctl-lock`). */
+
+/** Lock candidates and stale locks set aside that their writers abandoned (killed while taking or breaking the lock). */
+export function removeAbandonedLockFiles(outDir: string, lockFile: string): void {
+  for (const name of readdirSync(dirname(outDir))) {
+    if (name.startsWith(`${basename(lockFile)}.`) && lockLeftoverAbandoned(join(dirname(outDir), name))) rmSync(join(dirname(outDir), name), { force: true });
+  }
+}
+
+/**
+ * A lock candidate or a stale lock set aside holds its writer's "pid start-time token": it was
+ * abandoned when that process is gone. Removing a live contender's candidate is harmless (it
+ * writes it again on ENOENT), but an old one is removed whoever wrote it, in case a partial
+ * write left a pid that happens to be alive.
+ */
+function lockLeftoverAbandoned(path: string): boolean {
+  const content = readLock(path);
+  return content === undefined || !lockHolderAlive(content) || ageMs(path) > LOCK_CANDIDATE_MAX_AGE_MS;
+}
+
+function ageMs(path: string): number {
+  try { return Date.now() - lstatSync(path).mtimeMs; } catch { return 0; }
+}
+
+/** How long a render waits for another one into the same DIR. */
+export const LOCK_WAIT_MS = 30_000;
+/** A lock candidate file (written, not yet linked into place) older than this was abandoned. */
+const LOCK_CANDIDATE_MAX_AGE_MS = 60_000;
+
+export interface HeldLock {
+  lockFile: string;
+  /** Throws unless this process still holds the lock (someone may have broken it as stale). */
+  assertOwned(): void;
+  release(): void;
+}
+
+/**
+ * A lock file beside DIR holding "pid start-time token". It is created complete (written to a
+ * candidate file, then hard-linked into place, which fails if a lock exists), so a lock file is
+ * never empty. A lock whose process is gone is stale: it is broken by renaming it to a unique
+ * name (only one contender can) and checking it was the stale one.
+ */
+export function lock(outDir: string, waitMs: number): HeldLock {
+  const lockFile = join(dirname(outDir), `.${basename(outDir)}.gwctl-lock`);
+  const token = randomBytes(8).toString('hex');
+  const content = `${process.pid} ${processStartTime(process.pid) ?? '-'} ${token}\n`;
+  const candidate = `${lockFile}.${token}`;
+  const deadline = Date.now() + waitMs;
+  try {
+    for (;;) {
+      writeFileSync(candidate, content);
+      try {
+        linkSync(candidate, lockFile);
+        break;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') continue; // our candidate was cleaned up as abandoned: write it again
+        if (code !== 'EEXIST') throw new FatalError(`${lockFile}: cannot create the render lock (${code})`);
+      }
+      const current = readLock(lockFile);
+      if (current !== undefined && !lockHolderAlive(current)) {
+        breakStaleLock(lockFile, current);
+        continue;
+      }
+      if (Date.now() > deadline) throw new FatalError(`${outDir} is being rendered by another gwctl (lock ${lockFile})`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25);
+    }
+  } finally {
+    rmSync(candidate, { force: true });
+  }
+  const owned = () => readLock(lockFile) === content;
+  return {
+    lockFile,
+    assertOwned: () => {
+      if (!owned()) throw new FatalError(`${lockFile}: another gwctl took over the render lock; nothing was committed, render again`);
+    },
+    release: () => {
+      if (owned()) rmSync(lockFile, { force: true });
+    },
+  };
+}
+
+function readLock(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function breakStaleLock(lockFile: string, stale: string): void {
+  const aside = `${lockFile}.stale-${randomBytes(6).toString('hex')}`;
+  try {
+    renameSync(lockFile, aside);
+  } catch {
+    return; // another contender broke it first
+  }
+  if (readLock(aside) !== stale) {
+    // Between our check and the rename, the stale lock was replaced by a live one: put it back.
+    try { linkSync(aside, lockFile); } catch { /* a third process holds it now; the one we moved will see it lost the lock before committing */ }
+  }
+  rmSync(aside, { force: true });
+}
+
+function lockHolderAlive(content: string): boolean {
+  const [pidText, started] = content.trim().split(' ');
+  const pid = Number(pidText);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  // The pid is in use: by the same process only if it started at the same time (pids are reused).
+  const now = processStartTime(pid);
+  return started === undefined || started === '-' || now === undefined || now === started;
+}
+
+/** Start time of a process in clock ticks since boot (Linux /proc), or undefined elsewhere. */
+function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 22; the command name (field 2) may hold spaces and parentheses, so count from its end.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
