@@ -1,7 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FatalError, error, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { readRegularFile } from '../load/read-file.js';
 import { mapNginxMessages, parseNginxOutput, type SpecShape } from './map-errors.js';
+
+/** A rendered nginx.conf for thousands of routes is a few MB; DIR/nginx.conf may be anything. */
+const MAX_CONF_BYTES = 64 * 1024 * 1024;
 
 /** nginx -t reads certificates and keys; anything slower than this is stuck. */
 export const NGINX_TEST_TIMEOUT_MS = 60_000;
@@ -30,7 +34,9 @@ export async function runNginxTest(o: NginxTestOptions): Promise<NginxTestRun> {
   const conf = join(o.dir, 'nginx.conf');
   if (!existsSync(o.dir) || !statSync(o.dir).isDirectory()) throw new FatalError(`${o.dir}: no such directory (render into it first: gwctl render SPEC --out DIR)`);
   if (!existsSync(conf)) throw new FatalError(`${conf}: no nginx.conf to test (render into the directory first: gwctl render SPEC --out DIR)`);
-  const text = readFileSync(conf, 'utf8');
+  const read = readRegularFile(conf, MAX_CONF_BYTES);
+  if ('problem' in read) throw new FatalError(`${conf}: ${read.problem.message}`);
+  const text = read.data.toString('utf8');
   // -e needs its directory before nginx parses anything; a fresh checkout may not have logs/.
   mkdirSync(join(o.dir, 'logs'), { recursive: true });
   const args = ['-p', o.dir.endsWith('/') ? o.dir : `${o.dir}/`, '-c', 'nginx.conf', '-e', 'logs/error.log', '-t'];

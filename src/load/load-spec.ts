@@ -1,8 +1,8 @@
-import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Document, LineCounter, parseDocument, visit, isCollection, isMap, isSeq, isPair, isScalar, type Node } from 'yaml';
 import { FatalError, error, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
 import { hasUnsafeCharacters, show } from '../validate/show.js';
+import { readRegularFile } from './read-file.js';
 
 /** Specs are hand-written; anything larger is a mistake or an attack. */
 export const MAX_SPEC_BYTES = 4 * 1024 * 1024;
@@ -28,17 +28,15 @@ export function loadSpec(specPath: string, cwd: string): LoadedSpec {
   // The name is printed in every message and written into nginx.conf's header comment.
   if (hasUnsafeCharacters(specPath)) throw new FatalError(`${show(specPath)}: the spec's file name contains control or invisible characters; rename it`);
   const file = resolve(cwd, specPath);
-  let bytes: Buffer;
-  try {
-    const st = statSync(file);
-    if (st.isDirectory()) throw new FatalError(`${specPath}: is a directory, not a spec file`);
-    if (!st.isFile()) throw new FatalError(`${specPath}: is not a regular file`);
-    if (st.size > MAX_SPEC_BYTES) throw new FatalError(`${specPath}: ${st.size} bytes is larger than the ${MAX_SPEC_BYTES}-byte limit for a spec`);
-    bytes = readFileSync(file);
-  } catch (e) {
-    if (e instanceof FatalError) throw e;
-    throw new FatalError(`${specPath}: cannot read the spec (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  const r = readRegularFile(file, MAX_SPEC_BYTES);
+  if ('problem' in r) {
+    const p = r.problem;
+    if (p.code === 'file.directory') throw new FatalError(`${specPath}: is a directory, not a spec file`);
+    if (p.code === 'file.not-regular') throw new FatalError(`${specPath}: is not a regular file`);
+    if (p.code === 'file.too-large') throw new FatalError(`${specPath}: ${p.size} bytes is larger than the ${MAX_SPEC_BYTES}-byte limit for a spec`);
+    throw new FatalError(`${specPath}: cannot read the spec (${p.errno ?? 'error'})`);
   }
+  const bytes = r.data;
   return parseSpecBytes(bytes, file);
 }
 

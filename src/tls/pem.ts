@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readRegularFile } from '../load/read-file.js';
 
 /** Largest PEM file gwctl reads: a big public CA bundle is ~250 KB. */
 export const MAX_PEM_BYTES = 16 * 1024 * 1024;
@@ -30,19 +30,9 @@ const KIND_WORDS: Record<PemKind, string> = { certificate: 'a certificate', key:
 
 /** Reads a file and returns its PEM blocks of the wanted kind, or the one problem that stops it. */
 export function readPem(file: string, kind: PemKind): { blocks: PemBlock[] } | { problem: PemProblem } {
-  let data: Buffer;
-  try {
-    const st = statSync(file);
-    if (st.isDirectory()) return { problem: { code: 'file.directory', message: 'is a directory, not a file' } };
-    if (!st.isFile()) return { problem: { code: 'file.not-regular', message: 'is not a regular file' } };
-    if (st.size > MAX_PEM_BYTES) return { problem: { code: 'file.too-large', message: `is ${st.size} bytes, more than any PEM file gwctl reads (${MAX_PEM_BYTES})` } };
-    data = readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { problem: { code: 'file.missing', message: 'does not exist' } };
-    if (code === 'EACCES') return { problem: { code: 'file.unreadable', message: 'is not readable (permission denied)' } };
-    return { problem: { code: 'file.unreadable', message: `cannot be read (${code ?? 'error'})` } };
-  }
+  const r = readRegularFile(file, MAX_PEM_BYTES);
+  if ('problem' in r) return { problem: { code: r.problem.code, message: r.problem.message } };
+  const data = r.data;
   return parsePem(data, kind);
 }
 

@@ -4,10 +4,13 @@ import { isAbsolute, resolve } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { error, warning, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
 import type { GatewaySpec } from '../load/spec-types.js';
+import { readRegularFile } from '../load/read-file.js';
 import { readPem, type PemBlock, type PemKind } from '../tls/pem.js';
 import type { CertSource } from '../tls/verdict.js';
 import { show, showPath } from './show.js';
 
+/** nginx's ssl_password_file holds a few passphrases; anything larger is not a password file. */
+export const MAX_PASSWORD_FILE_BYTES = 4096;
 /** A trust store with more self-signed roots than this is a public-style bundle, not an internal CA. */
 export const MAX_PRIVATE_ROOTS = 20;
 /** System CA bundles whose roots count as public (besides the Mozilla roots built into Node). */
@@ -178,13 +181,14 @@ function readKey(shown: string, file: string, passwordShown: string | undefined,
   const encrypted = block.label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type: 4,ENCRYPTED/.test(block.text);
   let passwords: string[] = [];
   if (passwordFile !== undefined) {
-    try {
-      // nginx's *_password_file: one passphrase per line, tried in turn.
-      passwords = readFileSync(passwordFile, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
-    } catch (e) {
-      out.push(error('key.password-file', `${showPath(passwordShown ?? '')}: cannot read the password file (${(e as NodeJS.ErrnoException).code ?? 'error'})`, [...path.slice(0, -1), 'passwordFile']));
+    const r = readRegularFile(passwordFile, MAX_PASSWORD_FILE_BYTES);
+    if ('problem' in r) {
+      // Never the content: a password file named by mistake (or malice) may be anything.
+      out.push(error('key.password-file', `${showPath(passwordShown ?? '')}: ${r.problem.message}${r.problem.code === 'file.too-large' ? ' (a password file holds a few passphrases)' : ''}`, [...path.slice(0, -1), 'passwordFile']));
       return undefined;
     }
+    // nginx's *_password_file: one passphrase per line, tried in turn.
+    passwords = r.data.toString('utf8').split(/\r?\n/).filter((l) => l.length > 0);
   }
   if (encrypted && passwords.length === 0) {
     out.push(error('key.encrypted', `${showPath(shown)}: the private key is encrypted; add passwordFile naming a file with its passphrase`, path));

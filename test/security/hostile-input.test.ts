@@ -96,6 +96,9 @@ before(async () => {
     badBase64: bad('bad-base64.pem', '-----BEGIN CERTIFICATE-----\nnot*base64!\n-----END CERTIFICATE-----\n'),
     notACert: bad('not-a-cert.pem', `-----BEGIN CERTIFICATE-----\n${Buffer.from('hello, I am not ASN.1').toString('base64')}\n-----END CERTIFICATE-----\n`),
     passwd: '/etc/passwd',
+    // Outside dir: the snapshot of dir reads every file, and reading a FIFO would block.
+    fifo: makeFifo(),
+    bigPassword: bad('big.pass', 'correct horse\n'.repeat(8000)),
     devZero: '/dev/zero',
     dollarKey: bad('key$HOME.pem', readFileSync(client.key)),
     newlineKey: bad('key\nnewline.pem', readFileSync(client.key)),
@@ -108,6 +111,12 @@ before(async () => {
   assert.equal(r.exitCode, 0, r.stderr);
   assert.ok(nginxTest(join(dir, 'out')).ok);
 });
+
+function makeFifo(): string {
+  const fifo = join(mkdtempSync(join(tmpdir(), 'gwctl-fifo-')), 'password.fifo');
+  execFileSync('mkfifo', [fifo]);
+  return fifo;
+}
 
 interface Row {
   name: string;
@@ -250,6 +259,18 @@ const FILE_ROWS = (): Row[] => {
   rows.push({ name: 'client key of another certificate', spec: sub(`key: ${F.clientKey}`, `key: ${F.otherKey}`), exit: 1, code: 'key.mismatch', at: F.otherKey, secret: () => [keyBody] });
   // passwordFile that cannot be rendered, and one that cannot be read.
   rows.push({ name: 'passwordFile with "$"', spec: sub(`key: ${F.clientKey}\n`, `key: ${F.clientKey}\n    passwordFile: "pass$word.txt"\n`), exit: 1, code: 'path.unrenderable', at: '"pass$word.txt"' });
+  // A password file is read like every other file: regular files only, and only a few KB.
+  const passwordFiles: { what: string; file: () => string }[] = [
+    { what: 'a FIFO', file: () => F.fifo },
+    { what: '/dev/zero', file: () => F.devZero },
+    { what: 'a directory', file: () => F.directory },
+    { what: 'a 100 KB file', file: () => F.bigPassword },
+  ];
+  for (const p of passwordFiles) {
+    const file = dq(p.file());
+    rows.push({ name: `client passwordFile: ${p.what}`, spec: sub(`key: ${F.clientKey}\n`, `key: ${F.clientKey}\n    passwordFile: ${file}\n`), exit: 1, code: 'key.password-file', at: file, bin: p.what === 'a FIFO' });
+    rows.push({ name: `listener passwordFile: ${p.what}`, spec: sub(`key: ${F.listenerKey} }`, `key: ${F.listenerKey}, passwordFile: ${file} }`), exit: 1, code: 'key.password-file', at: file });
+  }
   return rows;
 };
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import type { GatewaySpec } from '../../src/load/spec-types.js';
-import { MAX_PRIVATE_ROOTS, loadMaterial } from '../../src/validate/files.js';
+import { MAX_PASSWORD_FILE_BYTES, MAX_PRIVATE_ROOTS, loadMaterial } from '../../src/validate/files.js';
 import { makePki, type Pki, type PkiCert } from '../support/pki.js';
 
 let dir: string;
@@ -99,5 +99,18 @@ test('encrypted keys: PKCS#8 and legacy PEM through passwordFile; wrong or missi
     assert.doesNotMatch(wrong[0].message, /Tr0ub4dor/, 'the passphrase is never echoed');
     assert.deepEqual(ok(key).diagnostics.map((d) => d.code), ['key.encrypted']);
     assert.deepEqual(ok(key, join(dir, 'no-such-password-file')).diagnostics.map((d) => `${d.code} ${d.path.join('.')}`), ['key.password-file clientCertificates.gw.passwordFile']);
+  }
+});
+
+test('passwordFile is read like any other file: a FIFO, a device, a directory or a large file is an error at passwordFile, never read', () => {
+  const key = pki.encryptedKey(client, 'correct horse');
+  const fifo = join(mkdtempSync(join(tmpdir(), 'gwctl-fifo-')), 'pass.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const big = join(dir, 'big.pass');
+  writeFileSync(big, 'correct horse\n'.repeat(MAX_PASSWORD_FILE_BYTES));
+  for (const [passwordFile, why] of [[fifo, /is not a regular file/], ['/dev/zero', /is not a regular file/], [dir, /is a directory/], [big, /more than the 4096 bytes/]] as const) {
+    const ds = loadMaterial(spec([root.cert], { gw: { certificate: client.chain, key, passwordFile } }), dir).diagnostics;
+    assert.deepEqual(ds.map((d) => `${d.code} ${d.path.join('.')}`), ['key.password-file clientCertificates.gw.passwordFile'], passwordFile);
+    assert.match(ds[0].message, why);
   }
 });
