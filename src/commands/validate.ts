@@ -1,5 +1,6 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { checkSpec } from '../pipeline/check-spec.js';
+import { PemFiles } from '../tls/pem-files.js';
 import { report, type CommandContext, type CommandResult } from './context.js';
 
 /** `gwctl validate SPEC...`: several specs at once, as a pre-commit hook passes them. */
@@ -7,9 +8,10 @@ export function validateCommand(specPaths: string | readonly string[], ctx: Comm
   const specs = typeof specPaths === 'string' ? [specPaths] : specPaths;
   const diagnostics: Diagnostic[] = [];
   const files: string[] = [];
+  const pemFiles = new PemFiles();
   for (const [i, specPath] of specs.entries()) {
     if (specs.length > 1) ctx.progress?.(`validating ${specPath} (${i + 1}/${specs.length})`);
-    const checked = checkSpec(specPath, ctx.cwd);
+    const checked = checkSpec(specPath, ctx.cwd, pemFiles);
     diagnostics.push(...checked.diagnostics);
     files.push(checked.loaded.file);
   }

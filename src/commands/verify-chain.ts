@@ -5,7 +5,8 @@ import { formatHuman } from '../format/human.js';
 import { diagnosticJson, formatJson } from '../format/json.js';
 import { positionDiagnostics } from '../load/load-spec.js';
 import { checkSpec } from '../pipeline/check-spec.js';
-import { readPem, type PemKind } from '../tls/pem.js';
+import type { PemKind } from '../tls/pem.js';
+import { PemFiles } from '../tls/pem-files.js';
 import type { CertSource, ChainVerdict } from '../tls/verdict.js';
 import { verifyChain } from '../tls/chain/index.js';
 import { NGINX_DEFAULT_VERIFY_DEPTH } from '../plan/plan.js';
@@ -35,16 +36,17 @@ export function verifyChainSpecCommand(specPaths: string | readonly string[], op
   if (specs.length > 1 && opts.upstream !== undefined) throw new FatalError('--upstream goes with a single spec');
   const reports: UpstreamReport[] = [];
   const general: Diagnostic[] = [];
+  const files = new PemFiles();
   for (const specPath of specs) {
-    const one = verifySpec(specPath, opts, ctx);
+    const one = verifySpec(specPath, opts, ctx, files);
     reports.push(...one.reports.map((r) => (specs.length > 1 ? { ...r, spec: specPath } : r)));
     general.push(...one.general);
   }
   return output(ctx, reports, general);
 }
 
-function verifySpec(specPath: string, opts: VerifyChainOptions, ctx: CommandContext): { reports: UpstreamReport[]; general: Diagnostic[] } {
-  const checked = checkSpec(specPath, ctx.cwd);
+function verifySpec(specPath: string, opts: VerifyChainOptions, ctx: CommandContext, files: PemFiles): { reports: UpstreamReport[]; general: Diagnostic[] } {
+  const checked = checkSpec(specPath, ctx.cwd, files);
   if (!checked.spec || !checked.material || hasFailures(checked.diagnostics)) return { reports: [], general: checked.diagnostics };
   if (opts.upstream !== undefined && !checked.spec.upstreams?.[opts.upstream]?.tls) {
     throw new FatalError(`--upstream ${opts.upstream}: no TLS upstream of that name in ${specPath}`);
@@ -73,22 +75,19 @@ export interface ChainFilesOptions {
 
 /** `gwctl verify-chain --chain FILE --ca FILE`: the same check with no spec. */
 export function verifyChainFilesCommand(opts: ChainFilesOptions, ctx: CommandContext): CommandResult {
-  const presented = readCerts(resolve(ctx.cwd, opts.chain), '--chain');
-  const trusted = opts.ca.flatMap((ca) => readCerts(resolve(ctx.cwd, ca), '--ca'));
+  const files = new PemFiles();
+  const presented = readPemOrFail(files, resolve(ctx.cwd, opts.chain), 'certificate', '--chain');
+  const trusted = opts.ca.flatMap((ca) => readPemOrFail(files, resolve(ctx.cwd, ca), 'certificate', '--ca'));
   const verifyDepth = opts.depth ?? NGINX_DEFAULT_VERIFY_DEPTH;
-  const crls = opts.crl?.flatMap((f) => readPemOrFail(resolve(ctx.cwd, f), 'crl', '--crl'));
+  const crls = opts.crl?.flatMap((f) => readPemOrFail(files, resolve(ctx.cwd, f), 'crl', '--crl'));
   const verdict = verifyChain({ presented, trusted, crls, depth: verifyDepth, name: opts.name, at: opts.at ?? ctx.now, warnDays: opts.warnDays });
   const file = resolve(ctx.cwd, opts.chain);
   const findings: Diagnostic[] = verdict.findings.map((f) => ({ code: f.code, severity: f.severity, message: f.message, path: [], file: f.file ?? file, line: f.line ?? 1, column: 1 }));
   return output(ctx, [{ name: basename(opts.chain), serverName: opts.name, verifyDepth, verdict, findings }], []);
 }
 
-function readCerts(file: string, flag: string): CertSource[] {
-  return readPemOrFail(file, 'certificate', flag);
-}
-
-function readPemOrFail(file: string, kind: PemKind, flag: string): CertSource[] {
-  const r = readPem(file, kind);
+function readPemOrFail(files: PemFiles, file: string, kind: PemKind, flag: string): CertSource[] {
+  const r = files.read(file, kind);
   if ('problem' in r) throw new FatalError(`${flag} ${file}: ${r.problem.message}`);
   return r.blocks.map((block) => ({ block, file }));
 }

@@ -5,7 +5,8 @@ import { rootCertificates } from 'node:tls';
 import { error, warning, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
 import type { GatewaySpec } from '../load/spec-types.js';
 import { readRegularFile } from '../load/read-file.js';
-import { readPem, type PemBlock, type PemKind } from '../tls/pem.js';
+import type { PemBlock, PemKind } from '../tls/pem.js';
+import { PemFiles } from '../tls/pem-files.js';
 import type { CertSource } from '../tls/verdict.js';
 import { show, showPath } from './show.js';
 
@@ -38,24 +39,26 @@ export function resolvePath(specDir: string, p: string): string {
   return isAbsolute(p) ? p : resolve(specDir, p);
 }
 
-/** Reads every file the spec references; problems become diagnostics at the referencing field. */
-export function loadMaterial(spec: GatewaySpec, specDir: string): { material: Material; diagnostics: Diagnostic[] } {
+/**
+ * Reads every file the spec references; problems become diagnostics at the referencing field.
+ * `files` is shared by every spec of a run, so each file is read and parsed once.
+ */
+export function loadMaterial(spec: GatewaySpec, specDir: string, files = new PemFiles()): { material: Material; diagnostics: Diagnostic[] } {
   const out: Diagnostic[] = [];
   const material: Material = { trustStores: new Map(), crls: new Map(), clientCertificates: new Map(), listeners: new Map(), presentedChains: new Map() };
 
   const pem = (p: string, kind: PemKind, path: SpecPath): CertSource[] | undefined => {
     const file = resolvePath(specDir, p);
-    const r = readPem(file, kind);
+    const r = files.read(file, kind);
     if ('problem' in r) {
       out.push(error(r.problem.code, `${showPath(p)}: ${r.problem.message}`, path));
       return undefined;
     }
     if (kind === 'certificate') {
-      for (const b of r.blocks) {
-        if (!parsesAsCertificate(b)) {
-          out.push(error('pem.bad-certificate', `${showPath(p)}: the certificate at line ${b.line} is not a valid X.509 certificate`, path));
-          return undefined;
-        }
+      const bad = firstUnparsable(r.blocks);
+      if (bad) {
+        out.push(error('pem.bad-certificate', `${showPath(p)}: the certificate at line ${bad.line} is not a valid X.509 certificate`, path));
+        return undefined;
       }
     }
     return r.blocks.map((block) => ({ block, file }));
@@ -65,7 +68,7 @@ export function loadMaterial(spec: GatewaySpec, specDir: string): { material: Ma
     const certs = pem(certPath, 'certificate', [...path, 'certificate']);
     const keyFile = resolvePath(specDir, keyPath);
     const passwordFile = passwordPath === undefined ? undefined : resolvePath(specDir, passwordPath);
-    const key = readKey(keyPath, keyFile, passwordPath, passwordFile, [...path, 'key'], out);
+    const key = readKey(files, keyPath, keyFile, passwordPath, passwordFile, [...path, 'key'], out);
     if (!certs) return undefined;
     const pair: KeyPair = { certs, certFile: resolvePath(specDir, certPath), keyFile, passwordFile, key };
     if (key && !keyMatches(certs[0], key)) {
@@ -81,11 +84,16 @@ export function loadMaterial(spec: GatewaySpec, specDir: string): { material: Ma
   });
   for (const [name, ts] of Object.entries(spec.trustStores ?? {})) {
     const certs: CertSource[] = [];
+    const seen = new Set<PemBlock>();
     let complete = true;
     ts.certificates.forEach((p, i) => {
       const c = pem(p, 'certificate', ['trustStores', name, 'certificates', i]);
-      if (c) certs.push(...c);
-      else complete = false;
+      if (!c) complete = false;
+      // A file listed twice (by any name) adds nothing: its blocks are the very same objects.
+      else if (c.length && !seen.has(c[0].block)) {
+        seen.add(c[0].block);
+        certs.push(...c);
+      }
     });
     if (complete) material.trustStores.set(name, certs);
     const bundle = publicBundle(certs);
@@ -114,14 +122,13 @@ export function loadMaterial(spec: GatewaySpec, specDir: string): { material: Ma
 /** Why a trust store looks like a public CA bundle, or undefined. */
 function publicBundle(certs: CertSource[]): { why: string; file: string; count: number } | undefined {
   if (certs.length === 0) return undefined;
-  const known = publicRoots();
   const roots: { cert: CertSource; x509: X509Certificate }[] = [];
   const publicOnes: { cert: CertSource; x509: X509Certificate }[] = [];
   for (const c of certs) {
-    let x509: X509Certificate;
-    try { x509 = new X509Certificate(c.block.der); } catch { continue; }
-    if (x509.issuer === x509.subject) roots.push({ cert: c, x509 });
-    if (known.has(fingerprint(c.block.der))) publicOnes.push({ cert: c, x509 });
+    const facts = certificateFacts(c.block);
+    if (!facts) continue;
+    if (facts.selfIssued) roots.push({ cert: c, x509: facts.x509 });
+    if (facts.isPublic) publicOnes.push({ cert: c, x509: facts.x509 });
   }
   if (publicOnes.length > 0) {
     const first = publicOnes[0];
@@ -158,17 +165,36 @@ function commonName(x: X509Certificate): string {
   return cn ? cn.slice(3) : x.subject.replace(/\n/g, ', ');
 }
 
-function parsesAsCertificate(b: PemBlock): boolean {
-  try {
-    new X509Certificate(b.der);
-    return true;
-  } catch {
-    return false;
-  }
+interface CertificateFacts {
+  x509: X509Certificate;
+  selfIssued: boolean;
+  isPublic: boolean;
 }
 
-function readKey(shown: string, file: string, passwordShown: string | undefined, passwordFile: string | undefined, path: SpecPath, out: Diagnostic[]): KeyObject | undefined {
-  const r = readPem(file, 'key');
+/** Per block, and blocks are shared by every reference to their file: each certificate is parsed once per run. */
+const factsOf = new WeakMap<PemBlock, CertificateFacts | null>();
+
+function certificateFacts(b: PemBlock): CertificateFacts | undefined {
+  let facts = factsOf.get(b);
+  if (facts === undefined) {
+    try {
+      const x509 = new X509Certificate(b.der);
+      facts = { x509, selfIssued: x509.issuer === x509.subject, isPublic: publicRoots().has(fingerprint(b.der)) };
+    } catch {
+      facts = null;
+    }
+    factsOf.set(b, facts);
+  }
+  return facts ?? undefined;
+}
+
+/** The first block that is not an X.509 certificate, checked once per file. */
+function firstUnparsable(blocks: PemBlock[]): PemBlock | undefined {
+  return blocks.find((b) => !certificateFacts(b));
+}
+
+function readKey(files: PemFiles, shown: string, file: string, passwordShown: string | undefined, passwordFile: string | undefined, path: SpecPath, out: Diagnostic[]): KeyObject | undefined {
+  const r = files.read(file, 'key');
   if ('problem' in r) {
     out.push(error(r.problem.code === 'pem.wrong-kind' || r.problem.code === 'pem.none' ? 'key.not-a-key' : r.problem.code, `${showPath(shown)}: ${r.problem.message}`, path));
     return undefined;

@@ -1,11 +1,12 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import type { GatewaySpec } from '../../src/load/spec-types.js';
+import { PemFiles } from '../../src/tls/pem-files.js';
 import { MAX_PASSWORD_FILE_BYTES, MAX_PRIVATE_ROOTS, loadMaterial } from '../../src/validate/files.js';
 import { makePki, type Pki, type PkiCert } from '../support/pki.js';
 
@@ -113,4 +114,15 @@ test('passwordFile is read like any other file: a FIFO, a device, a directory or
     assert.deepEqual(ds.map((d) => `${d.code} ${d.path.join('.')}`), ['key.password-file clientCertificates.gw.passwordFile'], passwordFile);
     assert.match(ds[0].message, why);
   }
+});
+
+test('a bundle listed many times, in one trust store and several, is read once and its certificates are in each store once', () => {
+  const bundle = pki.bundle('listed-often.pem', [root, pki.root('Often Root 2')]);
+  const s = spec(Array(30).fill(bundle));
+  s.trustStores!.other = { certificates: [bundle, bundle.replace(/\/([^/]+)$/, '/./$1'), bundle] };
+  // A budget for about one read of the bundle: 33 reads would exceed it many times over.
+  const { material, diagnostics } = loadMaterial(s, dir, new PemFiles(statSync(bundle).size + 1024));
+  assert.deepEqual(diagnostics.map((d) => d.code).filter((c) => c !== 'ref.unused'), []);
+  assert.equal(material.trustStores.get('internal')?.length, 2);
+  assert.equal(material.trustStores.get('other')?.length, 2);
 });
