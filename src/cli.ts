@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { FatalError, type Severity } from './diagnostics/diagnostic.js';
 import type { CommandContext, CommandResult, Format } from './commands/context.js';
+import { escapeUnsafe } from './validate/show.js';
 
 /** The only module that touches the process: argv in, stdout/stderr and an exit code out. */
 export function runCli(): void {
@@ -83,7 +84,7 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
     .option('--chain <file>', 'PEM chain the upstream serves, leaf first (no spec needed)')
     .option('--ca <file>', 'PEM trust anchors (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--crl <file>', 'PEM CRLs, as proxy_ssl_crl: every certificate of the chain then needs its issuer\'s CRL (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
-    .option('--name <dns>', 'server name nginx checks (proxy_ssl_name)')
+    .option('--name <dns>', 'server name nginx checks (proxy_ssl_name)', parseServerName)
     .option('--depth <n>', 'proxy_ssl_verify_depth (default: nginx default 1)', parseCount)
     .addHelpText('after', '\nExamples:\n  gwctl verify-chain gateway.yaml\n  gwctl verify-chain gateway.yaml --upstream orders --at 2027-01-01T00:00:00Z\n  gwctl verify-chain --chain orders-chain.pem --ca root.pem --name orders.internal --depth 2')
     .action((specs: string[], o: { upstream?: string; at?: Date; warnDays: number; chain?: string; ca?: string[]; crl?: string[]; name?: string; depth?: number }) => run(async () => {
@@ -140,10 +141,11 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
     if (e instanceof CommanderError) {
       // `gwctl` alone prints the help to stderr and is a usage error; `gwctl help`, --help and --version are not.
       const ok = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || (e.code === 'commander.help' && argv.length > 0);
-      return { exitCode: ok ? 0 : 2, stdout: out, stderr: err };
+      // commander quotes the offending argument as given.
+      return { exitCode: ok ? 0 : 2, stdout: out, stderr: escapeLines(err) };
     }
-    if (e instanceof FatalError) return { exitCode: 2, stdout: '', stderr: `gwctl: ${e.message}\n` };
-    return { exitCode: 2, stdout: '', stderr: `gwctl: internal error: ${(e as Error).message}\n` };
+    if (e instanceof FatalError) return { exitCode: 2, stdout: '', stderr: `gwctl: ${escapeUnsafe(e.message)}\n` };
+    return { exitCode: 2, stdout: '', stderr: `gwctl: internal error: ${escapeUnsafe((e as Error).message)}\n` };
   }
   if (!result) {
     return { exitCode: argv.length === 0 ? 2 : 0, stdout: out, stderr: argv.length === 0 ? program.helpInformation() : err };
@@ -151,10 +153,20 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
   return { ...result, stdout: out + result.stdout, stderr: err + result.stderr };
 }
 
+function escapeLines(text: string): string {
+  return text.split('\n').map((l) => escapeUnsafe(l)).join('\n');
+}
+
 function parseTime(v: string): Date {
   const d = new Date(v);
   if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(d.getTime())) throw new InvalidArgumentError('expected an ISO-8601 time such as 2027-01-31T00:00:00Z');
   return d;
+}
+
+/** An empty --name would silently skip the host check (nginx always checks proxy_ssl_name). */
+function parseServerName(v: string): string {
+  if (v.trim() === '') throw new InvalidArgumentError('expected a DNS name such as orders.internal');
+  return v;
 }
 
 function parseCount(v: string): number {

@@ -10,6 +10,7 @@ import { PemFiles } from '../tls/pem-files.js';
 import type { CertSource, ChainVerdict } from '../tls/verdict.js';
 import { verifyChain } from '../tls/chain/index.js';
 import { NGINX_DEFAULT_VERIFY_DEPTH } from '../plan/plan.js';
+import { escapeUnsafe } from '../validate/show.js';
 import { emitDiagnostics, exitFor, type CommandContext, type CommandResult } from './context.js';
 
 export interface VerifyChainOptions {
@@ -113,13 +114,16 @@ function output(ctx: CommandContext, reports: UpstreamReport[], general: Diagnos
   if (ctx.format === 'github' || ctx.format === 'sarif') {
     return { exitCode, ...emitDiagnostics(ctx, [...general, ...reports.flatMap(verdictDiagnostics)]) };
   }
+  // Subjects come from certificates and names from the command line: each part is escaped
+  // before the lines are joined, so none of them can start a line of its own.
+  const e = (s: string) => escapeUnsafe(s);
   const lines: string[] = [];
   for (const r of reports) {
     const mark = r.verdict.ok ? 'ok' : 'FAIL';
-    lines.push(`${r.spec !== undefined ? `${r.spec}: ` : ''}${r.name}: ${mark}${r.verdict.nginx ? `: nginx will log: ${nginxLogLine(r.verdict, r.serverName)}` : ''}`);
-    if (r.verdict.chain.length) lines.push(`  chain: ${r.verdict.chain.join('  <-  ')}`);
+    lines.push(`${r.spec !== undefined ? `${e(r.spec)}: ` : ''}${e(r.name)}: ${mark}${r.verdict.nginx ? `: nginx will log: ${e(nginxLogLine(r.verdict, r.serverName))}` : ''}`);
+    if (r.verdict.chain.length) lines.push(`  chain: ${r.verdict.chain.map(e).join('  <-  ')}`);
     lines.push(`  depth: chain needs ${r.verdict.requiredDepth ?? 'n/a'}, proxy_ssl_verify_depth ${r.verifyDepth}`);
-    for (const f of r.findings) lines.push(`  ${f.severity}: ${f.message} [${f.code}]`);
+    for (const f of r.findings) lines.push(`  ${f.severity}: ${e(f.message)} [${e(f.code)}]`);
   }
   const body = lines.length ? `${lines.join('\n')}\n` : '';
   return { exitCode, stdout: body, stderr: formatHuman(general, ctx) };

@@ -1,4 +1,4 @@
-import { isAlias, isCollection, isPair, isSeq, visit, type Document, type YAMLError } from 'yaml';
+import { isAlias, isCollection, isNode, isPair, isScalar, isSeq, visit, type Document, type YAMLError } from 'yaml';
 
 /**
  * What gwctl accepts beyond well-formed YAML. The parser can be talked into other languages
@@ -33,22 +33,29 @@ export function yamlRuleProblems(doc: Document, text: string): YamlRuleProblem[]
   const out: YamlRuleProblem[] = [];
   const version = versionProblem(doc, text);
   if (version) out.push(version);
-  visit(doc, {
-    Pair(_key, pair) {
-      if (isPair(pair) && (isCollection(pair.key) || isAlias(pair.key))) {
-        const at = (pair.key as { range?: [number, number, number] }).range?.[0] ?? 0;
-        out.push({ code: 'yaml.complex-key', message: `a map key must be plain text, not ${isAlias(pair.key) ? 'an alias' : isSeq(pair.key) ? 'a list' : 'a map'}`, offset: at });
+  // One function visitor: with per-type visitors, `Scalar` would hide `Node` for scalars.
+  visit(doc, (_key, node) => {
+    if (isPair(node)) {
+      if (isCollection(node.key) || isAlias(node.key)) {
+        const at = (node.key as { range?: [number, number, number] }).range?.[0] ?? 0;
+        out.push({ code: 'yaml.complex-key', message: `a map key must be plain text, not ${isAlias(node.key) ? 'an alias' : isSeq(node.key) ? 'a list' : 'a map'}`, offset: at });
       }
-    },
-    Node(_key, node) {
-      if (node.tag !== undefined && node.range) {
-        const start = tagStart(text, node.range[0]);
-        out.push(tagProblem(text.slice(start, tokenEnd(text, start)), start));
-      }
-    },
+      return;
+    }
+    if (isScalar(node) && typeof node.value === 'string' && LONE_SURROGATE.test(node.value)) {
+      // "\ud800" is half a surrogate pair, no character: output would turn it into U+FFFD.
+      out.push({ code: 'yaml.lone-surrogate', message: 'this text holds a lone surrogate (an escape such as "\\ud800" that is half of a pair): it is not a character and cannot be written as UTF-8; write the character itself or its full pair', offset: node.range?.[0] ?? 0 });
+    }
+    if (isNode(node) && node.tag !== undefined && node.range) {
+      const start = tagStart(text, node.range[0]);
+      out.push(tagProblem(text.slice(start, tokenEnd(text, start)), start));
+    }
   });
   return out;
 }
+
+/** With the `u` flag a well-formed pair is one character: only halves on their own match. */
+const LONE_SURROGATE = /[\ud800-\udfff]/u;
 
 /** Only YAML 1.2: a %YAML directive for any other version is refused (the parser would switch to it). */
 function versionProblem(doc: Document, text: string): YamlRuleProblem | undefined {

@@ -160,9 +160,13 @@ const ROWS: Row[] = [
   { name: 'server without a port', spec: sub('"127.0.0.1:9443"', '"orders.internal"'), exit: 1, code: 'upstream.bad-server', at: '"orders.internal"' },
   { name: 'server IPv6 with junk in the brackets', spec: sub('"127.0.0.1:9443"', '"[::1;]:9443"'), exit: 1, code: 'upstream.bad-server', at: '"[::1;]:9443"' },
   ...[';', '$', ' ', '\n'].map((m): Row => ({ name: `listen address with ${JSON.stringify(m)}`, spec: sub('address: 127.0.0.1', `address: ${dq(`127.0.0.1${m}`)}`), exit: 1, code: 'listen.bad-address', at: dq(`127.0.0.1${m}`) })),
-  ...['\n', '\u0000', '\t', '\u001b[2J', '\u202e', '\u00a0'].map((m): Row => ({ name: `route path with ${JSON.stringify(m)}`, spec: sub('path: /legacy/', `path: ${dq(`/leg${m}acy/`)}`), exit: 1, code: 'route.bad-path', at: dq(`/leg${m}acy/`), bin: m === '\u001b[2J' })),
+  ...['\n', '\u0000', '\t', '\u001b[2J', '\u202e', '\u00a0', '\u034f', '\u{e0041}', '\u3164'].map((m): Row => ({ name: `route path with ${JSON.stringify(m)}`, spec: sub('path: /legacy/', `path: ${dq(`/leg${m}acy/`)}`), exit: 1, code: 'route.bad-path', at: dq(`/leg${m}acy/`), bin: m === '\u001b[2J' })),
   // Route paths nginx would never match as written: it matches the decoded, normalised path.
   ...['/leg%20acy/', '/legacy?x=1', '/legacy#top', '/legacy//v1/', '/legacy/./v1/', '/legacy/../v1/', `/${'😀'.repeat(1100)}`].map((p): Row => ({ name: `route path ${p.slice(0, 16)}`, spec: sub('path: /legacy/', `path: ${dq(p)}`), exit: 1, code: 'route.bad-path', at: dq(p).slice(0, 12) })),
+  // Lone surrogates are no characters: refused wherever they are, never written as U+FFFD.
+  { name: 'route path with a lone surrogate', spec: sub('path: /legacy/', 'path: "/leg\\ud800acy/"'), exit: 1, code: 'yaml.lone-surrogate', at: '"/leg', bin: true },
+  { name: 'insecureReason with a lone surrogate', spec: sub('insecureReason: vendor appliance with a self-signed certificate', 'insecureReason: "vendor \\udc00 appliance"'), exit: 1, code: 'yaml.lone-surrogate', at: '"vendor' },
+  { name: 'an upstream name (a key) with a lone surrogate', spec: sub('  legacy:\n', '  "leg\\ud800acy":\n'), exit: 1, code: 'yaml.lone-surrogate', at: '"leg' },
   { name: 'route path not starting with /', spec: sub('path: /legacy/', 'path: "@legacy"'), exit: 1, code: 'route.bad-path', at: '"@legacy"' },
   ...[';', '$', '"', ' ', '\n', '{'].map((m): Row => ({ name: `route host with ${JSON.stringify(m)}`, spec: sub('host: api.example.com', `host: ${dq(`api${m}example.com`)}`), exit: 1, code: 'route.bad-host', at: dq(`api${m}example.com`) })),
   ...[';', '$', '"', '\n'].map((m): Row => ({ name: `hostHeader with ${JSON.stringify(m)}`, spec: sub('hostHeader: orders.example.com', `hostHeader: ${dq(`orders${m}example.com`)}`), exit: 1, code: 'upstream.bad-host-header', at: dq(`orders${m}example.com`) })),
