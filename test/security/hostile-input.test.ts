@@ -155,6 +155,12 @@ const ROWS: Row[] = [
   { name: 'serverName that is an IPv6 address', spec: sub('serverName: orders.internal', 'serverName: "::1"'), exit: 1, code: 'tls.ip-server-name', at: '"::1"' },
   ...[...META, ':'].map((m): Row => ({ name: `server address with ${JSON.stringify(m)}`, spec: sub('"127.0.0.1:9443"', dq(`127.0.0.1${m}x:9443`)), exit: 1, code: 'upstream.bad-server', at: dq(`127.0.0.1${m}x:9443`) })),
   { name: 'server object address with an injected directive', spec: sub('"127.0.0.2:9443"', dq('127.0.0.2:9443; proxy_pass http://evil')), exit: 1, code: 'upstream.bad-server', at: dq('127.0.0.2:9443; proxy_pass http://evil'), bin: true },
+  // Numeric hosts other than the dotted quad: nginx -t refuses some, the resolver reinterprets others.
+  ...['999.1.1.1', '1.2.3.4.5', '1.2.3', '0x7f.0.0.1', '2130706433'].map((h): Row => ({ name: `server host ${h}`, spec: sub('"127.0.0.1:9443"', dq(`${h}:9443`)), exit: 1, code: 'upstream.bad-server', at: dq(`${h}:9443`), bin: h === '1.2.3' })),
+  { name: 'listen address 999.1.1.1', spec: sub('address: 127.0.0.1', 'address: 999.1.1.1'), exit: 1, code: 'listen.bad-address', at: '999.1.1.1' },
+  { name: 'serverName with an all-digit last label', spec: sub('serverName: orders.internal', 'serverName: orders.123'), exit: 1, code: 'tls.bad-server-name', at: 'orders.123' },
+  { name: 'route host 1.2.3', spec: sub('host: api.example.com', 'host: "1.2.3"'), exit: 1, code: 'route.bad-host', at: '"1.2.3"' },
+  { name: 'hostHeader 2130706433', spec: sub('hostHeader: orders.example.com', 'hostHeader: "2130706433:80"'), exit: 1, code: 'upstream.bad-host-header', at: '"2130706433:80"' },
   { name: 'server port 0', spec: sub('"127.0.0.1:9443"', '"127.0.0.1:0"'), exit: 1, code: 'upstream.bad-server', at: '"127.0.0.1:0"' },
   { name: 'server port 65536', spec: sub('"127.0.0.1:9443"', '"127.0.0.1:65536"'), exit: 1, code: 'upstream.bad-server', at: '"127.0.0.1:65536"' },
   { name: 'server without a port', spec: sub('"127.0.0.1:9443"', '"orders.internal"'), exit: 1, code: 'upstream.bad-server', at: '"orders.internal"' },
