@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { FatalError, type Severity } from './diagnostics/diagnostic.js';
 import type { CommandContext, CommandResult, Format } from './commands/context.js';
+import { parseCount, parseDepth, parseServerName, parseTime } from './cli-args.js';
 import { escapeUnsafe } from './validate/show.js';
 
 /** The only module that touches the process: argv in, stdout/stderr and an exit code out. */
@@ -85,7 +86,7 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
     .option('--ca <file>', 'PEM trust anchors (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--crl <file>', 'PEM CRLs, as proxy_ssl_crl: every certificate of the chain then needs its issuer\'s CRL (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--name <dns>', 'server name nginx checks (proxy_ssl_name)', parseServerName)
-    .option('--depth <n>', 'proxy_ssl_verify_depth (default: nginx default 1)', parseCount)
+    .option('--depth <n>', 'proxy_ssl_verify_depth, 0-100 (default: nginx default 1)', parseDepth)
     .addHelpText('after', '\nExamples:\n  gwctl verify-chain gateway.yaml\n  gwctl verify-chain gateway.yaml --upstream orders --at 2027-01-01T00:00:00Z\n  gwctl verify-chain --chain orders-chain.pem --ca root.pem --name orders.internal --depth 2')
     .action((specs: string[], o: { upstream?: string; at?: Date; warnDays: number; chain?: string; ca?: string[]; crl?: string[]; name?: string; depth?: number }) => run(async () => {
       const spec = specs.length ? specs : undefined;
@@ -155,21 +156,4 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
 
 function escapeLines(text: string): string {
   return text.split('\n').map((l) => escapeUnsafe(l)).join('\n');
-}
-
-function parseTime(v: string): Date {
-  const d = new Date(v);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(d.getTime())) throw new InvalidArgumentError('expected an ISO-8601 time such as 2027-01-31T00:00:00Z');
-  return d;
-}
-
-/** An empty --name would silently skip the host check (nginx always checks proxy_ssl_name). */
-function parseServerName(v: string): string {
-  if (v.trim() === '') throw new InvalidArgumentError('expected a DNS name such as orders.internal');
-  return v;
-}
-
-function parseCount(v: string): number {
-  if (!/^\d{1,6}$/.test(v)) throw new InvalidArgumentError('expected a whole number');
-  return Number(v);
 }

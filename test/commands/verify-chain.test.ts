@@ -123,7 +123,7 @@ test('an empty --name is a usage error (it would skip the host check)', () => {
 });
 
 test('bad arguments exit 2 with a message, not a stack trace', () => {
-  for (const args of [['verify-chain'], ['verify-chain', '--chain', 'x.pem'], ['verify-chain', '--chain', 'missing.pem', '--ca', 'missing.pem'], ['verify-chain', 'derived.yaml', '--at', 'yesterday'], ['verify-chain', 'derived.yaml', '--depth', '2']]) {
+  for (const args of [['verify-chain'], ['verify-chain', '--chain', 'x.pem'], ['verify-chain', '--chain', 'missing.pem', '--ca', 'missing.pem'], ['verify-chain', 'derived.yaml', '--at', 'yesterday'], ['verify-chain', 'derived.yaml', '--depth', '2'], ['verify-chain', 'derived.yaml', '--at', '2024-02-30'], ['verify-chain', 'derived.yaml', '--at', '2027-01-01 junk'], ['verify-chain', 'derived.yaml', '--at', '0000-01-01'], ['verify-chain', '--chain', deepLeaf.chain, '--ca', root.cert, '--depth', '999999']]) {
     const r = gwctlProcess(args, { cwd: dir });
     assert.equal(r.exitCode, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.ok(r.stderr.trim().length > 0);
