@@ -142,16 +142,41 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
     if (e instanceof CommanderError) {
       // `gwctl` alone prints the help to stderr and is a usage error; `gwctl help`, --help and --version are not.
       const ok = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || (e.code === 'commander.help' && argv.length > 0);
+      if (ok) return { exitCode: 0, stdout: out, stderr: escapeLines(err) };
+      const usage = err.split('\n').find((l) => l.trim() !== '')?.replace(/^error: /, '') ?? 'bad arguments';
       // commander quotes the offending argument as given.
-      return { exitCode: ok ? 0 : 2, stdout: out, stderr: escapeLines(err) };
+      return { ...(await stopped(argv, env, usage)), stderr: escapeLines(err) };
     }
-    if (e instanceof FatalError) return { exitCode: 2, stdout: '', stderr: `gwctl: ${escapeUnsafe(e.message)}\n` };
-    return { exitCode: 2, stdout: '', stderr: `gwctl: internal error: ${escapeUnsafe((e as Error).message)}\n` };
+    if (e instanceof FatalError) return stopped(argv, env, e.message);
+    return stopped(argv, env, `internal error: ${(e as Error).message}`);
   }
   if (!result) {
     return { exitCode: argv.length === 0 ? 2 : 0, stdout: out, stderr: argv.length === 0 ? program.helpInformation() : err };
   }
   return { ...result, stdout: out + result.stdout, stderr: err + result.stderr };
+}
+
+/**
+ * Exit 2 before any command reported: still one document in the requested format on stdout
+ * (a pipeline parsing JSON or uploading SARIF must not get empty input). The format is read from
+ * argv itself, since parsing may have stopped before it.
+ */
+async function stopped(argv: readonly string[], env: MainEnvironment, message: string): Promise<CommandResult> {
+  const { fatalResult } = await import('./commands/context.js');
+  const command = argv.find((a) => COMMANDS.includes(a));
+  return fatalResult({ format: requestedFormat(argv), cwd: env.cwd, version: VERSION, color: false }, message, command);
+}
+
+const COMMANDS = ['validate', 'verify-chain', 'render', 'test'];
+const FORMAT_NAMES: readonly Format[] = ['human', 'json', 'github', 'sarif'];
+
+function requestedFormat(argv: readonly string[]): Format {
+  let format: Format = 'human';
+  argv.forEach((a, i) => {
+    const value = a.startsWith('--format=') ? a.slice('--format='.length) : a === '--format' ? argv[i + 1] : undefined;
+    if (value !== undefined && FORMAT_NAMES.includes(value as Format)) format = value as Format;
+  });
+  return format;
 }
 
 function escapeLines(text: string): string {

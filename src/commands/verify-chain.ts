@@ -1,7 +1,6 @@
 import { basename, resolve } from 'node:path';
 import { analyzeTls, type UpstreamTlsAnalysis } from '../analyze/analyze-tls.js';
-import { FatalError, hasFailures, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { formatHuman } from '../format/human.js';
+import { FatalError, hasFailures, type Diagnostic, type Fatal } from '../diagnostics/diagnostic.js';
 import { diagnosticJson, formatJson } from '../format/json.js';
 import { positionDiagnostics } from '../load/load-spec.js';
 import { checkSpec } from '../pipeline/check-spec.js';
@@ -11,7 +10,7 @@ import type { CertSource, ChainVerdict } from '../tls/verdict.js';
 import { verifyChain } from '../tls/chain/index.js';
 import { NGINX_DEFAULT_VERIFY_DEPTH } from '../plan/plan.js';
 import { escapeUnsafe } from '../validate/show.js';
-import { emitDiagnostics, exitFor, type CommandContext, type CommandResult } from './context.js';
+import { emitDiagnostics, exitFor, fatalJson, fatalLines, type CommandContext, type CommandResult } from './context.js';
 
 export interface VerifyChainOptions {
   upstream?: string;
@@ -38,12 +37,21 @@ export function verifyChainSpecCommand(specPaths: string | readonly string[], op
   const reports: UpstreamReport[] = [];
   const general: Diagnostic[] = [];
   const files = new PemFiles();
+  const fatal: Fatal[] = [];
   for (const specPath of specs) {
-    const one = verifySpec(specPath, opts, ctx, files);
+    let one: ReturnType<typeof verifySpec>;
+    try {
+      one = verifySpec(specPath, opts, ctx, files);
+    } catch (e) {
+      // One unreadable spec of several: reported beside the others' verdicts, exit 2.
+      if (!(e instanceof FatalError)) throw e;
+      fatal.push({ message: e.message, spec: specPath });
+      continue;
+    }
     reports.push(...one.reports.map((r) => (specs.length > 1 ? { ...r, spec: specPath } : r)));
     general.push(...one.general);
   }
-  return output(ctx, reports, general);
+  return output(ctx, reports, general, fatal);
 }
 
 function verifySpec(specPath: string, opts: VerifyChainOptions, ctx: CommandContext, files: PemFiles): { reports: UpstreamReport[]; general: Diagnostic[] } {
@@ -93,10 +101,10 @@ function readPemOrFail(files: PemFiles, file: string, kind: PemKind, flag: strin
   return r.blocks.map((block) => ({ block, file }));
 }
 
-function output(ctx: CommandContext, reports: UpstreamReport[], general: Diagnostic[]): CommandResult {
+function output(ctx: CommandContext, reports: UpstreamReport[], general: Diagnostic[], fatal: readonly Fatal[] = []): CommandResult {
   const all = [...general, ...reports.flatMap((r) => r.findings)];
   const failed = reports.some((r) => !r.verdict.ok);
-  const exitCode = failed || exitFor(all, ctx) ? 1 : 0;
+  const exitCode = fatal.length ? 2 : failed || exitFor(all, ctx) ? 1 : 0;
   if (ctx.format === 'json') {
     return {
       exitCode,
@@ -106,13 +114,14 @@ function output(ctx: CommandContext, reports: UpstreamReport[], general: Diagnos
           name: r.name, ...(r.spec !== undefined ? { spec: r.spec } : {}), ok: r.verdict.ok, requiredDepth: r.verdict.requiredDepth, verifyDepth: r.verifyDepth,
           chain: r.verdict.chain, nginx: r.verdict.nginx, findings: r.findings.map(diagnosticJson),
         })),
+        ...fatalJson(fatal),
         diagnostics: general.map(diagnosticJson),
       }),
-      stderr: '',
+      stderr: fatalLines(fatal),
     };
   }
   if (ctx.format === 'github' || ctx.format === 'sarif') {
-    return { exitCode, ...emitDiagnostics(ctx, [...general, ...reports.flatMap(verdictDiagnostics)]) };
+    return { exitCode, ...emitDiagnostics(ctx, [...general, ...reports.flatMap(verdictDiagnostics)], fatal) };
   }
   // Subjects come from certificates and names from the command line: each part is escaped
   // before the lines are joined, so none of them can start a line of its own.
@@ -126,7 +135,7 @@ function output(ctx: CommandContext, reports: UpstreamReport[], general: Diagnos
     for (const f of r.findings) lines.push(`  ${f.severity}: ${e(f.message)} [${e(f.code)}]`);
   }
   const body = lines.length ? `${lines.join('\n')}\n` : '';
-  return { exitCode, stdout: body, stderr: formatHuman(general, ctx) };
+  return { exitCode, stdout: body, stderr: emitDiagnostics(ctx, general, fatal).stderr };
 }
 
 /** An upstream's findings as annotations; a rejected chain always shows up as an error, findings or not. */

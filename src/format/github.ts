@@ -1,5 +1,5 @@
 import { isAbsolute, relative, sep } from 'node:path';
-import type { Diagnostic, Severity } from '../diagnostics/diagnostic.js';
+import type { Diagnostic, Fatal, Severity } from '../diagnostics/diagnostic.js';
 import { escapeUnsafe } from '../validate/show.js';
 
 /**
@@ -24,8 +24,10 @@ export function escapeProperty(s: string): string {
   return escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
 
-export function formatGithub(diagnostics: readonly Diagnostic[], opts: GithubOptions): string {
-  return diagnostics.map((d) => `${githubCommand(d, opts)}\n`).join('');
+/** `fatal`: what stopped gwctl, one `::error` each (at the spec's file when it was one spec of several). */
+export function formatGithub(diagnostics: readonly Diagnostic[], opts: GithubOptions, fatal: readonly Fatal[] = []): string {
+  const stopped = fatal.map((f): Diagnostic => ({ code: 'gwctl.fatal', severity: 'error', message: f.message, path: [], file: f.spec }));
+  return [...diagnostics, ...stopped].map((d) => `${githubCommand(d, opts)}\n`).join('');
 }
 
 export function githubCommand(d: Diagnostic, opts: GithubOptions): string {
