@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { readRegularFile } from '../load/read-file.js';
-import { MAX_PEM_BYTES, parsePem, readPem, type PemBlock, type PemKind, type PemProblem } from './pem.js';
+import { MAX_PEM_BYTES, parsePem, readPem, type OtherBlock, type PemBlock, type PemKind, type PemProblem } from './pem.js';
 
 /**
  * All the PEM one run reads (certificates, keys, CRLs, over every spec of the run). Files are
@@ -9,7 +9,7 @@ import { MAX_PEM_BYTES, parsePem, readPem, type PemBlock, type PemKind, type Pem
  */
 export const MAX_PEM_TOTAL_BYTES = 32 * 1024 * 1024;
 
-export type PemResult = { blocks: PemBlock[] } | { problem: PemProblem };
+export type PemResult = { blocks: PemBlock[]; others?: OtherBlock[] } | { problem: PemProblem };
 
 /**
  * PEM files for one run: each file (by its real path, so `a.pem`, `./a.pem` and a symlink are

@@ -47,12 +47,19 @@ export function loadMaterial(spec: GatewaySpec, specDir: string, files = new Pem
   const out: Diagnostic[] = [];
   const material: Material = { trustStores: new Map(), crls: new Map(), clientCertificates: new Map(), listeners: new Map(), presentedChains: new Map() };
 
-  const pem = (p: string, kind: PemKind, path: SpecPath): CertSource[] | undefined => {
+  const keyWarned = new Set<string>();
+  /** `holder`: for files that should never hold a private key (a CA bundle, an upstream's chain), what the file is. */
+  const pem = (p: string, kind: PemKind, path: SpecPath, holder?: string): CertSource[] | undefined => {
     const file = resolvePath(specDir, p);
     const r = files.read(file, kind);
     if ('problem' in r) {
       out.push(error(r.problem.code, `${showPath(p)}: ${r.problem.message}`, path));
       return undefined;
+    }
+    const key = holder !== undefined ? r.others?.find((o) => /PRIVATE KEY$/.test(o.label)) : undefined;
+    if (key && !keyWarned.has(file)) {
+      keyWarned.add(file);
+      out.push(warning('pem.private-key', `${showPath(p)}: this ${holder} also holds a private key (the block at line ${key.line}). gwctl never copies it to the output, but a private key in a ${holder} is a leaked secret wherever the file is committed: remove it, and replace the key`, path));
     }
     if (kind === 'certificate') {
       const bad = firstUnparsable(r.blocks);
@@ -87,7 +94,7 @@ export function loadMaterial(spec: GatewaySpec, specDir: string, files = new Pem
     const seen = new Set<PemBlock>();
     let complete = true;
     ts.certificates.forEach((p, i) => {
-      const c = pem(p, 'certificate', ['trustStores', name, 'certificates', i]);
+      const c = pem(p, 'certificate', ['trustStores', name, 'certificates', i], 'CA bundle');
       if (!c) complete = false;
       // A file listed twice (by any name) adds nothing: its blocks are the very same objects.
       else if (c.length && !seen.has(c[0].block)) {
@@ -113,7 +120,7 @@ export function loadMaterial(spec: GatewaySpec, specDir: string, files = new Pem
   for (const [name, up] of Object.entries(spec.upstreams ?? {})) {
     const chain = up.tls?.presentedChain;
     if (chain === undefined) continue;
-    const certs = pem(chain, 'certificate', ['upstreams', name, 'tls', 'presentedChain']);
+    const certs = pem(chain, 'certificate', ['upstreams', name, 'tls', 'presentedChain'], "upstream's chain");
     if (certs) material.presentedChains.set(name, certs);
   }
   return { material, diagnostics: out };

@@ -401,3 +401,15 @@ test('odd but valid input keeps working: CRLF PEM, PEM inside `openssl x509 -tex
   // The trust bundle and client chain are re-encoded: the text around the PEM is gone.
   for (const f of r.stdout.match(/tls\/[^,\s]+/g) ?? []) assert.doesNotMatch(readFileSync(join(dir, 'odd-out', f), 'utf8'), /Certificate:|Signature Algorithm|\r/);
 });
+
+test('a trust store bundle that also holds a private key: a warning naming the file, no key material echoed, rendered bundle without the key', async () => {
+  const leaky = join(dir, 'bad', 'root-with-key.pem');
+  writeFileSync(leaky, readFileSync(join(dir, F.root), 'utf8') + readFileSync(join(dir, F.clientKey), 'utf8'));
+  writeFileSync(join(dir, 'leaky.yaml'), base.replace(`certificates: [${F.root}]`, `certificates: [bad/root-with-key.pem]`));
+  const r = await gwctl(['render', 'leaky.yaml', '--out', 'leaky-out'], dir);
+  assert.equal(r.exitCode, 0, r.stderr);
+  const at = positionOf(readFileSync(join(dir, 'leaky.yaml'), 'utf8'), 'bad/root-with-key.pem');
+  assert.match(r.stderr, new RegExp(`^leaky\\.yaml:${at.line}:${at.column}  warning  bad/root-with-key\\.pem: this CA bundle also holds a private key.*\\[pem\\.private-key\\]$`, 'm'));
+  assertSafeOutput(r.stdout + r.stderr, { name: 'leaky bundle', spec: () => '', exit: 1, secret: () => [keyBody] });
+  for (const f of r.stdout.match(/tls\/[^,\s]+/g) ?? []) assert.doesNotMatch(readFileSync(join(dir, 'leaky-out', f), 'utf8'), /PRIVATE KEY/);
+});

@@ -126,3 +126,19 @@ test('a bundle listed many times, in one trust store and several, is read once a
   assert.equal(material.trustStores.get('internal')?.length, 2);
   assert.equal(material.trustStores.get('other')?.length, 2);
 });
+
+test('pem.private-key: a CA bundle or presented chain that also holds a private key is a warning naming the file, once', () => {
+  const leaky = join(dir, 'leaky-bundle.pem');
+  writeFileSync(leaky, readFileSync(root.cert, 'utf8') + readFileSync(client.key, 'utf8'));
+  const s = spec([leaky, leaky]);
+  s.upstreams!.u.tls!.presentedChain = leaky;
+  const ds = loadMaterial(s, dir).diagnostics.filter((d) => d.code === 'pem.private-key');
+  assert.deepEqual(ds.map((d) => `${d.severity} ${d.path.join('.')}`), ['warning trustStores.internal.certificates.0'], 'one warning per file');
+  assert.ok(ds[0].message.includes(leaky) && /CA bundle also holds a private key \(the block at line \d+\)/.test(ds[0].message), ds[0].message);
+  assert.doesNotMatch(ds[0].message, /PRIVATE KEY/);
+  // A client certificate file may hold its own key (a combined PEM): not flagged there.
+  const combined = join(dir, 'combined.pem');
+  writeFileSync(combined, readFileSync(client.chain, 'utf8') + readFileSync(client.key, 'utf8'));
+  chmodSync(combined, 0o600);
+  assert.deepEqual(codes(spec([root.cert], { gw: { certificate: combined, key: client.key } })), []);
+});
