@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { FatalError, type Severity } from './diagnostics/diagnostic.js';
 import type { CommandContext, CommandResult, Format } from './commands/context.js';
+import { parseCount, parseDepth, parseServerName, parseTime } from './cli-args.js';
+import { escapeUnsafe } from './validate/show.js';
 
 /** The only module that touches the process: argv in, stdout/stderr and an exit code out. */
 export function runCli(): void {
@@ -83,8 +85,8 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
     .option('--chain <file>', 'PEM chain the upstream serves, leaf first (no spec needed)')
     .option('--ca <file>', 'PEM trust anchors (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--crl <file>', 'PEM CRLs, as proxy_ssl_crl: every certificate of the chain then needs its issuer\'s CRL (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
-    .option('--name <dns>', 'server name nginx checks (proxy_ssl_name)')
-    .option('--depth <n>', 'proxy_ssl_verify_depth (default: nginx default 1)', parseCount)
+    .option('--name <dns>', 'server name nginx checks (proxy_ssl_name)', parseServerName)
+    .option('--depth <n>', 'proxy_ssl_verify_depth, 0-100 (default: nginx default 1)', parseDepth)
     .addHelpText('after', '\nExamples:\n  gwctl verify-chain gateway.yaml\n  gwctl verify-chain gateway.yaml --upstream orders --at 2027-01-01T00:00:00Z\n  gwctl verify-chain --chain orders-chain.pem --ca root.pem --name orders.internal --depth 2')
     .action((specs: string[], o: { upstream?: string; at?: Date; warnDays: number; chain?: string; ca?: string[]; crl?: string[]; name?: string; depth?: number }) => run(async () => {
       const spec = specs.length ? specs : undefined;
@@ -140,10 +142,13 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
     if (e instanceof CommanderError) {
       // `gwctl` alone prints the help to stderr and is a usage error; `gwctl help`, --help and --version are not.
       const ok = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || (e.code === 'commander.help' && argv.length > 0);
-      return { exitCode: ok ? 0 : 2, stdout: out, stderr: err };
+      if (ok) return { exitCode: 0, stdout: out, stderr: escapeLines(err) };
+      const usage = err.split('\n').find((l) => l.trim() !== '')?.replace(/^error: /, '') ?? 'bad arguments';
+      // commander quotes the offending argument as given.
+      return { ...(await stopped(argv, env, usage)), stderr: escapeLines(err) };
     }
-    if (e instanceof FatalError) return { exitCode: 2, stdout: '', stderr: `gwctl: ${e.message}\n` };
-    return { exitCode: 2, stdout: '', stderr: `gwctl: internal error: ${(e as Error).message}\n` };
+    if (e instanceof FatalError) return stopped(argv, env, e.message);
+    return stopped(argv, env, `internal error: ${(e as Error).message}`);
   }
   if (!result) {
     return { exitCode: argv.length === 0 ? 2 : 0, stdout: out, stderr: argv.length === 0 ? program.helpInformation() : err };
@@ -151,13 +156,29 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
   return { ...result, stdout: out + result.stdout, stderr: err + result.stderr };
 }
 
-function parseTime(v: string): Date {
-  const d = new Date(v);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(d.getTime())) throw new InvalidArgumentError('expected an ISO-8601 time such as 2027-01-31T00:00:00Z');
-  return d;
+/**
+ * Exit 2 before any command reported: still one document in the requested format on stdout
+ * (a pipeline parsing JSON or uploading SARIF must not get empty input). The format is read from
+ * argv itself, since parsing may have stopped before it.
+ */
+async function stopped(argv: readonly string[], env: MainEnvironment, message: string): Promise<CommandResult> {
+  const { fatalResult } = await import('./commands/context.js');
+  const command = argv.find((a) => COMMANDS.includes(a));
+  return fatalResult({ format: requestedFormat(argv), cwd: env.cwd, version: VERSION, color: false }, message, command);
 }
 
-function parseCount(v: string): number {
-  if (!/^\d{1,6}$/.test(v)) throw new InvalidArgumentError('expected a whole number');
-  return Number(v);
+const COMMANDS = ['validate', 'verify-chain', 'render', 'test'];
+const FORMAT_NAMES: readonly Format[] = ['human', 'json', 'github', 'sarif'];
+
+function requestedFormat(argv: readonly string[]): Format {
+  let format: Format = 'human';
+  argv.forEach((a, i) => {
+    const value = a.startsWith('--format=') ? a.slice('--format='.length) : a === '--format' ? argv[i + 1] : undefined;
+    if (value !== undefined && FORMAT_NAMES.includes(value as Format)) format = value as Format;
+  });
+  return format;
+}
+
+function escapeLines(text: string): string {
+  return text.split('\n').map((l) => escapeUnsafe(l)).join('\n');
 }

@@ -1,7 +1,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FatalError, error, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { NotReadableFile, readRegularFile } from '../fs/read-regular-file.js';
+import { readRegularFile } from '../load/read-file.js';
 import { mapNginxMessages, parseNginxOutput, type SpecShape } from './map-errors.js';
 
 /** nginx -t reads certificates and keys; anything slower than this is stuck. */
@@ -64,16 +64,11 @@ function readConf(dir: string): string {
   }
   if (!isDir) throw new FatalError(`${dir}: is not a directory; gwctl test takes the rendered output directory, the one holding nginx.conf`);
   const conf = join(dir, 'nginx.conf');
-  try {
-    return readRegularFile(conf, MAX_NGINX_CONF_BYTES).toString('utf8');
-  } catch (e) {
-    if (e instanceof NotReadableFile) {
-      throw new FatalError(e.reason === 'too-large'
-        ? `${conf}: ${e.message} for an nginx.conf; this is not a rendered gateway config`
-        : `${conf}: ${e.message} (a FIFO, device or directory); nginx reads nginx.conf as a regular file: render into the directory again`);
-    }
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new FatalError(`${conf}: no nginx.conf to test (render into the directory first: gwctl render SPEC --out DIR)`);
-    throw new FatalError(`${conf}: cannot read it (${code ?? (e as Error).message})`);
-  }
+  const read = readRegularFile(conf, MAX_NGINX_CONF_BYTES);
+  if ('data' in read) return read.data.toString('utf8');
+  const { code, message } = read.problem;
+  if (code === 'file.missing') throw new FatalError(`${conf}: no nginx.conf to test (render into the directory first: gwctl render SPEC --out DIR)`);
+  if (code === 'file.too-large') throw new FatalError(`${conf}: ${message} for an nginx.conf; this is not a rendered gateway config`);
+  if (code === 'file.directory' || code === 'file.not-regular') throw new FatalError(`${conf}: ${message} (a FIFO, device or directory); nginx reads nginx.conf as a regular file: render into the directory again`);
+  throw new FatalError(`${conf}: ${message}`);
 }

@@ -1,15 +1,16 @@
 import { basename, resolve } from 'node:path';
 import { analyzeTls, type UpstreamTlsAnalysis } from '../analyze/analyze-tls.js';
-import { FatalError, hasFailures, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { formatHuman } from '../format/human.js';
+import { FatalError, hasFailures, type Diagnostic, type Fatal } from '../diagnostics/diagnostic.js';
 import { diagnosticJson, formatJson } from '../format/json.js';
 import { positionDiagnostics } from '../load/load-spec.js';
 import { checkSpec } from '../pipeline/check-spec.js';
-import { readPem, type PemKind } from '../tls/pem.js';
+import type { PemKind } from '../tls/pem.js';
+import { PemFiles } from '../tls/pem-files.js';
 import type { CertSource, ChainVerdict } from '../tls/verdict.js';
 import { verifyChain } from '../tls/chain/index.js';
 import { NGINX_DEFAULT_VERIFY_DEPTH } from '../plan/plan.js';
-import { emitDiagnostics, exitFor, type CommandContext, type CommandResult } from './context.js';
+import { escapeUnsafe } from '../validate/show.js';
+import { emitDiagnostics, exitFor, fatalJson, fatalLines, type CommandContext, type CommandResult } from './context.js';
 
 export interface VerifyChainOptions {
   upstream?: string;
@@ -35,16 +36,26 @@ export function verifyChainSpecCommand(specPaths: string | readonly string[], op
   if (specs.length > 1 && opts.upstream !== undefined) throw new FatalError('--upstream goes with a single spec');
   const reports: UpstreamReport[] = [];
   const general: Diagnostic[] = [];
+  const files = new PemFiles();
+  const fatal: Fatal[] = [];
   for (const specPath of specs) {
-    const one = verifySpec(specPath, opts, ctx);
+    let one: ReturnType<typeof verifySpec>;
+    try {
+      one = verifySpec(specPath, opts, ctx, files);
+    } catch (e) {
+      // One unreadable spec of several: reported beside the others' verdicts, exit 2.
+      if (!(e instanceof FatalError)) throw e;
+      fatal.push({ message: e.message, spec: specPath });
+      continue;
+    }
     reports.push(...one.reports.map((r) => (specs.length > 1 ? { ...r, spec: specPath } : r)));
     general.push(...one.general);
   }
-  return output(ctx, reports, general);
+  return output(ctx, reports, general, fatal);
 }
 
-function verifySpec(specPath: string, opts: VerifyChainOptions, ctx: CommandContext): { reports: UpstreamReport[]; general: Diagnostic[] } {
-  const checked = checkSpec(specPath, ctx.cwd);
+function verifySpec(specPath: string, opts: VerifyChainOptions, ctx: CommandContext, files: PemFiles): { reports: UpstreamReport[]; general: Diagnostic[] } {
+  const checked = checkSpec(specPath, ctx.cwd, files);
   if (!checked.spec || !checked.material || hasFailures(checked.diagnostics)) return { reports: [], general: checked.diagnostics };
   if (opts.upstream !== undefined && !checked.spec.upstreams?.[opts.upstream]?.tls) {
     throw new FatalError(`--upstream ${opts.upstream}: no TLS upstream of that name in ${specPath}`);
@@ -73,30 +84,27 @@ export interface ChainFilesOptions {
 
 /** `gwctl verify-chain --chain FILE --ca FILE`: the same check with no spec. */
 export function verifyChainFilesCommand(opts: ChainFilesOptions, ctx: CommandContext): CommandResult {
-  const presented = readCerts(resolve(ctx.cwd, opts.chain), '--chain');
-  const trusted = opts.ca.flatMap((ca) => readCerts(resolve(ctx.cwd, ca), '--ca'));
+  const files = new PemFiles();
+  const presented = readPemOrFail(files, resolve(ctx.cwd, opts.chain), 'certificate', '--chain');
+  const trusted = opts.ca.flatMap((ca) => readPemOrFail(files, resolve(ctx.cwd, ca), 'certificate', '--ca'));
   const verifyDepth = opts.depth ?? NGINX_DEFAULT_VERIFY_DEPTH;
-  const crls = opts.crl?.flatMap((f) => readPemOrFail(resolve(ctx.cwd, f), 'crl', '--crl'));
+  const crls = opts.crl?.flatMap((f) => readPemOrFail(files, resolve(ctx.cwd, f), 'crl', '--crl'));
   const verdict = verifyChain({ presented, trusted, crls, depth: verifyDepth, name: opts.name, at: opts.at ?? ctx.now, warnDays: opts.warnDays });
   const file = resolve(ctx.cwd, opts.chain);
   const findings: Diagnostic[] = verdict.findings.map((f) => ({ code: f.code, severity: f.severity, message: f.message, path: [], file: f.file ?? file, line: f.line ?? 1, column: 1 }));
   return output(ctx, [{ name: basename(opts.chain), serverName: opts.name, verifyDepth, verdict, findings }], []);
 }
 
-function readCerts(file: string, flag: string): CertSource[] {
-  return readPemOrFail(file, 'certificate', flag);
-}
-
-function readPemOrFail(file: string, kind: PemKind, flag: string): CertSource[] {
-  const r = readPem(file, kind);
+function readPemOrFail(files: PemFiles, file: string, kind: PemKind, flag: string): CertSource[] {
+  const r = files.read(file, kind);
   if ('problem' in r) throw new FatalError(`${flag} ${file}: ${r.problem.message}`);
   return r.blocks.map((block) => ({ block, file }));
 }
 
-function output(ctx: CommandContext, reports: UpstreamReport[], general: Diagnostic[]): CommandResult {
+function output(ctx: CommandContext, reports: UpstreamReport[], general: Diagnostic[], fatal: readonly Fatal[] = []): CommandResult {
   const all = [...general, ...reports.flatMap((r) => r.findings)];
   const failed = reports.some((r) => !r.verdict.ok);
-  const exitCode = failed || exitFor(all, ctx) ? 1 : 0;
+  const exitCode = fatal.length ? 2 : failed || exitFor(all, ctx) ? 1 : 0;
   if (ctx.format === 'json') {
     return {
       exitCode,
@@ -106,24 +114,28 @@ function output(ctx: CommandContext, reports: UpstreamReport[], general: Diagnos
           name: r.name, ...(r.spec !== undefined ? { spec: r.spec } : {}), ok: r.verdict.ok, requiredDepth: r.verdict.requiredDepth, verifyDepth: r.verifyDepth,
           chain: r.verdict.chain, nginx: r.verdict.nginx, findings: r.findings.map(diagnosticJson),
         })),
+        ...fatalJson(fatal),
         diagnostics: general.map(diagnosticJson),
       }),
-      stderr: '',
+      stderr: fatalLines(fatal),
     };
   }
   if (ctx.format === 'github' || ctx.format === 'sarif') {
-    return { exitCode, ...emitDiagnostics(ctx, [...general, ...reports.flatMap(verdictDiagnostics)]) };
+    return { exitCode, ...emitDiagnostics(ctx, [...general, ...reports.flatMap(verdictDiagnostics)], fatal) };
   }
+  // Subjects come from certificates and names from the command line: each part is escaped
+  // before the lines are joined, so none of them can start a line of its own.
+  const e = (s: string) => escapeUnsafe(s);
   const lines: string[] = [];
   for (const r of reports) {
     const mark = r.verdict.ok ? 'ok' : 'FAIL';
-    lines.push(`${r.spec !== undefined ? `${r.spec}: ` : ''}${r.name}: ${mark}${r.verdict.nginx ? `: nginx will log: ${nginxLogLine(r.verdict, r.serverName)}` : ''}`);
-    if (r.verdict.chain.length) lines.push(`  chain: ${r.verdict.chain.join('  <-  ')}`);
+    lines.push(`${r.spec !== undefined ? `${e(r.spec)}: ` : ''}${e(r.name)}: ${mark}${r.verdict.nginx ? `: nginx will log: ${e(nginxLogLine(r.verdict, r.serverName))}` : ''}`);
+    if (r.verdict.chain.length) lines.push(`  chain: ${r.verdict.chain.map(e).join('  <-  ')}`);
     lines.push(`  depth: chain needs ${r.verdict.requiredDepth ?? 'n/a'}, proxy_ssl_verify_depth ${r.verifyDepth}`);
-    for (const f of r.findings) lines.push(`  ${f.severity}: ${f.message} [${f.code}]`);
+    for (const f of r.findings) lines.push(`  ${f.severity}: ${e(f.message)} [${e(f.code)}]`);
   }
   const body = lines.length ? `${lines.join('\n')}\n` : '';
-  return { exitCode, stdout: body, stderr: formatHuman(general, ctx) };
+  return { exitCode, stdout: body, stderr: emitDiagnostics(ctx, general, fatal).stderr };
 }
 
 /** An upstream's findings as annotations; a rejected chain always shows up as an error, findings or not. */

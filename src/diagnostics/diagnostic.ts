@@ -47,3 +47,9 @@ export class FatalError extends Error {
     this.name = 'FatalError';
   }
 }
+
+/** A FatalError as machine formats report it; `spec` when it stopped one spec of several. */
+export interface Fatal {
+  message: string;
+  spec?: string;
+}

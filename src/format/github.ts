@@ -1,5 +1,6 @@
 import { isAbsolute, relative, sep } from 'node:path';
-import type { Diagnostic, Severity } from '../diagnostics/diagnostic.js';
+import type { Diagnostic, Fatal, Severity } from '../diagnostics/diagnostic.js';
+import { escapeUnsafe } from '../validate/show.js';
 
 /**
  * GitHub Actions workflow commands, one per diagnostic:
@@ -23,19 +24,23 @@ export function escapeProperty(s: string): string {
   return escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
 
-export function formatGithub(diagnostics: readonly Diagnostic[], opts: GithubOptions): string {
-  return diagnostics.map((d) => `${githubCommand(d, opts)}\n`).join('');
+/** `fatal`: what stopped gwctl, one `::error` each (at the spec's file when it was one spec of several). */
+export function formatGithub(diagnostics: readonly Diagnostic[], opts: GithubOptions, fatal: readonly Fatal[] = []): string {
+  const stopped = fatal.map((f): Diagnostic => ({ code: 'gwctl.fatal', severity: 'error', message: f.message, path: [], file: f.spec }));
+  return [...diagnostics, ...stopped].map((d) => `${githubCommand(d, opts)}\n`).join('');
 }
 
 export function githubCommand(d: Diagnostic, opts: GithubOptions): string {
+  // The runner prints the message in the job log: terminal escapes and bidi controls must not get there raw.
+  const safe = (s: string) => escapeUnsafe(s, { keepLineBreaks: true });
   const props: string[] = [];
   if (d.file) {
-    props.push(`file=${escapeProperty(workspacePath(d.file, opts.cwd))}`);
+    props.push(`file=${escapeProperty(safe(workspacePath(d.file, opts.cwd)))}`);
     if (d.line) props.push(`line=${d.line}`);
     if (d.line && d.column) props.push(`col=${d.column}`);
   }
-  props.push(`title=${escapeProperty(d.code)}`);
-  return `::${COMMAND[d.severity]} ${props.join(',')}::${escapeData(d.message)}`;
+  props.push(`title=${escapeProperty(safe(d.code))}`);
+  return `::${COMMAND[d.severity]} ${props.join(',')}::${escapeData(safe(d.message))}`;
 }
 
 /** Relative to the workspace with `/` separators; a file outside it keeps its absolute path. */

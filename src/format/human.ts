@@ -1,5 +1,6 @@
 import { isAbsolute, relative } from 'node:path';
 import type { Diagnostic, Severity } from '../diagnostics/diagnostic.js';
+import { escapeUnsafe } from '../validate/show.js';
 
 export interface HumanOptions {
   color: boolean;
@@ -15,7 +16,7 @@ export function formatHuman(diagnostics: readonly Diagnostic[], opts: HumanOptio
   const paint = (s: string, c: string) => (opts.color ? `${c}${s}${RESET}` : s);
   const byFile = new Map<string, Diagnostic[]>();
   for (const d of diagnostics) {
-    const f = d.file ? shown(d.file, opts.cwd) : '(spec)';
+    const f = d.file ? escapeUnsafe(shown(d.file, opts.cwd)) : '(spec)';
     byFile.set(f, [...(byFile.get(f) ?? []), d]);
   }
   const lines: string[] = [];
@@ -23,7 +24,8 @@ export function formatHuman(diagnostics: readonly Diagnostic[], opts: HumanOptio
     ds.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
     for (const d of ds) {
       const where = `${file}:${d.line ?? 1}:${d.column ?? 1}`;
-      lines.push(`${where}  ${paint(d.severity.padEnd(7), COLORS[d.severity])}  ${d.message}  ${paint(`[${d.code}]`, DIM)}`);
+      // Messages quote certificates, arguments and nginx's output: one record per line, no escapes reach the terminal.
+      lines.push(`${where}  ${paint(d.severity.padEnd(7), COLORS[d.severity])}  ${escapeUnsafe(d.message)}  ${paint(`[${escapeUnsafe(d.code)}]`, DIM)}`);
     }
   }
   const count = (s: Severity) => diagnostics.filter((d) => d.severity === s).length;

@@ -1,7 +1,7 @@
 import { isAbsolute, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Log, ReportingDescriptor, Result } from 'sarif';
-import { formatPath, type Diagnostic, type Severity } from '../diagnostics/diagnostic.js';
+import type { Log, Notification, ReportingDescriptor, Result } from 'sarif';
+import { formatPath, type Diagnostic, type Fatal, type Severity } from '../diagnostics/diagnostic.js';
 
 /**
  * SARIF 2.1.0 for code scanning (GitHub's `upload-sarif` and other viewers): one run, one rule
@@ -36,11 +36,16 @@ const AREAS: Record<string, string> = {
   nginx: 'nginx -t rejects the rendered configuration',
 };
 
-export function formatSarif(diagnostics: readonly Diagnostic[], opts: SarifOptions): string {
-  return `${JSON.stringify(sarifLog(diagnostics, opts), null, 2)}\n`;
+export function formatSarif(diagnostics: readonly Diagnostic[], opts: SarifOptions, fatal: readonly Fatal[] = []): string {
+  return `${JSON.stringify(sarifLog(diagnostics, opts, fatal), null, 2)}\n`;
 }
 
-export function sarifLog(diagnostics: readonly Diagnostic[], opts: SarifOptions): Log {
+/**
+ * `fatal`: what stopped gwctl (an unreadable spec, bad arguments). The run then has an
+ * invocation with executionSuccessful false and one toolExecutionNotification each, so an upload
+ * step sees a failed analysis rather than a clean one.
+ */
+export function sarifLog(diagnostics: readonly Diagnostic[], opts: SarifOptions, fatal: readonly Fatal[] = []): Log {
   const rules: ReportingDescriptor[] = [];
   const ruleIndex = new Map<string, number>();
   for (const d of diagnostics) {
@@ -58,7 +63,16 @@ export function sarifLog(diagnostics: readonly Diagnostic[], opts: SarifOptions)
       // Columns come from the YAML parser's string offsets: UTF-16 code units.
       columnKind: 'utf16CodeUnits',
       results,
+      ...(fatal.length ? { invocations: [{ executionSuccessful: false, toolExecutionNotifications: fatal.map((f) => notification(f, opts.cwd)) }] } : {}),
     }],
+  };
+}
+
+function notification(f: Fatal, cwd: string): Notification {
+  return {
+    level: 'error',
+    message: { text: f.message },
+    ...(f.spec !== undefined ? { locations: [{ physicalLocation: { artifactLocation: artifact(f.spec, cwd) } }] } : {}),
   };
 }
 

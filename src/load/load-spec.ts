@@ -1,8 +1,9 @@
-import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Document, LineCounter, parseDocument, visit, isCollection, isMap, isSeq, isPair, isScalar, type Node } from 'yaml';
 import { FatalError, error, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
 import { hasUnsafeCharacters, show } from '../validate/show.js';
+import { readRegularFile } from './read-file.js';
+import { explainParserProblem, yamlRuleProblems } from './yaml-rules.js';
 
 /** Specs are hand-written; anything larger is a mistake or an attack. */
 export const MAX_SPEC_BYTES = 4 * 1024 * 1024;
@@ -28,17 +29,15 @@ export function loadSpec(specPath: string, cwd: string): LoadedSpec {
   // The name is printed in every message and written into nginx.conf's header comment.
   if (hasUnsafeCharacters(specPath)) throw new FatalError(`${show(specPath)}: the spec's file name contains control or invisible characters; rename it`);
   const file = resolve(cwd, specPath);
-  let bytes: Buffer;
-  try {
-    const st = statSync(file);
-    if (st.isDirectory()) throw new FatalError(`${specPath}: is a directory, not a spec file`);
-    if (!st.isFile()) throw new FatalError(`${specPath}: is not a regular file`);
-    if (st.size > MAX_SPEC_BYTES) throw new FatalError(`${specPath}: ${st.size} bytes is larger than the ${MAX_SPEC_BYTES}-byte limit for a spec`);
-    bytes = readFileSync(file);
-  } catch (e) {
-    if (e instanceof FatalError) throw e;
-    throw new FatalError(`${specPath}: cannot read the spec (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  const r = readRegularFile(file, MAX_SPEC_BYTES);
+  if ('problem' in r) {
+    const p = r.problem;
+    if (p.code === 'file.directory') throw new FatalError(`${specPath}: is a directory, not a spec file`);
+    if (p.code === 'file.not-regular') throw new FatalError(`${specPath}: is not a regular file`);
+    if (p.code === 'file.too-large') throw new FatalError(`${specPath}: ${p.size} bytes is larger than the ${MAX_SPEC_BYTES}-byte limit for a spec`);
+    throw new FatalError(`${specPath}: cannot read the spec (${p.errno ?? 'error'})`);
   }
+  const bytes = r.data;
   return parseSpecBytes(bytes, file);
 }
 
@@ -96,11 +95,13 @@ export function parseSpecText(text: string, file: string): LoadedSpec {
     seen.add(key);
     diagnostics.push(d);
   };
-  for (const e of doc.errors) {
-    const code = e.code === 'DUPLICATE_KEY' ? 'yaml.duplicate-key' : 'yaml.syntax';
-    add(at(error(code, firstLine(e.message)), text, e.pos[0], lines, file));
+  for (const e of [...doc.errors, ...doc.warnings]) {
+    const explained = explainParserProblem(e, text);
+    if (explained === null) continue;
+    if (explained) add(at(error(explained.code, explained.message), text, explained.offset, lines, file));
+    else if (e.name === 'YAMLWarning') add(at({ ...error('yaml.warning', firstLine(e.message)), severity: 'warning' }, text, e.pos[0], lines, file));
+    else add(at(error(e.code === 'DUPLICATE_KEY' ? 'yaml.duplicate-key' : 'yaml.syntax', firstLine(e.message)), text, e.pos[0], lines, file));
   }
-  for (const w of doc.warnings) add(at({ ...error('yaml.warning', firstLine(w.message)), severity: 'warning' }, text, w.pos[0], lines, file));
   if (diagnostics.length > MAX_YAML_DIAGNOSTICS) {
     const more = diagnostics.length - MAX_YAML_DIAGNOSTICS;
     diagnostics.length = MAX_YAML_DIAGNOSTICS;
@@ -110,6 +111,11 @@ export function parseSpecText(text: string, file: string): LoadedSpec {
   const deep = deepestNode(doc);
   if (deep) {
     diagnostics.push(at(error('yaml.too-deep', `the spec nests deeper than ${MAX_NESTING} levels`), text, deep.range?.[0] ?? 0, lines, file));
+    return { ...base, doc, data: undefined, diagnostics };
+  }
+  const ruleProblems = yamlRuleProblems(doc, text);
+  if (ruleProblems.length) {
+    for (const p of ruleProblems.slice(0, MAX_YAML_DIAGNOSTICS)) add(at(error(p.code, p.message), text, p.offset, lines, file));
     return { ...base, doc, data: undefined, diagnostics };
   }
   let data: unknown;

@@ -1,6 +1,7 @@
 import { hasFailures, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { loadSpec, positionDiagnostics, type LoadedSpec } from '../load/load-spec.js';
 import type { GatewaySpec } from '../load/spec-types.js';
+import { PemFiles } from '../tls/pem-files.js';
 import { loadMaterial, type Material } from '../validate/files.js';
 import { validateReferences } from '../validate/references.js';
 import { validateSchema } from '../validate/schema.js';
@@ -14,8 +15,11 @@ export interface CheckedSpec {
   diagnostics: Diagnostic[];
 }
 
-/** load → schema → references → files. Each stage runs only when the previous one left usable input. */
-export function checkSpec(specPath: string, cwd: string): CheckedSpec {
+/**
+ * load → schema → references → files. Each stage runs only when the previous one left usable input.
+ * Pass one `files` to every spec of a run: each PEM file is then read once, within one budget.
+ */
+export function checkSpec(specPath: string, cwd: string, files = new PemFiles()): CheckedSpec {
   const loaded = loadSpec(specPath, cwd);
   const out: CheckedSpec = { loaded, diagnostics: [...loaded.diagnostics] };
   if (loaded.data === undefined) return out;
@@ -23,7 +27,7 @@ export function checkSpec(specPath: string, cwd: string): CheckedSpec {
   if (schemaProblems.length) return { ...out, diagnostics: positionDiagnostics(loaded, [...out.diagnostics, ...schemaProblems]) };
   const spec = loaded.data as GatewaySpec;
   const refs = validateReferences(spec);
-  const { material, diagnostics: fileProblems } = loadMaterial(spec, loaded.dir);
+  const { material, diagnostics: fileProblems } = loadMaterial(spec, loaded.dir, files);
   const diagnostics = positionDiagnostics(loaded, [...out.diagnostics, ...refs, ...fileProblems]);
   return { loaded, spec, material: hasFailures(refs) ? undefined : material, diagnostics };
 }

@@ -1,7 +1,7 @@
 import { lstatSync, readdirSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { FatalError } from '../diagnostics/diagnostic.js';
-import { NotReadableFile, readRegularFile } from '../fs/read-regular-file.js';
+import { readRegularFile } from '../load/read-file.js';
 import { OUTPUT_FILE_NAME } from '../plan/pem-out.js';
 
 /** The first line of every nginx.conf gwctl writes; anything else in DIR/nginx.conf is the user's and is never overwritten. */
@@ -64,14 +64,13 @@ export function assessOutDir(outDir: string): OutDirState {
 /** Throws unless DIR/nginx.conf, when there is one, is a regular file gwctl wrote. */
 export function assertOwnConf(outDir: string): void {
   const conf = join(outDir, CONF);
-  let head: string;
-  try {
-    head = readRegularFile(conf, GENERATED_MARKER.length, { head: true }).toString('latin1');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    if (e instanceof NotReadableFile) throw new FatalError(`${conf} is not a file; refusing to replace it`);
-    throw new FatalError(`${conf}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  const read = readRegularFile(conf, GENERATED_MARKER.length, { head: true });
+  if ('problem' in read) {
+    if (read.problem.code === 'file.missing') return;
+    if (read.problem.code === 'file.directory' || read.problem.code === 'file.not-regular') throw new FatalError(`${conf} is not a file; refusing to replace it`);
+    throw new FatalError(`${conf}: ${read.problem.message}`);
   }
+  const head = read.data.toString('latin1');
   if (head !== GENERATED_MARKER) throw new FatalError(`${conf} was not written by gwctl; refusing to overwrite it (move it away or choose another --out)`);
 }
 

@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, lstatSync, openSync, renameSync, rmSync, rmdirSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { NotReadableFile, readRegularFile } from '../fs/read-regular-file.js';
+import { readRegularFileOrUndefined } from '../load/read-file.js';
 import { OUTPUT_FILE_NAME, shortHash } from '../plan/pem-out.js';
 import { CONF, GENERATED_MARKER, OWNED_DIRS } from './output-dir.js';
 
@@ -24,13 +24,8 @@ export function referencedFiles(conf: string): Set<string> {
 
 /** What DIR/nginx.conf refers to now; nothing when there is none, or it is not gwctl's. */
 export function currentReferences(outDir: string): Set<string> {
-  try {
-    const conf = readRegularFile(join(outDir, CONF), MAX_CONF_BYTES).toString('utf8');
-    return conf.startsWith(GENERATED_MARKER) ? referencedFiles(conf) : new Set();
-  } catch (e) {
-    if (e instanceof NotReadableFile || (e as NodeJS.ErrnoException).code === 'ENOENT') return new Set();
-    throw e;
-  }
+  const conf = readRegularFileOrUndefined(join(outDir, CONF), MAX_CONF_BYTES)?.toString('utf8');
+  return conf?.startsWith(GENERATED_MARKER) ? referencedFiles(conf) : new Set();
 }
 
 /** True when DIR/rel is a regular file whose bytes still hash to its content-addressed name. */
@@ -39,8 +34,8 @@ export function unchangedOwnFile(outDir: string, rel: string): boolean {
   if (!OUTPUT_FILE_NAME.test(name)) return false;
   try {
     if (!lstatSync(join(outDir, rel)).isFile()) return false;
-    const bytes = readRegularFile(join(outDir, rel), MAX_OWN_FILE_BYTES);
-    return name.endsWith(`-${shortHash(bytes)}.pem`);
+    const bytes = readRegularFileOrUndefined(join(outDir, rel), MAX_OWN_FILE_BYTES);
+    return bytes !== undefined && name.endsWith(`-${shortHash(bytes)}.pem`);
   } catch {
     return false;
   }
@@ -86,7 +81,7 @@ export function writePendingRecord(staging: string, pending: PendingChanges): vo
 export function readPendingRecord(staging: string): PendingChanges | undefined {
   let data: unknown;
   try {
-    data = JSON.parse(readRegularFile(join(staging, RECORD), MAX_CONF_BYTES).toString('utf8'));
+    data = JSON.parse(readRegularFileOrUndefined(join(staging, RECORD), MAX_CONF_BYTES)?.toString('utf8') ?? 'null');
   } catch {
     return undefined;
   }

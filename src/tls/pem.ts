@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readRegularFile } from '../load/read-file.js';
 
 /** Largest PEM file gwctl reads: a big public CA bundle is ~250 KB. */
 export const MAX_PEM_BYTES = 16 * 1024 * 1024;
@@ -12,6 +12,12 @@ export interface PemBlock {
   line: number;
   /** The block's own text, normalised to LF (used to hand keys to OpenSSL untouched). */
   text: string;
+}
+
+/** A block of another kind than the one asked for (kept so callers can flag, say, a key in a CA bundle). */
+export interface OtherBlock {
+  label: string;
+  line: number;
 }
 
 export interface PemProblem {
@@ -29,24 +35,14 @@ const LABELS: Record<PemKind, RegExp> = {
 const KIND_WORDS: Record<PemKind, string> = { certificate: 'a certificate', key: 'a private key', crl: 'a CRL' };
 
 /** Reads a file and returns its PEM blocks of the wanted kind, or the one problem that stops it. */
-export function readPem(file: string, kind: PemKind): { blocks: PemBlock[] } | { problem: PemProblem } {
-  let data: Buffer;
-  try {
-    const st = statSync(file);
-    if (st.isDirectory()) return { problem: { code: 'file.directory', message: 'is a directory, not a file' } };
-    if (!st.isFile()) return { problem: { code: 'file.not-regular', message: 'is not a regular file' } };
-    if (st.size > MAX_PEM_BYTES) return { problem: { code: 'file.too-large', message: `is ${st.size} bytes, more than any PEM file gwctl reads (${MAX_PEM_BYTES})` } };
-    data = readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { problem: { code: 'file.missing', message: 'does not exist' } };
-    if (code === 'EACCES') return { problem: { code: 'file.unreadable', message: 'is not readable (permission denied)' } };
-    return { problem: { code: 'file.unreadable', message: `cannot be read (${code ?? 'error'})` } };
-  }
+export function readPem(file: string, kind: PemKind): { blocks: PemBlock[]; others?: OtherBlock[] } | { problem: PemProblem } {
+  const r = readRegularFile(file, MAX_PEM_BYTES);
+  if ('problem' in r) return { problem: { code: r.problem.code, message: r.problem.message } };
+  const data = r.data;
   return parsePem(data, kind);
 }
 
-export function parsePem(data: Buffer, kind: PemKind): { blocks: PemBlock[] } | { problem: PemProblem } {
+export function parsePem(data: Buffer, kind: PemKind): { blocks: PemBlock[]; others?: OtherBlock[] } | { problem: PemProblem } {
   if (data.length === 0) return { problem: { code: 'pem.empty', message: `is empty; expected ${KIND_WORDS[kind]} in PEM format` } };
   // DER starts with an ASN.1 SEQUENCE tag; never echo binary content back to the user.
   if (data[0] === 0x30 && !data.includes('-----BEGIN')) {
@@ -55,7 +51,7 @@ export function parsePem(data: Buffer, kind: PemKind): { blocks: PemBlock[] } | 
   }
   const text = data.toString('latin1').replace(/\r\n?/g, '\n');
   const blocks: PemBlock[] = [];
-  const others = new Set<string>();
+  const others: OtherBlock[] = [];
   const begin = /^-----BEGIN ([A-Z0-9 ]+)-----[ \t]*$/gm;
   let m: RegExpExecArray | null;
   const lineOf = lineCounter(text);
@@ -69,7 +65,7 @@ export function parsePem(data: Buffer, kind: PemKind): { blocks: PemBlock[] } | 
       return { problem: { code: 'pem.truncated', message: `has a "BEGIN ${label}" at line ${line} with no matching END: the file is truncated or corrupt`, line } };
     }
     if (!LABELS[kind].test(label)) {
-      others.add(label);
+      others.push({ label, line });
       begin.lastIndex = endAt + endMarker.length;
       continue;
     }
@@ -84,13 +80,13 @@ export function parsePem(data: Buffer, kind: PemKind): { blocks: PemBlock[] } | 
     begin.lastIndex = endAt + endMarker.length;
   }
   if (blocks.length === 0) {
-    if (others.size > 0) {
-      const found = [...others].map((l) => l.toLowerCase()).join(', ');
+    if (others.length > 0) {
+      const found = [...new Set(others.map((o) => o.label.toLowerCase()))].join(', ');
       return { problem: { code: 'pem.wrong-kind', message: `holds ${found} PEM block(s), not ${KIND_WORDS[kind]}` } };
     }
     return { problem: { code: 'pem.none', message: `holds no PEM ${kind === 'key' ? 'private key' : kind === 'crl' ? 'CRL' : 'certificate'} (no "-----BEGIN" line)` } };
   }
-  return { blocks };
+  return others.length ? { blocks, others } : { blocks };
 }
 
 /** Line numbers for increasing offsets, counted incrementally (bundles hold hundreds of blocks). */

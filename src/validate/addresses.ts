@@ -4,7 +4,25 @@ const LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
 const DNS_NAME = new RegExp(`^${LABEL}(?:\\.${LABEL})*\\.?$`);
 
 export function isDnsName(s: string): boolean {
-  return s.length <= 253 && DNS_NAME.test(s) && isIP(s) === 0;
+  return s.length <= 253 && DNS_NAME.test(s) && isIP(s) === 0 && numericHostProblem(s) === undefined;
+}
+
+/** What inet_aton (glibc's resolver, nginx's upstream parser) reads as an IPv4 address: 1 to 4 decimal, octal or 0x-hex parts. */
+const INET_ATON_FORM = /^(?:0x[0-9a-f]*|\d+)(?:\.(?:0x[0-9a-f]*|\d+)){0,3}$/i;
+
+/**
+ * Why a host that looks numeric is neither a DNS name nor an IPv4 address gwctl accepts, or
+ * undefined. Only the canonical dotted quad is an address: the resolver reads other numeric
+ * forms as addresses too (1.2.3 is 1.2.0.3, 2130706433 and 0x7f.1 are 127.0.0.1), and nginx -t
+ * refuses some (999.1.1.1). And a name whose last label is all digits is no DNS name: top-level
+ * domains are never all-numeric (RFC 3696, section 2).
+ */
+export function numericHostProblem(host: string): string | undefined {
+  if (isIP(host) === 4) return undefined;
+  const h = host.replace(/\.$/, '');
+  if (INET_ATON_FORM.test(h)) return 'looks like an IPv4 address but is not one in dotted-quad form (four decimal numbers 0-255, no leading zeros, no trailing dot): resolvers read such text as some address (1.2.3 as 1.2.0.3, 0x7f.1 as 127.0.0.1) or refuse it, and so does nginx -t (999.1.1.1); write the address as a dotted quad, or use a DNS name';
+  if (/(?:^|\.)\d+$/.test(h)) return 'is not a DNS name: its last label is all digits, which no top-level domain is (RFC 3696), and it is not a dotted-quad IPv4 address';
+  return undefined;
 }
 
 /**

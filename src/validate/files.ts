@@ -4,10 +4,14 @@ import { isAbsolute, resolve } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { error, warning, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
 import type { GatewaySpec } from '../load/spec-types.js';
-import { readPem, type PemBlock, type PemKind } from '../tls/pem.js';
+import { readRegularFile } from '../load/read-file.js';
+import type { PemBlock, PemKind } from '../tls/pem.js';
+import { PemFiles } from '../tls/pem-files.js';
 import type { CertSource } from '../tls/verdict.js';
 import { show, showPath } from './show.js';
 
+/** nginx's ssl_password_file holds a few passphrases; anything larger is not a password file. */
+export const MAX_PASSWORD_FILE_BYTES = 4096;
 /** A trust store with more self-signed roots than this is a public-style bundle, not an internal CA. */
 export const MAX_PRIVATE_ROOTS = 20;
 /** System CA bundles whose roots count as public (besides the Mozilla roots built into Node). */
@@ -35,24 +39,33 @@ export function resolvePath(specDir: string, p: string): string {
   return isAbsolute(p) ? p : resolve(specDir, p);
 }
 
-/** Reads every file the spec references; problems become diagnostics at the referencing field. */
-export function loadMaterial(spec: GatewaySpec, specDir: string): { material: Material; diagnostics: Diagnostic[] } {
+/**
+ * Reads every file the spec references; problems become diagnostics at the referencing field.
+ * `files` is shared by every spec of a run, so each file is read and parsed once.
+ */
+export function loadMaterial(spec: GatewaySpec, specDir: string, files = new PemFiles()): { material: Material; diagnostics: Diagnostic[] } {
   const out: Diagnostic[] = [];
   const material: Material = { trustStores: new Map(), crls: new Map(), clientCertificates: new Map(), listeners: new Map(), presentedChains: new Map() };
 
-  const pem = (p: string, kind: PemKind, path: SpecPath): CertSource[] | undefined => {
+  const keyWarned = new Set<string>();
+  /** `holder`: for files that should never hold a private key (a CA bundle, an upstream's chain), what the file is. */
+  const pem = (p: string, kind: PemKind, path: SpecPath, holder?: string): CertSource[] | undefined => {
     const file = resolvePath(specDir, p);
-    const r = readPem(file, kind);
+    const r = files.read(file, kind);
     if ('problem' in r) {
       out.push(error(r.problem.code, `${showPath(p)}: ${r.problem.message}`, path));
       return undefined;
     }
+    const key = holder !== undefined ? r.others?.find((o) => /PRIVATE KEY$/.test(o.label)) : undefined;
+    if (key && !keyWarned.has(file)) {
+      keyWarned.add(file);
+      out.push(warning('pem.private-key', `${showPath(p)}: this ${holder} also holds a private key (the block at line ${key.line}). gwctl never copies it to the output, but a private key in a ${holder} is a leaked secret wherever the file is committed: remove it, and replace the key`, path));
+    }
     if (kind === 'certificate') {
-      for (const b of r.blocks) {
-        if (!parsesAsCertificate(b)) {
-          out.push(error('pem.bad-certificate', `${showPath(p)}: the certificate at line ${b.line} is not a valid X.509 certificate`, path));
-          return undefined;
-        }
+      const bad = firstUnparsable(r.blocks);
+      if (bad) {
+        out.push(error('pem.bad-certificate', `${showPath(p)}: the certificate at line ${bad.line} is not a valid X.509 certificate`, path));
+        return undefined;
       }
     }
     return r.blocks.map((block) => ({ block, file }));
@@ -62,7 +75,7 @@ export function loadMaterial(spec: GatewaySpec, specDir: string): { material: Ma
     const certs = pem(certPath, 'certificate', [...path, 'certificate']);
     const keyFile = resolvePath(specDir, keyPath);
     const passwordFile = passwordPath === undefined ? undefined : resolvePath(specDir, passwordPath);
-    const key = readKey(keyPath, keyFile, passwordPath, passwordFile, [...path, 'key'], out);
+    const key = readKey(files, keyPath, keyFile, passwordPath, passwordFile, [...path, 'key'], out);
     if (!certs) return undefined;
     const pair: KeyPair = { certs, certFile: resolvePath(specDir, certPath), keyFile, passwordFile, key };
     if (key && !keyMatches(certs[0], key)) {
@@ -78,11 +91,16 @@ export function loadMaterial(spec: GatewaySpec, specDir: string): { material: Ma
   });
   for (const [name, ts] of Object.entries(spec.trustStores ?? {})) {
     const certs: CertSource[] = [];
+    const seen = new Set<PemBlock>();
     let complete = true;
     ts.certificates.forEach((p, i) => {
-      const c = pem(p, 'certificate', ['trustStores', name, 'certificates', i]);
-      if (c) certs.push(...c);
-      else complete = false;
+      const c = pem(p, 'certificate', ['trustStores', name, 'certificates', i], 'CA bundle');
+      if (!c) complete = false;
+      // A file listed twice (by any name) adds nothing: its blocks are the very same objects.
+      else if (c.length && !seen.has(c[0].block)) {
+        seen.add(c[0].block);
+        certs.push(...c);
+      }
     });
     if (complete) material.trustStores.set(name, certs);
     const bundle = publicBundle(certs);
@@ -102,7 +120,7 @@ export function loadMaterial(spec: GatewaySpec, specDir: string): { material: Ma
   for (const [name, up] of Object.entries(spec.upstreams ?? {})) {
     const chain = up.tls?.presentedChain;
     if (chain === undefined) continue;
-    const certs = pem(chain, 'certificate', ['upstreams', name, 'tls', 'presentedChain']);
+    const certs = pem(chain, 'certificate', ['upstreams', name, 'tls', 'presentedChain'], "upstream's chain");
     if (certs) material.presentedChains.set(name, certs);
   }
   return { material, diagnostics: out };
@@ -111,14 +129,13 @@ export function loadMaterial(spec: GatewaySpec, specDir: string): { material: Ma
 /** Why a trust store looks like a public CA bundle, or undefined. */
 function publicBundle(certs: CertSource[]): { why: string; file: string; count: number } | undefined {
   if (certs.length === 0) return undefined;
-  const known = publicRoots();
   const roots: { cert: CertSource; x509: X509Certificate }[] = [];
   const publicOnes: { cert: CertSource; x509: X509Certificate }[] = [];
   for (const c of certs) {
-    let x509: X509Certificate;
-    try { x509 = new X509Certificate(c.block.der); } catch { continue; }
-    if (x509.issuer === x509.subject) roots.push({ cert: c, x509 });
-    if (known.has(fingerprint(c.block.der))) publicOnes.push({ cert: c, x509 });
+    const facts = certificateFacts(c.block);
+    if (!facts) continue;
+    if (facts.selfIssued) roots.push({ cert: c, x509: facts.x509 });
+    if (facts.isPublic) publicOnes.push({ cert: c, x509: facts.x509 });
   }
   if (publicOnes.length > 0) {
     const first = publicOnes[0];
@@ -155,17 +172,36 @@ function commonName(x: X509Certificate): string {
   return cn ? cn.slice(3) : x.subject.replace(/\n/g, ', ');
 }
 
-function parsesAsCertificate(b: PemBlock): boolean {
-  try {
-    new X509Certificate(b.der);
-    return true;
-  } catch {
-    return false;
-  }
+interface CertificateFacts {
+  x509: X509Certificate;
+  selfIssued: boolean;
+  isPublic: boolean;
 }
 
-function readKey(shown: string, file: string, passwordShown: string | undefined, passwordFile: string | undefined, path: SpecPath, out: Diagnostic[]): KeyObject | undefined {
-  const r = readPem(file, 'key');
+/** Per block, and blocks are shared by every reference to their file: each certificate is parsed once per run. */
+const factsOf = new WeakMap<PemBlock, CertificateFacts | null>();
+
+function certificateFacts(b: PemBlock): CertificateFacts | undefined {
+  let facts = factsOf.get(b);
+  if (facts === undefined) {
+    try {
+      const x509 = new X509Certificate(b.der);
+      facts = { x509, selfIssued: x509.issuer === x509.subject, isPublic: publicRoots().has(fingerprint(b.der)) };
+    } catch {
+      facts = null;
+    }
+    factsOf.set(b, facts);
+  }
+  return facts ?? undefined;
+}
+
+/** The first block that is not an X.509 certificate, checked once per file. */
+function firstUnparsable(blocks: PemBlock[]): PemBlock | undefined {
+  return blocks.find((b) => !certificateFacts(b));
+}
+
+function readKey(files: PemFiles, shown: string, file: string, passwordShown: string | undefined, passwordFile: string | undefined, path: SpecPath, out: Diagnostic[]): KeyObject | undefined {
+  const r = files.read(file, 'key');
   if ('problem' in r) {
     out.push(error(r.problem.code === 'pem.wrong-kind' || r.problem.code === 'pem.none' ? 'key.not-a-key' : r.problem.code, `${showPath(shown)}: ${r.problem.message}`, path));
     return undefined;
@@ -178,13 +214,14 @@ function readKey(shown: string, file: string, passwordShown: string | undefined,
   const encrypted = block.label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type: 4,ENCRYPTED/.test(block.text);
   let passwords: string[] = [];
   if (passwordFile !== undefined) {
-    try {
-      // nginx's *_password_file: one passphrase per line, tried in turn.
-      passwords = readFileSync(passwordFile, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
-    } catch (e) {
-      out.push(error('key.password-file', `${showPath(passwordShown ?? '')}: cannot read the password file (${(e as NodeJS.ErrnoException).code ?? 'error'})`, [...path.slice(0, -1), 'passwordFile']));
+    const r = readRegularFile(passwordFile, MAX_PASSWORD_FILE_BYTES);
+    if ('problem' in r) {
+      // Never the content: a password file named by mistake (or malice) may be anything.
+      out.push(error('key.password-file', `${showPath(passwordShown ?? '')}: ${r.problem.message}${r.problem.code === 'file.too-large' ? ' (a password file holds a few passphrases)' : ''}`, [...path.slice(0, -1), 'passwordFile']));
       return undefined;
     }
+    // nginx's *_password_file: one passphrase per line, tried in turn.
+    passwords = r.data.toString('utf8').split(/\r?\n/).filter((l) => l.length > 0);
   }
   if (encrypted && passwords.length === 0) {
     out.push(error('key.encrypted', `${showPath(shown)}: the private key is encrypted; add passwordFile naming a file with its passphrase`, path));

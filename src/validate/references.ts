@@ -3,7 +3,7 @@ import { createSecureContext } from 'node:tls';
 import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { GatewaySpec } from '../load/spec-types.js';
 import { routePathProblem } from './route-path.js';
-import { isDnsName, isHostPattern, isListenAddress, normalizeRouteHost, parseHostPort } from './addresses.js';
+import { isDnsName, isHostPattern, isListenAddress, normalizeRouteHost, numericHostProblem, parseHostPort } from './addresses.js';
 import { hasUnsafeCharacters, show } from './show.js';
 import { suggest } from './suggest.js';
 
@@ -45,7 +45,7 @@ export function validateReferences(spec: GatewaySpec): Diagnostic[] {
 
   const ports = new Map<string, number>();
   spec.listen.forEach((l, i) => {
-    if (l.address !== undefined && !isListenAddress(l.address)) out.push(error('listen.bad-address', `${show(l.address)} is not an IPv4 address, [IPv6] address or host name`, ['listen', i, 'address']));
+    if (l.address !== undefined && !isListenAddress(l.address)) out.push(error('listen.bad-address', `${show(l.address)} ${numericHostProblem(l.address) ?? 'is not an IPv4 address, [IPv6] address or host name'}`, ['listen', i, 'address']));
     if (l.tls) {
       checkPath(l.tls.certificate, ['listen', i, 'tls', 'certificate'], false);
       checkPath(l.tls.key, ['listen', i, 'tls', 'key'], true);
@@ -68,10 +68,10 @@ export function validateReferences(spec: GatewaySpec): Diagnostic[] {
     up.servers.forEach((s, i) => {
       const address = typeof s === 'string' ? s : s.address;
       const path = typeof s === 'string' ? [...base, 'servers', i] : [...base, 'servers', i, 'address'];
-      if (!parseHostPort(address)) out.push(error('upstream.bad-server', `${show(address)} is not host:port (a DNS name, IPv4 address or [IPv6] address, then a port 1-65535)`, path));
+      if (!parseHostPort(address)) out.push(error('upstream.bad-server', `${show(address)} ${hostWhy(address.replace(/:\d*$/, '')) ?? 'is not host:port (a DNS name, IPv4 address or [IPv6] address, then a port 1-65535)'}`, path));
     });
     if (up.servers.length > 0 && up.servers.every((s) => typeof s !== 'string' && s.backup === true)) out.push(error('upstream.only-backup', 'every server is a backup: nginx needs at least one primary server in an upstream ("no servers in upstream") and would not start', [...base, 'servers']));
-    if (up.hostHeader !== undefined && !isHostHeader(up.hostHeader)) out.push(error('upstream.bad-host-header', `${show(up.hostHeader)} is not a host name (optionally with :port)`, [...base, 'hostHeader']));
+    if (up.hostHeader !== undefined && !isHostHeader(up.hostHeader)) out.push(error('upstream.bad-host-header', `${show(up.hostHeader)} ${hostWhy(up.hostHeader.replace(/:\d*$/, '')) ?? 'is not a host name (optionally with :port)'}`, [...base, 'hostHeader']));
     const tls = up.tls;
     if (!tls) continue;
     if (tls.presentedChain !== undefined) checkPath(tls.presentedChain, [...base, 'tls', 'presentedChain'], false);
@@ -90,7 +90,7 @@ export function validateReferences(spec: GatewaySpec): Diagnostic[] {
       if (isIP(tls.serverName.replace(/^\[|\]$/g, ''))) {
         out.push(error('tls.ip-server-name', `serverName ${show(tls.serverName)} is an IP address: nginx checks the name with X509_check_host, which matches DNS names only, so an IP never matches, even when the certificate lists it as an IP SAN. Use a DNS name from the certificate's subjectAltName`, [...base, 'tls', 'serverName']));
       } else if (!isDnsName(tls.serverName)) {
-        out.push(error('tls.bad-server-name', `serverName ${show(tls.serverName)} is not a DNS name`, [...base, 'tls', 'serverName']));
+        out.push(error('tls.bad-server-name', `serverName ${show(tls.serverName)} ${hostWhy(tls.serverName) ?? 'is not a DNS name'}`, [...base, 'tls', 'serverName']));
       }
     } else if (verify) {
       out.push(error('tls.server-name-required', 'verification is on, so serverName is required: nginx would otherwise check the certificate against the internal upstream name, which never matches', [...base, 'tls']));
@@ -111,7 +111,7 @@ export function validateReferences(spec: GatewaySpec): Diagnostic[] {
     if (!upstreams.includes(r.upstream)) missing('upstream', r.upstream, upstreams, [...base, 'upstream']);
     const pathProblem = routePathProblem(r.path);
     if (pathProblem) out.push(error('route.bad-path', `path ${show(r.path)} ${pathProblem}`, [...base, 'path']));
-    if (r.host !== undefined && !isHostPattern(r.host)) out.push(error('route.bad-host', `host ${show(r.host)} is not a DNS name or *.wildcard`, [...base, 'host']));
+    if (r.host !== undefined && !isHostPattern(r.host)) out.push(error('route.bad-host', `host ${show(r.host)} ${hostWhy(r.host.replace(/^\*\./, '')) ?? 'is not a DNS name or *.wildcard'}`, [...base, 'host']));
     const key = `${r.host === undefined ? '*' : normalizeRouteHost(r.host)} ${r.path}`;
     const first = seenRoutes.get(key);
     if (first !== undefined) out.push(error('route.duplicate', `routes[${first}] already routes ${r.host ?? 'any host'} ${r.path}`, [...base, 'path']));
@@ -132,6 +132,11 @@ function selectsCiphers(list: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The numeric-host reason, only for text that is otherwise a well-formed name (so "a;b" keeps the general message). */
+function hostWhy(host: string): string | undefined {
+  return /^[A-Za-z0-9_.-]+$/.test(host) ? numericHostProblem(host) : undefined;
 }
 
 function isHostHeader(s: string): boolean {

@@ -168,3 +168,16 @@ test('--nginx without --test is a usage error', async () => {
   assert.match(r.stderr, /--nginx goes with --test/);
   assert.ok(!existsSync(join(dir, 'out')));
 });
+
+test('--spec that is no gateway spec (a scalar, binary, a system file) is reported, not silently ignored', async () => {
+  const dir = await rendered();
+  const nginx = fakeNginx(dir, 'exit 0');
+  writeFileSync(join(dir, 'scalar.yaml'), '42\n');
+  writeFileSync(join(dir, 'broken.yaml'), 'version: [1\n');
+  for (const [spec, code] of [['scalar.yaml', 'schema.bad-type'], ['broken.yaml', 'yaml.syntax'], ['/etc/passwd', 'schema.bad-type']]) {
+    const r = await run(['test', 'out', '--nginx', nginx, '--spec', spec], dir);
+    assert.equal(r.exitCode, 1, `${spec}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`  error +.+  \\[${code.replace('.', '\\.')}\\]`), spec);
+    assert.doesNotMatch(r.stderr, /root:/, 'nothing of the file is echoed');
+  }
+});

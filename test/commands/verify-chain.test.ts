@@ -101,8 +101,29 @@ test('--at evaluates at another time: expired certificates fail, and say so', as
   assert.equal(JSON.parse(r.stdout).upstreams[0].nginx.code, 10);
 });
 
+test('names from certificates and from --name reach the terminal escaped: no forged lines, no terminal escapes', async () => {
+  const pki = await makePki(join(dir, 'evil-pki'));
+  const evilRoot = pki.root('Evil Root');
+  const evil = pki.leaf(evilRoot, { cn: 'evil', dns: ['x\u001b]0;pwned\u0007.internal'] });
+  const name = 'ab\u001b]0;pwned\u0007x\r\n1:1  error  forged\u202e';
+  for (const format of ['human', 'github']) {
+    const r = gwctlProcess(['verify-chain', '--chain', evil.chain, '--ca', evilRoot.cert, '--name', name, '--format', format], { cwd: dir });
+    assert.equal(r.exitCode, 1, r.stderr);
+    const out = r.stdout + r.stderr;
+    assert.doesNotMatch(out, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/, `${format}: ${JSON.stringify(out)}`);
+    assert.doesNotMatch(out, /^1:1  error  forged/m, format);
+    assert.match(out, /x\\u001b\]0;pwned\\u0007\.internal/, `${format}: the SAN is shown, escaped`);
+  }
+});
+
+test('an empty --name is a usage error (it would skip the host check)', () => {
+  const r = gwctlProcess(['verify-chain', '--chain', deepLeaf.chain, '--ca', root.cert, '--name', ''], { cwd: dir });
+  assert.equal(r.exitCode, 2);
+  assert.match(r.stderr, /--name.*expected a DNS name/);
+});
+
 test('bad arguments exit 2 with a message, not a stack trace', () => {
-  for (const args of [['verify-chain'], ['verify-chain', '--chain', 'x.pem'], ['verify-chain', '--chain', 'missing.pem', '--ca', 'missing.pem'], ['verify-chain', 'derived.yaml', '--at', 'yesterday'], ['verify-chain', 'derived.yaml', '--depth', '2']]) {
+  for (const args of [['verify-chain'], ['verify-chain', '--chain', 'x.pem'], ['verify-chain', '--chain', 'missing.pem', '--ca', 'missing.pem'], ['verify-chain', 'derived.yaml', '--at', 'yesterday'], ['verify-chain', 'derived.yaml', '--depth', '2'], ['verify-chain', 'derived.yaml', '--at', '2024-02-30'], ['verify-chain', 'derived.yaml', '--at', '2027-01-01 junk'], ['verify-chain', 'derived.yaml', '--at', '0000-01-01'], ['verify-chain', '--chain', deepLeaf.chain, '--ca', root.cert, '--depth', '999999']]) {
     const r = gwctlProcess(args, { cwd: dir });
     assert.equal(r.exitCode, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.ok(r.stderr.trim().length > 0);

@@ -12,6 +12,11 @@ test('message data escapes %, CR and LF, and nothing else', () => {
   assert.equal(escapeData('100% done\r\nnext: a,b'), '100%25 done%0D%0Anext: a,b');
 });
 
+test('ESC, BEL, bidi and other unsafe characters are escaped in messages and file names; CR and LF stay GitHub\'s %0D%0A', () => {
+  const out = formatGithub([d({ message: 'x\u001b]0;pwned\u0007\r\n::error::forged\u202e', file: '/ws/a\u001b.pem' })], { cwd: '/ws' });
+  assert.equal(out, '::error file=a\\u001b.pem,line=3,col=7,title=schema.unknown-key::x\\u001b]0;pwned\\u0007%0D%0A::error::forged\\u202e\n');
+});
+
 test('property values also escape : and ,', () => {
   assert.equal(escapeProperty('C:\\a,b%\n'), 'C%3A\\a%2Cb%25%0A');
 });

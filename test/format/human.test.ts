@@ -34,3 +34,10 @@ test('colour codes appear only when asked for', () => {
 test('nothing to say, nothing printed', () => {
   assert.equal(formatHuman([], { color: true, cwd: '/ws' }), '');
 });
+
+test('text from certificates and arguments cannot forge lines or drive the terminal: every unsafe character is escaped', () => {
+  const out = formatHuman([d({ message: 'valid for \'x\u001b]0;pwned\u0007\r\ngw.yaml:1:1  error  forged\u202e\'', file: '/ws/a\nb.pem' })], { color: false, cwd: '/ws' });
+  assert.equal(out.split('\n').length, 3, out);
+  assert.doesNotMatch(out, /[\u0000-\u0009\u000b-\u001f\u202e]/);
+  assert.ok(out.startsWith('a\\nb.pem:3:7  error    valid for \'x\\u001b]0;pwned\\u0007\\r\\ngw.yaml:1:1  error  forged\\u202e\''), out);
+});

@@ -65,6 +65,18 @@ test('an empty run is valid too (a clean spec)', () => {
   assert.deepEqual(log.runs[0].tool.driver.rules, []);
 });
 
+test('a run gwctl could not finish is valid SARIF too: an invocation that failed, with the error as a notification', () => {
+  const log = sarifLog([d({})], { cwd: '/ws', toolVersion: '1.2.3' }, [{ message: 'missing.yaml: cannot read the spec (ENOENT)', spec: 'missing.yaml' }, { message: 'bad arguments' }]);
+  assertValidSarif(log);
+  const invocation = log.runs[0].invocations![0];
+  assert.equal(invocation.executionSuccessful, false);
+  assert.deepEqual(invocation.toolExecutionNotifications!.map((n) => [n.level, n.message.text, n.locations?.[0].physicalLocation?.artifactLocation?.uri]), [
+    ['error', 'missing.yaml: cannot read the spec (ENOENT)', 'missing.yaml'], ['error', 'bad arguments', undefined],
+  ]);
+  assert.equal(log.runs[0].results!.length, 1, 'the findings of what could be read stay');
+  assert.equal(sarifLog([], { cwd: '/ws', toolVersion: '1.2.3' }).runs[0].invocations, undefined);
+});
+
 test('every command emits one valid SARIF document on stdout, and exit codes follow the findings', async () => {
   const dir = exampleCopy();
   const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };

@@ -96,6 +96,9 @@ before(async () => {
     badBase64: bad('bad-base64.pem', '-----BEGIN CERTIFICATE-----\nnot*base64!\n-----END CERTIFICATE-----\n'),
     notACert: bad('not-a-cert.pem', `-----BEGIN CERTIFICATE-----\n${Buffer.from('hello, I am not ASN.1').toString('base64')}\n-----END CERTIFICATE-----\n`),
     passwd: '/etc/passwd',
+    // Outside dir: the snapshot of dir reads every file, and reading a FIFO would block.
+    fifo: makeFifo(),
+    bigPassword: bad('big.pass', 'correct horse\n'.repeat(8000)),
     devZero: '/dev/zero',
     dollarKey: bad('key$HOME.pem', readFileSync(client.key)),
     newlineKey: bad('key\nnewline.pem', readFileSync(client.key)),
@@ -108,6 +111,12 @@ before(async () => {
   assert.equal(r.exitCode, 0, r.stderr);
   assert.ok(nginxTest(join(dir, 'out')).ok);
 });
+
+function makeFifo(): string {
+  const fifo = join(mkdtempSync(join(tmpdir(), 'gwctl-fifo-')), 'password.fifo');
+  execFileSync('mkfifo', [fifo]);
+  return fifo;
+}
 
 interface Row {
   name: string;
@@ -146,14 +155,24 @@ const ROWS: Row[] = [
   { name: 'serverName that is an IPv6 address', spec: sub('serverName: orders.internal', 'serverName: "::1"'), exit: 1, code: 'tls.ip-server-name', at: '"::1"' },
   ...[...META, ':'].map((m): Row => ({ name: `server address with ${JSON.stringify(m)}`, spec: sub('"127.0.0.1:9443"', dq(`127.0.0.1${m}x:9443`)), exit: 1, code: 'upstream.bad-server', at: dq(`127.0.0.1${m}x:9443`) })),
   { name: 'server object address with an injected directive', spec: sub('"127.0.0.2:9443"', dq('127.0.0.2:9443; proxy_pass http://evil')), exit: 1, code: 'upstream.bad-server', at: dq('127.0.0.2:9443; proxy_pass http://evil'), bin: true },
+  // Numeric hosts other than the dotted quad: nginx -t refuses some, the resolver reinterprets others.
+  ...['999.1.1.1', '1.2.3.4.5', '1.2.3', '0x7f.0.0.1', '2130706433'].map((h): Row => ({ name: `server host ${h}`, spec: sub('"127.0.0.1:9443"', dq(`${h}:9443`)), exit: 1, code: 'upstream.bad-server', at: dq(`${h}:9443`), bin: h === '1.2.3' })),
+  { name: 'listen address 999.1.1.1', spec: sub('address: 127.0.0.1', 'address: 999.1.1.1'), exit: 1, code: 'listen.bad-address', at: '999.1.1.1' },
+  { name: 'serverName with an all-digit last label', spec: sub('serverName: orders.internal', 'serverName: orders.123'), exit: 1, code: 'tls.bad-server-name', at: 'orders.123' },
+  { name: 'route host 1.2.3', spec: sub('host: api.example.com', 'host: "1.2.3"'), exit: 1, code: 'route.bad-host', at: '"1.2.3"' },
+  { name: 'hostHeader 2130706433', spec: sub('hostHeader: orders.example.com', 'hostHeader: "2130706433:80"'), exit: 1, code: 'upstream.bad-host-header', at: '"2130706433:80"' },
   { name: 'server port 0', spec: sub('"127.0.0.1:9443"', '"127.0.0.1:0"'), exit: 1, code: 'upstream.bad-server', at: '"127.0.0.1:0"' },
   { name: 'server port 65536', spec: sub('"127.0.0.1:9443"', '"127.0.0.1:65536"'), exit: 1, code: 'upstream.bad-server', at: '"127.0.0.1:65536"' },
   { name: 'server without a port', spec: sub('"127.0.0.1:9443"', '"orders.internal"'), exit: 1, code: 'upstream.bad-server', at: '"orders.internal"' },
   { name: 'server IPv6 with junk in the brackets', spec: sub('"127.0.0.1:9443"', '"[::1;]:9443"'), exit: 1, code: 'upstream.bad-server', at: '"[::1;]:9443"' },
   ...[';', '$', ' ', '\n'].map((m): Row => ({ name: `listen address with ${JSON.stringify(m)}`, spec: sub('address: 127.0.0.1', `address: ${dq(`127.0.0.1${m}`)}`), exit: 1, code: 'listen.bad-address', at: dq(`127.0.0.1${m}`) })),
-  ...['\n', '\u0000', '\t', '\u001b[2J', '\u202e', '\u00a0'].map((m): Row => ({ name: `route path with ${JSON.stringify(m)}`, spec: sub('path: /legacy/', `path: ${dq(`/leg${m}acy/`)}`), exit: 1, code: 'route.bad-path', at: dq(`/leg${m}acy/`), bin: m === '\u001b[2J' })),
+  ...['\n', '\u0000', '\t', '\u001b[2J', '\u202e', '\u00a0', '\u034f', '\u{e0041}', '\u3164'].map((m): Row => ({ name: `route path with ${JSON.stringify(m)}`, spec: sub('path: /legacy/', `path: ${dq(`/leg${m}acy/`)}`), exit: 1, code: 'route.bad-path', at: dq(`/leg${m}acy/`), bin: m === '\u001b[2J' })),
   // Route paths nginx would never match as written: it matches the decoded, normalised path.
   ...['/leg%20acy/', '/legacy?x=1', '/legacy#top', '/legacy//v1/', '/legacy/./v1/', '/legacy/../v1/', `/${'😀'.repeat(1100)}`].map((p): Row => ({ name: `route path ${p.slice(0, 16)}`, spec: sub('path: /legacy/', `path: ${dq(p)}`), exit: 1, code: 'route.bad-path', at: dq(p).slice(0, 12) })),
+  // Lone surrogates are no characters: refused wherever they are, never written as U+FFFD.
+  { name: 'route path with a lone surrogate', spec: sub('path: /legacy/', 'path: "/leg\\ud800acy/"'), exit: 1, code: 'yaml.lone-surrogate', at: '"/leg', bin: true },
+  { name: 'insecureReason with a lone surrogate', spec: sub('insecureReason: vendor appliance with a self-signed certificate', 'insecureReason: "vendor \\udc00 appliance"'), exit: 1, code: 'yaml.lone-surrogate', at: '"vendor' },
+  { name: 'an upstream name (a key) with a lone surrogate', spec: sub('  legacy:\n', '  "leg\\ud800acy":\n'), exit: 1, code: 'yaml.lone-surrogate', at: '"leg' },
   { name: 'route path not starting with /', spec: sub('path: /legacy/', 'path: "@legacy"'), exit: 1, code: 'route.bad-path', at: '"@legacy"' },
   ...[';', '$', '"', ' ', '\n', '{'].map((m): Row => ({ name: `route host with ${JSON.stringify(m)}`, spec: sub('host: api.example.com', `host: ${dq(`api${m}example.com`)}`), exit: 1, code: 'route.bad-host', at: dq(`api${m}example.com`) })),
   ...[';', '$', '"', '\n'].map((m): Row => ({ name: `hostHeader with ${JSON.stringify(m)}`, spec: sub('hostHeader: orders.example.com', `hostHeader: ${dq(`orders${m}example.com`)}`), exit: 1, code: 'upstream.bad-host-header', at: dq(`orders${m}example.com`) })),
@@ -187,6 +206,15 @@ const ROWS: Row[] = [
   { name: 'binary garbage with NUL bytes', spec: () => Buffer.concat([Buffer.from('version: 1\n'), Buffer.from(Array.from({ length: 2000 }, (_, i) => (i * 31) % 256))]), exit: 1, code: 'yaml.binary', at: (s) => s.indexOf('\u0000'), bin: true },
   { name: 'Latin-1 text that is not UTF-8', spec: (s) => Buffer.from(s.replace('vendor appliance', 'vendor appliance caf\u00e9'), 'latin1'), exit: 1, code: 'yaml.encoding', at: (s) => s.indexOf('\ufffd') },
   { name: 'a YAML merge key (not part of YAML 1.2)', spec: sub('    keepalive: 8\n', '    <<: { keepalive: 8 }\n'), exit: 1, code: 'schema.unknown-key', at: '<<' },
+  // The parser must not be switched to other rules, types or data, and its API must not show.
+  { name: 'a %YAML 1.1 directive (1.1 typing: off, <<, octal)', spec: (s) => `%YAML 1.1\n---\n${s}`, exit: 1, code: 'yaml.version', at: '%YAML', bin: true },
+  { name: 'a %YAML 1.3 directive', spec: (s) => `%YAML 1.3\n---\n${s}`, exit: 1, code: 'yaml.version', at: '%YAML' },
+  { name: 'a second YAML document', spec: (s) => `${s}---\nversion: 1\n`, exit: 1, code: 'yaml.multiple-documents', at: '---', bin: true },
+  { name: 'a map as a map key', spec: sub('    keepalive: 8\n', '    keepalive: 8\n    ? {serverName: x}\n    : x\n'), exit: 1, code: 'yaml.complex-key', at: '{serverName: x}', bin: true },
+  { name: 'a list as a map key', spec: sub('    keepalive: 8\n', '    keepalive: 8\n    ? [a, b]\n    : x\n'), exit: 1, code: 'yaml.complex-key', at: '[a, b]' },
+  { name: 'a !!float tag', spec: sub('port: 18080', 'port: !!float 18080'), exit: 1, code: 'yaml.tag', at: '!!float', bin: true },
+  { name: 'a !!str tag that resolves', spec: sub('keepalive: 8', 'keepalive: !!str 8'), exit: 1, code: 'yaml.tag', at: '!!str' },
+  { name: 'a local tag with an anchor', spec: sub('serverName: orders.internal', 'serverName: !x &n orders.internal'), exit: 1, code: 'yaml.tag', at: '!x' },
   { name: 'an empty spec', spec: () => '', exit: 1, code: 'schema.bad-type', at: () => 0 },
   { name: 'a spec that is a list', spec: () => '- version: 1\n', exit: 1, code: 'schema.bad-type', at: '- version' },
   { name: 'a missing spec', spec: (s) => s, args: ['render', 'nope.yaml', '--out', 'out'], exit: 2, message: /nope\.yaml: cannot read the spec \(ENOENT\)/, bin: true },
@@ -250,6 +278,18 @@ const FILE_ROWS = (): Row[] => {
   rows.push({ name: 'client key of another certificate', spec: sub(`key: ${F.clientKey}`, `key: ${F.otherKey}`), exit: 1, code: 'key.mismatch', at: F.otherKey, secret: () => [keyBody] });
   // passwordFile that cannot be rendered, and one that cannot be read.
   rows.push({ name: 'passwordFile with "$"', spec: sub(`key: ${F.clientKey}\n`, `key: ${F.clientKey}\n    passwordFile: "pass$word.txt"\n`), exit: 1, code: 'path.unrenderable', at: '"pass$word.txt"' });
+  // A password file is read like every other file: regular files only, and only a few KB.
+  const passwordFiles: { what: string; file: () => string }[] = [
+    { what: 'a FIFO', file: () => F.fifo },
+    { what: '/dev/zero', file: () => F.devZero },
+    { what: 'a directory', file: () => F.directory },
+    { what: 'a 100 KB file', file: () => F.bigPassword },
+  ];
+  for (const p of passwordFiles) {
+    const file = dq(p.file());
+    rows.push({ name: `client passwordFile: ${p.what}`, spec: sub(`key: ${F.clientKey}\n`, `key: ${F.clientKey}\n    passwordFile: ${file}\n`), exit: 1, code: 'key.password-file', at: file, bin: p.what === 'a FIFO' });
+    rows.push({ name: `listener passwordFile: ${p.what}`, spec: sub(`key: ${F.listenerKey} }`, `key: ${F.listenerKey}, passwordFile: ${file} }`), exit: 1, code: 'key.password-file', at: file });
+  }
   return rows;
 };
 
@@ -360,4 +400,16 @@ test('odd but valid input keeps working: CRLF PEM, PEM inside `openssl x509 -tex
   assert.ok(t.ok, `nginx -t loads the key and modules from the quoted paths: ${t.output}`);
   // The trust bundle and client chain are re-encoded: the text around the PEM is gone.
   for (const f of r.stdout.match(/tls\/[^,\s]+/g) ?? []) assert.doesNotMatch(readFileSync(join(dir, 'odd-out', f), 'utf8'), /Certificate:|Signature Algorithm|\r/);
+});
+
+test('a trust store bundle that also holds a private key: a warning naming the file, no key material echoed, rendered bundle without the key', async () => {
+  const leaky = join(dir, 'bad', 'root-with-key.pem');
+  writeFileSync(leaky, readFileSync(join(dir, F.root), 'utf8') + readFileSync(join(dir, F.clientKey), 'utf8'));
+  writeFileSync(join(dir, 'leaky.yaml'), base.replace(`certificates: [${F.root}]`, `certificates: [bad/root-with-key.pem]`));
+  const r = await gwctl(['render', 'leaky.yaml', '--out', 'leaky-out'], dir);
+  assert.equal(r.exitCode, 0, r.stderr);
+  const at = positionOf(readFileSync(join(dir, 'leaky.yaml'), 'utf8'), 'bad/root-with-key.pem');
+  assert.match(r.stderr, new RegExp(`^leaky\\.yaml:${at.line}:${at.column}  warning  bad/root-with-key\\.pem: this CA bundle also holds a private key.*\\[pem\\.private-key\\]$`, 'm'));
+  assertSafeOutput(r.stdout + r.stderr, { name: 'leaky bundle', spec: () => '', exit: 1, secret: () => [keyBody] });
+  for (const f of r.stdout.match(/tls\/[^,\s]+/g) ?? []) assert.doesNotMatch(readFileSync(join(dir, 'leaky-out', f), 'utf8'), /PRIVATE KEY/);
 });

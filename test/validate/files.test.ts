@@ -1,12 +1,13 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import type { GatewaySpec } from '../../src/load/spec-types.js';
-import { MAX_PRIVATE_ROOTS, loadMaterial } from '../../src/validate/files.js';
+import { PemFiles } from '../../src/tls/pem-files.js';
+import { MAX_PASSWORD_FILE_BYTES, MAX_PRIVATE_ROOTS, loadMaterial } from '../../src/validate/files.js';
 import { makePki, type Pki, type PkiCert } from '../support/pki.js';
 
 let dir: string;
@@ -100,4 +101,44 @@ test('encrypted keys: PKCS#8 and legacy PEM through passwordFile; wrong or missi
     assert.deepEqual(ok(key).diagnostics.map((d) => d.code), ['key.encrypted']);
     assert.deepEqual(ok(key, join(dir, 'no-such-password-file')).diagnostics.map((d) => `${d.code} ${d.path.join('.')}`), ['key.password-file clientCertificates.gw.passwordFile']);
   }
+});
+
+test('passwordFile is read like any other file: a FIFO, a device, a directory or a large file is an error at passwordFile, never read', () => {
+  const key = pki.encryptedKey(client, 'correct horse');
+  const fifo = join(mkdtempSync(join(tmpdir(), 'gwctl-fifo-')), 'pass.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const big = join(dir, 'big.pass');
+  writeFileSync(big, 'correct horse\n'.repeat(MAX_PASSWORD_FILE_BYTES));
+  for (const [passwordFile, why] of [[fifo, /is not a regular file/], ['/dev/zero', /is not a regular file/], [dir, /is a directory/], [big, /more than the 4096 bytes/]] as const) {
+    const ds = loadMaterial(spec([root.cert], { gw: { certificate: client.chain, key, passwordFile } }), dir).diagnostics;
+    assert.deepEqual(ds.map((d) => `${d.code} ${d.path.join('.')}`), ['key.password-file clientCertificates.gw.passwordFile'], passwordFile);
+    assert.match(ds[0].message, why);
+  }
+});
+
+test('a bundle listed many times, in one trust store and several, is read once and its certificates are in each store once', () => {
+  const bundle = pki.bundle('listed-often.pem', [root, pki.root('Often Root 2')]);
+  const s = spec(Array(30).fill(bundle));
+  s.trustStores!.other = { certificates: [bundle, bundle.replace(/\/([^/]+)$/, '/./$1'), bundle] };
+  // A budget for about one read of the bundle: 33 reads would exceed it many times over.
+  const { material, diagnostics } = loadMaterial(s, dir, new PemFiles(statSync(bundle).size + 1024));
+  assert.deepEqual(diagnostics.map((d) => d.code).filter((c) => c !== 'ref.unused'), []);
+  assert.equal(material.trustStores.get('internal')?.length, 2);
+  assert.equal(material.trustStores.get('other')?.length, 2);
+});
+
+test('pem.private-key: a CA bundle or presented chain that also holds a private key is a warning naming the file, once', () => {
+  const leaky = join(dir, 'leaky-bundle.pem');
+  writeFileSync(leaky, readFileSync(root.cert, 'utf8') + readFileSync(client.key, 'utf8'));
+  const s = spec([leaky, leaky]);
+  s.upstreams!.u.tls!.presentedChain = leaky;
+  const ds = loadMaterial(s, dir).diagnostics.filter((d) => d.code === 'pem.private-key');
+  assert.deepEqual(ds.map((d) => `${d.severity} ${d.path.join('.')}`), ['warning trustStores.internal.certificates.0'], 'one warning per file');
+  assert.ok(ds[0].message.includes(leaky) && /CA bundle also holds a private key \(the block at line \d+\)/.test(ds[0].message), ds[0].message);
+  assert.doesNotMatch(ds[0].message, /PRIVATE KEY/);
+  // A client certificate file may hold its own key (a combined PEM): not flagged there.
+  const combined = join(dir, 'combined.pem');
+  writeFileSync(combined, readFileSync(client.chain, 'utf8') + readFileSync(client.key, 'utf8'));
+  chmodSync(combined, 0o600);
+  assert.deepEqual(codes(spec([root.cert], { gw: { certificate: combined, key: client.key } })), []);
 });
