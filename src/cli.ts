@@ -148,7 +148,7 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
       return { ...(await stopped(argv, env, usage)), stderr: escapeLines(err) };
     }
     if (e instanceof FatalError) return stopped(argv, env, e.message);
-    return stopped(argv, env, `internal error: ${(e as Error).message}`);
+    return stopped(argv, env, `internal error: ${(e as Error).message}${env.env?.GWCTL_DEBUG ? `\n${(e as Error).stack}` : ''}`);
   }
   if (!result) {
     return { exitCode: argv.length === 0 ? 2 : 0, stdout: out, stderr: argv.length === 0 ? program.helpInformation() : err };

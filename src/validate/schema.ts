@@ -22,7 +22,23 @@ function validator(): ValidateFunction {
 export function validateSchema(data: unknown): Diagnostic[] {
   const validate = validator();
   if (validate(data)) return [];
-  return dedupe(simplify(validate.errors ?? []).map(toDiagnostic)).slice(0, MAX_SCHEMA_DIAGNOSTICS);
+  const errors = validate.errors ?? [];
+  const found = dedupe(simplify(errors).map(toDiagnostic));
+  // An invalid spec always gets a finding: when every branch of a union failed only on its type
+  // (a list where a string or an object belongs), simplify() left nothing to say.
+  if (!found.length) found.push(...dedupe(errors.filter((e) => e.keyword === 'oneOf').map(unionTypeDiagnostic)));
+  if (!found.length) found.push(error('schema.invalid', 'the spec does not match the schema', []));
+  return found.slice(0, MAX_SCHEMA_DIAGNOSTICS);
+}
+
+/** "must be a string or an object", from the types a oneOf's branches accept. */
+function unionTypeDiagnostic(e: ErrorObject): Diagnostic {
+  const path = pathOf(e.instancePath);
+  const branches = (e.schema as { type?: string; $ref?: string }[] | undefined) ?? [];
+  const definitions = (SCHEMA.definitions ?? {}) as Record<string, { type?: string }>;
+  const typeOf = (b: { type?: string; $ref?: string }) => b.type ?? (b.$ref?.startsWith('#/definitions/') ? definitions[b.$ref.slice('#/definitions/'.length)]?.type : undefined);
+  const types = [...new Set(branches.map(typeOf).filter((t): t is string => !!t))];
+  return error('schema.bad-type', `${path.length ? field(path) : 'the spec'} must be ${types.length ? types.map(article).join(' or ') : 'something else'}`, path);
 }
 
 function pathOf(instancePath: string): (string | number)[] {

@@ -60,6 +60,16 @@ test('server objects report their own mistakes, not the string alternative', () 
   assert.match(ds[0].message, /did you mean "weight"/);
 });
 
+test('a value neither branch of a union accepts (a list where a server belongs) is an error, never a pass', () => {
+  for (const bad of ['[]', '[1]', '42', 'true', 'null']) {
+    const ds = check(base.replace('servrName', 'serverName').replace('servers: ["127.0.0.1:8443"]', `servers: [${bad}, "127.0.0.1:8443"]`));
+    assert.equal(ds.length, 1, `${bad}: ${JSON.stringify(ds)}`);
+    assert.equal(ds[0].code, 'schema.bad-type');
+    assert.match(ds[0].message, /servers\[0\] must be a string or an object/);
+    assert.equal(ds[0].line, 6, 'the servers line');
+  }
+});
+
 test('every schema property has a description (the schema is the reference documentation)', async () => {
   const { SCHEMA } = await import('../../src/validate/schema.js');
   const missing: string[] = [];
