@@ -139,7 +139,7 @@ function verdictDiagnostics(r: UpstreamReport): Diagnostic[] {
 /** The line nginx writes to its error log for this verdict. */
 export function nginxLogLine(v: ChainVerdict, name: string | undefined): string {
   if (!v.nginx) return '';
-  if (v.nginx.code === HOSTNAME_MISMATCH) return `upstream SSL certificate does not match "${name ?? ''}"`;
+  if (v.nginx.code === HOSTNAME_MISMATCH) return `upstream SSL certificate does not match "${v.nginx.name ?? name ?? ''}"`;
   return `upstream SSL certificate verify error: (${v.nginx.code}:${v.nginx.reason})`;
 }
 

@@ -51,7 +51,7 @@ export async function compareWithNginx(cases: PredictedCase[], port: number, ngi
   for (const c of cases) {
     const v = c.verdict;
     const handshake = v.findings.some((f) => f.code === 'chain.handshake-fails');
-    const expectedLog = handshake ? 'handshake failure' : v.nginx === null ? undefined : v.nginx.code === 62 ? `does not match "${c.name}"` : `verify error: (${v.nginx.code}:${v.nginx.reason})`;
+    const expectedLog = handshake ? 'handshake failure' : v.nginx === null ? undefined : v.nginx.code === 62 ? `does not match "${v.nginx.name ?? c.name}"` : `verify error: (${v.nginx.code}:${v.nginx.reason})`;
     const expectedStatus = v.ok ? 200 : 502;
     const status = statuses.get(c.id);
     const actualLog = logged(c.id);

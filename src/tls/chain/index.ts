@@ -4,7 +4,7 @@ import { finding, quoteName, storeLabel } from './describe.js';
 import { V, verifyErrorString } from './errors.js';
 import { crlExpiryWarnings, explainErrors, explainHostMismatch } from './findings.js';
 import { handshakeProblem } from './handshake.js';
-import { hasIpSan, hostMatches } from './host.js';
+import { hasIpSan, hostMatches, nginxSslName } from './host.js';
 import { trustStoreOf } from './store.js';
 import { parseCrl, type ChainCrl } from './crl.js';
 import { epochSeconds } from './time.js';
@@ -75,9 +75,16 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
   }
 
   const at = epochSeconds(req.at);
+  const sslName = req.name === undefined ? undefined : nginxSslName(req.name);
   const outcome = x509VerifyCert(presented, store, req.depth, at, crls);
   const discovery = outcome.anchored || req.depth >= DISCOVERY_DEPTH ? outcome : x509VerifyCert(presented, store, DISCOVERY_DEPTH, at, crls);
   const requiredDepth = discovery.anchored ? Math.max(0, discovery.chain.length - 2) : null;
+
+  // X509v3_asid_validate_path() starts from the leaf's AS numbers: not modelled, so no verdict.
+  if (presented[0].ex.asIdentifiers) {
+    findings.push(finding('error', 'chain.unsupported-rfc3779', `the leaf ${quoteName(presented[0])} carries RFC 3779 autonomous system numbers (sbgp-autonomousSysNum), whose path check gwctl does not model: it cannot predict nginx's verdict`, sourceOf(presented[0])));
+    return { ok: false, chain: outcome.chain.map((c) => c.subjectText), requiredDepth, nginx: null, findings };
+  }
 
   // What X509_verify_cert() and nginx's host check decide (the layer libcrypto is compared on)...
   let verified: ChainVerdict['nginx'] = null;
@@ -85,9 +92,9 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
   if (outcome.error !== V.OK) {
     verified = { code: outcome.error, reason: verifyErrorString(outcome.error) };
     verifyFindings.push(...explainErrors({ outcome, presented, depth: req.depth, requiredDepth, storeName: req.trustStoreName, sourceOf, crls, crlSourceOf: (c) => crlSources.get(c), trustAux: store.aux }));
-  } else if (req.name !== undefined && !hostMatches(presented[0], req.name)) {
-    verified = { code: V.HOSTNAME_MISMATCH, reason: verifyErrorString(V.HOSTNAME_MISMATCH) };
-    verifyFindings.push(explainHostMismatch(presented[0], req.name, hasIpSan(presented[0], req.name), sourceOf));
+  } else if (sslName !== undefined && !hostMatches(presented[0], sslName)) {
+    verified = { code: V.HOSTNAME_MISMATCH, reason: verifyErrorString(V.HOSTNAME_MISMATCH), name: sslName };
+    verifyFindings.push(explainHostMismatch(presented[0], sslName, hasIpSan(presented[0], sslName), sourceOf, req.name));
   }
   // ...unless the server cannot present this leaf at all: then nothing is verified and nginx logs a handshake failure.
   const handshake = handshakeProblem(presented[0]);
