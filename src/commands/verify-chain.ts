@@ -7,7 +7,9 @@ import { positionDiagnostics } from '../load/load-spec.js';
 import { checkSpec } from '../pipeline/check-spec.js';
 import { readPem, type PemKind } from '../tls/pem.js';
 import type { CertSource, ChainVerdict } from '../tls/verdict.js';
-import { verifyChain } from '../tls/chain/index.js';
+import { verifyChain, parseCrl } from '../tls/chain/index.js';
+import { opensslLoadTrustFile } from '../tls/openssl-pem.js';
+import { readFileSync } from 'node:fs';
 import { NGINX_DEFAULT_VERIFY_DEPTH } from '../plan/plan.js';
 import { emitDiagnostics, exitFor, type CommandContext, type CommandResult } from './context.js';
 
@@ -74,13 +76,32 @@ export interface ChainFilesOptions {
 /** `gwctl verify-chain --chain FILE --ca FILE`: the same check with no spec. */
 export function verifyChainFilesCommand(opts: ChainFilesOptions, ctx: CommandContext): CommandResult {
   const presented = readCerts(resolve(ctx.cwd, opts.chain), '--chain');
-  const trusted = opts.ca.flatMap((ca) => readCerts(resolve(ctx.cwd, ca), '--ca'));
+  const trustFiles = opts.ca.map((ca) => readTrustFile(resolve(ctx.cwd, ca)));
+  const trusted = trustFiles.flatMap((t) => t.certs);
+  const trustFileProblems = trustFiles.flatMap((t) => (t.problem ? [t.problem] : []));
   const verifyDepth = opts.depth ?? NGINX_DEFAULT_VERIFY_DEPTH;
   const crls = opts.crl?.flatMap((f) => readPemOrFail(resolve(ctx.cwd, f), 'crl', '--crl'));
-  const verdict = verifyChain({ presented, trusted, crls, depth: verifyDepth, name: opts.name, at: opts.at ?? ctx.now, warnDays: opts.warnDays });
+  const verdict = verifyChain({ presented, trusted, crls, depth: verifyDepth, name: opts.name, at: opts.at ?? ctx.now, warnDays: opts.warnDays, trustFileProblems });
   const file = resolve(ctx.cwd, opts.chain);
   const findings: Diagnostic[] = verdict.findings.map((f) => ({ code: f.code, severity: f.severity, message: f.message, path: [], file: f.file ?? file, line: f.line ?? 1, column: 1 }));
   return output(ctx, [{ name: basename(opts.chain), serverName: opts.name, verifyDepth, verdict, findings }], []);
+}
+
+/**
+ * A --ca file as nginx loads it (X509_load_cert_crl_file()): the certificates OpenSSL reads, and
+ * why it refuses the file, if it does. gwctl's own reader is more forgiving, so a file it reads
+ * may still stop nginx from starting.
+ */
+function readTrustFile(file: string): { certs: CertSource[]; problem?: { file: string; line: number; reason: string } } {
+  const certs = readCerts(file, '--ca');
+  const load = opensslLoadTrustFile(readFileSync(file), (der) => {
+    const r = parseCrl(der);
+    return 'error' in r && r.by === 'openssl' ? `ASN1 lib (the X509 CRL block ${r.error})` : null;
+  });
+  if (load.error) return { certs, problem: { file, ...load.error } };
+  // Only what OpenSSL read counts (a NUL byte ends its reading early).
+  const loaded = new Set(load.blocks.map((b) => b.der.toString('base64')));
+  return { certs: certs.filter((c) => loaded.has(c.block.der.toString('base64'))) };
 }
 
 function readCerts(file: string, flag: string): CertSource[] {

@@ -17,6 +17,8 @@ export interface ChainEngineRequest extends ChainRequest {
   trustStoreName?: string;
   /** Warn when a certificate of the path expires within this many days (default 30). */
   warnDays?: number;
+  /** Why OpenSSL refuses to load the trusted-certificate file(s) (src/tls/openssl-pem.ts): nginx then refuses to start. */
+  trustFileProblems?: { file: string; line: number; reason: string }[];
 }
 
 export const DEFAULT_WARN_DAYS = 30;
@@ -47,6 +49,9 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
     findings.push(p.by === 'openssl'
       ? finding('error', 'chain.trust-store-unreadable', `${storeLabel(req.trustStoreName)} holds a certificate nginx cannot load (${p.message}); nginx refuses to start`, p.source)
       : finding('error', 'chain.unsupported-certificate', `${storeLabel(req.trustStoreName)} holds a certificate beyond gwctl: ${p.message}`, p.source));
+  }
+  for (const p of req.trustFileProblems ?? []) {
+    findings.push({ severity: 'error', code: 'chain.trust-store-unloadable', file: p.file, line: p.line, message: `${storeLabel(req.trustStoreName)}: OpenSSL cannot load ${p.file} (${p.reason}, line ${p.line}): SSL_CTX_load_verify_locations() fails and nginx refuses to start. Rewrite the file as plain PEM blocks (BEGIN line, base64 lines with their '=' padding, END line, nothing else inside a block)` });
   }
   if (req.trusted.length === 0) findings.push(finding('error', 'chain.trust-store-empty', `${storeLabel(req.trustStoreName)} is empty: nginx refuses a trusted certificate file without certificates`));
   const sourceOf = (c: ChainCert) => sources.get(c) ?? store.sources.get(c);
@@ -108,7 +113,7 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
     if (nginx === null && !handshake) findings.push(...strictnessWarnings(outcome.chain, req.name, sourceOf));
   }
   findings.push(...trustStoreWarnings(store.certs.length, req.trustStoreName));
-  const usable = store.problems.length === 0 && req.trusted.length > 0;
+  const usable = store.problems.length === 0 && req.trusted.length > 0 && !req.trustFileProblems?.length;
   return {
     ok: nginx === null && usable && !handshake,
     chain: outcome.chain.map((c) => c.subjectText),
