@@ -5,6 +5,7 @@ import { rootCertificates } from 'node:tls';
 import { error, warning, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
 import type { GatewaySpec } from '../load/spec-types.js';
 import { readPem, type PemBlock, type PemKind } from '../tls/pem.js';
+import { opensslLoadTrustFile } from '../tls/openssl-pem.js';
 import type { CertSource } from '../tls/verdict.js';
 import { show, showPath } from './show.js';
 
@@ -83,6 +84,7 @@ export function loadMaterial(spec: GatewaySpec, specDir: string): { material: Ma
       const c = pem(p, 'certificate', ['trustStores', name, 'certificates', i]);
       if (c) certs.push(...c);
       else complete = false;
+      if (c) out.push(...opensslReadability(p, resolvePath(specDir, p), ['trustStores', name, 'certificates', i]));
     });
     if (complete) material.trustStores.set(name, certs);
     const bundle = publicBundle(certs);
@@ -106,6 +108,27 @@ export function loadMaterial(spec: GatewaySpec, specDir: string): { material: Ma
     if (certs) material.presentedChains.set(name, certs);
   }
   return { material, diagnostics: out };
+}
+
+/**
+ * A trust file gwctl reads but OpenSSL would not (src/tls/openssl-pem.ts). The rendered gateway is
+ * unaffected, since render re-encodes trust stores from what gwctl read; but nginx or any other
+ * OpenSSL tool pointed at the file itself would refuse it (or ignore what follows a NUL byte).
+ */
+function opensslReadability(p: string, file: string, path: SpecPath): Diagnostic[] {
+  let load;
+  try {
+    load = opensslLoadTrustFile(readFileSync(file));
+  } catch {
+    return [];
+  }
+  if (load.error) {
+    return [warning('pem.openssl-unreadable', `${showPath(p)}: OpenSSL cannot load this file (${load.error.reason}, line ${load.error.line}); gwctl re-encodes trust stores, so the rendered gateway works, but nginx or curl given the file itself would refuse it: rewrite it as plain PEM blocks`, path)];
+  }
+  if (load.stoppedAtLine !== undefined) {
+    return [warning('pem.openssl-unreadable', `${showPath(p)}: OpenSSL stops reading this file at line ${load.stoppedAtLine} (it starts with a NUL byte) and ignores the rest; gwctl re-encodes trust stores, so the rendered gateway trusts every certificate, but other OpenSSL tools given the file would not: remove the NUL bytes`, path)];
+  }
+  return [];
 }
 
 /** Why a trust store looks like a public CA bundle, or undefined. */

@@ -7,9 +7,9 @@ export type KeyFamily = 'rsa' | 'rsa-pss' | 'ec' | 'dsa' | 'ed25519' | 'ed448' |
 
 export interface SignatureAlgorithm {
   /**
-   * The key family the signature needs: EVP_PKEY_type() of OBJ_find_sigid_algs()' pkey NID, as
-   * check_sig_alg_match() compares it with the issuer's key. 'none' for pkey types without an
-   * EVP_PKEY_ASN1_METHOD (GOST without its engine, the ECDH KDF schemes): no key ever fits.
+   * The key family the signature needs: check_sig_alg_match() asks EVP_PKEY_is_a(issuer key,
+   * short name of OBJ_find_sigid_algs()' pkey NID). 'none' where no key type has that name (SM2,
+   * GOST without its engine, the ECDH KDF schemes): no issuer ever matches.
    */
   pk: KeyFamily | 'none';
   /** Digest name, null for NID_undef (EdDSA, RSASSA-PSS, ecdsa-with-Recommended/Specified). */
@@ -50,9 +50,9 @@ const SIG_ALGS: Record<string, SignatureAlgorithm> = {
   '1.2.840.10045.4.3.2': sig('ec', 'sha256'),
   '1.2.840.10045.4.3.3': sig('ec', 'sha384'),
   '1.2.840.10045.4.3.4': sig('ec', 'sha512'),
-  '1.2.156.10197.1.501': sig('ec', 'sm3'), // pkey SM2, an alias of the EC method
+  '1.2.156.10197.1.501': sig('none', 'sm3'), // pkey "SM2": an EC key on any curve is not is_a("SM2")
   '1.3.14.3.2.13': sig('dsa', 'sha'),
-  '1.3.14.3.2.27': sig('dsa', 'sha1'), // pkey dsa-old, an alias of DSA
+  '1.3.14.3.2.27': sig('dsa', 'sha1'), // pkey "DSA-old", one of the DSA key type's names
   '1.2.840.10040.4.3': sig('dsa', 'sha1'),
   '2.16.840.1.101.3.4.3.1': sig('dsa', 'sha224'),
   '2.16.840.1.101.3.4.3.2': sig('dsa', 'sha256'),
@@ -109,11 +109,11 @@ const MGF1 = '1.2.840.113549.1.1.8';
 
 /**
  * The security bits X509_get_signature_info() reports for a certificate's signature, or null when
- * OpenSSL cannot rate it (check_sig_level() then fails). `ownKeyBits` is the certificate's own
- * key strength: x509_sig_info_init() falls back to half of it for algorithms without a digest
- * and without their own rating (ecdsa-with-Specified, or RSASSA-PSS parameters it cannot read).
+ * OpenSSL cannot rate it (check_sig_level() then fails): an unmapped algorithm, a digest it cannot
+ * fetch, no digest and no rating of its own (ecdsa-with-Recommended/Specified), or RSASSA-PSS
+ * parameters it cannot read (absent ones included).
  */
-export function signatureSecurityBits(oid: string, params: ArrayBuffer | null | undefined, ownKeyBits: number | null): number | null {
+export function signatureSecurityBits(oid: string, params: ArrayBuffer | null | undefined): number | null {
   const alg = SIG_ALGS[oid];
   if (!alg) return null;
   if (alg.md !== null) return DIGEST_BITS[alg.md] ?? null;
@@ -125,17 +125,17 @@ export function signatureSecurityBits(oid: string, params: ArrayBuffer | null | 
     if (md === 'sha1') return 64;
     if (md !== undefined && DIGEST_BITS[md] !== undefined) return DIGEST_BITS[md];
   }
-  return ownKeyBits ? Math.floor(ownKeyBits / 2) : null;
+  return null;
 }
 
 /**
  * ossl_rsa_pss_get_param() on RSASSA-PSS parameters (@peculiar/asn1-rsa's RsaSaPssParams, whose
  * defaults are SHA-1, MGF1-SHA-1, salt 20, trailer 1): the digest, or undefined when OpenSSL
- * refuses them (undecodable, an unknown digest or MGF1 digest, a negative salt, trailer not 1).
+ * refuses them (absent or not a SEQUENCE, undecodable, an unknown digest or MGF1 digest, a
+ * negative salt, trailer not 1).
  */
 function pssDigest(params: ArrayBuffer | null | undefined): string | undefined {
-  if (params === undefined) return 'sha1';
-  if (params === null) return undefined;
+  if (params === undefined || params === null) return undefined;
   try {
     const node = parseBer(params);
     if (tagOf(node) !== TAG.SEQUENCE) return undefined;

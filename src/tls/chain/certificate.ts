@@ -83,7 +83,7 @@ function parseStructure(der: Buffer, fingerprint: string, x509: X509Certificate)
     serial: integerValue(tbs.serialNumber), tbsSignatureOid, tbsSignatureParams, issuer, subject,
     subjectText: nameToString(subject), issuerText: nameToString(issuer),
     notBefore, notAfter, publicKey, key,
-    signatureBits: signatureSecurityBits(tbsSignatureOid, tbsSignatureParams, key?.securityBits ?? null), extensions,
+    signatureBits: signatureSecurityBits(tbsSignatureOid, tbsSignatureParams), extensions,
   };
 }
 
