@@ -68,5 +68,5 @@ test('for every served scenario, depth and name, nginx does exactly what gwctl p
   t.diagnostic(`nginx differential: ${cases.length - disagreements.length}/${cases.length} agree; outcomes covered: ${[...seen].sort().join(', ')}; not servable by node's TLS server: ${unserved.join('; ') || 'none'}`);
   assert.deepEqual(disagreements, []);
   // The matrix must really exercise nginx's failure modes, not only successes.
-  for (const code of ['ok', 'handshake', '2', '10', '18', '20', '21', '62']) assert.ok(seen.has(code), `no case produced ${code}`);
+  for (const code of ['ok', 'handshake', '2', '7', '10', '18', '20', '21', '46', '62', '66', '67', '68']) assert.ok(seen.has(code), `no case produced ${code}`);
 });

@@ -200,6 +200,7 @@ export function checkIpAddrBlocks(ctx: VerifyContext): void {
   const top = chain[chain.length - 1].ex.ipAddrBlocks;
   for (const fp of top ?? []) {
     if (!lenOk(fp)) return;
-    if (fp.ranges === null && find(child, fp)) err(V.UNNESTED_RESOURCE, chain.length - 1);
+    // OpenSSL reports the loop index, one past the anchor.
+    if (fp.ranges === null && find(child, fp)) err(V.UNNESTED_RESOURCE, chain.length);
   }
 }
