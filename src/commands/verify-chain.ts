@@ -92,7 +92,7 @@ export function verifyChainFilesCommand(opts: ChainFilesOptions, ctx: CommandCon
  * why it refuses the file, if it does. gwctl's own reader is more forgiving, so a file it reads
  * may still stop nginx from starting.
  */
-function readTrustFile(file: string): { certs: CertSource[]; problem?: { file: string; line: number; reason: string } } {
+export function readTrustFile(file: string): { certs: CertSource[]; problem?: { file: string; line: number; reason: string } } {
   const certs = readCerts(file, '--ca');
   const load = opensslLoadTrustFile(readFileSync(file), (der) => {
     const r = parseCrl(der);
