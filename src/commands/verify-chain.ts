@@ -4,10 +4,12 @@ import { FatalError, hasFailures, type Diagnostic, type Fatal } from '../diagnos
 import { diagnosticJson, formatJson } from '../format/json.js';
 import { positionDiagnostics } from '../load/load-spec.js';
 import { checkSpec } from '../pipeline/check-spec.js';
-import type { PemKind } from '../tls/pem.js';
+import { MAX_PEM_BYTES, type PemKind } from '../tls/pem.js';
 import { PemFiles } from '../tls/pem-files.js';
 import type { CertSource, ChainVerdict } from '../tls/verdict.js';
-import { verifyChain } from '../tls/chain/index.js';
+import { verifyChain, parseCrl } from '../tls/chain/index.js';
+import { opensslLoadTrustFile } from '../tls/openssl-pem.js';
+import { readRegularFile } from '../load/read-file.js';
 import { NGINX_DEFAULT_VERIFY_DEPTH } from '../plan/plan.js';
 import { escapeUnsafe } from '../validate/show.js';
 import { emitDiagnostics, exitFor, fatalJson, fatalLines, type CommandContext, type CommandResult } from './context.js';
@@ -86,13 +88,34 @@ export interface ChainFilesOptions {
 export function verifyChainFilesCommand(opts: ChainFilesOptions, ctx: CommandContext): CommandResult {
   const files = new PemFiles();
   const presented = readPemOrFail(files, resolve(ctx.cwd, opts.chain), 'certificate', '--chain');
-  const trusted = opts.ca.flatMap((ca) => readPemOrFail(files, resolve(ctx.cwd, ca), 'certificate', '--ca'));
+  const trustFiles = opts.ca.map((ca) => readTrustFile(files, resolve(ctx.cwd, ca)));
+  const trusted = trustFiles.flatMap((t) => t.certs);
+  const trustFileProblems = trustFiles.flatMap((t) => (t.problem ? [t.problem] : []));
   const verifyDepth = opts.depth ?? NGINX_DEFAULT_VERIFY_DEPTH;
   const crls = opts.crl?.flatMap((f) => readPemOrFail(files, resolve(ctx.cwd, f), 'crl', '--crl'));
-  const verdict = verifyChain({ presented, trusted, crls, depth: verifyDepth, name: opts.name, at: opts.at ?? ctx.now, warnDays: opts.warnDays });
+  const verdict = verifyChain({ presented, trusted, crls, depth: verifyDepth, name: opts.name, at: opts.at ?? ctx.now, warnDays: opts.warnDays, trustFileProblems });
   const file = resolve(ctx.cwd, opts.chain);
   const findings: Diagnostic[] = verdict.findings.map((f) => ({ code: f.code, severity: f.severity, message: f.message, path: [], file: f.file ?? file, line: f.line ?? 1, column: 1 }));
   return output(ctx, [{ name: basename(opts.chain), serverName: opts.name, verifyDepth, verdict, findings }], []);
+}
+
+/**
+ * A --ca file as nginx loads it (X509_load_cert_crl_file()): the certificates OpenSSL reads, and
+ * why it refuses the file, if it does. gwctl's own reader is more forgiving, so a file it reads
+ * may still stop nginx from starting.
+ */
+export function readTrustFile(files: PemFiles, file: string): { certs: CertSource[]; problem?: { file: string; line: number; reason: string } } {
+  const certs = readPemOrFail(files, file, 'certificate', '--ca');
+  const raw = readRegularFile(file, MAX_PEM_BYTES);
+  if ('problem' in raw) throw new FatalError(`--ca ${file}: ${raw.problem.message}`);
+  const load = opensslLoadTrustFile(raw.data, (der) => {
+    const r = parseCrl(der);
+    return 'error' in r && r.by === 'openssl' ? `ASN1 lib (the X509 CRL block ${r.error})` : null;
+  });
+  if (load.error) return { certs, problem: { file, ...load.error } };
+  // Only what OpenSSL read counts (a NUL byte ends its reading early).
+  const loaded = new Set(load.blocks.map((b) => b.der.toString('base64')));
+  return { certs: certs.filter((c) => loaded.has(c.block.der.toString('base64'))) };
 }
 
 function readPemOrFail(files: PemFiles, file: string, kind: PemKind, flag: string): CertSource[] {
@@ -151,7 +174,7 @@ function verdictDiagnostics(r: UpstreamReport): Diagnostic[] {
 /** The line nginx writes to its error log for this verdict. */
 export function nginxLogLine(v: ChainVerdict, name: string | undefined): string {
   if (!v.nginx) return '';
-  if (v.nginx.code === HOSTNAME_MISMATCH) return `upstream SSL certificate does not match "${name ?? ''}"`;
+  if (v.nginx.code === HOSTNAME_MISMATCH) return `upstream SSL certificate does not match "${v.nginx.name ?? name ?? ''}"`;
   return `upstream SSL certificate verify error: (${v.nginx.code}:${v.nginx.reason})`;
 }
 

@@ -33,6 +33,8 @@ export interface NginxError {
   /** OpenSSL X509_V_ERR_* number; 62 for a host name mismatch. */
   code: number;
   reason: string;
+  /** For 62: the name nginx checked and logs (`does not match "NAME"`): proxy_ssl_name cut at its first ':'. */
+  name?: string;
 }
 
 export interface ChainFinding {

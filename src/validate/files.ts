@@ -4,9 +4,10 @@ import { isAbsolute, resolve } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { error, warning, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
 import type { GatewaySpec } from '../load/spec-types.js';
-import { readRegularFile } from '../load/read-file.js';
-import type { PemBlock, PemKind } from '../tls/pem.js';
+import { readRegularFile, readRegularFileOrUndefined } from '../load/read-file.js';
+import { MAX_PEM_BYTES, type PemBlock, type PemKind } from '../tls/pem.js';
 import { PemFiles } from '../tls/pem-files.js';
+import { opensslLoadTrustFile } from '../tls/openssl-pem.js';
 import type { CertSource } from '../tls/verdict.js';
 import { show, showPath } from './show.js';
 
@@ -48,6 +49,7 @@ export function loadMaterial(spec: GatewaySpec, specDir: string, files = new Pem
   const material: Material = { trustStores: new Map(), crls: new Map(), clientCertificates: new Map(), listeners: new Map(), presentedChains: new Map() };
 
   const keyWarned = new Set<string>();
+  const opensslChecked = new Set<string>();
   /** `holder`: for files that should never hold a private key (a CA bundle, an upstream's chain), what the file is. */
   const pem = (p: string, kind: PemKind, path: SpecPath, holder?: string): CertSource[] | undefined => {
     const file = resolvePath(specDir, p);
@@ -100,6 +102,9 @@ export function loadMaterial(spec: GatewaySpec, specDir: string, files = new Pem
       else if (c.length && !seen.has(c[0].block)) {
         seen.add(c[0].block);
         certs.push(...c);
+        const file = resolvePath(specDir, p);
+        if (!opensslChecked.has(file)) out.push(...opensslReadability(p, file, ['trustStores', name, 'certificates', i]));
+        opensslChecked.add(file);
       }
     });
     if (complete) material.trustStores.set(name, certs);
@@ -124,6 +129,24 @@ export function loadMaterial(spec: GatewaySpec, specDir: string, files = new Pem
     if (certs) material.presentedChains.set(name, certs);
   }
   return { material, diagnostics: out };
+}
+
+/**
+ * A trust file gwctl reads but OpenSSL would not (src/tls/openssl-pem.ts). The rendered gateway is
+ * unaffected, since render re-encodes trust stores from what gwctl read; but nginx or any other
+ * OpenSSL tool pointed at the file itself would refuse it (or ignore what follows a NUL byte).
+ */
+function opensslReadability(p: string, file: string, path: SpecPath): Diagnostic[] {
+  const data = readRegularFileOrUndefined(file, MAX_PEM_BYTES);
+  if (!data) return []; // its reading problem is reported where it is read as PEM
+  const load = opensslLoadTrustFile(data);
+  if (load.error) {
+    return [warning('pem.openssl-unreadable', `${showPath(p)}: OpenSSL cannot load this file (${load.error.reason}, line ${load.error.line}); gwctl re-encodes trust stores, so the rendered gateway works, but nginx or curl given the file itself would refuse it: rewrite it as plain PEM blocks`, path)];
+  }
+  if (load.stoppedAtLine !== undefined) {
+    return [warning('pem.openssl-unreadable', `${showPath(p)}: OpenSSL stops reading this file at line ${load.stoppedAtLine} (it starts with a NUL byte) and ignores the rest; gwctl re-encodes trust stores, so the rendered gateway trusts every certificate, but other OpenSSL tools given the file would not: remove the NUL bytes`, path)];
+  }
+  return [];
 }
 
 /** Why a trust store looks like a public CA bundle, or undefined. */

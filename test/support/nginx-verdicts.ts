@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChainVerdict } from '../../src/tls/verdict.js';
 import { gwctl } from './gwctl.js';
@@ -15,8 +15,12 @@ export interface PredictedCase {
   verdict: ChainVerdict;
 }
 
-/** Renders a gateway of the given YAML sections with gwctl and starts real nginx on it. */
-export async function startDifferentialGateway(dir: string, port: number, sections: { stores: string[]; upstreams: string[]; routes: string[] }): Promise<RunningNginx> {
+/**
+ * Renders a gateway of the given YAML sections with gwctl and starts real nginx on it. `replace`
+ * swaps strings in the rendered nginx.conf first: how a test gives nginx a proxy_ssl_name the
+ * spec itself refuses (one with a port), to see what nginx does with it.
+ */
+export async function startDifferentialGateway(dir: string, port: number, sections: { stores: string[]; upstreams: string[]; routes: string[] }, replace: [string, string][] = []): Promise<RunningNginx> {
   writeFileSync(join(dir, 'gateway.yaml'), `version: 1
 runtime: { flavor: nginx }
 listen: [{ port: ${port}, address: 127.0.0.1 }]
@@ -29,6 +33,15 @@ ${sections.routes.join('\n')}
 `);
   const r = await gwctl(['render', 'gateway.yaml', '--out', 'out'], dir);
   assert.equal(r.exitCode, 0, r.stderr.slice(0, 2000));
+  if (replace.length) {
+    const conf = join(dir, 'out', 'nginx.conf');
+    let text = readFileSync(conf, 'utf8');
+    for (const [from, to] of replace) {
+      assert.ok(text.includes(`"${from}"`), `${from} is not in the rendered nginx.conf`);
+      text = text.replaceAll(`"${from}"`, JSON.stringify(to));
+    }
+    writeFileSync(conf, text);
+  }
   return startNginx(join(dir, 'out'), port);
 }
 
@@ -51,7 +64,7 @@ export async function compareWithNginx(cases: PredictedCase[], port: number, ngi
   for (const c of cases) {
     const v = c.verdict;
     const handshake = v.findings.some((f) => f.code === 'chain.handshake-fails');
-    const expectedLog = handshake ? 'handshake failure' : v.nginx === null ? undefined : v.nginx.code === 62 ? `does not match "${c.name}"` : `verify error: (${v.nginx.code}:${v.nginx.reason})`;
+    const expectedLog = handshake ? 'handshake failure' : v.nginx === null ? undefined : v.nginx.code === 62 ? `does not match "${v.nginx.name ?? c.name}"` : `verify error: (${v.nginx.code}:${v.nginx.reason})`;
     const expectedStatus = v.ok ? 200 : 502;
     const status = statuses.get(c.id);
     const actualLog = logged(c.id);

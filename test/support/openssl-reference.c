@@ -10,8 +10,12 @@
  *        --crl loads the file into the store as ngx_ssl_crl() does (X509_LOOKUP_file, PEM) and
  *        sets X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL on the store, as proxy_ssl_crl does.
  *        openssl-reference --strings      (prints the verify error strings 0..127 as JSON)
+ *        openssl-reference --rsa-bits FROM TO   (RSA_security_bits() of an n-bit modulus, n = FROM..TO)
+ *        openssl-reference --sigids       (every signature NID OBJ_find_sigid_algs() maps: OID, digest and pkey short names)
+ *        openssl-reference --siginfo FILE (X509_get_signature_info() security bits of each certificate in FILE)
  * prints one JSON object on stdout.
  */
+#define OPENSSL_SUPPRESS_DEPRECATED /* RSA_security_bits(): the --rsa-bits table */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +24,9 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/rsa.h>
+#include <openssl/objects.h>
+#include <openssl/evp.h>
 
 #define MAX_SEEN 256
 static int seen_code[MAX_SEEN], seen_depth[MAX_SEEN], seen_n = 0;
@@ -95,6 +102,47 @@ int main(int argc, char **argv)
             json_string(s, strlen(s));
         }
         printf("}\n");
+        return 0;
+    }
+    if (argc == 4 && strcmp(argv[1], "--rsa-bits") == 0) {
+        printf("{");
+        for (int n = atoi(argv[2]); n <= atoi(argv[3]); n++) {
+            RSA *r = RSA_new();
+            BIGNUM *N = BN_new(), *E = BN_new();
+            BN_set_bit(N, n - 1);
+            BN_set_bit(N, 0);
+            BN_set_word(E, 65537);
+            RSA_set0_key(r, N, E, NULL);
+            printf("%s\"%d\":%d", n == atoi(argv[2]) ? "" : ",", n, RSA_security_bits(r));
+            RSA_free(r);
+        }
+        printf("}\n");
+        return 0;
+    }
+    if (argc == 2 && strcmp(argv[1], "--sigids") == 0) {
+        char oid[128];
+        int first = 1;
+        printf("[");
+        for (int nid = 1; nid < 4096; nid++) {
+            int md = 0, pk = 0;
+            ASN1_OBJECT *o;
+            if (!OBJ_find_sigid_algs(nid, &md, &pk) || (o = OBJ_nid2obj(nid)) == NULL) continue;
+            OBJ_obj2txt(oid, sizeof oid, o, 1);
+            printf("%s{\"oid\":\"%s\",\"md\":\"%s\",\"pk\":\"%s\"}", first ? "" : ",", oid, md ? OBJ_nid2sn(md) : "", pk ? OBJ_nid2sn(pk) : "");
+            first = 0;
+        }
+        printf("]\n");
+        return 0;
+    }
+    if (argc == 3 && strcmp(argv[1], "--siginfo") == 0) {
+        STACK_OF(X509) *certs = read_chain(argv[2]);
+        printf("[");
+        for (int i = 0; certs != NULL && i < sk_X509_num(certs); i++) {
+            int secbits = -1;
+            X509_get_signature_info(sk_X509_value(certs, i), NULL, NULL, &secbits, NULL);
+            printf("%s%d", i ? "," : "", secbits);
+        }
+        printf("]\n");
         return 0;
     }
     const char *crl = NULL;

@@ -92,3 +92,18 @@ export function nginxCode(r: ReferenceResult): number | null | 'load-error' {
 export function opensslErrorStrings(): Record<string, string> {
   return JSON.parse(execFileSync(referenceBinary(), ['--strings'], { encoding: 'utf8' })) as Record<string, string>;
 }
+
+/** RSA_security_bits() for every modulus size from..to, from libcrypto. */
+export function opensslRsaSecurityBits(from: number, to: number): Record<string, number> {
+  return JSON.parse(execFileSync(referenceBinary(), ['--rsa-bits', String(from), String(to)], { encoding: 'utf8' })) as Record<string, number>;
+}
+
+/** OBJ_find_sigid_algs()' whole table: signature OID, digest and pkey short names. */
+export function opensslSigids(): { oid: string; md: string; pk: string }[] {
+  return JSON.parse(execFileSync(referenceBinary(), ['--sigids'], { encoding: 'utf8' })) as { oid: string; md: string; pk: string }[];
+}
+
+/** X509_get_signature_info()'s security bits for each certificate of a PEM file (-1: cannot rate). */
+export function opensslSignatureBits(file: string): number[] {
+  return JSON.parse(execFileSync(referenceBinary(), ['--siginfo', file], { encoding: 'utf8' })) as number[];
+}

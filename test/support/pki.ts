@@ -18,7 +18,7 @@ import { join } from 'node:path';
  * Certificates are never committed: every test generates its own.
  */
 
-export type KeySpec = 'ec-p256' | 'ec-p384' | 'ec-p224' | 'ec-p192' | 'rsa-1024' | 'rsa-2048' | 'rsa-3072' | 'ed25519';
+export type KeySpec = 'ec-p256' | 'ec-p384' | 'ec-p224' | 'ec-p192' | 'rsa-1024' | 'rsa-1962' | 'rsa-2048' | 'rsa-3072' | 'ed25519' | 'dsa-2048';
 
 export interface CertOptions {
   /** Common name; the subject is /CN=cn unless `subject` is given. */
@@ -33,7 +33,9 @@ export interface CertOptions {
   /** Use the key of another certificate (cross-signing, re-issuing, "same subject, other key"). */
   reuseKeyOf?: PkiCert;
   /** Signature digest used by the issuer; 'default' for EdDSA issuers is chosen automatically. */
-  md?: 'sha256' | 'sha384' | 'sha512' | 'sha224' | 'sha1' | 'md5';
+  md?: 'sha256' | 'sha384' | 'sha512' | 'sha224' | 'sha1' | 'md5' | 'md4' | 'ripemd160' | 'sha512-224' | 'sha512-256' | 'sha3-256' | 'sha3-384';
+  /** `openssl ca -sigopt` values, e.g. ['rsa_padding_mode:pss', 'rsa_pss_saltlen:digest'] for RSASSA-PSS. */
+  sigopt?: string[];
   notBefore?: Date;
   notAfter?: Date;
   /** basicConstraints CA flag; `false` with `basicConstraints: false` omits the extension. */
@@ -131,6 +133,8 @@ function newKey(spec: KeySpec, rsaIndex: number): KeyObject {
     case 'ec-p192': return generateKeyPairSync('ec', { namedCurve: 'prime192v1' }).privateKey;
     case 'ed25519': return generateKeyPairSync('ed25519').privateKey;
     case 'rsa-1024': return rsaKey(1024, rsaIndex);
+    case 'rsa-1962': return rsaKey(1962, rsaIndex);
+    case 'dsa-2048': return generateKeyPairSync('dsa', { modulusLength: 2048, divisorLength: 256 }).privateKey;
     case 'rsa-2048': return rsaKey(2048, rsaIndex);
     case 'rsa-3072': return rsaKey(3072, rsaIndex);
   }
@@ -219,6 +223,9 @@ export async function makePki(dir: string): Promise<Pki> {
     const md = signerSpec === 'ed25519' ? 'default' : o.md ?? 'sha256';
     const args = ['ca', '-batch', '-config', config, '-notext', '-preserveDN', '-in', `${base}.csr`, '-out', `${base}.crt`,
       '-extfile', `${base}.ext`, '-extensions', 'ext', '-startdate', caDate(notBefore), '-enddate', caDate(notAfter), '-md', md];
+    for (const opt of o.sigopt ?? []) args.push('-sigopt', opt);
+    // MD4 lives in OpenSSL 3's legacy provider.
+    if (md === 'md4') args.push('-provider', 'legacy', '-provider', 'default');
     if (issuer) args.push('-cert', issuer.cert, '-keyfile', issuer.key);
     else args.push('-selfsign', '-keyfile', keyFile);
     execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -1,95 +1,154 @@
 import type { KeyObject } from 'node:crypto';
 import { TAG, decode, lib, parseBer, tagOf } from './asn1.js';
+import { ifcSecurityBits } from './security-bits.js';
 
 /** Key families as OpenSSL's EVP_PKEY_is_a() tells them apart. */
 export type KeyFamily = 'rsa' | 'rsa-pss' | 'ec' | 'dsa' | 'ed25519' | 'ed448' | 'other';
 
 export interface SignatureAlgorithm {
-  /** The key family the signature needs (OBJ_find_sigid_algs' pkey NID). */
-  pk: KeyFamily;
-  /** Digest name, null for algorithms without a separate digest (EdDSA, RSASSA-PSS). */
+  /**
+   * The key family the signature needs: check_sig_alg_match() asks EVP_PKEY_is_a(issuer key,
+   * short name of OBJ_find_sigid_algs()' pkey NID). 'none' where no key type has that name (SM2,
+   * GOST without its engine, the ECDH KDF schemes): no issuer ever matches.
+   */
+  pk: KeyFamily | 'none';
+  /** Digest name, null for NID_undef (EdDSA, RSASSA-PSS, ecdsa-with-Recommended/Specified). */
   md: string | null;
 }
 
-/** OBJ_find_sigid_algs() for the signature OIDs seen in practice. */
+const sig = (pk: SignatureAlgorithm['pk'], md: string | null): SignatureAlgorithm => ({ pk, md });
+
+/**
+ * OpenSSL 3.0's sigoid_srt (crypto/objects/obj_xref.h), the whole table OBJ_find_sigid_algs()
+ * knows; test/tls/chain/signature-algorithms.test.ts compares it with libcrypto's. OIDs missing
+ * here (sha512-224WithRSA, ecdsa-with-SHA3-*, dsa-with-SHA384, ...) have no mapping in 3.0:
+ * no issuer ever matches a certificate signed so.
+ */
 const SIG_ALGS: Record<string, SignatureAlgorithm> = {
-  '1.2.840.113549.1.1.4': { pk: 'rsa', md: 'md5' },
-  '1.2.840.113549.1.1.5': { pk: 'rsa', md: 'sha1' },
-  '1.3.14.3.2.29': { pk: 'rsa', md: 'sha1' },
-  '1.2.840.113549.1.1.14': { pk: 'rsa', md: 'sha224' },
-  '1.2.840.113549.1.1.11': { pk: 'rsa', md: 'sha256' },
-  '1.2.840.113549.1.1.12': { pk: 'rsa', md: 'sha384' },
-  '1.2.840.113549.1.1.13': { pk: 'rsa', md: 'sha512' },
-  '1.2.840.113549.1.1.15': { pk: 'rsa', md: 'sha512-224' },
-  '1.2.840.113549.1.1.16': { pk: 'rsa', md: 'sha512-256' },
-  '2.16.840.1.101.3.4.3.13': { pk: 'rsa', md: 'sha3-224' },
-  '2.16.840.1.101.3.4.3.14': { pk: 'rsa', md: 'sha3-256' },
-  '2.16.840.1.101.3.4.3.15': { pk: 'rsa', md: 'sha3-384' },
-  '2.16.840.1.101.3.4.3.16': { pk: 'rsa', md: 'sha3-512' },
-  '1.2.840.113549.1.1.10': { pk: 'rsa-pss', md: null },
-  '1.2.840.10045.4.1': { pk: 'ec', md: 'sha1' },
-  '1.2.840.10045.4.3.1': { pk: 'ec', md: 'sha224' },
-  '1.2.840.10045.4.3.2': { pk: 'ec', md: 'sha256' },
-  '1.2.840.10045.4.3.3': { pk: 'ec', md: 'sha384' },
-  '1.2.840.10045.4.3.4': { pk: 'ec', md: 'sha512' },
-  '2.16.840.1.101.3.4.3.9': { pk: 'ec', md: 'sha3-224' },
-  '2.16.840.1.101.3.4.3.10': { pk: 'ec', md: 'sha3-256' },
-  '2.16.840.1.101.3.4.3.11': { pk: 'ec', md: 'sha3-384' },
-  '2.16.840.1.101.3.4.3.12': { pk: 'ec', md: 'sha3-512' },
-  '1.2.840.10040.4.3': { pk: 'dsa', md: 'sha1' },
-  '2.16.840.1.101.3.4.3.1': { pk: 'dsa', md: 'sha224' },
-  '2.16.840.1.101.3.4.3.2': { pk: 'dsa', md: 'sha256' },
-  '1.3.101.112': { pk: 'ed25519', md: null },
-  '1.3.101.113': { pk: 'ed448', md: null },
+  '1.2.840.113549.1.1.2': sig('rsa', 'md2'),
+  '1.2.840.113549.1.1.3': sig('rsa', 'md4'),
+  '1.2.840.113549.1.1.4': sig('rsa', 'md5'),
+  '1.2.840.113549.1.1.5': sig('rsa', 'sha1'),
+  '1.2.840.113549.1.1.11': sig('rsa', 'sha256'),
+  '1.2.840.113549.1.1.12': sig('rsa', 'sha384'),
+  '1.2.840.113549.1.1.13': sig('rsa', 'sha512'),
+  '1.2.840.113549.1.1.14': sig('rsa', 'sha224'),
+  '1.3.14.3.2.15': sig('rsa', 'sha'),
+  '1.3.14.3.2.3': sig('rsa', 'md5'), // RSA-NP-MD5: pkey NID_rsa, an alias of rsaEncryption
+  '1.3.14.3.2.29': sig('rsa', 'sha1'),
+  '2.5.8.3.100': sig('rsa', 'mdc2'),
+  '1.3.36.3.3.1.2': sig('rsa', 'ripemd160'),
+  '2.16.840.1.101.3.4.3.13': sig('rsa', 'sha3-224'),
+  '2.16.840.1.101.3.4.3.14': sig('rsa', 'sha3-256'),
+  '2.16.840.1.101.3.4.3.15': sig('rsa', 'sha3-384'),
+  '2.16.840.1.101.3.4.3.16': sig('rsa', 'sha3-512'),
+  '1.2.840.113549.1.1.10': sig('rsa-pss', null),
+  '1.2.840.10045.4.1': sig('ec', 'sha1'),
+  '1.2.840.10045.4.2': sig('ec', null),
+  '1.2.840.10045.4.3': sig('ec', null),
+  '1.2.840.10045.4.3.1': sig('ec', 'sha224'),
+  '1.2.840.10045.4.3.2': sig('ec', 'sha256'),
+  '1.2.840.10045.4.3.3': sig('ec', 'sha384'),
+  '1.2.840.10045.4.3.4': sig('ec', 'sha512'),
+  '1.2.156.10197.1.501': sig('none', 'sm3'), // pkey "SM2": an EC key on any curve is not is_a("SM2")
+  '1.3.14.3.2.13': sig('dsa', 'sha'),
+  '1.3.14.3.2.27': sig('dsa', 'sha1'), // pkey "DSA-old", one of the DSA key type's names
+  '1.2.840.10040.4.3': sig('dsa', 'sha1'),
+  '2.16.840.1.101.3.4.3.1': sig('dsa', 'sha224'),
+  '2.16.840.1.101.3.4.3.2': sig('dsa', 'sha256'),
+  '1.3.101.112': sig('ed25519', null),
+  '1.3.101.113': sig('ed448', null),
+  '1.2.643.2.2.3': sig('none', 'gost94'),
+  '1.2.643.2.2.4': sig('none', 'gost94'),
+  '1.2.643.2.9.1.3.3': sig('none', 'gost94'),
+  '1.2.643.2.9.1.3.4': sig('none', 'gost94'),
+  '1.2.643.7.1.1.3.2': sig('none', 'gost12-256'),
+  '1.2.643.7.1.1.3.3': sig('none', 'gost12-512'),
+  '1.3.133.16.840.63.0.2': sig('none', 'sha1'),
+  '1.3.132.1.11.0': sig('none', 'sha224'),
+  '1.3.132.1.11.1': sig('none', 'sha256'),
+  '1.3.132.1.11.2': sig('none', 'sha384'),
+  '1.3.132.1.11.3': sig('none', 'sha512'),
+  '1.3.133.16.840.63.0.3': sig('none', 'sha1'),
+  '1.3.132.1.14.0': sig('none', 'sha224'),
+  '1.3.132.1.14.1': sig('none', 'sha256'),
+  '1.3.132.1.14.2': sig('none', 'sha384'),
+  '1.3.132.1.14.3': sig('none', 'sha512'),
 };
 
 export function signatureAlgorithm(oid: string): SignatureAlgorithm | undefined {
   return SIG_ALGS[oid];
 }
 
-/** Security bits of a digest as x509_sig_info_init() counts them (SHA-1 and MD5 deliberately low). */
+/** The signature OIDs OpenSSL 3.0 maps, for the test comparing them with libcrypto. */
+export const SIGNATURE_OIDS: readonly string[] = Object.keys(SIG_ALGS);
+
+/**
+ * x509_sig_info_init()'s security bits for a digest: half its size (EVP_MD_get_size() * 4), with
+ * SHA-1, MD5 and GOST R 34.11-94 set by hand. Digests libcrypto cannot fetch by NID (MD2, SHA-0,
+ * MDC2 and the GOST 2012 hashes on Debian's build) are absent: OpenSSL cannot rate them.
+ */
 const DIGEST_BITS: Record<string, number> = {
-  md5: 39, sha1: 63, sha224: 112, sha256: 128, sha384: 192, sha512: 256, 'sha512-224': 112, 'sha512-256': 128,
-  'sha3-224': 112, 'sha3-256': 128, 'sha3-384': 192, 'sha3-512': 256,
+  md4: 64, md5: 39, sha1: 63, ripemd160: 80, sha224: 112, sha256: 128, sha384: 192, sha512: 256,
+  'sha512-224': 112, 'sha512-256': 128, 'sha3-224': 112, 'sha3-256': 128, 'sha3-384': 192, 'sha3-512': 256,
+  shake128: 64, shake256: 128, sm3: 128, gost94: 105, blake2b512: 256, blake2s256: 128, whirlpool: 256,
 };
 
+/** Digest OIDs EVP_get_digestbyobj() resolves, for RSASSA-PSS parameters. */
 const HASH_OIDS: Record<string, string> = {
-  '1.3.14.3.2.26': 'sha1', '2.16.840.1.101.3.4.2.4': 'sha224', '2.16.840.1.101.3.4.2.1': 'sha256',
-  '2.16.840.1.101.3.4.2.2': 'sha384', '2.16.840.1.101.3.4.2.3': 'sha512', '1.2.840.113549.2.5': 'md5',
+  '1.2.840.113549.2.4': 'md4', '1.2.840.113549.2.5': 'md5', '1.3.14.3.2.26': 'sha1', '1.3.36.3.2.1': 'ripemd160',
+  '2.16.840.1.101.3.4.2.4': 'sha224', '2.16.840.1.101.3.4.2.1': 'sha256', '2.16.840.1.101.3.4.2.2': 'sha384',
+  '2.16.840.1.101.3.4.2.3': 'sha512', '2.16.840.1.101.3.4.2.5': 'sha512-224', '2.16.840.1.101.3.4.2.6': 'sha512-256',
+  '2.16.840.1.101.3.4.2.7': 'sha3-224', '2.16.840.1.101.3.4.2.8': 'sha3-256', '2.16.840.1.101.3.4.2.9': 'sha3-384',
+  '2.16.840.1.101.3.4.2.10': 'sha3-512', '2.16.840.1.101.3.4.2.11': 'shake128', '2.16.840.1.101.3.4.2.12': 'shake256',
+  '1.2.156.10197.1.401': 'sm3', '1.3.6.1.4.1.1722.12.2.1.16': 'blake2b512', '1.3.6.1.4.1.1722.12.2.2.8': 'blake2s256',
+  '1.0.10118.3.0.55': 'whirlpool',
 };
+
+const MGF1 = '1.2.840.113549.1.1.8';
 
 /**
  * The security bits X509_get_signature_info() reports for a certificate's signature, or null when
- * OpenSSL cannot tell (unknown algorithm): check_sig_level() then fails.
+ * OpenSSL cannot rate it (check_sig_level() then fails): an unmapped algorithm, a digest it cannot
+ * fetch, no digest and no rating of its own (ecdsa-with-Recommended/Specified), or RSASSA-PSS
+ * parameters it cannot read (absent ones included).
  */
 export function signatureSecurityBits(oid: string, params: ArrayBuffer | null | undefined): number | null {
   const alg = SIG_ALGS[oid];
   if (!alg) return null;
+  if (alg.md !== null) return DIGEST_BITS[alg.md] ?? null;
   if (alg.pk === 'ed25519') return 128;
   if (alg.pk === 'ed448') return 224;
   if (alg.pk === 'rsa-pss') {
-    // rsa_sig_info_set(): half the PSS digest's bits; SHA-1 (the default) counts 64.
+    // rsa_sig_info_set(): half the PSS digest's size; SHA-1 counts 64 and MD5 39 there.
     const md = pssDigest(params);
-    if (md === undefined) return null;
     if (md === 'sha1') return 64;
-    if (md === 'md5') return 39;
-    return DIGEST_BITS[md] ?? null;
+    if (md !== undefined && DIGEST_BITS[md] !== undefined) return DIGEST_BITS[md];
   }
-  return alg.md ? DIGEST_BITS[alg.md] ?? null : null;
+  return null;
 }
 
 /**
- * The digest of RSASSA-PSS parameters (@peculiar/asn1-rsa's RsaSaPssParams, whose hashAlgorithm
- * defaults to SHA-1): absent parameters mean SHA-1; parameters that are not a SEQUENCE (an explicit
- * NULL, `params === null`), do not decode, or name an unknown digest leave OpenSSL unable to rate it.
+ * ossl_rsa_pss_get_param() on RSASSA-PSS parameters (@peculiar/asn1-rsa's RsaSaPssParams, whose
+ * defaults are SHA-1, MGF1-SHA-1, salt 20, trailer 1): the digest, or undefined when OpenSSL
+ * refuses them (absent or not a SEQUENCE, undecodable, an unknown digest or MGF1 digest, a
+ * negative salt, trailer not 1).
  */
 function pssDigest(params: ArrayBuffer | null | undefined): string | undefined {
-  if (params === undefined) return 'sha1';
-  if (params === null) return undefined;
+  if (params === undefined || params === null) return undefined;
   try {
     const node = parseBer(params);
     if (tagOf(node) !== TAG.SEQUENCE) return undefined;
-    return HASH_OIDS[decode(node, lib().asn1Rsa.RsaSaPssParams).hashAlgorithm.algorithm];
+    const p = decode(node, lib().asn1Rsa.RsaSaPssParams);
+    const md = HASH_OIDS[p.hashAlgorithm.algorithm];
+    // ossl_x509_algor_mgf1_decode(): a mask generator other than MGF1 reads as "none", i.e. SHA-1.
+    const mgf = p.maskGenAlgorithm;
+    if (mgf.algorithm === MGF1 && mgf.parameters) {
+      const inner = decode(parseBer(mgf.parameters), lib().asn1X509.AlgorithmIdentifier);
+      if (!HASH_OIDS[inner.algorithm]) return undefined;
+    }
+    if (p.saltLength < 0 || p.trailerField !== 1) return undefined;
+    return md;
   } catch {
     return undefined;
   }
@@ -123,20 +182,6 @@ function ecSecurityBits(orderBits: number): number {
   if (orderBits >= 224) return 112;
   if (orderBits >= 160) return 80;
   return Math.floor(orderBits / 2);
-}
-
-/** ossl_ifc_ffc_compute_security_bits(): RSA (and finite field) strength from the modulus size. */
-export function ifcSecurityBits(n: number): number {
-  const canonical: Record<number, number> = { 2048: 112, 3072: 128, 4096: 152, 6144: 176, 7680: 192, 8192: 200, 15360: 256 };
-  if (canonical[n] !== undefined) return canonical[n];
-  if (n >= 687737) return 1200;
-  if (n < 8) return 0;
-  const cap = n <= 7680 ? 192 : n <= 15360 ? 256 : 1200;
-  const x = n * Math.LN2;
-  const lx = Math.log(x);
-  let y = Math.floor((1.923 * Math.cbrt(x * lx * lx) - 4.69) / Math.LN2);
-  y = (y + 4) & ~7;
-  return Math.min(y, cap);
 }
 
 /** BN_security_bits(L, N) for DSA. */

@@ -3,6 +3,7 @@ import { sameName, type X509Name } from './name.js';
 import { keyFitsSignature, signatureAlgorithm } from './algorithms.js';
 import { generalNameFrom, generalNamesFrom, type GeneralName } from './general-name.js';
 import type { ChainCert } from './certificate.js';
+import { decodeIpAddrBlocks, type IpAddressFamily } from './rfc3779.js';
 
 /**
  * The extensions of a certificate as ossl_x509v3_cache_extensions() (crypto/x509/v3_purp.c)
@@ -57,6 +58,10 @@ export interface ExtensionFacts {
   unhandledCritical: string | null;
   altNames: GeneralName[] | null;
   nameConstraints: NameConstraints | null;
+  /** RFC 3779 sbgp-ipAddrBlock, decoded (null when absent). */
+  ipAddrBlocks: IpAddressFamily[] | null;
+  /** RFC 3779 sbgp-autonomousSysNum is present (its path check is not modelled). */
+  asIdentifiers: boolean;
   /** Human reasons for `invalid`. */
   invalidReasons: string[];
 }
@@ -192,7 +197,7 @@ export function deriveFacts(c: Omit<ChainCert, 'ex'>): ExtensionFacts {
   const ex: ExtensionFacts = {
     invalid: false, v1: c.version === 0, bcons: false, ca: false, pathlen: -1, proxy: false, keyUsage: null,
     extKeyUsage: null, extKeyUsageOids: [], nsCertType: null, skid: null, akid: null, selfIssued: false, selfSigned: false,
-    unhandledCritical: null, altNames: null, nameConstraints: null, invalidReasons: reasons,
+    unhandledCritical: null, altNames: null, nameConstraints: null, ipAddrBlocks: null, asIdentifiers: false, invalidReasons: reasons,
   };
   const bad = (why: string) => { ex.invalid = true; reasons.push(why); };
   const exts = c.extensions;
@@ -268,6 +273,12 @@ export function deriveFacts(c: Omit<ChainCert, 'ex'>): ExtensionFacts {
 
   const crldp = getExt(exts, OID.crlDistributionPoints, (e) => checkCrlDistributionPoints(valueNode(e)));
   if ('invalid' in crldp) bad(crldp.invalid);
+
+  // x->rfc3779_addr: an undecodable block makes the certificate invalid, as for the others.
+  const addr = getExt(exts, OID.sbgpIpAddrBlock, (e) => decodeIpAddrBlocks(e.value));
+  if ('value' in addr) ex.ipAddrBlocks = addr.value;
+  else if ('invalid' in addr) bad(addr.invalid);
+  ex.asIdentifiers = exts.some((e) => e.oid === OID.sbgpAsNum);
 
   for (const e of exts) {
     if (e.critical && !SUPPORTED_EXTENSIONS.has(e.oid)) { ex.unhandledCritical = e.oid; break; }

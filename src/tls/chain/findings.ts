@@ -11,6 +11,7 @@ import { OID } from './certificate.js';
 import { sameName } from './name.js';
 import { generalNameText } from './general-name.js';
 import { purposeNames, sslServerTrust, type TrustAux } from './trust.js';
+import { signatureAlgorithm } from './algorithms.js';
 
 export interface ExplainInput {
   outcome: VerifyOutcome;
@@ -75,6 +76,10 @@ function explainOne(code: number, at: number, x: ChainCert | undefined, chain: C
   const name = x ? quoteName(x) : 'the certificate';
   const issuerName = x ? `'${x.issuerText}'` : 'its issuer';
   const issuer = chain[at + 1];
+  const unmapped = x && !signatureAlgorithm(x.tbsSignatureOid);
+  if (unmapped && (code === V.UNABLE_TO_GET_ISSUER_CERT_LOCALLY || code === V.UNABLE_TO_VERIFY_LEAF_SIGNATURE)) {
+    return { code: 'chain.unsupported-signature-algorithm', message: `${name} (depth ${at}) is signed with ${x.tbsSignatureOid}, a signature algorithm OpenSSL 3.0 does not know (it has no digest/key mapping for it), so OpenSSL never finds its issuer: reissue it with SHA-256 (ECDSA, RSA PKCS#1 v1.5 or RSASSA-PSS)` };
+  }
   switch (code) {
     case V.UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
     case V.UNABLE_TO_VERIFY_LEAF_SIGNATURE:
@@ -135,9 +140,15 @@ function explainOne(code: number, at: number, x: ChainCert | undefined, chain: C
     case V.CA_KEY_TOO_SMALL:
       return { code: 'chain.key-too-small', message: `${name} (depth ${at}) has a ${x?.key ? `${x.key.sizeBits}-bit ${x.key.family.toUpperCase()}` : 'unusable'} key, below OpenSSL security level 2 (112-bit strength: RSA 2048, EC P-224 or larger)` };
     case V.CA_MD_TOO_WEAK:
-      return { code: 'chain.weak-signature', message: `${name} (depth ${at}) is signed with a digest below OpenSSL security level 2 (SHA-1 and MD5 are refused); reissue it with SHA-256` };
+      return { code: 'chain.weak-signature', message: `${name} (depth ${at}) is signed with ${x?.signatureBits === null || x?.signatureBits === undefined ? 'an algorithm OpenSSL cannot rate' : `a digest of ${x.signatureBits}-bit strength`}, below OpenSSL security level 2 (112 bits: SHA-1, MD5, MD4 and RIPEMD-160 are refused); reissue it with SHA-256` };
     case V.EC_KEY_EXPLICIT_PARAMS:
       return { code: 'chain.explicit-ec-parameters', message: `${name} (depth ${at}) has an EC key with explicit curve parameters, which OpenSSL 3 refuses in chains` };
+    case V.UNNESTED_RESOURCE:
+      return { code: 'chain.rfc3779', message: x
+        ? `${name} (depth ${at}) does not delegate the IP address blocks (RFC 3779 sbgp-ipAddrBlock) that the leaf ${quoteName(chain[0])} lists, or "inherits" them as the trust anchor: give the leaf only addresses its issuers hold, or drop the extension from the leaf`
+        : `the trust anchor cannot "inherit" the IP address blocks (RFC 3779 sbgp-ipAddrBlock) that the leaf ${quoteName(chain[0])} lists: give the anchor explicit address blocks, or drop the extension from the leaf` };
+    case V.INVALID_EXTENSION:
+      return { code: 'chain.rfc3779', message: `${name} (depth ${at}) has an RFC 3779 IP address extension that is not in canonical form (sorted, non-overlapping, prefixes written as prefixes), which OpenSSL rejects` };
     case V.UNSPECIFIED:
       return { code: 'chain.unusable-certificate', message: `OpenSSL reports an unspecified error for ${name} (depth ${at})` };
     default:
@@ -197,8 +208,13 @@ function ekuName(oid: string): string {
 }
 
 /** nginx compares proxy_ssl_name with X509_check_host(): DNS names (or CN), never IP SANs. */
-export function explainHostMismatch(leaf: ChainCert, name: string, ipSan: boolean, sourceOf: SourceOf): ChainFinding {
+export function explainHostMismatch(leaf: ChainCert, name: string, ipSan: boolean, sourceOf: SourceOf, configured = name): ChainFinding {
   const names = presentedNames(leaf);
+  if (configured !== name) {
+    // ngx_http_upstream_ssl_name() cut the configured name at its first ':'.
+    const what = name === '' ? 'nothing, which never matches' : `"${name}"`;
+    return finding('error', 'chain.host-mismatch', `nginx cuts proxy_ssl_name "${configured}" at its first ':' (to strip a port) and checks ${what}; the certificate ${quoteName(leaf)} does not match it. Set serverName to a DNS name in the certificate, without a port; nginx will log: upstream SSL certificate does not match "${name}"`, sourceOf(leaf));
+  }
   const has = names.length > 0 ? `it is valid for ${names.map((n) => `'${n}'`).join(', ')}` : 'it names no DNS host';
   const ipNote = ipSan
     ? `; nginx checks proxy_ssl_name as a DNS name and never matches IP addresses, even though the certificate has '${name}' as an IP SAN: set serverName to a DNS name in the certificate`

@@ -23,6 +23,10 @@ export function handshakeProblem(leaf: ChainCert): string | null {
   if (key?.family === 'ec' && !key.explicitCurve && key.curve && !(key.curve in OFFERED_ECDSA_CURVES)) {
     return `its key is on curve ${CURVE_NAMES[key.curve] ?? key.curve}, and nginx (OpenSSL 3.0) offers ECDSA only on P-256, P-384 and P-521: no certificate the upstream holds can be used, so the handshake fails (alert 40). Reissue it on P-256 or P-384, or RSA 2048+`;
   }
+  if (key?.family === 'dsa') {
+    // nginx's default proxy_ssl_ciphers (DEFAULT) has no DSS suite, and TLS 1.3 has no DSA signatures.
+    return `its key is DSA (${key.sizeBits} bits), and nginx (OpenSSL 3.0) offers no cipher suite a DSA certificate can serve, in TLS 1.2 (its default cipher list has no DSS suite) or TLS 1.3 (no DSA signatures): the handshake fails. Reissue it with an ECDSA P-256/P-384 or RSA 2048+ key`;
+  }
   if (leaf.ex.keyUsage !== null && !(leaf.ex.keyUsage & KU_DIGITAL_SIGNATURE)) {
     return 'its keyUsage lacks digitalSignature, which the (EC)DHE and TLS 1.3 handshakes nginx negotiates need to sign with the key: the handshake fails (alert 40). Reissue it with keyUsage digitalSignature (and keyEncipherment for RSA)';
   }

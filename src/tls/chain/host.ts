@@ -16,6 +16,17 @@ export function hostMatches(leaf: ChainCert, name: string): boolean {
   }
 }
 
+/**
+ * The name nginx checks: ngx_http_upstream_ssl_name() cuts proxy_ssl_name at its first ':' (after
+ * a leading "[...]"), meant to strip a port, so "svc.internal:8443" is checked as "svc.internal"
+ * and "::1" as "" (which ngx_ssl_check_host() never matches).
+ */
+export function nginxSslName(name: string): string {
+  const from = name.startsWith('[') && name.includes(']') ? name.indexOf(']') : 0;
+  const colon = name.indexOf(':', from);
+  return colon < 0 ? name : name.slice(0, colon);
+}
+
 /** The leaf carries this IP address as an iPAddress SAN (which nginx never consults). */
 export function hasIpSan(leaf: ChainCert, ip: string): boolean {
   const family = isIP(ip);

@@ -4,7 +4,7 @@ import { finding, quoteName, storeLabel } from './describe.js';
 import { V, verifyErrorString } from './errors.js';
 import { crlExpiryWarnings, explainErrors, explainHostMismatch } from './findings.js';
 import { handshakeProblem } from './handshake.js';
-import { hasIpSan, hostMatches } from './host.js';
+import { hasIpSan, hostMatches, nginxSslName } from './host.js';
 import { trustStoreOf } from './store.js';
 import { parseCrl, type ChainCrl } from './crl.js';
 import { epochSeconds } from './time.js';
@@ -17,6 +17,8 @@ export interface ChainEngineRequest extends ChainRequest {
   trustStoreName?: string;
   /** Warn when a certificate of the path expires within this many days (default 30). */
   warnDays?: number;
+  /** Why OpenSSL refuses to load the trusted-certificate file(s) (src/tls/openssl-pem.ts): nginx then refuses to start. */
+  trustFileProblems?: { file: string; line: number; reason: string }[];
 }
 
 export const DEFAULT_WARN_DAYS = 30;
@@ -48,6 +50,9 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
       ? finding('error', 'chain.trust-store-unreadable', `${storeLabel(req.trustStoreName)} holds a certificate nginx cannot load (${p.message}); nginx refuses to start`, p.source)
       : finding('error', 'chain.unsupported-certificate', `${storeLabel(req.trustStoreName)} holds a certificate beyond gwctl: ${p.message}`, p.source));
   }
+  for (const p of req.trustFileProblems ?? []) {
+    findings.push({ severity: 'error', code: 'chain.trust-store-unloadable', file: p.file, line: p.line, message: `${storeLabel(req.trustStoreName)}: OpenSSL cannot load ${p.file} (${p.reason}, line ${p.line}): SSL_CTX_load_verify_locations() fails and nginx refuses to start. Rewrite the file as plain PEM blocks (BEGIN line, base64 lines with their '=' padding, END line, nothing else inside a block)` });
+  }
   if (req.trusted.length === 0) findings.push(finding('error', 'chain.trust-store-empty', `${storeLabel(req.trustStoreName)} is empty: nginx refuses a trusted certificate file without certificates`));
   const sourceOf = (c: ChainCert) => sources.get(c) ?? store.sources.get(c);
   // proxy_ssl_crl: the CRLs join the store (X509_STORE_add_crl() ignores duplicates).
@@ -75,9 +80,16 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
   }
 
   const at = epochSeconds(req.at);
+  const sslName = req.name === undefined ? undefined : nginxSslName(req.name);
   const outcome = x509VerifyCert(presented, store, req.depth, at, crls);
   const discovery = outcome.anchored || req.depth >= DISCOVERY_DEPTH ? outcome : x509VerifyCert(presented, store, DISCOVERY_DEPTH, at, crls);
   const requiredDepth = discovery.anchored ? Math.max(0, discovery.chain.length - 2) : null;
+
+  // X509v3_asid_validate_path() starts from the leaf's AS numbers: not modelled, so no verdict.
+  if (presented[0].ex.asIdentifiers) {
+    findings.push(finding('error', 'chain.unsupported-rfc3779', `the leaf ${quoteName(presented[0])} carries RFC 3779 autonomous system numbers (sbgp-autonomousSysNum), whose path check gwctl does not model: it cannot predict nginx's verdict`, sourceOf(presented[0])));
+    return { ok: false, chain: outcome.chain.map((c) => c.subjectText), requiredDepth, nginx: null, findings };
+  }
 
   // What X509_verify_cert() and nginx's host check decide (the layer libcrypto is compared on)...
   let verified: ChainVerdict['nginx'] = null;
@@ -85,9 +97,9 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
   if (outcome.error !== V.OK) {
     verified = { code: outcome.error, reason: verifyErrorString(outcome.error) };
     verifyFindings.push(...explainErrors({ outcome, presented, depth: req.depth, requiredDepth, storeName: req.trustStoreName, sourceOf, crls, crlSourceOf: (c) => crlSources.get(c), trustAux: store.aux }));
-  } else if (req.name !== undefined && !hostMatches(presented[0], req.name)) {
-    verified = { code: V.HOSTNAME_MISMATCH, reason: verifyErrorString(V.HOSTNAME_MISMATCH) };
-    verifyFindings.push(explainHostMismatch(presented[0], req.name, hasIpSan(presented[0], req.name), sourceOf));
+  } else if (sslName !== undefined && !hostMatches(presented[0], sslName)) {
+    verified = { code: V.HOSTNAME_MISMATCH, reason: verifyErrorString(V.HOSTNAME_MISMATCH), name: sslName };
+    verifyFindings.push(explainHostMismatch(presented[0], sslName, hasIpSan(presented[0], sslName), sourceOf, req.name));
   }
   // ...unless the server cannot present this leaf at all: then nothing is verified and nginx logs a handshake failure.
   const handshake = handshakeProblem(presented[0]);
@@ -101,7 +113,7 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
     if (nginx === null && !handshake) findings.push(...strictnessWarnings(outcome.chain, req.name, sourceOf));
   }
   findings.push(...trustStoreWarnings(store.certs.length, req.trustStoreName));
-  const usable = store.problems.length === 0 && req.trusted.length > 0;
+  const usable = store.problems.length === 0 && req.trusted.length > 0 && !req.trustFileProblems?.length;
   return {
     ok: nginx === null && usable && !handshake,
     chain: outcome.chain.map((c) => c.subjectText),

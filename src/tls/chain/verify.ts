@@ -5,6 +5,7 @@ import { report, VerifyAbort, type SeenError, type VerifyContext } from './conte
 import { V } from './errors.js';
 import { internalVerify } from './internal-verify.js';
 import { checkNameConstraints } from './name-constraints.js';
+import { checkIpAddrBlocks } from './rfc3779.js';
 import type { TrustStore } from './store.js';
 import type { ChainCrl } from './crl.js';
 import { checkRevocation, type RevocationNote } from './revocation.js';
@@ -43,6 +44,8 @@ export function x509VerifyCert(presented: ChainCert[], store: TrustStore, depth:
     checkRevocation(ctx);
     internalVerify(ctx);
     checkNameConstraints(ctx);
+    // X509v3_asid_validate_path() would come here: not modelled (verifyChain() reports it).
+    checkIpAddrBlocks(ctx);
   } catch (e) {
     if (!(e instanceof VerifyAbort)) throw e;
     aborted = e.message;

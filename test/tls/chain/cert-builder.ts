@@ -7,7 +7,7 @@ import { tlv } from '../../../src/tls/chain/name.js';
  */
 export type NameSpec = [oid: string, tag: number, value: Buffer | string][][];
 
-function oid(dotted: string): Buffer {
+export function oid(dotted: string): Buffer {
   const parts = dotted.split('.').map(Number);
   const bytes = [40 * parts[0] + parts[1]];
   for (const p of parts.slice(2)) {
@@ -35,7 +35,12 @@ export interface BuildOptions {
   extensions?: [string, boolean, Buffer][];
   /** notBefore and notAfter as whole TLVs (default UTCTime 200101000000Z to 491231235959Z). */
   validity?: [Buffer, Buffer];
+  /** The signature AlgorithmIdentifier (default ecdsa-with-SHA256) and how to sign the TBSCertificate with it. */
+  signature?: { algorithm: Buffer; sign: (tbs: Buffer) => Buffer };
 }
+
+/** An AlgorithmIdentifier without parameters. */
+export const algorithmId = (dotted: string): Buffer => tlv(0x30, oid(dotted));
 
 const ECDSA_SHA256 = tlv(0x30, oid('1.2.840.10045.4.3.2'));
 
@@ -46,10 +51,10 @@ export function buildCertificate(o: BuildOptions): Buffer {
     ? [tlv(0xa3, tlv(0x30, Buffer.concat(o.extensions.map(([id, crit, value]) => tlv(0x30, Buffer.concat([oid(id), ...(crit ? [Buffer.from('0101ff', 'hex')] : []), tlv(0x04, value)]))))))]
     : [];
   const tbs = tlv(0x30, Buffer.concat([
-    tlv(0xa0, tlv(0x02, Buffer.from([2]))), tlv(0x02, Buffer.from([o.serial ?? 1])), ECDSA_SHA256, o.issuer, validity, o.subject, spki, ...exts,
+    tlv(0xa0, tlv(0x02, Buffer.from([2]))), tlv(0x02, Buffer.from([o.serial ?? 1])), o.signature?.algorithm ?? ECDSA_SHA256, o.issuer, validity, o.subject, spki, ...exts,
   ]));
-  const signature = sign('sha256', tbs, o.signingKey);
-  return tlv(0x30, Buffer.concat([tbs, ECDSA_SHA256, tlv(0x03, Buffer.concat([Buffer.from([0]), signature]))]));
+  const signature = o.signature ? o.signature.sign(tbs) : sign('sha256', tbs, o.signingKey);
+  return tlv(0x30, Buffer.concat([tbs, o.signature?.algorithm ?? ECDSA_SHA256, tlv(0x03, Buffer.concat([Buffer.from([0]), signature]))]));
 }
 
 /** basicConstraints CA:TRUE. */

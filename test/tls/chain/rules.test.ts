@@ -192,8 +192,15 @@ describe('security level 2', () => {
 describe('host name (nginx: X509_check_host, flags 0)', () => {
   test('mismatch: 62 and the names the certificate has', () => {
     const v = run([root], [leafOf(int1), int1], { name: 'payments.internal' });
-    assert.deepEqual(v.nginx, { code: 62, reason: 'hostname mismatch' });
+    assert.deepEqual(v.nginx, { code: 62, reason: 'hostname mismatch', name: 'payments.internal' });
     assert.match(v.findings.find((f) => f.code === 'chain.host-mismatch')!.message, /valid for 'orders.internal'.*upstream SSL certificate does not match "payments.internal"/);
+  });
+  test('nginx cuts the name at its first \':\'; near miss: the cut name matches', () => {
+    const withPort = run([root], [leafOf(int1), int1], { name: 'orders.internal:8443' });
+    assert.equal(withPort.ok, true);
+    const v6 = run([root], [leafOf(int1), int1], { name: '::1' });
+    assert.deepEqual(v6.nginx, { code: 62, reason: 'hostname mismatch', name: '' });
+    assert.match(v6.findings.find((f) => f.code === 'chain.host-mismatch')!.message, /cuts proxy_ssl_name "::1" at its first ':'.*does not match ""/);
   });
   test('wildcards match one label only; CN is used only without DNS SANs', () => {
     const wild = leafOf(int1, { cn: 'wild', dns: ['*.orders.internal'] });

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makePki, type Pki, type PkiCert } from '../../support/pki.js';
+import { makePki, type CertOptions, type Pki, type PkiCert } from '../../support/pki.js';
 
 /**
  * The differential matrix's scenarios: one shared PKI, many ways to serve and trust it. Each
@@ -141,6 +141,47 @@ export async function buildScenarios(): Promise<{ pki: Pki; scenarios: Scenario[
   const edInt = pki.intermediate(edRoot, 'Ed Int', { key: 'ed25519' });
   add('Ed25519 chain', [edRoot], [pki.leaf(edInt, { cn: 'svc.internal', dns: ['svc.internal'], key: 'ed25519' }), edInt]);
 
+  // RSA sizes where OpenSSL's fixed-point strength formula rounds down (1962 bits: 104, not 112).
+  add('RSA 1962 leaf', [root], [pki.leaf(int1, { cn: 'svc.internal', dns: ['svc.internal'], key: 'rsa-1962' }), int1]);
+  const int1962 = pki.intermediate(root, 'Int 1962', { key: 'rsa-1962' });
+  add('RSA 1962 intermediate', [root], [pki.leaf(int1962, { cn: 'svc.internal', dns: ['svc.internal'] }), int1962]);
+  // Signature algorithms: unknown to OpenSSL 3.0 (no issuer ever matches), known but weak, RSASSA-PSS digests.
+  const rsaInt = pki.intermediate(rsaRoot, 'RSA Int', { key: 'rsa-2048' });
+  const rsaLeaf = (o: CertOptions) => pki.leaf(rsaInt, { cn: 'svc.internal', dns: ['svc.internal'], ...o });
+  add('sha512-256WithRSAEncryption leaf', [rsaRoot], [rsaLeaf({ md: 'sha512-256' }), rsaInt]);
+  const int512224 = pki.intermediate(rsaRoot, 'RSA Int 512-224', { key: 'rsa-2048', md: 'sha512-224' });
+  add('sha512-224WithRSAEncryption intermediate', [rsaRoot], [pki.leaf(int512224, { cn: 'svc.internal', dns: ['svc.internal'] }), int512224]);
+  add('ecdsa-with-SHA3-256 leaf', [root], [pki.leaf(int1, { cn: 'svc.internal', dns: ['svc.internal'], md: 'sha3-256' }), int1]);
+  add('RSA-SHA3-384 leaf', [rsaRoot], [rsaLeaf({ md: 'sha3-384' }), rsaInt]);
+  add('RIPEMD-160 signed leaf', [rsaRoot], [rsaLeaf({ md: 'ripemd160' }), rsaInt]);
+  const ripemdInt = pki.intermediate(rsaRoot, 'RIPEMD Int', { key: 'rsa-2048', md: 'ripemd160' });
+  add('RIPEMD-160 signed intermediate', [rsaRoot], [pki.leaf(ripemdInt, { cn: 'svc.internal', dns: ['svc.internal'] }), ripemdInt]);
+  add('MD4 signed leaf', [rsaRoot], [rsaLeaf({ md: 'md4' }), rsaInt]);
+  const pss = ['rsa_padding_mode:pss', 'rsa_pss_saltlen:digest'];
+  add('RSASSA-PSS SHA-256 leaf', [rsaRoot], [rsaLeaf({ md: 'sha256', sigopt: pss }), rsaInt]);
+  add('RSASSA-PSS SHA-512/256 leaf', [rsaRoot], [rsaLeaf({ md: 'sha512-256', sigopt: pss }), rsaInt]);
+  add('RSASSA-PSS SHA-512/224 leaf', [rsaRoot], [rsaLeaf({ md: 'sha512-224', sigopt: pss }), rsaInt]);
+  add('RSASSA-PSS SHA-1 leaf', [rsaRoot], [rsaLeaf({ md: 'sha1', sigopt: pss }), rsaInt]);
+  // A DSA leaf verifies, but the handshake cannot happen (no DSS suite in DEFAULT, no DSA in TLS 1.3).
+  add('DSA 2048 leaf', [root], [pki.leaf(int1, { cn: 'svc.internal', dns: ['svc.internal'], key: 'dsa-2048' }), int1]);
+
+  // RFC 3779 IP address blocks (X509v3_addr_validate_path()).
+  const ipv4 = (v: string) => [`sbgp-ipAddrBlock=critical,${v}`];
+  add('RFC 3779 leaf, issuers without the extension', [root], [pki.leaf(int1, { cn: 'svc.internal', dns: ['svc.internal'], extraExtensions: ipv4('IPv4:10.0.0.0/8') }), int1]);
+  const ipRoot = pki.root('IP Root', { extraExtensions: ipv4('IPv4:10.0.0.0/8,IPv6:2001:db8::/32') });
+  const ipInt = pki.intermediate(ipRoot, 'IP Int', { extraExtensions: ipv4('IPv4:10.1.0.0/16') });
+  const inheritInt = pki.intermediate(ipRoot, 'IP Inherit Int', { extraExtensions: ipv4('IPv4:inherit') });
+  const ipLeaf = (issuer: PkiCert, v: string) => pki.leaf(issuer, { cn: 'svc.internal', dns: ['svc.internal'], extraExtensions: ipv4(v) });
+  add('RFC 3779 leaf inside its issuers', [ipRoot], [ipLeaf(ipInt, 'IPv4:10.1.2.0/24'), ipInt]);
+  add('RFC 3779 leaf outside its issuer', [ipRoot], [ipLeaf(ipInt, 'IPv4:10.2.0.0/16'), ipInt]);
+  add('RFC 3779 leaf with a family its issuers lack', [ipRoot], [ipLeaf(ipInt, 'IPv6:2001:db8:1::/48'), ipInt]);
+  add('RFC 3779 leaf inheriting', [ipRoot], [ipLeaf(ipInt, 'IPv4:inherit'), ipInt]);
+  add('RFC 3779 intermediate inheriting', [ipRoot], [ipLeaf(inheritInt, 'IPv4:10.9.0.0/16,IPv4:10.20.30.1-10.20.30.9'), inheritInt]);
+  add('RFC 3779 leaf with a range', [ipRoot], [ipLeaf(ipInt, 'IPv4:10.1.0.5-10.1.0.200'), ipInt]);
+  const inheritRoot = pki.root('IP Inherit Root', { extraExtensions: ipv4('IPv4:inherit') });
+  const underInherit = pki.intermediate(inheritRoot, 'IP Int under inherit', { extraExtensions: ipv4('IPv4:10.1.0.0/16') });
+  add('RFC 3779 anchor inheriting', [inheritRoot], [ipLeaf(underInherit, 'IPv4:10.1.2.0/24'), underInherit]);
+
   // Name constraints.
   const ncInt = pki.intermediate(root, 'NC Int', { nameConstraints: 'critical,permitted;DNS:.internal' });
   add('name constraints permit', [root], [pki.leaf(ncInt, { cn: 'svc.internal', dns: ['svc.internal'] }), ncInt]);
@@ -175,6 +216,8 @@ export async function buildScenarios(): Promise<{ pki: Pki; scenarios: Scenario[
   add('IP SAN', [root], [pki.leaf(int1, { cn: 'svc.internal', dns: ['svc.internal'], ip: ['127.0.0.1', '::1'] }), int1], ['127.0.0.1', '::1', 'svc.internal']);
   add('IP only in CN', [root], [pki.leaf(int1, { cn: '10.0.0.12' }), int1], ['10.0.0.12']);
   add('trailing dot name', [root], [leaf, int1], ['svc.internal.', 'svc.internal', undefined]);
+  // nginx cuts proxy_ssl_name at its first ':' (a port): "::1" becomes "".
+  add('name with a port', [root], [pki.leaf(int1, { cn: '127.0.0.1', dns: ['svc.internal'], ip: ['::1'] }), int1], ['svc.internal:8443', 'other.internal:443', '::1', '[::1]:443']);
 
   return { pki, scenarios: s };
 }
