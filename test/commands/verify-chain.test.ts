@@ -105,13 +105,14 @@ test('names from certificates and from --name reach the terminal escaped: no for
   const pki = await makePki(join(dir, 'evil-pki'));
   const evilRoot = pki.root('Evil Root');
   const evil = pki.leaf(evilRoot, { cn: 'evil', dns: ['x\u001b]0;pwned\u0007.internal'] });
-  const name = 'ab\u001b]0;pwned\u0007x\r\n1:1  error  forged\u202e';
+  // No ':' in it: nginx would cut the name there (a port), and the line would end early.
+  const name = 'ab\u001b]0;pwned\u0007x\r\nforged  error  forged\u202e';
   for (const format of ['human', 'github']) {
     const r = gwctlProcess(['verify-chain', '--chain', evil.chain, '--ca', evilRoot.cert, '--name', name, '--format', format], { cwd: dir });
     assert.equal(r.exitCode, 1, r.stderr);
     const out = r.stdout + r.stderr;
     assert.doesNotMatch(out, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/, `${format}: ${JSON.stringify(out)}`);
-    assert.doesNotMatch(out, /^1:1  error  forged/m, format);
+    assert.doesNotMatch(out, /^forged  error/m, format);
     assert.match(out, /x\\u001b\]0;pwned\\u0007\.internal/, `${format}: the SAN is shown, escaped`);
   }
 });
