@@ -23,8 +23,6 @@ export interface ChainCrl {
   akid: AuthorityKeyId | null;
   /** crl->flags & EXFLAG_CRITICAL: a critical CRL or entry extension OpenSSL does not handle. */
   unhandledCritical: string | null;
-  /** crl->base_crl_number != NULL: a delta CRL. */
-  delta: boolean;
   /** IDP_* flags (IDP_PRESENT etc.); 0 without an issuingDistributionPoint. */
   idpFlags: number;
   /** The TBSCertList bytes, the outer signature algorithm and the signature, for X509_CRL_verify(). */
@@ -82,13 +80,11 @@ function parseStructure(der: Buffer, fingerprint: string): ChainCrl {
 
   let unhandledCritical: string | null = null;
   let akid: AuthorityKeyId | null = null;
-  let delta = false;
   let flags = 0;
   for (const e of tbs.crlExtensions ?? []) {
     const value = Buffer.from(e.extnValue.buffer);
     if (e.extnID === OID_CRL.akid) akid = decodeAkid(parseBer(value));
     else if (e.extnID === OID_CRL.idp) flags = idpFlags(value);
-    else if (e.extnID === OID_CRL.deltaCrl) delta = true;
     // crl_cb(): IDP, AKID and delta CRL indicator are handled; any other critical extension is not.
     if (e.critical && unhandledCritical === null && ![OID_CRL.idp, OID_CRL.akid, OID_CRL.deltaCrl].includes(e.extnID)) unhandledCritical = e.extnID;
   }
@@ -106,7 +102,7 @@ function parseStructure(der: Buffer, fingerprint: string): ChainCrl {
   }
   return {
     der, fingerprint, issuer, issuerText: nameToString(issuer), lastUpdate, nextUpdate, revoked, akid,
-    unhandledCritical, delta, idpFlags: flags, tbs: tlvOf(tbsNode),
+    unhandledCritical, idpFlags: flags, tbs: tlvOf(tbsNode),
     sigOid: cl.signatureAlgorithm.algorithm, sigParams: cl.signatureAlgorithm.parameters, signature: Buffer.from(cl.signature),
   };
 }

@@ -248,8 +248,8 @@ function explainCrl(code: number, at: number, input: ExplainInput): { code: stri
       const sameName = (input.crls ?? []).filter((c) => x && c.issuer.canon.equals(x.issuer.canon));
       const why = sameName.length === 0
         ? `holds no CRL from '${x?.issuerText}'`
-        : sameName.some((c) => c.delta || c.idpFlags !== 0)
-          ? `holds CRLs from '${x?.issuerText}', but only delta, indirect or partitioned ones, which nginx does not use`
+        : sameName.some((c) => c.idpFlags !== 0)
+          ? `holds CRLs from '${x?.issuerText}', but only indirect or partitioned ones, which nginx does not use`
           : `holds a CRL named '${x?.issuerText}' whose authorityKeyIdentifier does not match the key of the issuer in the chain (a CRL of another key or CA of the same name)`;
       return { code: 'chain.crl-missing', crl: null, message: `${file} ${why}, so ${name} (depth ${at}) cannot be checked; with proxy_ssl_crl nginx checks every certificate of the chain${rootNote}: add the current CRL of '${x?.issuerText}' to that file` };
     }

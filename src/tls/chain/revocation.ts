@@ -22,7 +22,8 @@ export interface RevocationNote {
  * check_revocation() of OpenSSL 3.0 with nginx's proxy_ssl_crl flags, X509_V_FLAG_CRL_CHECK |
  * X509_V_FLAG_CRL_CHECK_ALL: every certificate of the chain, the self-signed root included, is
  * checked against a CRL from the store (ctx->crls is unset, so lookup_crls() by issuer name).
- * No X509_V_FLAG_EXTENDED_CRL_SUPPORT: delta, indirect and reason-partitioned CRLs are never used.
+ * No X509_V_FLAG_EXTENDED_CRL_SUPPORT: indirect and reason-partitioned CRLs are never used, and a
+ * delta CRL is used as if it were a full one (see getCrlScore()).
  */
 export function checkRevocation(ctx: VerifyContext): void {
   if (!ctx.crls) return;
@@ -77,7 +78,8 @@ function getCrlScore(ctx: VerifyContext, depth: number, crl: ChainCrl): { score:
   const x = ctx.chain[depth];
   if (crl.idpFlags & IDP.INVALID) return null;
   if (crl.idpFlags & (IDP.INDIRECT | IDP.REASONS)) return null; // needs extended CRL support
-  if (crl.delta) return null;
+  // OpenSSL's "Don't process deltas at this stage" is an else-branch of the extended-support test,
+  // so without that flag a delta CRL is scored, and used, like a full CRL (measured on nginx).
   if (!sameName(x.issuer, crl.issuer)) return null; // an indirect CRL would be needed
   let score = SCORE.ISSUER_NAME;
   if (crl.unhandledCritical === null) score |= SCORE.NOCRITICAL;

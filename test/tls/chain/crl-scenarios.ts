@@ -1,6 +1,8 @@
 import type { Pki, PkiCert } from '../../support/pki.js';
 
 const DAY = 86400_000;
+/** A critical delta CRL indicator (base CRL number 1). */
+const DELTA = ['2.5.29.27=critical,ASN1:INTEGER:1'];
 
 /** One proxy_ssl_crl case: the trusted file, the chain the upstream serves and its key, the CRL file, and what nginx logs (null: accepted). */
 export interface CrlScenario { name: string; trusted: string; chain: string; key: string; crl: string; expect: number | null }
@@ -53,6 +55,11 @@ export function buildCrlScenarios(p: Pki): { scenarios: CrlScenario[]; root: Pki
     s('untrusted root without the root CRL', [intCrl], 3, { trusted: otherRoot.cert }),
     s('intermediate trusted too', [rootCrl, intCrl], null, { trusted: p.bundle('root-int.pem', [root, int]), chain: p.bundle('leaf-alone.pem', [leaf]) }),
     s('CRL of the other root only', [p.crl(otherRoot)], 3),
+    // Without X509_V_FLAG_EXTENDED_CRL_SUPPORT (nginx never sets it) OpenSSL 3.0 scores a delta
+    // CRL like a full one: the newest CRL of the issuer is used, delta or not.
+    s('delta CRL revoking, newer than the base', [rootCrl, intCrl, p.crl(int, { revoke: [leaf], lastUpdate: new Date(now - 600_000), extensions: DELTA })], 23),
+    s('delta CRL alone, revoking', [rootCrl, p.crl(int, { revoke: [leaf], extensions: DELTA })], 23),
+    s('delta CRL not revoking, newer than a revoking base', [rootCrl, p.crl(int, { revoke: [leaf], lastUpdate: new Date(now - 2 * DAY) }), p.crl(int, { extensions: DELTA })], null),
   ];
   return { scenarios, root, leaf };
 }
