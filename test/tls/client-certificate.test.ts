@@ -99,3 +99,12 @@ test('weak key or SHA-1 signature: nginx would refuse to load the identity', () 
   const sha1 = pki.leaf(int, { cn: 'sha1', client: true, md: 'sha1' });
   assert.deepEqual(codes(check(sha1.chain, sha1.key)), ['client.weak-signature']);
 });
+
+test('an ECDSA client key off P-256/P-384/P-521: the upstream would abort the handshake', () => {
+  const p224 = pki.leaf(int, { cn: 'p224', client: true, key: 'ec-p224' });
+  assert.deepEqual(codes(check(p224.chain, p224.key)), ['client.handshake-fails']);
+  for (const key of ['ec-p256', 'ec-p384', 'rsa-2048', 'ed25519'] as const) {
+    const ok = pki.leaf(int, { cn: key, client: true, key });
+    assert.deepEqual(codes(check(ok.chain, ok.key)), [], key);
+  }
+});

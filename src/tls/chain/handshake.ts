@@ -11,8 +11,8 @@ import type { ChainCert } from './certificate.js';
  * P-384; TLS 1.3 defines ECDSA signatures on P-256, P-384 and P-521 only). A server holding a key
  * on any other curve has no certificate it may present.
  */
-const OFFERED_ECDSA_CURVES: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
-const CURVE_NAMES: Record<string, string> = { prime192v1: 'P-192', secp224r1: 'P-224', secp256k1: 'secp256k1' };
+export const OFFERED_ECDSA_CURVES: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
+export const CURVE_NAMES: Record<string, string> = { prime192v1: 'P-192', secp224r1: 'P-224', secp256k1: 'secp256k1' };
 
 /** X509v3_KU_DIGITAL_SIGNATURE as OpenSSL packs keyUsage. */
 const KU_DIGITAL_SIGNATURE = 0x0080;
