@@ -53,7 +53,13 @@ export function lock(outDir: string, waitMs: number): HeldLock {
   const deadline = Date.now() + waitMs;
   try {
     for (;;) {
-      writeFileSync(candidate, content);
+      try {
+        writeFileSync(candidate, content);
+      } catch (e) {
+        // The lock (and the staging directory) live beside DIR, so that the commit is one rename.
+        const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+        throw new FatalError(`${dirname(lockFile)}: cannot write the render lock there (${code}); gwctl keeps its lock and staging directory beside --out, in its parent directory, so that parent must be writable: make it so, or render into a directory whose parent you can write and copy the result`);
+      }
       try {
         linkSync(candidate, lockFile);
         break;

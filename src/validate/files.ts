@@ -1,6 +1,6 @@
 import { X509Certificate, createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { error, warning, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
 import type { GatewaySpec } from '../load/spec-types.js';
@@ -44,6 +44,9 @@ export function resolvePath(specDir: string, p: string): string {
  * Reads every file the spec references; problems become diagnostics at the referencing field.
  * `files` is shared by every spec of a run, so each file is read and parsed once.
  */
+/** The modules `runtime.flavor: nginx` loads (plan.ts writes their load_module lines). */
+export const MODULE_FILES = ['ndk_http_module.so', 'ngx_http_lua_module.so'];
+
 export function loadMaterial(spec: GatewaySpec, specDir: string, files = new PemFiles()): { material: Material; diagnostics: Diagnostic[] } {
   const out: Diagnostic[] = [];
   const material: Material = { trustStores: new Map(), crls: new Map(), clientCertificates: new Map(), listeners: new Map(), presentedChains: new Map() };
@@ -91,6 +94,14 @@ export function loadMaterial(spec: GatewaySpec, specDir: string, files = new Pem
     const pair = keyPair(l.tls.certificate, l.tls.key, l.tls.passwordFile, ['listen', i, 'tls']);
     if (pair) material.listeners.set(i, pair);
   });
+  // Stock nginx loads the Lua module from modulesPath. Only a path the spec sets is checked: the
+  // default may well be right on the machine that runs the output, not on the one rendering it.
+  const modulesPath = spec.runtime?.modulesPath;
+  if (modulesPath !== undefined && (spec.runtime?.flavor ?? 'openresty') === 'nginx') {
+    const dir = resolvePath(specDir, modulesPath);
+    const missing = MODULE_FILES.filter((m) => !existsSync(join(dir, m)));
+    if (missing.length) out.push(warning('runtime.modules-missing', `${showPath(modulesPath)} holds no ${missing.join(' or ')} on this machine: nginx -t here would fail on load_module (fine if the output runs on another machine that has them)`, ['runtime', 'modulesPath']));
+  }
   for (const [name, ts] of Object.entries(spec.trustStores ?? {})) {
     const certs: CertSource[] = [];
     const seen = new Set<PemBlock>();

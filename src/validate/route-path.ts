@@ -11,11 +11,14 @@ export function routePathProblem(path: string): string | undefined {
   if (!path.startsWith('/')) return 'must start with /';
   if (Buffer.byteLength(path) > MAX_PATH_BYTES) return `is ${Buffer.byteLength(path)} bytes long; nginx reads at most ${MAX_PATH_BYTES} bytes in one location`;
   if (hasUnsafeCharacters(path) || /[^\S ]/u.test(path)) return 'must not contain control characters, tabs, line breaks or invisible characters';
-  if (/[?#]/.test(path)) return 'must not contain "?" or "#": nginx matches the path alone, never the query string or a fragment';
+  if (/[?#]/.test(path)) return 'must not contain "?" or "#": in a URL they start the query string or a fragment, which nginx never matches a route against (and gwctl cannot route a path that holds one, sent as %3F or %23)';
   if (/%[0-9A-Fa-f]{2}/.test(path)) {
     const decoded = decodeOrUndefined(path);
-    const hint = decoded !== undefined && !hasUnsafeCharacters(decoded) && !/[^\S ]/u.test(decoded) ? `: write ${JSON.stringify(decoded)}` : '';
-    return `is percent-encoded, but nginx matches routes against the decoded URI, so it would never match${hint}`;
+    // What to write instead must itself be a path gwctl accepts: decoded, then normalised.
+    const hint = decoded === undefined ? undefined : normalizePath(decoded);
+    const usable = hint !== undefined && routePathProblem(hint) === undefined;
+    const why = hint !== undefined && /[?#]/.test(hint) ? ' (decoded, it holds "?" or "#", and gwctl cannot route such a path)' : '';
+    return `is percent-encoded, but nginx matches routes against the decoded URI, so it would never match${usable ? `: write ${JSON.stringify(hint)}` : why}`;
   }
   const normal = normalizePath(path);
   if (normal !== path) return `is not in the form nginx matches (it merges "//" and resolves "." and ".." segments first), so it would never match: write ${JSON.stringify(normal)}`;

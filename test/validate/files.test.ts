@@ -142,3 +142,13 @@ test('pem.private-key: a CA bundle or presented chain that also holds a private 
   chmodSync(combined, 0o600);
   assert.deepEqual(codes(spec([root.cert], { gw: { certificate: combined, key: client.key } })), []);
 });
+
+test('runtime.modulesPath set for stock nginx without the Lua module files here: a warning at that field; openresty or the default path: nothing', () => {
+  const withModules = (modulesPath: string | undefined, flavor: 'nginx' | 'openresty') => ({ ...spec([root.cert]), runtime: { flavor, ...(modulesPath !== undefined ? { modulesPath } : {}) } }) as GatewaySpec;
+  assert.ok(codes(withModules('/nonexistent/modules', 'nginx')).includes('warning runtime.modules-missing runtime.modulesPath'));
+  assert.ok(!codes(withModules('/nonexistent/modules', 'openresty')).some((c) => c.includes('modules-missing')));
+  assert.ok(!codes(withModules(undefined, 'nginx')).some((c) => c.includes('modules-missing')));
+  const here = mkdtempSync(join(tmpdir(), 'gwctl-modules-'));
+  for (const m of ['ndk_http_module.so', 'ngx_http_lua_module.so']) writeFileSync(join(here, m), '');
+  assert.ok(!codes(withModules(here, 'nginx')).some((c) => c.includes('modules-missing')), 'both files present');
+});

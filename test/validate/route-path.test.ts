@@ -13,6 +13,15 @@ test('percent-encoded paths are refused with the decoded form to write instead',
   assert.doesNotMatch(routePathProblem('/%E9/')!, /write/, 'not UTF-8 once decoded');
 });
 
+test('the form to write is decoded and normalised at once, and is itself accepted', () => {
+  const cases: [string, string][] = [['/a%2F%2Fb/', '/a/b/'], ['/x/%2e/', '/x/'], ['/%2E', '/'], ['/%2e%2e/x', '/x'], ['/caf%C3%A9/', '/café/']];
+  for (const [input, want] of cases) {
+    assert.match(routePathProblem(input)!, new RegExp(`write ${JSON.stringify(want).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`), input);
+    assert.equal(routePathProblem(want), undefined, want);
+  }
+  for (const input of ['/a%3Fb', '/a%23b']) assert.match(routePathProblem(input)!, /holds "\?" or "#", and gwctl cannot route such a path/, input);
+});
+
 test('query strings, fragments and unnormalised paths are refused with the form nginx matches', () => {
   assert.match(routePathProblem('/a?b=1')!, /query string/);
   assert.match(routePathProblem('/a#b')!, /query string or a fragment/);
