@@ -44,6 +44,28 @@ export function resolvePath(specDir: string, p: string): string {
  * Reads every file the spec references; problems become diagnostics at the referencing field.
  * `files` is shared by every spec of a run, so each file is read and parsed once.
  */
+/** OpenSSL's PEM_BUFSIZE: nginx's password callback hands OpenSSL at most this much of a passphrase. */
+const MAX_PASSPHRASE_BYTES = 1024;
+
+/**
+ * The passphrases nginx tries, as ngx_ssl_read_password_file() reads them: one per LF-ended line
+ * (the last line too), one trailing CR dropped, empty lines skipped, bytes as they are (no text
+ * decoding), each cut to 1024 bytes ("password is truncated to 1024 bytes").
+ */
+export function passphrases(data: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let start = 0;
+  while (start < data.length) {
+    let end = data.indexOf(0x0a, start);
+    if (end < 0) end = data.length;
+    let line = data.subarray(start, end);
+    if (line.length && line[line.length - 1] === 0x0d) line = line.subarray(0, -1);
+    if (line.length) out.push(line.subarray(0, MAX_PASSPHRASE_BYTES));
+    start = end + 1;
+  }
+  return out;
+}
+
 /** The modules `runtime.flavor: nginx` loads (plan.ts writes their load_module lines). */
 export const MODULE_FILES = ['ndk_http_module.so', 'ngx_http_lua_module.so'];
 
@@ -246,7 +268,7 @@ function readKey(files: PemFiles, shown: string, file: string, passwordShown: st
   } catch { /* already read above; a race here changes nothing */ }
   const block = r.blocks[0];
   const encrypted = block.label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type: 4,ENCRYPTED/.test(block.text);
-  let passwords: string[] = [];
+  let passwords: Buffer[] = [];
   if (passwordFile !== undefined) {
     const r = readRegularFile(passwordFile, MAX_PASSWORD_FILE_BYTES);
     if ('problem' in r) {
@@ -254,8 +276,7 @@ function readKey(files: PemFiles, shown: string, file: string, passwordShown: st
       out.push(error('key.password-file', `${showPath(passwordShown ?? '')}: ${r.problem.message}${r.problem.code === 'file.too-large' ? ' (a password file holds a few passphrases)' : ''}`, [...path.slice(0, -1), 'passwordFile']));
       return undefined;
     }
-    // nginx's *_password_file: one passphrase per line, tried in turn.
-    passwords = r.data.toString('utf8').split(/\r?\n/).filter((l) => l.length > 0);
+    passwords = passphrases(r.data);
   }
   if (encrypted && passwords.length === 0) {
     out.push(error('key.encrypted', `${showPath(shown)}: the private key is encrypted; add passwordFile naming a file with its passphrase`, path));

@@ -1,13 +1,14 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createPrivateKey } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import type { GatewaySpec } from '../../src/load/spec-types.js';
 import { PemFiles } from '../../src/tls/pem-files.js';
-import { MAX_PASSWORD_FILE_BYTES, MAX_PRIVATE_ROOTS, loadMaterial } from '../../src/validate/files.js';
+import { MAX_PASSWORD_FILE_BYTES, MAX_PRIVATE_ROOTS, loadMaterial, passphrases } from '../../src/validate/files.js';
 import { makePki, type Pki, type PkiCert } from '../support/pki.js';
 
 let dir: string;
@@ -151,4 +152,30 @@ test('runtime.modulesPath set for stock nginx without the Lua module files here:
   const here = mkdtempSync(join(tmpdir(), 'gwctl-modules-'));
   for (const m of ['ndk_http_module.so', 'ngx_http_lua_module.so']) writeFileSync(join(here, m), '');
   assert.ok(!codes(withModules(here, 'nginx')).some((c) => c.includes('modules-missing')), 'both files present');
+});
+
+test('passphrases are read as nginx reads its password file: LF lines, one CR dropped, raw bytes, 1024 bytes at most', () => {
+  const lines = (b: Buffer) => passphrases(b).map((p) => p.toString('latin1'));
+  assert.deepEqual(lines(Buffer.from('s3cret\r')), ['s3cret'], 'a last line ending in a lone CR');
+  assert.deepEqual(lines(Buffer.from('\n\r\nfirst\r\nsecond\nthird')), ['first', 'second', 'third']);
+  assert.deepEqual(lines(Buffer.from('a\r\r\n')), ['a\r'], 'only one CR is dropped');
+  assert.deepEqual(lines(Buffer.from('wrong\rs3cret\r')), ['wrong\rs3cret'], 'a CR is no separator');
+  assert.deepEqual(lines(Buffer.from([0x70, 0xe9, 0x0a])), ['p\u00e9'], 'not decoded as UTF-8');
+  assert.equal(passphrases(Buffer.from(`${'a'.repeat(1024)}zzz\n`))[0].length, 1024);
+});
+
+test('a key encrypted with non-UTF-8 bytes or a 1024-byte passphrase opens as nginx opens it', () => {
+  const client = pki.leaf(root, { cn: 'pw', client: true });
+  for (const [name, pass, file] of [
+    ['latin1', Buffer.from([0x70, 0xe9, 0x73, 0x73]), Buffer.from([0x70, 0xe9, 0x73, 0x73, 0x0a])],
+    ['long', Buffer.from('a'.repeat(1024)), Buffer.from(`${'a'.repeat(1024)}zzz`)],
+    ['lone-cr', Buffer.from('s3cret'), Buffer.from('s3cret\r')],
+  ] as const) {
+    const key = join(dir, `enc-${name}.key`);
+    writeFileSync(key, createPrivateKey(readFileSync(client.key)).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: pass }) as string, { mode: 0o600 });
+    const pw = join(dir, `enc-${name}.pw`);
+    writeFileSync(pw, file, { mode: 0o600 });
+    const ds = loadMaterial(spec([root.cert], { gw: { certificate: client.chain, key, passwordFile: pw } }), dir).diagnostics;
+    assert.deepEqual(ds.filter((d) => d.severity === 'error').map((d) => d.code), [], name);
+  }
 });
