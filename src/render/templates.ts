@@ -6,7 +6,7 @@ import type { RenderModel } from '../plan/render-model.js';
 import { QuoteError, bare, comment, integer, quote, quoteLiteral, variable } from './quote.js';
 
 const TEMPLATES = fileURLToPath(new URL('../../../templates/', import.meta.url));
-const PARTIALS = ['upstream', 'routing', 'server', 'route', 'profile'];
+const PARTIALS = ['upstream', 'routing', 'server', 'route', 'profile', 'proxy'];
 
 /**
  * A host name or *.wildcard as a map key. A leading backslash makes nginx take the key
