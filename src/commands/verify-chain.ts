@@ -4,12 +4,10 @@ import { FatalError, hasFailures, type Diagnostic, type Fatal } from '../diagnos
 import { diagnosticJson, formatJson } from '../format/json.js';
 import { positionDiagnostics } from '../load/load-spec.js';
 import { checkSpec } from '../pipeline/check-spec.js';
-import { MAX_PEM_BYTES, type PemKind } from '../tls/pem.js';
+import type { PemKind } from '../tls/pem.js';
 import { PemFiles } from '../tls/pem-files.js';
 import type { CertSource, ChainVerdict } from '../tls/verdict.js';
 import { verifyChain, parseCrl } from '../tls/chain/index.js';
-import { opensslLoadTrustFile } from '../tls/openssl-pem.js';
-import { readRegularFile } from '../load/read-file.js';
 import { NGINX_DEFAULT_VERIFY_DEPTH } from '../plan/plan.js';
 import { escapeUnsafe } from '../validate/show.js';
 import { emitDiagnostics, exitFor, fatalJson, fatalLines, type CommandContext, type CommandResult } from './context.js';
@@ -106,12 +104,11 @@ export function verifyChainFilesCommand(opts: ChainFilesOptions, ctx: CommandCon
  */
 export function readTrustFile(files: PemFiles, file: string): { certs: CertSource[]; problem?: { file: string; line: number; reason: string } } {
   const certs = readPemOrFail(files, file, 'certificate', '--ca');
-  const raw = readRegularFile(file, MAX_PEM_BYTES);
-  if ('problem' in raw) throw new FatalError(`--ca ${file}: ${raw.problem.message}`);
-  const load = opensslLoadTrustFile(raw.data, (der) => {
+  // Read by readPemOrFail already: the same bytes, now as OpenSSL reads them.
+  const load = files.opensslLoad(file, (der) => {
     const r = parseCrl(der);
     return 'error' in r && r.by === 'openssl' ? `ASN1 lib (the X509 CRL block ${r.error})` : null;
-  });
+  })!;
   if (load.error) return { certs, problem: { file, ...load.error } };
   // Only what OpenSSL read counts (a NUL byte ends its reading early).
   const loaded = new Set(load.blocks.map((b) => b.der.toString('base64')));

@@ -51,7 +51,11 @@ function sanitize(b: Buffer, first: boolean): string {
   return b.subarray(0, n).toString('latin1') + '\n';
 }
 
-const B64 = /[A-Za-z0-9+/=]/;
+/** Per byte: 1 base64 (including '='), 2 whitespace EVP_DecodeUpdate() skips, 3 '-' (end of data), 0 anything else. */
+const CLASS = new Uint8Array(256);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=') CLASS[c.charCodeAt(0)] = 1;
+for (const c of ' \t\n\r') CLASS[c.charCodeAt(0)] = 2;
+CLASS['-'.charCodeAt(0)] = 3;
 
 /** EVP_DecodeUpdate() over the whole body, then EVP_DecodeFinal(); null where OpenSSL fails. */
 export function evpDecode(body: string): Buffer | null {
@@ -67,17 +71,19 @@ export function evpDecode(body: string): Buffer | null {
     block = '';
     return true;
   };
-  for (const ch of body) {
-    const b64 = B64.test(ch);
-    if (!b64 && !' \t\n\r-'.includes(ch)) return null;
-    if (ch === '=') eof++;
-    else if (eof > 0 && b64) return null; // data after padding
+  for (let i = 0; i < body.length; i++) {
+    const code = body.charCodeAt(i);
+    const kind = code < 256 ? CLASS[code] : 0;
+    if (kind === 0) return null;
+    if (code === 0x3d) eof++;
+    else if (eof > 0 && kind === 1) return null; // data after padding
     if (eof > 2) return null;
-    if (ch === '-') {
+    if (kind === 3) {
       seof = true;
       break;
     }
-    if (b64) block += ch;
+    if (kind !== 1) continue;
+    block += body[i];
     if (block.length === 64 && !flush()) return null;
   }
   if (block.length > 0) {

@@ -1,4 +1,3 @@
-import { readRegularFile } from '../load/read-file.js';
 
 /** Largest PEM file gwctl reads: a big public CA bundle is ~250 KB. */
 export const MAX_PEM_BYTES = 16 * 1024 * 1024;
@@ -35,13 +34,6 @@ const LABELS: Record<PemKind, RegExp> = {
 const KIND_WORDS: Record<PemKind, string> = { certificate: 'a certificate', key: 'a private key', crl: 'a CRL' };
 
 /** Reads a file and returns its PEM blocks of the wanted kind, or the one problem that stops it. */
-export function readPem(file: string, kind: PemKind): { blocks: PemBlock[]; others?: OtherBlock[] } | { problem: PemProblem } {
-  const r = readRegularFile(file, MAX_PEM_BYTES);
-  if ('problem' in r) return { problem: { code: r.problem.code, message: r.problem.message } };
-  const data = r.data;
-  return parsePem(data, kind);
-}
-
 export function parsePem(data: Buffer, kind: PemKind): { blocks: PemBlock[]; others?: OtherBlock[] } | { problem: PemProblem } {
   if (data.length === 0) return { problem: { code: 'pem.empty', message: `is empty; expected ${KIND_WORDS[kind]} in PEM format` } };
   // DER starts with an ASN.1 SEQUENCE tag; never echo binary content back to the user.

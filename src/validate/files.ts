@@ -4,10 +4,10 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { error, warning, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
 import type { GatewaySpec } from '../load/spec-types.js';
-import { readRegularFile, readRegularFileOrUndefined } from '../load/read-file.js';
-import { MAX_PEM_BYTES, type PemBlock, type PemKind } from '../tls/pem.js';
-import { PemFiles } from '../tls/pem-files.js';
-import { opensslLoadTrustFile } from '../tls/openssl-pem.js';
+import { readRegularFile } from '../load/read-file.js';
+import type { PemBlock, PemKind } from '../tls/pem.js';
+import { PemFiles, type PemResult } from '../tls/pem-files.js';
+import type { OpensslPemLoad } from '../tls/openssl-pem.js';
 import type { CertSource } from '../tls/verdict.js';
 import { show, showPath } from './show.js';
 
@@ -73,8 +73,10 @@ export function loadMaterial(spec: GatewaySpec, specDir: string, files = new Pem
   const out: Diagnostic[] = [];
   const material: Material = { trustStores: new Map(), crls: new Map(), clientCertificates: new Map(), listeners: new Map(), presentedChains: new Map() };
 
-  const keyWarned = new Set<string>();
-  const opensslChecked = new Set<string>();
+  // Each file's findings once per spec, however often (and by whatever name) the spec lists it:
+  // PemFiles hands out one result object per real path.
+  const keyWarned = new Set<PemResult>();
+  const opensslChecked = new Set<OpensslPemLoad>();
   /** `holder`: for files that should never hold a private key (a CA bundle, an upstream's chain), what the file is. */
   const pem = (p: string, kind: PemKind, path: SpecPath, holder?: string): CertSource[] | undefined => {
     const file = resolvePath(specDir, p);
@@ -84,8 +86,8 @@ export function loadMaterial(spec: GatewaySpec, specDir: string, files = new Pem
       return undefined;
     }
     const key = holder !== undefined ? r.others?.find((o) => /PRIVATE KEY$/.test(o.label)) : undefined;
-    if (key && !keyWarned.has(file)) {
-      keyWarned.add(file);
+    if (key && !keyWarned.has(r)) {
+      keyWarned.add(r);
       out.push(warning('pem.private-key', `${showPath(p)}: this ${holder} also holds a private key (the block at line ${key.line}). gwctl never copies it to the output, but a private key in a ${holder} is a leaked secret wherever the file is committed: remove it, and replace the key`, path));
     }
     if (kind === 'certificate') {
@@ -135,9 +137,9 @@ export function loadMaterial(spec: GatewaySpec, specDir: string, files = new Pem
       else if (c.length && !seen.has(c[0].block)) {
         seen.add(c[0].block);
         certs.push(...c);
-        const file = resolvePath(specDir, p);
-        if (!opensslChecked.has(file)) out.push(...opensslReadability(p, file, ['trustStores', name, 'certificates', i]));
-        opensslChecked.add(file);
+        const load = files.opensslLoad(resolvePath(specDir, p));
+        if (load && !opensslChecked.has(load)) out.push(...opensslReadability(p, load, ['trustStores', name, 'certificates', i]));
+        if (load) opensslChecked.add(load);
       }
     });
     if (complete) material.trustStores.set(name, certs);
@@ -169,10 +171,7 @@ export function loadMaterial(spec: GatewaySpec, specDir: string, files = new Pem
  * unaffected, since render re-encodes trust stores from what gwctl read; but nginx or any other
  * OpenSSL tool pointed at the file itself would refuse it (or ignore what follows a NUL byte).
  */
-function opensslReadability(p: string, file: string, path: SpecPath): Diagnostic[] {
-  const data = readRegularFileOrUndefined(file, MAX_PEM_BYTES);
-  if (!data) return []; // its reading problem is reported where it is read as PEM
-  const load = opensslLoadTrustFile(data);
+function opensslReadability(p: string, load: OpensslPemLoad, path: SpecPath): Diagnostic[] {
   if (load.error) {
     return [warning('pem.openssl-unreadable', `${showPath(p)}: OpenSSL cannot load this file (${load.error.reason}, line ${load.error.line}); gwctl re-encodes trust stores, so the rendered gateway works, but nginx or curl given the file itself would refuse it: rewrite it as plain PEM blocks`, path)];
   }
