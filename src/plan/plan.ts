@@ -44,7 +44,7 @@ export function plan(input: PlanInput): RenderModel {
     return isAbsolute(declared) ? abs : relative(input.outDir, abs);
   };
 
-  const upstreams: UpstreamModel[] = Object.entries(spec.upstreams ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([name, up]) => ({
+  const upstreams: UpstreamModel[] = Object.entries(spec.upstreams ?? {}).sort(([a], [b]) => byCodePoint(a, b)).map(([name, up]) => ({
     id: upstreamId(name),
     specName: name,
     servers: up.servers.map((s) => typeof s === 'string' ? { address: parseHostPort(s)!.text, params: [] } : { address: parseHostPort(s.address)!.text, params: serverParams(s) }),
@@ -53,7 +53,7 @@ export function plan(input: PlanInput): RenderModel {
 
   const profiles = new Map<string, TlsProfileModel>();
   const profileOf = new Map<string, TlsProfileModel>();
-  for (const [name, up] of Object.entries(spec.upstreams ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [name, up] of Object.entries(spec.upstreams ?? {}).sort(([a], [b]) => byCodePoint(a, b))) {
     const tls = up.tls;
     if (!tls) continue;
     const verify = tls.verify ?? true;
@@ -91,7 +91,7 @@ export function plan(input: PlanInput): RenderModel {
     plainHttp,
   }));
 
-  const insecure = Object.entries(spec.upstreams ?? {}).filter(([, u]) => u.tls && u.tls.verify === false).map(([upstream, u]) => ({ upstream, reason: u.tls!.insecureReason ?? '' })).sort((a, b) => a.upstream.localeCompare(b.upstream));
+  const insecure = Object.entries(spec.upstreams ?? {}).filter(([, u]) => u.tls && u.tls.verify === false).map(([upstream, u]) => ({ upstream, reason: u.tls!.insecureReason ?? '' })).sort((a, b) => byCodePoint(a.upstream, b.upstream));
   const flavor = spec.runtime?.flavor ?? 'openresty';
   const modules = spec.runtime?.modulesPath ?? DEFAULT_MODULES_PATH;
   return {
@@ -100,7 +100,7 @@ export function plan(input: PlanInput): RenderModel {
     upstreams,
     routing,
     serverBlocks,
-    files: [...files.values()].sort((a, b) => a.path.localeCompare(b.path)),
+    files: [...files.values()].sort((a, b) => byCodePoint(a.path, b.path)),
     insecure,
   };
 }

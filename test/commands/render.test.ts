@@ -186,3 +186,23 @@ test('render refuses, exit 1, when a presentedChain fails verification, and DIR 
   assert.match(r.stderr, /chain\.depth-exceeded/);
   assert.deepEqual(snapshot(join(dir, 'out')), before);
 });
+
+test('output is the same bytes whatever the locale, time zone, clock and working directory', async () => {
+  const dir = exampleCopy();
+  // Names whose order differs between locales ("aa" sorts after "z" in Danish) and code points.
+  const spec = join(dir, 'gw/gateway.yaml');
+  writeFileSync(spec, `${readFileSync(spec, 'utf8')
+    .replace('upstreams:\n', 'upstreams:\n  aa: { servers: ["127.0.0.1:9081"] }\n  b: { servers: ["127.0.0.1:9082"] }\n  Z: { servers: ["127.0.0.1:9083"] }\n')
+    .replace('routes:\n', 'routes:\n  - { path: /aa/, upstream: aa }\n  - { path: /b/, upstream: b }\n  - { path: /z/, upstream: Z }\n')}`);
+  const da = gwctlProcess(['render', 'gateway.yaml', '--out', '../da'], { cwd: join(dir, 'gw'), env: { LANG: 'da_DK.UTF-8', LC_ALL: 'da_DK.UTF-8', TZ: 'Pacific/Kiritimati' } });
+  assert.equal(da.exitCode, 0, da.stderr);
+  const c = gwctlProcess(['render', 'gw/gateway.yaml', '--out', 'c'], { cwd: dir, env: { LANG: 'C', LC_ALL: 'C', TZ: 'UTC' } });
+  assert.equal(c.exitCode, 0, c.stderr);
+  const later = await gwctl(['render', 'gw/gateway.yaml', '--out', 'later'], dir, new Date(Date.now() + 86400_000));
+  assert.equal(later.exitCode, 0, later.stderr);
+  const reference = snapshot(join(dir, 'c'));
+  assert.deepEqual(snapshot(join(dir, 'da')), reference, 'another locale, time zone and working directory');
+  assert.deepEqual(snapshot(join(dir, 'later')), reference, 'a day later');
+  const order = [...readFileSync(join(dir, 'c/nginx.conf'), 'utf8').matchAll(/^\s*upstream (up_\w+) \{/gm)].map((m) => m[1]);
+  assert.deepEqual(order, [...order].sort(), 'upstream blocks in code-point order');
+});
