@@ -206,3 +206,20 @@ test('output is the same bytes whatever the locale, time zone, clock and working
   const order = [...readFileSync(join(dir, 'c/nginx.conf'), 'utf8').matchAll(/^\s*upstream (up_\w+) \{/gm)].map((m) => m[1]);
   assert.deepEqual(order, [...order].sort(), 'upstream blocks in code-point order');
 });
+
+test('runtime.flavor: openresty loads no module; nginx loads the Lua module from modulesPath, relative to the spec like every path', async () => {
+  const dir = exampleCopy();
+  const spec = join(dir, 'gw/gateway.yaml');
+  assert.equal((await gwctl(['render', 'gw/gateway.yaml', '--out', 'resty'], dir)).exitCode, 0);
+  assert.doesNotMatch(readFileSync(join(dir, 'resty/nginx.conf'), 'utf8'), /load_module/);
+  // The real modules, reached through a directory beside the spec.
+  mkdirSync(join(dir, 'gw/mods'));
+  for (const m of ['ndk_http_module.so', 'ngx_http_lua_module.so']) symlinkSync(join('/usr/lib/nginx/modules', m), join(dir, 'gw/mods', m));
+  writeFileSync(spec, readFileSync(spec, 'utf8').replace('flavor: openresty', 'flavor: nginx\n  modulesPath: mods'));
+  const r = await gwctl(['render', 'gw/gateway.yaml', '--out', 'stock'], dir);
+  assert.equal(r.exitCode, 0, r.stderr);
+  const conf = readFileSync(join(dir, 'stock/nginx.conf'), 'utf8');
+  assert.deepEqual([...conf.matchAll(/^load_module "([^"]+)";$/gm)].map((m) => m[1]), ['../gw/mods/ndk_http_module.so', '../gw/mods/ngx_http_lua_module.so']);
+  const t = nginxTest(join(dir, 'stock'));
+  assert.ok(t.ok, t.output);
+});
