@@ -24,9 +24,7 @@ export function validateSchema(data: unknown): Diagnostic[] {
   if (validate(data)) return [];
   const errors = validate.errors ?? [];
   const found = dedupe(simplify(errors).map(toDiagnostic));
-  // An invalid spec always gets a finding: when every branch of a union failed only on its type
-  // (a list where a string or an object belongs), simplify() left nothing to say.
-  if (!found.length) found.push(...dedupe(errors.filter((e) => e.keyword === 'oneOf').map(unionTypeDiagnostic)));
+  // An invalid spec always gets a finding, whatever simplify() made of ajv's errors.
   if (!found.length) found.push(error('schema.invalid', 'the spec does not match the schema', []));
   return found.slice(0, MAX_SCHEMA_DIAGNOSTICS);
 }
@@ -51,8 +49,11 @@ function simplify(errors: ErrorObject[]): ErrorObject[] {
   const oneOfPaths = new Set(errors.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath));
   // A bad map key gives a "propertyNames" error plus the failed key pattern at the map itself.
   const badNames = new Set(errors.filter((e) => e.keyword === 'propertyNames').map((e) => e.instancePath));
+  // A union's own error says only "no branch matched": it stays when nothing more precise does,
+  // i.e. every branch failed on its type alone (a list where a string or an object belongs).
+  const explained = (path: string) => errors.some((o) => o.keyword !== 'oneOf' && o.keyword !== 'type' && (o.instancePath === path || o.instancePath.startsWith(`${path}/`)));
   return errors.filter((e) => {
-    if (e.keyword === 'oneOf') return false;
+    if (e.keyword === 'oneOf') return !explained(e.instancePath);
     if (badNames.has(e.instancePath) && e.keyword !== 'propertyNames' && (e as { propertyName?: unknown }).propertyName !== undefined) return false;
     if (!oneOfPaths.has(e.instancePath)) return true;
     // Under a string-or-object union, a "must be string"/"must be object" type error is noise.
@@ -71,6 +72,8 @@ function toDiagnostic(e: ErrorObject): Diagnostic {
       const hint = suggest(key, allowed);
       return error('schema.unknown-key', `unknown key ${show(key)}${hint ? `: did you mean "${hint}"?` : allowed.length ? ` (allowed: ${allowed.join(', ')})` : ''}`, [...path, key]);
     }
+    case 'oneOf':
+      return unionTypeDiagnostic(e);
     case 'required':
       return error('schema.missing-key', `${where} needs "${String(p.missingProperty)}"`, path);
     case 'propertyNames':

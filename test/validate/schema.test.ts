@@ -99,3 +99,9 @@ test('a bad map key is one error at the key itself, with the key escaped', () =>
   assert.deepEqual([ds[0].line, ds[0].column], [4, 3]);
   assert.match(ds[0].message, /^"or;ders\\u001b\[2J" is not a valid name/);
 });
+
+test('a union error is reported beside other errors, not only when it is the spec\'s one problem', () => {
+  const ds = check(base.replace('servers: ["127.0.0.1:8443"]', 'servers: [["127.0.0.1:8443"]]'));
+  assert.deepEqual(ds.map((d) => d.code).sort(), ['schema.bad-type', 'schema.unknown-key'], JSON.stringify(ds));
+  assert.match(ds.find((d) => d.code === 'schema.bad-type')!.message, /servers\[0\] must be a string or an object/);
+});
