@@ -1,5 +1,5 @@
 import { X509Certificate, createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { error, warning, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
@@ -15,8 +15,6 @@ import { show, showPath } from './show.js';
 export const MAX_PASSWORD_FILE_BYTES = 4096;
 /** A trust store with more self-signed roots than this is a public-style bundle, not an internal CA. */
 export const MAX_PRIVATE_ROOTS = 20;
-/** System CA bundles whose roots count as public (besides the Mozilla roots built into Node). */
-export const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem', '/etc/ssl/ca-bundle.pem'];
 
 /** Certificates and keys the spec names, read once and shared by every later stage. */
 export interface Material {
@@ -190,7 +188,7 @@ function publicBundle(certs: CertSource[]): { why: string; file: string; count: 
     const facts = certificateFacts(c.block);
     if (!facts) continue;
     if (facts.selfIssued) roots.push({ cert: c, x509: facts.x509 });
-    if (facts.isPublic) publicOnes.push({ cert: c, x509: facts.x509 });
+    if (facts.selfIssued && publicRoots().has(fingerprint(c.block.der))) publicOnes.push({ cert: c, x509: facts.x509 });
   }
   if (publicOnes.length > 0) {
     const first = publicOnes[0];
@@ -201,21 +199,20 @@ function publicBundle(certs: CertSource[]): { why: string; file: string; count: 
 }
 
 let publicRootSet: Set<string> | undefined;
-/** Fingerprints of the public roots: Node's built-in Mozilla store and the system bundle, read once. */
+/**
+ * Fingerprints of the public Web PKI roots: the Mozilla store built into Node. Not the system
+ * bundle: it also holds CAs installed locally (a company's own root would count as public), and it
+ * differs from machine to machine.
+ */
 function publicRoots(): Set<string> {
-  if (publicRootSet) return publicRootSet;
-  const set = new Set<string>();
-  const add = (pem: string) => {
-    for (const m of pem.matchAll(/-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/g)) set.add(fingerprint(Buffer.from(m[1].replace(/\s/g, ''), 'base64')));
-  };
-  rootCertificates.forEach(add);
-  for (const file of SYSTEM_BUNDLES) {
-    try {
-      if (statSync(file).size < 4 * 1024 * 1024) { add(readFileSync(file, 'latin1')); break; }
-    } catch { /* not on this system */ }
+  if (!publicRootSet) {
+    publicRootSet = new Set();
+    for (const pem of rootCertificates) {
+      const body = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/.exec(pem);
+      if (body) publicRootSet.add(fingerprint(Buffer.from(body[1].replace(/\s/g, ''), 'base64')));
+    }
   }
-  publicRootSet = set;
-  return set;
+  return publicRootSet;
 }
 
 function fingerprint(der: Buffer): string {
@@ -230,7 +227,6 @@ function commonName(x: X509Certificate): string {
 interface CertificateFacts {
   x509: X509Certificate;
   selfIssued: boolean;
-  isPublic: boolean;
 }
 
 /** Per block, and blocks are shared by every reference to their file: each certificate is parsed once per run. */
@@ -241,7 +237,7 @@ function certificateFacts(b: PemBlock): CertificateFacts | undefined {
   if (facts === undefined) {
     try {
       const x509 = new X509Certificate(b.der);
-      facts = { x509, selfIssued: x509.issuer === x509.subject, isPublic: publicRoots().has(fingerprint(b.der)) };
+      facts = { x509, selfIssued: x509.issuer === x509.subject };
     } catch {
       facts = null;
     }
