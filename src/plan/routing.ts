@@ -124,32 +124,3 @@ function bySpecificity(a: string, b: string): number {
   if (wa !== wb) return wa ? 1 : -1;
   return b.length - a.length || byCodePoint(a, b);
 }
-
-/** Whether a request's host (lowercase, no port, no trailing dot) matches a route host pattern. */
-export function hostMatches(pattern: string, host: string): boolean {
-  return covers(pattern, host);
-}
-
-/**
- * The host group nginx's `map hostnames` picks for a request host: the exact pattern, else the
- * longest matching wildcard; undefined when none matches.
- */
-export function hostGroupFor(patterns: readonly string[], host: string): string | undefined {
-  if (patterns.includes(host)) return host;
-  return patterns.filter((p) => p.startsWith('*.') && hostMatches(p, host)).sort(bySpecificity)[0];
-}
-
-/**
- * The spec's rule, the slow, obvious way: among the routes whose host matches the request's
- * host, the longest path that is a prefix of the URI; at the same path, the most specific host.
- * Used by tests to check planDispatch against.
- */
-export function routeFor(routes: readonly RouteInput[], host: string | undefined, uriPath: string): number | undefined {
-  const candidates = routes.filter((r) => uriPath.startsWith(r.path) && (r.host === undefined || (host !== undefined && hostMatches(r.host, host))));
-  const rank = (r: RouteInput) => (r.host === undefined ? -1 : r.host.startsWith('*.') ? r.host.length : 1000);
-  let best: RouteInput | undefined;
-  for (const r of candidates) {
-    if (!best || r.path.length > best.path.length || (r.path.length === best.path.length && rank(r) > rank(best))) best = r;
-  }
-  return best?.index;
-}

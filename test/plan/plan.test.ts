@@ -4,6 +4,7 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mapHashSizes } from '../../src/plan/plan.js';
+import { QuoteError } from '../../src/render/quote.js';
 import { mapHost } from '../../src/render/templates.js';
 import { gwctl } from '../support/gwctl.js';
 import { nginxTest } from '../support/nginx.js';
@@ -100,7 +101,7 @@ test('mapHost refuses anything but a lowercase host name or *.wildcard', () => {
   assert.equal(mapHost('api.example.com'), '\\\\api.example.com');
   assert.equal(mapHost('*.example.com'), '\\\\*.example.com');
   assert.equal(mapHost('news.example.com'), '\\\\news.example.com', 'doubled: nginx reads a single "\\n" as a newline');
-  for (const bad of ['', 'Api.example.com', 'a b', 'a;b', '~regex', '$host', '"q"', 'a\nb', '.example.com']) assert.throws(() => mapHost(bad), `${JSON.stringify(bad)}`);
+  for (const bad of ['', 'Api.example.com', 'a b', 'a;b', '~regex', '$host', '"q"', 'a\nb', '.example.com']) assert.throws(() => mapHost(bad), QuoteError, `${JSON.stringify(bad)}`);
 });
 
 test('map hash sizes grow with the tables and the longest key, so nginx can build them', async () => {

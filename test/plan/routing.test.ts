@@ -1,7 +1,28 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { hostGroupFor, planDispatch, routeFor, type Dispatch, type RouteInput } from '../../src/plan/routing.js';
+import { planDispatch, type Dispatch, type RouteInput } from '../../src/plan/routing.js';
+
+// The references below are written here, from the rules as stated, independently of routing.ts.
+
+/** A request host (lowercase, no port) matches an exact route host, or a *.wildcard it ends in. */
+function hostMatches(pattern: string, host: string): boolean {
+  return pattern === host || (pattern.startsWith('*.') && host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1);
+}
+
+/** nginx's `map hostnames`: the exact pattern, else the longest matching wildcard. */
+function hostGroupFor(patterns: readonly string[], host: string): string | undefined {
+  if (patterns.includes(host)) return host;
+  return patterns.filter((p) => p.startsWith('*.') && hostMatches(p, host)).sort((a, b) => b.length - a.length)[0];
+}
+
+/** The spec's rule: the longest path among the routes matching the host; at the same path exact, then the longer wildcard, then any host. */
+function routeFor(routes: readonly RouteInput[], host: string | undefined, uriPath: string): number | undefined {
+  const rank = (r: RouteInput) => (r.host === undefined ? -1 : r.host.startsWith('*.') ? r.host.length : 1000);
+  return routes
+    .filter((r) => uriPath.startsWith(r.path) && (r.host === undefined || (host !== undefined && hostMatches(r.host, host))))
+    .sort((a, b) => b.path.length - a.path.length || rank(b) - rank(a))[0]?.index;
+}
 
 /**
  * What nginx does with the rendered config: `map hostnames` picks the host group (exact name,

@@ -134,6 +134,9 @@ test('a render killed with SIGKILL at any moment leaves the old or the new outpu
     }
   }
   t.diagnostic(`states after SIGKILL (${KILL_RUNS} runs, render ~${renderMs} ms): ${JSON.stringify(seen)}`);
+  // The property is only shown if some kills landed while DIR was changing.
+  const midSwap = (seen['swapping:old+pending'] ?? 0) + (seen['swapping:new+stale'] ?? 0) + (seen['anytime:old+pending'] ?? 0) + (seen['anytime:new+stale'] ?? 0);
+  if (KILL_RUNS >= 8) assert.ok(midSwap > 0, `no kill landed while DIR was changing: ${JSON.stringify(seen)}`);
   await resetToOld(out);
 });
 

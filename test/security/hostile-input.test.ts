@@ -1,7 +1,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { gwctl } from '../support/gwctl.js';
@@ -399,7 +399,9 @@ test('odd but valid input keeps working: CRLF PEM, PEM inside `openssl x509 -tex
   const t = nginxTest(join(dir, 'odd-out'));
   assert.ok(t.ok, `nginx -t loads the key and modules from the quoted paths: ${t.output}`);
   // The trust bundle and client chain are re-encoded: the text around the PEM is gone.
-  for (const f of r.stdout.match(/tls\/[^,\s]+/g) ?? []) assert.doesNotMatch(readFileSync(join(dir, 'odd-out', f), 'utf8'), /Certificate:|Signature Algorithm|\r/);
+  const oddFiles = readdirSync(join(dir, 'odd-out/tls'));
+  assert.ok(oddFiles.length >= 2, 'the trust bundle and the client chain were written');
+  for (const f of oddFiles) assert.doesNotMatch(readFileSync(join(dir, 'odd-out/tls', f), 'utf8'), /Certificate:|Signature Algorithm|\r/);
 });
 
 test('a trust store bundle that also holds a private key: a warning naming the file, no key material echoed, rendered bundle without the key', async () => {
@@ -411,5 +413,7 @@ test('a trust store bundle that also holds a private key: a warning naming the f
   const at = positionOf(readFileSync(join(dir, 'leaky.yaml'), 'utf8'), 'bad/root-with-key.pem');
   assert.match(r.stderr, new RegExp(`^leaky\\.yaml:${at.line}:${at.column}  warning  bad/root-with-key\\.pem: this CA bundle also holds a private key.*\\[pem\\.private-key\\]$`, 'm'));
   assertSafeOutput(r.stdout + r.stderr, { name: 'leaky bundle', spec: () => '', exit: 1, secret: () => [keyBody] });
-  for (const f of r.stdout.match(/tls\/[^,\s]+/g) ?? []) assert.doesNotMatch(readFileSync(join(dir, 'leaky-out', f), 'utf8'), /PRIVATE KEY/);
+  const leakyFiles = readdirSync(join(dir, 'leaky-out/tls'));
+  assert.ok(leakyFiles.length >= 1, 'the trust bundle was written');
+  for (const f of leakyFiles) assert.doesNotMatch(readFileSync(join(dir, 'leaky-out/tls', f), 'utf8'), /PRIVATE KEY/);
 });

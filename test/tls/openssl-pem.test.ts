@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { opensslLoadTrustFile } from '../../src/tls/openssl-pem.js';
 import { PemFiles } from '../../src/tls/pem-files.js';
+import { FatalError } from '../../src/diagnostics/diagnostic.js';
 import { readTrustFile } from '../../src/commands/verify-chain.js';
 import { verifyChain } from '../../src/tls/chain/index.js';
 import { makePki, type PkiCert } from '../support/pki.js';
@@ -86,8 +87,10 @@ test('gwctl refuses exactly the trust files libcrypto refuses, and trusts what i
     try {
       ours = readTrustFile(new PemFiles(), file);
       refused = ours.problem !== undefined;
-    } catch {
-      refused = true; // gwctl's own reader already refuses it (no PEM block at all)
+    } catch (e) {
+      // gwctl's own reader already refuses it (no PEM block at all); anything else is a crash.
+      assert.ok(e instanceof FatalError, `${label}: ${String(e)}`);
+      refused = true;
     }
     if (refused !== (ref.loadError === 'trusted')) {
       disagreements.push(`${label}: gwctl ${refused ? `refuses (${ours?.problem?.reason ?? 'no certificate'})` : 'loads'}, libcrypto ${ref.loadError ? 'refuses' : 'loads'}`);
