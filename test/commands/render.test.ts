@@ -6,6 +6,7 @@ import { gwctl, gwctlProcess } from '../support/gwctl.js';
 import { nginxTest } from '../support/nginx.js';
 import { exampleCopy } from '../cli/fixtures.js';
 import { snapshot, snapshotDiff } from '../security/support.js';
+import { makePki } from '../support/pki.js';
 
 test('rendering the same spec twice gives identical bytes, and nginx -t accepts it', async () => {
   const dir = exampleCopy();
@@ -222,4 +223,51 @@ test('runtime.flavor: openresty loads no module; nginx loads the Lua module from
   assert.deepEqual([...conf.matchAll(/^load_module "([^"]+)";$/gm)].map((m) => m[1]), ['../gw/mods/ndk_http_module.so', '../gw/mods/ngx_http_lua_module.so']);
   const t = nginxTest(join(dir, 'stock'));
   assert.ok(t.ok, t.output);
+});
+
+test('contract: a verifyDepth left out is derived from presentedChain and rendered (not nginx\'s default 1)', async () => {
+  const dir = exampleCopy();
+  const pki = await makePki(join(dir, 'pki2'));
+  const root = pki.root('Deep Root');
+  const leaf = pki.leaf(pki.intermediate(pki.intermediate(root, 'Deep Int 1'), 'Deep Int 2'), { dns: ['deep.internal'] });
+  const spec = join(dir, 'gw/gateway.yaml');
+  writeFileSync(spec, readFileSync(spec, 'utf8')
+    .replace('trustStores:\n', `trustStores:\n  deep: { certificates: ["${root.cert}"] }\n`)
+    .replace('upstreams:\n', `upstreams:\n  deep:\n    servers: ["127.0.0.1:9444"]\n    tls: { trustStore: deep, serverName: deep.internal, presentedChain: "${leaf.chain}" }\n`)
+    .replace('routes:\n', 'routes:\n  - { path: /deep/, upstream: deep }\n'));
+  const r = await gwctl(['render', 'gw/gateway.yaml', '--out', 'out'], dir);
+  assert.equal(r.exitCode, 0, r.stderr);
+  const depths = [...readFileSync(join(dir, 'out/nginx.conf'), 'utf8').matchAll(/proxy_ssl_verify_depth (\d+);/g)].map((m) => Number(m[1])).sort();
+  assert.deepEqual(depths, [1, 2], 'the example\'s upstream keeps 1, the deep one gets the 2 its chain needs');
+});
+
+test('contract: --check writes nothing, even when DIR does not exist yet; a changed or missing tls/ file is drift', async () => {
+  const dir = exampleCopy();
+  const missing = await gwctl(['render', 'gw/gateway.yaml', '--out', 'out', '--check'], dir);
+  assert.equal(missing.exitCode, 1, missing.stderr);
+  assert.ok(!existsSync(join(dir, 'out')), '--check created DIR');
+  assert.equal((await gwctl(['render', 'gw/gateway.yaml', '--out', 'out'], dir)).exitCode, 0);
+  const [file] = readdirSync(join(dir, 'out/tls'));
+  const path = join(dir, 'out/tls', file);
+  const original = readFileSync(path);
+  writeFileSync(path, Buffer.concat([original.subarray(0, 40), Buffer.from([original[40] ^ 1]), original.subarray(41)]));
+  const before = snapshot(join(dir, 'out'));
+  const changed = await gwctl(['render', 'gw/gateway.yaml', '--out', 'out', '--check'], dir);
+  assert.equal(changed.exitCode, 1);
+  assert.match(changed.stderr, new RegExp(`tls/${file}`));
+  assert.deepEqual(snapshot(join(dir, 'out')), before);
+  rmSync(path);
+  assert.equal((await gwctl(['render', 'gw/gateway.yaml', '--out', 'out', '--check'], dir)).exitCode, 1, 'a missing file is drift');
+});
+
+test('contract: validate writes nothing; render without --out is a usage error (exit 2)', async () => {
+  const dir = exampleCopy();
+  const before = snapshot(dir);
+  assert.equal((await gwctl(['validate', 'gw/gateway.yaml'], dir)).exitCode, 0);
+  assert.equal((await gwctl(['verify-chain', 'gw/gateway.yaml'], dir)).exitCode, 0);
+  assert.deepEqual(snapshotDiff(before, snapshot(dir)), []);
+  const r = await gwctl(['render', 'gw/gateway.yaml'], dir);
+  assert.equal(r.exitCode, 2);
+  assert.match(r.stderr, /--out/);
+  assert.deepEqual(snapshotDiff(before, snapshot(dir)), []);
 });

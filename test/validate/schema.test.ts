@@ -105,3 +105,21 @@ test('a union error is reported beside other errors, not only when it is the spe
   assert.deepEqual(ds.map((d) => d.code).sort(), ['schema.bad-type', 'schema.unknown-key'], JSON.stringify(ds));
   assert.match(ds.find((d) => d.code === 'schema.bad-type')!.message, /servers\[0\] must be a string or an object/);
 });
+
+test('contract: version is required and at least one listener; unknown keys are refused in every object of the spec', async () => {
+  const noVersion = check(base.replace('version: 1\n', '').replace('servrName', 'serverName'));
+  assert.deepEqual(noVersion.map((d) => `${d.code} ${d.message}`), ['schema.missing-key the spec needs "version"']);
+  const noListener = check(base.replace('listen:\n  - port: 8080\n', 'listen: []\n').replace('servrName', 'serverName'));
+  assert.deepEqual(noListener.map((d) => `${d.code} ${d.path.join('.')}`), ['schema.bad-length listen']);
+  // Every object the schema describes closes its keys (a typo must never pass silently).
+  const { SCHEMA } = await import('../../src/validate/schema.js');
+  const open: string[] = [];
+  const walk = (node: unknown, path: string) => {
+    if (!node || typeof node !== 'object') return;
+    const n = node as Record<string, unknown>;
+    if (n.properties && n.additionalProperties !== false) open.push(path);
+    for (const [k, v] of Object.entries(n)) walk(v, `${path}/${k}`);
+  };
+  walk(SCHEMA, '#');
+  assert.deepEqual(open, []);
+});
