@@ -15,7 +15,7 @@ import { nginxBinary } from '../test/support/nginx.js';
 import { generateCase, makeBenchPki, type BenchCase } from './cases.js';
 import { writeLayout, type Layout } from './layouts.js';
 import { describeMachine } from './machine.js';
-import { hasGnuTime, measure, measureMedian, type Measurement } from './measure.js';
+import { hasGnuTime, measureMedian, type Measurement } from './measure.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(REPO, 'bin/gwctl.js');

@@ -3,7 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { FatalError, type Severity } from './diagnostics/diagnostic.js';
 import type { CommandContext, CommandResult, Format } from './commands/context.js';
 import { parseCount, parseDepth, parseServerName, parseTime } from './cli-args.js';
-import { escapeUnsafe } from './validate/show.js';
+import { escapeUnsafeLines } from './validate/show.js';
 
 /** The only module that touches the process: argv in, stdout/stderr and an exit code out. */
 export function runCli(): void {
@@ -142,10 +142,10 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
     if (e instanceof CommanderError) {
       // `gwctl` alone prints the help to stderr and is a usage error; `gwctl help`, --help and --version are not.
       const ok = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || (e.code === 'commander.help' && argv.length > 0);
-      if (ok) return { exitCode: 0, stdout: out, stderr: escapeLines(err) };
+      if (ok) return { exitCode: 0, stdout: out, stderr: escapeUnsafeLines(err) };
       const usage = err.split('\n').find((l) => l.trim() !== '')?.replace(/^error: /, '') ?? 'bad arguments';
       // commander quotes the offending argument as given.
-      return { ...(await stopped(argv, env, usage)), stderr: escapeLines(err) };
+      return { ...(await stopped(argv, env, usage)), stderr: escapeUnsafeLines(err) };
     }
     if (e instanceof FatalError) return stopped(argv, env, e.message);
     return stopped(argv, env, `internal error: ${(e as Error).message}${env.env?.GWCTL_DEBUG ? `\n${(e as Error).stack}` : ''}`);
@@ -179,6 +179,3 @@ function requestedFormat(argv: readonly string[]): Format {
   return format;
 }
 
-function escapeLines(text: string): string {
-  return text.split('\n').map((l) => escapeUnsafe(l)).join('\n');
-}

@@ -67,7 +67,7 @@ export function analyzeTls(spec: GatewaySpec, material: Material, opts: AnalyzeO
 /** Each client certificate an upstream in scope presents: order, client purpose, validity, strength. */
 function analyzeClientCertificates(spec: GatewaySpec, material: Material, opts: AnalyzeOptions): Diagnostic[] {
   const used = new Set(Object.entries(spec.upstreams ?? {})
-    .filter(([name, up]) => opts.only === undefined || opts.only === name)
+    .filter(([name]) => opts.only === undefined || opts.only === name)
     .map(([, up]) => up.tls?.clientCertificate)
     .filter((n): n is string => n !== undefined));
   const out: Diagnostic[] = [];

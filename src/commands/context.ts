@@ -3,7 +3,7 @@ import { formatGithub } from '../format/github.js';
 import { formatHuman } from '../format/human.js';
 import { diagnosticJson, formatJson } from '../format/json.js';
 import { formatSarif } from '../format/sarif.js';
-import { escapeUnsafe } from '../validate/show.js';
+import { escapeUnsafe, escapeUnsafeLines } from '../validate/show.js';
 
 export const FORMATS = ['human', 'json', 'github', 'sarif'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -67,7 +67,7 @@ export function report(ctx: CommandContext, diagnostics: Diagnostic[], extra: Re
   const out = emitDiagnostics(ctx, diagnostics, fatal);
   // SARIF is one JSON document: nothing else may share stdout with it.
   // The summary names DIR and other arguments as given: escaped line by line.
-  const done = exitCode === 0 && ctx.format !== 'sarif' ? summary.split('\n').map((l) => escapeUnsafe(l)).join('\n') : '';
+  const done = exitCode === 0 && ctx.format !== 'sarif' ? escapeUnsafeLines(summary) : '';
   return { exitCode, stdout: out.stdout + done, stderr: out.stderr };
 }
 

@@ -1,4 +1,4 @@
-import { isAbsolute, relative, sep } from 'node:path';
+import { workspaceRelative } from './paths.js';
 import type { Diagnostic, Fatal, Severity } from '../diagnostics/diagnostic.js';
 import { escapeUnsafe } from '../validate/show.js';
 
@@ -44,9 +44,6 @@ export function githubCommand(d: Diagnostic, opts: GithubOptions): string {
 }
 
 /** Relative to the workspace with `/` separators; a file outside it keeps its absolute path. */
-export function workspacePath(file: string, cwd: string): string {
-  if (!isAbsolute(file)) return file.split(sep).join('/');
-  const rel = relative(cwd, file);
-  if (!rel || rel.startsWith('..') || isAbsolute(rel)) return file;
-  return rel.split(sep).join('/');
+function workspacePath(file: string, cwd: string): string {
+  return workspaceRelative(file, cwd) ?? file;
 }

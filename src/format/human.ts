@@ -1,4 +1,4 @@
-import { isAbsolute, relative } from 'node:path';
+import { workspaceRelative } from './paths.js';
 import type { Diagnostic, Severity } from '../diagnostics/diagnostic.js';
 import { escapeUnsafe } from '../validate/show.js';
 
@@ -35,7 +35,5 @@ export function formatHuman(diagnostics: readonly Diagnostic[], opts: HumanOptio
 
 /** Relative to the working directory when inside it; otherwise the absolute path (no `../../..`). */
 function shown(file: string, cwd: string): string {
-  if (!isAbsolute(file)) return file;
-  const rel = relative(cwd, file);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+  return workspaceRelative(file, cwd) ?? file;
 }

@@ -1,4 +1,4 @@
-import { isAbsolute, relative, sep } from 'node:path';
+import { workspaceRelative } from './paths.js';
 import { pathToFileURL } from 'node:url';
 import type { Log, Notification, ReportingDescriptor, Result } from 'sarif';
 import { formatPath, type Diagnostic, type Fatal, type Severity } from '../diagnostics/diagnostic.js';
@@ -105,10 +105,8 @@ function result(d: Diagnostic, index: number, opts: SarifOptions): Result {
 }
 
 function artifact(file: string, cwd: string): { uri: string; uriBaseId?: string } {
-  if (!isAbsolute(file)) return { uri: encodeRelative(file.split(sep).join('/')), uriBaseId: SRCROOT };
-  const rel = relative(cwd, file);
-  if (rel && !rel.startsWith('..') && !isAbsolute(rel)) return { uri: encodeRelative(rel.split(sep).join('/')), uriBaseId: SRCROOT };
-  return { uri: pathToFileURL(file).href };
+  const rel = workspaceRelative(file, cwd);
+  return rel !== undefined ? { uri: encodeRelative(rel), uriBaseId: SRCROOT } : { uri: pathToFileURL(file).href };
 }
 
 /** A relative URI reference: each segment percent-encoded, `/` kept. */

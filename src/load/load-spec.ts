@@ -50,7 +50,7 @@ export function parseSpecBytes(bytes: Buffer, file: string): LoadedSpec {
   const text = before + '\ufffd';
   const lines = new LineCounter();
   countLines(lines, text);
-  return { file, dir: dirname(file), lines, doc: new Document(), data: undefined, diagnostics: [at(error('yaml.encoding', `byte 0x${bytes[bad].toString(16).padStart(2, '0')} at offset ${bad} is not UTF-8: a spec is UTF-8 text (is this a binary file?)`), text, before.length, lines, file)] };
+  return { file, dir: dirname(file), lines, doc: new Document(), data: undefined, diagnostics: [at(error('yaml.encoding', `byte 0x${bytes[bad].toString(16).padStart(2, '0')} at offset ${bad} is not UTF-8: a spec is UTF-8 text (is this a binary file?)`), before.length, lines, file)] };
 }
 
 /** Offset of the first byte that is not part of well-formed UTF-8, or -1. */
@@ -78,13 +78,13 @@ export function parseSpecText(text: string, file: string): LoadedSpec {
   if (text.includes('\u0000')) {
     const doc = new Document();
     countLines(lines, text);
-    return { ...base, doc, data: undefined, diagnostics: [at(error('yaml.binary', 'the spec contains NUL bytes: it is binary, not YAML'), text, text.indexOf('\u0000'), lines, file)] };
+    return { ...base, doc, data: undefined, diagnostics: [at(error('yaml.binary', 'the spec contains NUL bytes: it is binary, not YAML'), text.indexOf('\u0000'), lines, file)] };
   }
   const depthProblem = tooDeep(text);
   if (depthProblem >= 0) {
     const doc = new Document();
     countLines(lines, text);
-    return { ...base, doc, data: undefined, diagnostics: [at(error('yaml.too-deep', `the spec nests deeper than ${MAX_NESTING} levels`), text, depthProblem, lines, file)] };
+    return { ...base, doc, data: undefined, diagnostics: [at(error('yaml.too-deep', `the spec nests deeper than ${MAX_NESTING} levels`), depthProblem, lines, file)] };
   }
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true, version: '1.2' });
   const diagnostics: Diagnostic[] = [];
@@ -98,9 +98,9 @@ export function parseSpecText(text: string, file: string): LoadedSpec {
   for (const e of [...doc.errors, ...doc.warnings]) {
     const explained = explainParserProblem(e, text);
     if (explained === null) continue;
-    if (explained) add(at(error(explained.code, explained.message), text, explained.offset, lines, file));
-    else if (e.name === 'YAMLWarning') add(at({ ...error('yaml.warning', firstLine(e.message)), severity: 'warning' }, text, e.pos[0], lines, file));
-    else add(at(error(e.code === 'DUPLICATE_KEY' ? 'yaml.duplicate-key' : 'yaml.syntax', firstLine(e.message)), text, e.pos[0], lines, file));
+    if (explained) add(at(error(explained.code, explained.message), explained.offset, lines, file));
+    else if (e.name === 'YAMLWarning') add(at({ ...error('yaml.warning', firstLine(e.message)), severity: 'warning' }, e.pos[0], lines, file));
+    else add(at(error(e.code === 'DUPLICATE_KEY' ? 'yaml.duplicate-key' : 'yaml.syntax', firstLine(e.message)), e.pos[0], lines, file));
   }
   if (diagnostics.length > MAX_YAML_DIAGNOSTICS) {
     const more = diagnostics.length - MAX_YAML_DIAGNOSTICS;
@@ -110,12 +110,12 @@ export function parseSpecText(text: string, file: string): LoadedSpec {
   if (diagnostics.some((d) => d.severity === 'error')) return { ...base, doc, data: undefined, diagnostics };
   const deep = deepestNode(doc);
   if (deep) {
-    diagnostics.push(at(error('yaml.too-deep', `the spec nests deeper than ${MAX_NESTING} levels`), text, deep.range?.[0] ?? 0, lines, file));
+    diagnostics.push(at(error('yaml.too-deep', `the spec nests deeper than ${MAX_NESTING} levels`), deep.range?.[0] ?? 0, lines, file));
     return { ...base, doc, data: undefined, diagnostics };
   }
   const ruleProblems = yamlRuleProblems(doc, text);
   if (ruleProblems.length) {
-    for (const p of ruleProblems.slice(0, MAX_YAML_DIAGNOSTICS)) add(at(error(p.code, p.message), text, p.offset, lines, file));
+    for (const p of ruleProblems.slice(0, MAX_YAML_DIAGNOSTICS)) add(at(error(p.code, p.message), p.offset, lines, file));
     return { ...base, doc, data: undefined, diagnostics };
   }
   let data: unknown;
@@ -166,7 +166,7 @@ function firstLine(message: string): string {
   return message.split('\n')[0].replace(/ at line \d+, column \d+.*$/, '');
 }
 
-function at(d: Diagnostic, _text: string, offset: number, lines: LineCounter, file: string): Diagnostic {
+function at(d: Diagnostic, offset: number, lines: LineCounter, file: string): Diagnostic {
   const pos = lines.linePos(Math.max(0, offset));
   return { ...d, file, line: pos.line, column: pos.col };
 }

@@ -44,6 +44,11 @@ export function escapeUnsafe(s: string, opts: { keepLineBreaks?: boolean } = {})
   return s.replace(opts.keepLineBreaks ? UNSAFE_BUT_LINE_BREAKS : UNSAFE_ALL, escapeChar);
 }
 
+/** Text of several lines, each escaped: the line breaks stay, and so does the layout. */
+export function escapeUnsafeLines(text: string): string {
+  return text.split('\n').map((l) => escapeUnsafe(l)).join('\n');
+}
+
 /** `"value"`, escaped and shortened: safe to put in any message. */
 export function show(value: unknown): string {
   let s = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));

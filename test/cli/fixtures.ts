@@ -1,8 +1,7 @@
-import { chmodSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli.js';
-import { REPO_ROOT } from '../support/gwctl.js';
 import { copyExample } from '../support/example.js';
 
 /** A temporary directory holding a copy of examples/mtls-upstream as gw/ (spec: gw/gateway.yaml). */
