@@ -8,7 +8,7 @@ import { likelyIssued } from './chain/issued.js';
 import { signatureValid } from './chain/internal-verify.js';
 import { sslClientPurposeProblem } from './chain/purpose.js';
 import { asnTimeSeconds, cmpTime, epochSeconds } from './chain/time.js';
-import { CURVE_NAMES, OFFERED_ECDSA_CURVES } from './chain/handshake.js';
+import { unofferedCurve } from './chain/handshake.js';
 
 /**
  * Checks an identity nginx presents to upstreams (proxy_ssl_certificate + _key): the key opens
@@ -132,7 +132,6 @@ function checkValidity(certs: { cert: ChainCert; source: CertSource }[], at: num
   }
 }
 
-/** nginx loads the identity into an SSL context at security level 2: weak keys or digests stop it. */
 /**
  * An ECDSA client key on a curve other than P-256, P-384 or P-521: TLS 1.3 has no signature
  * scheme for it, and an OpenSSL (or Node) upstream accepts TLS 1.2 client signatures only on its
@@ -140,11 +139,12 @@ function checkValidity(certs: { cert: ChainCert; source: CertSource }[], at: num
  * answers 502 on every request.
  */
 function checkCurve(leaf: { cert: ChainCert; source: CertSource }, findings: ChainFinding[]): void {
-  const key = leaf.cert.key;
-  if (key?.family !== 'ec' || key.explicitCurve || !key.curve || key.curve in OFFERED_ECDSA_CURVES) return;
-  findings.push(finding('error', 'client.handshake-fails', `${quoteName(leaf.cert)} has its key on curve ${CURVE_NAMES[key.curve] ?? key.curve}: TLS 1.3 has no signature for it, and upstreams accept client ECDSA signatures only on P-256, P-384 and P-521, so the handshake fails (alert 47) and nginx answers 502. Reissue it on P-256 or P-384, or RSA 2048+`, leaf.source));
+  const curve = unofferedCurve(leaf.cert.key);
+  if (!curve) return;
+  findings.push(finding('error', 'client.handshake-fails', `${quoteName(leaf.cert)} has its key on curve ${curve}: TLS 1.3 has no signature for it, and upstreams accept client ECDSA signatures only on P-256, P-384 and P-521, so the handshake fails (alert 47) and nginx answers 502. Reissue it on P-256 or P-384, or RSA 2048+`, leaf.source));
 }
 
+/** nginx loads the identity into an SSL context at security level 2: weak keys or digests stop it. */
 function checkStrength(certs: { cert: ChainCert; source: CertSource }[], findings: ChainFinding[]): void {
   certs.forEach(({ cert, source }, i) => {
     if (!keyStrongEnough(cert)) findings.push(finding('error', 'client.key-too-small', `${quoteName(cert)} has a key below OpenSSL security level 2 (RSA 2048 / EC P-224 or larger); nginx refuses to load it ("${i === 0 ? 'ee' : 'ca'} key too small")`, source));

@@ -38,10 +38,6 @@ export function resolvePath(specDir: string, p: string): string {
   return isAbsolute(p) ? p : resolve(specDir, p);
 }
 
-/**
- * Reads every file the spec references; problems become diagnostics at the referencing field.
- * `files` is shared by every spec of a run, so each file is read and parsed once.
- */
 /** OpenSSL's PEM_BUFSIZE: nginx's password callback hands OpenSSL at most this much of a passphrase. */
 const MAX_PASSPHRASE_BYTES = 1024;
 
@@ -67,6 +63,10 @@ export function passphrases(data: Buffer): Buffer[] {
 /** The modules `runtime.flavor: nginx` loads (plan.ts writes their load_module lines). */
 export const MODULE_FILES = ['ndk_http_module.so', 'ngx_http_lua_module.so'];
 
+/**
+ * Reads every file the spec references; problems become diagnostics at the referencing field.
+ * `files` is shared by every spec of a run, so each file is read and parsed once.
+ */
 export function loadMaterial(spec: GatewaySpec, specDir: string, files = new PemFiles()): { material: Material; diagnostics: Diagnostic[] } {
   const out: Diagnostic[] = [];
   const material: Material = { trustStores: new Map(), crls: new Map(), clientCertificates: new Map(), listeners: new Map(), presentedChains: new Map() };

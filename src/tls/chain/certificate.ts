@@ -15,8 +15,6 @@ export interface AsnTime {
 
 export interface ChainCert {
   der: Buffer;
-  /** SHA-256 of the DER, hex: identity for caches and for matching OpenSSL's output. */
-  fingerprint: string;
   /** node's X509Certificate, i.e. OpenSSL's X509: signatures, checkHost, checkPrivateKey, the public key. */
   x509: X509Certificate;
   version: number;
@@ -52,7 +50,7 @@ export type ParseResult = { cert: ChainCert } | { error: string; by: 'openssl' |
  * month 13, which X509_cmp_time() refuses), the attribute values of the names (see name.ts), and
  * each Extension's own encoding (for @peculiar/x509's extension classes).
  */
-function parseStructure(der: Buffer, fingerprint: string, x509: X509Certificate): Omit<ChainCert, 'ex'> {
+function parseStructure(der: Buffer, x509: X509Certificate): Omit<ChainCert, 'ex'> {
   const root = parseBer(der);
   const cert = decode(root, lib().asn1X509.Certificate);
   const tbs = cert.tbsCertificate;
@@ -79,7 +77,7 @@ function parseStructure(der: Buffer, fingerprint: string, x509: X509Certificate)
   }
   const { algorithm: tbsSignatureOid, parameters: tbsSignatureParams } = tbs.signature;
   return {
-    der, fingerprint, x509, version: tbs.version,
+    der, x509, version: tbs.version,
     serial: integerValue(tbs.serialNumber), tbsSignatureOid, tbsSignatureParams, issuer, subject,
     subjectText: nameToString(subject), issuerText: nameToString(issuer),
     notBefore, notAfter, publicKey, key,
@@ -108,7 +106,7 @@ export function parseCertificate(der: Buffer): ParseResult {
     return result;
   }
   try {
-    const base = parseStructure(der, key, x509);
+    const base = parseStructure(der, x509);
     result = { cert: { ...base, ex: deriveFacts(base) } };
   } catch (e) {
     // The fallback for what OpenSSL accepts but @peculiar/x509 and asn1js cannot decode (say, a

@@ -13,7 +13,6 @@ import { signatureAlgorithm, keyFitsSignature } from './algorithms.js';
  */
 export interface ChainCrl {
   der: Buffer;
-  fingerprint: string;
   issuer: X509Name;
   issuerText: string;
   lastUpdate: AsnTime;
@@ -65,7 +64,7 @@ function idpFlags(value: Buffer): number {
 
 class GwctlLimit extends Error {}
 
-function parseStructure(der: Buffer, fingerprint: string): ChainCrl {
+function parseStructure(der: Buffer): ChainCrl {
   const { asn1X509 } = lib();
   const root = parseBer(der);
   const cl = decode(root, asn1X509.CertificateList);
@@ -101,7 +100,7 @@ function parseStructure(der: Buffer, fingerprint: string): ChainCrl {
     if (!revoked.has(serial)) revoked.set(serial, reason);
   }
   return {
-    der, fingerprint, issuer, issuerText: nameToString(issuer), lastUpdate, nextUpdate, revoked, akid,
+    der, issuer, issuerText: nameToString(issuer), lastUpdate, nextUpdate, revoked, akid,
     unhandledCritical, idpFlags: flags, tbs: tlvOf(tbsNode),
     sigOid: cl.signatureAlgorithm.algorithm, sigParams: cl.signatureAlgorithm.parameters, signature: Buffer.from(cl.signature),
   };
@@ -116,7 +115,7 @@ export function parseCrl(der: Buffer): CrlParse {
   if (hit) return hit;
   let r: CrlParse;
   try {
-    r = { crl: parseStructure(der, key) };
+    r = { crl: parseStructure(der) };
   } catch (e) {
     r = e instanceof GwctlLimit
       ? { error: `${(e as Error).message}, so gwctl cannot predict nginx's verdict`, by: 'gwctl' }

@@ -228,11 +228,6 @@ const CRL_ERRORS = new Set<number>([V.UNABLE_TO_GET_CRL, V.CRL_SIGNATURE_FAILURE
   V.ERROR_IN_CRL_LAST_UPDATE_FIELD, V.ERROR_IN_CRL_NEXT_UPDATE_FIELD, V.CERT_REVOKED, V.KEYUSAGE_NO_CRL_SIGN,
   V.UNHANDLED_CRITICAL_CRL_EXTENSION, V.DIFFERENT_CRL_SCOPE]);
 
-function crlDate(t: ChainCrl['lastUpdate']): string {
-  const s = asnTimeSeconds(t);
-  return s === null ? `"${t.text}"` : new Date(s * 1000).toISOString().replace('.000Z', 'Z');
-}
-
 /** One finding for an error of check_revocation(), about the certificate at `at` and the CRL it was checked with. */
 function explainCrl(code: number, at: number, input: ExplainInput): { code: string; message: string; crl: ChainCrl | null } {
   const chain = input.outcome.chain;
@@ -256,9 +251,9 @@ function explainCrl(code: number, at: number, input: ExplainInput): { code: stri
     case V.CERT_REVOKED:
       return { code: 'chain.revoked', crl, message: `${name} (depth ${at}, serial ${x ? hexSerial(x.serial) : '?'}) is revoked by ${of}: ${at === 0 ? 'the upstream must serve a new certificate' : 'the upstream must serve a chain through a CA certificate that is not revoked'} (or, if the revocation is a mistake, the CA must issue a CRL without it)` };
     case V.CRL_NOT_YET_VALID:
-      return { code: 'chain.crl-not-yet-valid', crl, message: `${of} (checked for ${name}, depth ${at}) is not valid before its lastUpdate ${crl ? crlDate(crl.lastUpdate) : '?'}: nginx rejects the chain until then; check the CA's clock, or use the CRL it issued before` };
+      return { code: 'chain.crl-not-yet-valid', crl, message: `${of} (checked for ${name}, depth ${at}) is not valid before its lastUpdate ${crl ? isoDate(crl.lastUpdate) : '?'}: nginx rejects the chain until then; check the CA's clock, or use the CRL it issued before` };
     case V.CRL_HAS_EXPIRED:
-      return { code: 'chain.crl-expired', crl, message: `${of} (checked for ${name}, depth ${at}) expired at its nextUpdate ${crl?.nextUpdate ? crlDate(crl.nextUpdate) : '?'}: put a fresh CRL from '${crl?.issuerText ?? x?.issuerText}' into ${file} and reload nginx, which does not re-read CRLs on its own` };
+      return { code: 'chain.crl-expired', crl, message: `${of} (checked for ${name}, depth ${at}) expired at its nextUpdate ${crl?.nextUpdate ? isoDate(crl.nextUpdate) : '?'}: put a fresh CRL from '${crl?.issuerText ?? x?.issuerText}' into ${file} and reload nginx, which does not re-read CRLs on its own` };
     case V.ERROR_IN_CRL_LAST_UPDATE_FIELD:
     case V.ERROR_IN_CRL_NEXT_UPDATE_FIELD:
       return { code: 'chain.crl-bad-time', crl, message: `${of} (checked for ${name}, depth ${at}) has a malformed ${code === V.ERROR_IN_CRL_LAST_UPDATE_FIELD ? 'lastUpdate' : 'nextUpdate'} time` };
@@ -293,7 +288,7 @@ export function crlExpiryWarnings(outcome: VerifyOutcome, at: number, warnDays: 
     seen.add(crl);
     const next = asnTimeSeconds(crl.nextUpdate);
     if (next === null || next <= at || next > at + warnDays * 86400) continue;
-    out.push(finding('warning', 'chain.crl-expiring-soon', `the CRL of '${crl.issuerText}' in the CRL file of ${storeLabel(storeName)} expires at ${crlDate(crl.nextUpdate)}, within ${warnDays} days; from then on nginx rejects every upstream of this trust store with (12:CRL has expired): publish and deploy a fresh CRL before that`, crlSourceOf(crl)));
+    out.push(finding('warning', 'chain.crl-expiring-soon', `the CRL of '${crl.issuerText}' in the CRL file of ${storeLabel(storeName)} expires at ${isoDate(crl.nextUpdate)}, within ${warnDays} days; from then on nginx rejects every upstream of this trust store with (12:CRL has expired): publish and deploy a fresh CRL before that`, crlSourceOf(crl)));
   }
   return out;
 }
