@@ -1,5 +1,9 @@
 import { InvalidArgumentError } from 'commander';
 
+/** The output formats (--format); here, so that cli.ts names them without loading the formatters. */
+export const FORMATS = ['human', 'json', 'github', 'sarif'] as const;
+export type Format = (typeof FORMATS)[number];
+
 /** Parsers for command-line values: a bad value is a usage error (exit 2) naming the option. */
 
 export function parseTime(v: string): Date {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { FatalError, type Severity } from './diagnostics/diagnostic.js';
 import type { CommandContext, CommandResult, Format } from './commands/context.js';
-import { parseCount, parseDepth, parseServerName, parseTime } from './cli-args.js';
+import { FORMATS, parseCount, parseDepth, parseServerName, parseTime } from './cli-args.js';
 import { escapeUnsafeLines } from './validate/show.js';
 
 /** The only module that touches the process: argv in, stdout/stderr and an exit code out. */
@@ -54,7 +54,7 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
   const program = new Command('gwctl')
     .description('Declarative, verified upstream TLS for NGINX/OpenResty gateways.')
     .version(VERSION, '-V, --version')
-    .addOption(new Option('--format <format>', 'output format: human (stderr), json, github (workflow annotations), sarif (code scanning)').choices(['human', 'json', 'github', 'sarif']).default('human'))
+    .addOption(new Option('--format <format>', 'output format: human (stderr), json, github (workflow annotations), sarif (code scanning)').choices(FORMATS).default('human'))
     .addOption(new Option('--fail-severity <severity>', 'lowest severity that fails the run').choices(['error', 'warning', 'info']).default('error'))
     .showSuggestionAfterError(true)
     .showHelpAfterError('(add --help for usage and examples)')
@@ -168,13 +168,12 @@ async function stopped(argv: readonly string[], env: MainEnvironment, message: s
 }
 
 const COMMANDS = ['validate', 'verify-chain', 'render', 'test'];
-const FORMAT_NAMES: readonly Format[] = ['human', 'json', 'github', 'sarif'];
 
 function requestedFormat(argv: readonly string[]): Format {
   let format: Format = 'human';
   argv.forEach((a, i) => {
     const value = a.startsWith('--format=') ? a.slice('--format='.length) : a === '--format' ? argv[i + 1] : undefined;
-    if (value !== undefined && FORMAT_NAMES.includes(value as Format)) format = value as Format;
+    if (value !== undefined && (FORMATS as readonly string[]).includes(value)) format = value as Format;
   });
   return format;
 }

@@ -2,12 +2,11 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FatalError, error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { readRegularFile } from '../load/read-file.js';
+import { MAX_CONF_BYTES } from '../render/output-dir.js';
 import { mapNginxMessages, parseNginxOutput, type SpecShape } from './map-errors.js';
 
 /** nginx -t reads certificates and keys; anything slower than this is stuck. */
 export const NGINX_TEST_TIMEOUT_MS = 60_000;
-/** Far above any nginx.conf gwctl renders: a larger file is not a gateway config, and reading it would only fill memory. */
-export const MAX_NGINX_CONF_BYTES = 64 * 1024 * 1024;
 
 export interface NginxTestRun {
   /** The binary that ran. */
@@ -64,7 +63,7 @@ function readConf(dir: string): string {
   }
   if (!isDir) throw new FatalError(`${dir}: is not a directory; gwctl test takes the rendered output directory, the one holding nginx.conf`);
   const conf = join(dir, 'nginx.conf');
-  const read = readRegularFile(conf, MAX_NGINX_CONF_BYTES);
+  const read = readRegularFile(conf, MAX_CONF_BYTES);
   if ('data' in read) return read.data.toString('utf8');
   const { code, message } = read.problem;
   if (code === 'file.missing') throw new FatalError(`${conf}: no nginx.conf to test (render into the directory first: gwctl render SPEC --out DIR)`);

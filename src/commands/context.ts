@@ -5,8 +5,8 @@ import { diagnosticJson, formatJson } from '../format/json.js';
 import { formatSarif } from '../format/sarif.js';
 import { escapeUnsafe, escapeUnsafeLines } from '../validate/show.js';
 
-export const FORMATS = ['human', 'json', 'github', 'sarif'] as const;
-export type Format = (typeof FORMATS)[number];
+export type { Format } from '../cli-args.js';
+import type { Format } from '../cli-args.js';
 
 /** What a command needs from the outside world; cli.ts fills it from the process. */
 export interface CommandContext {

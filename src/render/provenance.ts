@@ -2,7 +2,7 @@ import { closeSync, fsyncSync, lstatSync, openSync, renameSync, rmSync, rmdirSyn
 import { join } from 'node:path';
 import { readRegularFileOrUndefined } from '../load/read-file.js';
 import { OUTPUT_FILE_NAME, shortHash } from '../plan/pem-out.js';
-import { CONF, GENERATED_MARKER, OWNED_DIRS } from './output-dir.js';
+import { CONF, GENERATED_MARKER, MAX_CONF_BYTES, OWNED_DIRS } from './output-dir.js';
 
 /**
  * Which files in DIR/tls are gwctl's to remove. Never "anything named like gwctl's": only files
@@ -12,8 +12,8 @@ import { CONF, GENERATED_MARKER, OWNED_DIRS } from './output-dir.js';
 
 /** Directives gwctl points at files it writes; keys and password files are the user's and are not among them. */
 const REFERENCE = /^[ \t]*(?:ssl_certificate|proxy_ssl_trusted_certificate|proxy_ssl_crl|proxy_ssl_certificate)[ \t]+"?tls\/([^"\s;/]+)"?[ \t]*;[ \t]*$/gm;
-/** gwctl renders nginx.conf files of a few MB at most. */
-const MAX_CONF_BYTES = 64 * 1024 * 1024;
+/** A pending record lists file names: far below this even for thousands of upstreams. */
+const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 /** No trust bundle gwctl writes comes near this. */
 const MAX_OWN_FILE_BYTES = 64 * 1024 * 1024;
 
@@ -81,7 +81,7 @@ export function writePendingRecord(staging: string, pending: PendingChanges): vo
 export function readPendingRecord(staging: string): PendingChanges | undefined {
   let data: unknown;
   try {
-    data = JSON.parse(readRegularFileOrUndefined(join(staging, RECORD), MAX_CONF_BYTES)?.toString('utf8') ?? 'null');
+    data = JSON.parse(readRegularFileOrUndefined(join(staging, RECORD), MAX_RECORD_BYTES)?.toString('utf8') ?? 'null');
   } catch {
     return undefined;
   }
