@@ -7,14 +7,13 @@ import type { GatewaySpec } from '../load/spec-types.js';
 import { readRegularFile } from '../load/read-file.js';
 import type { PemBlock, PemKind } from '../tls/pem.js';
 import { PemFiles, type PemResult } from '../tls/pem-files.js';
+import { MAX_PRIVATE_ROOTS } from '../tls/trust-store-size.js';
 import type { OpensslPemLoad } from '../tls/openssl-pem.js';
 import type { CertSource } from '../tls/verdict.js';
 import { show, showPath } from './show.js';
 
 /** nginx's ssl_password_file holds a few passphrases; anything larger is not a password file. */
 export const MAX_PASSWORD_FILE_BYTES = 4096;
-/** A trust store with more self-signed roots than this is a public-style bundle, not an internal CA. */
-export const MAX_PRIVATE_ROOTS = 20;
 
 /** Certificates and keys the spec names, read once and shared by every later stage. */
 export interface Material {

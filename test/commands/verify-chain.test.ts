@@ -183,3 +183,18 @@ test('files form with --crl: revocation as proxy_ssl_crl checks it, the root\'s 
   const r = gwctlProcess(['verify-chain', 'derived.yaml', '--crl', rootCrl], { cwd: dir });
   assert.equal(r.exitCode, 2, '--crl belongs to the files form');
 });
+
+test('a large trust store is reported once: per store by validation for a spec, by verify-chain only for --ca files', async () => {
+  const pki = await makePki(join(dir, 'big-pki'));
+  const roots = Array.from({ length: 22 }, (_, i) => pki.root(`Big Root ${i}`));
+  const leaf = pki.leaf(roots[0], { dns: ['svc.internal'] });
+  const bundle = pki.bundle('big.pem', roots);
+  const files = await gwctl(['verify-chain', '--chain', leaf.chain, '--ca', bundle, '--name', 'svc.internal', '--depth', '1', '--format', 'json'], dir);
+  assert.ok(JSON.parse(files.stdout).upstreams[0].findings.some((f: { code: string }) => f.code === 'chain.large-trust-store'), files.stdout);
+  writeFileSync(join(dir, 'big.yaml'), `version: 1\nlisten: [{ port: 8080 }]\ntrustStores: { big: { certificates: ["${bundle}"] } }\nupstreams:\n${[1, 2, 3].map((i) => `  u${i}: { servers: ["127.0.0.1:${9000 + i}"], tls: { trustStore: big, serverName: svc.internal, presentedChain: "${leaf.chain}" } }`).join('\n')}\nroutes:\n${[1, 2, 3].map((i) => `  - { path: /u${i}/, upstream: u${i} }`).join('\n')}\n`);
+  const spec = await gwctl(['verify-chain', 'big.yaml', '--format', 'json'], dir);
+  const out = JSON.parse(spec.stdout) as { diagnostics: { code: string }[]; upstreams: { findings: { code: string }[] }[] };
+  assert.equal(out.upstreams.length, 3);
+  const codes = [...out.diagnostics, ...out.upstreams.flatMap((u) => u.findings)].map((d) => d.code);
+  assert.deepEqual(codes.filter((c) => c === 'trust.public-bundle' || c === 'chain.large-trust-store'), ['trust.public-bundle'], spec.stdout.slice(0, 2000));
+});

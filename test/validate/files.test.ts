@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import type { GatewaySpec } from '../../src/load/spec-types.js';
 import { PemFiles } from '../../src/tls/pem-files.js';
-import { MAX_PASSWORD_FILE_BYTES, MAX_PRIVATE_ROOTS, loadMaterial, passphrases } from '../../src/validate/files.js';
+import { MAX_PASSWORD_FILE_BYTES, loadMaterial, passphrases } from '../../src/validate/files.js';
+import { MAX_PRIVATE_ROOTS } from '../../src/tls/trust-store-size.js';
 import { makePki, type Pki, type PkiCert } from '../support/pki.js';
 
 let dir: string;

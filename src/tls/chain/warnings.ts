@@ -1,3 +1,4 @@
+import { MAX_PRIVATE_ROOTS } from '../trust-store-size.js';
 import type { ChainFinding } from '../verdict.js';
 import { KU, OID, type ChainCert } from './certificate.js';
 import { finding, isoDate, quoteName, storeLabel, type SourceOf } from './describe.js';
@@ -61,7 +62,11 @@ export function ipNameWarning(name: string | undefined): ChainFinding[] {
   return [finding('warning', 'chain.ip-name', `serverName "${name}" is an IP address: nginx checks it as a DNS name (X509_check_host) and never matches IP SANs; use a DNS name from the certificate`)];
 }
 
+/**
+ * For `verify-chain --ca` only: a spec's trust stores get trust.public-bundle once per store from
+ * validation (src/validate/files.ts), not this once per upstream.
+ */
 export function trustStoreWarnings(storeSize: number, storeName: string | undefined): ChainFinding[] {
-  if (storeSize <= 20) return [];
+  if (storeName !== undefined || storeSize <= MAX_PRIVATE_ROOTS) return [];
   return [finding('warning', 'chain.large-trust-store', `${storeLabel(storeName)} holds ${storeSize} certificates: every one of them can vouch for this upstream, and nginx loads the file into each TLS context; keep upstream trust stores to the CAs that issue them`)];
 }
