@@ -87,7 +87,11 @@ export function generateCase(base: string, c: BenchCase, pkis: Pkis): GeneratedC
   }));
   const routes: RouteFacts[] = Array.from({ length: c.routes }, (_, r) => {
     const group = c.hosts ? r % (c.hosts + 1) : c.hosts;
-    return { path: `/api/u${r % c.upstreams}/r${r}/`, upstream: r % c.upstreams, host: group < c.hosts ? `h${group}.example.com` : undefined };
+    return {
+      path: `/api/u${r % c.upstreams}/r${r}/`,
+      upstream: r % c.upstreams,
+      host: group < c.hosts ? `h${group}.example.com` : undefined,
+    };
   });
   const plainPort = 18080;
   const tlsPort = 18443;
@@ -98,9 +102,14 @@ export function generateCase(base: string, c: BenchCase, pkis: Pkis): GeneratedC
     `  - { port: ${plainPort}, address: 127.0.0.1 }`,
     `  - { port: ${tlsPort}, address: 127.0.0.1, tls: { certificate: "${pkis.listener.cert}", key: "${pkis.listener.key}" } }`,
     'trustStores:',
-    ...pkis.roots.slice(0, c.stores).map((root, k) => `  s${k}: { certificates: ["${SYSTEM_BUNDLE}", "${root.cert}"] }`),
+    ...pkis.roots
+      .slice(0, c.stores)
+      .map((root, k) => `  s${k}: { certificates: ["${SYSTEM_BUNDLE}", "${root.cert}"] }`),
     'upstreams:',
-    ...upstreams.map((u) => `  ${u.name}: { servers: ["${u.address}"], tls: { trustStore: s${u.store}, serverName: ${u.serverName}, presentedChain: "${pkis.chains[u.store]}" } }`),
+    ...upstreams.map(
+      (u) =>
+        `  ${u.name}: { servers: ["${u.address}"], tls: { trustStore: s${u.store}, serverName: ${u.serverName}, presentedChain: "${pkis.chains[u.store]}" } }`,
+    ),
     'routes:',
     ...routes.map((r) => `  - { path: ${r.path}, upstream: u${r.upstream}${r.host ? `, host: ${r.host}` : ''} }`),
   ];

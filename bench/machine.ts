@@ -21,13 +21,16 @@ export function describeMachine(nginx: string, peakRss: string): Machine {
   try {
     const m = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'));
     if (m) cpu = m[1].trim();
-  } catch { /* not Linux */ }
+  } catch {
+    /* not Linux */
+  }
   return {
     nproc: Number(spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()) || cpus().length,
     cpu,
-    memoryGiB: Math.round(totalmem() / 2 ** 30 * 10) / 10,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     nginx: /nginx version: (\S+)/.exec(text)?.[1] ?? 'unknown',
-    openssl: /running with (OpenSSL [^)\s]+)/.exec(text)?.[1] ?? /built with (OpenSSL \S+)/.exec(text)?.[1] ?? 'unknown',
+    openssl:
+      /running with (OpenSSL [^)\s]+)/.exec(text)?.[1] ?? /built with (OpenSSL \S+)/.exec(text)?.[1] ?? 'unknown',
     node: process.version,
     peakRss,
     load: loadavg()[0].toFixed(2),

@@ -24,24 +24,43 @@ export function hasGnuTime(): boolean {
  * otherwise by sampling /proc/<pid>/status VmHWM every few milliseconds (exact for processes
  * that live longer than a sample interval, a lower bound otherwise).
  */
-export async function measure(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Measurement> {
+export async function measure(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<Measurement> {
   const useTime = hasGnuTimeCached();
   const argv = useTime ? [GNU_TIME, '-f', 'GWCTL_BENCH_MAXRSS_KB=%M', cmd, ...args] : [cmd, ...args];
   const start = process.hrtime.bigint();
-  const child = spawn(argv[0], argv.slice(1), { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(argv[0], argv.slice(1), {
+    cwd: opts.cwd,
+    env: opts.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
-  child.stdout.on('data', (d) => { output += String(d); });
-  child.stderr.on('data', (d) => { output += String(d); });
+  child.stdout.on('data', (d) => {
+    output += String(d);
+  });
+  child.stderr.on('data', (d) => {
+    output += String(d);
+  });
   let sampledKb = 0;
   const sample = () => {
     try {
       const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
       if (m) sampledKb = Math.max(sampledKb, Number(m[1]));
-    } catch { /* exited */ }
+    } catch {
+      /* exited */
+    }
   };
   const sampler = useTime ? undefined : setInterval(sample, 5);
   let timedOut = false;
-  const timer = opts.timeoutMs ? setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, opts.timeoutMs) : undefined;
+  const timer = opts.timeoutMs
+    ? setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, opts.timeoutMs)
+    : undefined;
   const exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (sampler) clearInterval(sampler);
@@ -62,7 +81,12 @@ function hasGnuTimeCached(): boolean {
 }
 
 /** Median of `runs` measurements (fast commands are noisy); stops early on failure. */
-export async function measureMedian(runs: number, cmd: string, args: string[], opts: Parameters<typeof measure>[2] = {}): Promise<Measurement> {
+export async function measureMedian(
+  runs: number,
+  cmd: string,
+  args: string[],
+  opts: Parameters<typeof measure>[2] = {},
+): Promise<Measurement> {
   const all: Measurement[] = [];
   for (let i = 0; i < runs; i++) {
     const m = await measure(cmd, args, opts);

@@ -29,9 +29,33 @@ const NGINX_TIMEOUT_MS = 240_000;
 const CASES: BenchCase[] = [
   { name: '100 routes', routes: 100, upstreams: 10, stores: 5, hosts: 0, naiveTls: true },
   { name: '1,000 routes, 10 hosts', routes: 1000, upstreams: 100, stores: 5, hosts: 10, naiveTls: true },
-  { name: '2,000 routes (target case)', routes: 2000, upstreams: 50, stores: 5, hosts: 0, naiveTls: true, target: true },
-  { name: '2,000 routes, 10 hosts', routes: 2000, upstreams: 50, stores: 5, hosts: 10, naiveTls: false, naiveNote: 'see the case without hosts' },
-  { name: '10,000 routes, 20 hosts', routes: 10000, upstreams: 1000, stores: 5, hosts: 20, naiveTls: false, naiveNote: `skipped: > ${NAIVE_TLS_MAX_ROUTES} routes (est. 10,000 × 20 ms, 8 GiB)` },
+  {
+    name: '2,000 routes (target case)',
+    routes: 2000,
+    upstreams: 50,
+    stores: 5,
+    hosts: 0,
+    naiveTls: true,
+    target: true,
+  },
+  {
+    name: '2,000 routes, 10 hosts',
+    routes: 2000,
+    upstreams: 50,
+    stores: 5,
+    hosts: 10,
+    naiveTls: false,
+    naiveNote: 'see the case without hosts',
+  },
+  {
+    name: '10,000 routes, 20 hosts',
+    routes: 10000,
+    upstreams: 1000,
+    stores: 5,
+    hosts: 20,
+    naiveTls: false,
+    naiveNote: `skipped: > ${NAIVE_TLS_MAX_ROUTES} routes (est. 10,000 × 20 ms, 8 GiB)`,
+  },
 ];
 
 interface Row {
@@ -46,14 +70,19 @@ interface Row {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const args = new Set(argv);
-  const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] ?? '' : undefined;
-  const cases = only !== undefined ? CASES.filter((c) => c.name.includes(only)) : args.has('--quick') ? CASES.slice(0, 2) : CASES;
+  const only = argv.includes('--only') ? (argv[argv.indexOf('--only') + 1] ?? '') : undefined;
+  const cases =
+    only !== undefined ? CASES.filter((c) => c.name.includes(only)) : args.has('--quick') ? CASES.slice(0, 2) : CASES;
   const nginx = nginxBinary();
-  const rssMethod = hasGnuTime() ? 'GNU time (wait4 ru_maxrss)' : '/proc/<pid>/status VmHWM sampled every 5 ms (install `time` for exact numbers)';
+  const rssMethod = hasGnuTime()
+    ? 'GNU time (wait4 ru_maxrss)'
+    : '/proc/<pid>/status VmHWM sampled every 5 ms (install `time` for exact numbers)';
   const machine = describeMachine(nginx, rssMethod);
   const base = mkdtempSync(join(tmpdir(), 'gwctl-bench-'));
   chmodSync(base, 0o755);
-  log(`bench dir ${base}; ${machine.nproc} × ${machine.cpu}, ${machine.memoryGiB} GiB, nginx ${machine.nginx}, ${machine.openssl}`);
+  log(
+    `bench dir ${base}; ${machine.nproc} × ${machine.cpu}, ${machine.memoryGiB} GiB, nginx ${machine.nginx}, ${machine.openssl}`,
+  );
   const pkis = await makeBenchPki(join(base, 'pki'), Math.max(...cases.map((c) => c.stores)));
 
   const rows: Row[] = [];
@@ -66,17 +95,31 @@ async function main(): Promise<void> {
       const validate = await gw('validate', 'gateway.yaml');
       const verify = await gw('verify-chain', 'gateway.yaml');
       const render = await gw('render', 'gateway.yaml', '--out', 'gwctl');
-      for (const [what, m] of [['validate', validate], ['verify-chain', verify], ['render', render]] as const) {
-        if (m.exitCode !== 0) throw new Error(`gwctl ${what} failed (exit ${m.exitCode}) on ${c.name}:\n${m.output.slice(0, 2000)}`);
+      for (const [what, m] of [
+        ['validate', validate],
+        ['verify-chain', verify],
+        ['render', render],
+      ] as const) {
+        if (m.exitCode !== 0)
+          throw new Error(`gwctl ${what} failed (exit ${m.exitCode}) on ${c.name}:\n${m.output.slice(0, 2000)}`);
       }
       const row: Row = { c, validate, verify, render, nginx: {}, withoutLua: {} };
-      const layouts: ('gwctl' | Layout)[] = ['gwctl', 'plain-http', 'per-host-servers', ...(c.naiveTls && c.routes <= NAIVE_TLS_MAX_ROUTES ? ['naive-tls' as const] : [])];
+      const layouts: ('gwctl' | Layout)[] = [
+        'gwctl',
+        'plain-http',
+        'per-host-servers',
+        ...(c.naiveTls && c.routes <= NAIVE_TLS_MAX_ROUTES ? ['naive-tls' as const] : []),
+      ];
       for (const layout of layouts) {
         const dir = layout === 'gwctl' ? join(g.dir, 'gwctl') : writeLayout(g, layout);
         log(`${c.name}: nginx -t ${layout}`);
-        const m = await measureMedian(5, nginx, ['-p', dir, '-c', 'nginx.conf', '-e', 'logs/error.log', '-t'], { timeoutMs: NGINX_TIMEOUT_MS });
-        if (m.exitCode !== 0 && !m.timedOut) throw new Error(`nginx -t failed on ${layout} for ${c.name}:\n${m.output.slice(-2000)}`);
-        const contexts = (readFileSync(join(dir, 'nginx.conf'), 'utf8').match(/proxy_ssl_trusted_certificate /g) ?? []).length;
+        const m = await measureMedian(5, nginx, ['-p', dir, '-c', 'nginx.conf', '-e', 'logs/error.log', '-t'], {
+          timeoutMs: NGINX_TIMEOUT_MS,
+        });
+        if (m.exitCode !== 0 && !m.timedOut)
+          throw new Error(`nginx -t failed on ${layout} for ${c.name}:\n${m.output.slice(-2000)}`);
+        const contexts = (readFileSync(join(dir, 'nginx.conf'), 'utf8').match(/proxy_ssl_trusted_certificate /g) ?? [])
+          .length;
         row.nginx[layout] = { ...m, contexts };
       }
       if (c.target) {
@@ -86,9 +129,17 @@ async function main(): Promise<void> {
           const from = layout === 'gwctl' ? join(g.dir, 'gwctl') : join(g.dir, layout);
           const dir = `${from}-without-lua`;
           cpSync(from, dir, { recursive: true });
-          writeFileSync(join(dir, 'nginx.conf'), readFileSync(join(dir, 'nginx.conf'), 'utf8').replace(/^load_module .*\n/gm, ''));
+          writeFileSync(
+            join(dir, 'nginx.conf'),
+            readFileSync(join(dir, 'nginx.conf'), 'utf8').replace(/^load_module .*\n/gm, ''),
+          );
           log(`${c.name}: nginx -t ${layout} without the Lua module`);
-          row.withoutLua[layout] = await measureMedian(5, nginx, ['-p', dir, '-c', 'nginx.conf', '-e', 'logs/error.log', '-t'], { timeoutMs: NGINX_TIMEOUT_MS });
+          row.withoutLua[layout] = await measureMedian(
+            5,
+            nginx,
+            ['-p', dir, '-c', 'nginx.conf', '-e', 'logs/error.log', '-t'],
+            { timeoutMs: NGINX_TIMEOUT_MS },
+          );
         }
       }
       rows.push(row);
@@ -110,7 +161,7 @@ function cell(m: Measurement | undefined, note?: string): string {
 }
 
 function nginxCell(m: (Measurement & { contexts: number }) | undefined, note?: string): string {
-  return m ? `${cell(m)} (${m.contexts})` : note ?? 'n/a';
+  return m ? `${cell(m)} (${m.contexts})` : (note ?? 'n/a');
 }
 
 function format(rows: Row[], machine: ReturnType<typeof describeMachine>): string {
@@ -118,11 +169,14 @@ function format(rows: Row[], machine: ReturnType<typeof describeMachine>): strin
   const lines = [
     `Machine: ${machine.nproc} × ${machine.cpu}, ${machine.memoryGiB} GiB RAM; nginx ${machine.nginx} with ${machine.openssl}; Node.js ${machine.node}; load average before the run ${machine.load}. Peak RSS: ${machine.peakRss}. Times are the median of 3 runs for gwctl and 5 for nginx -t (a single run above 5 s).`,
     '',
-    'Each trust store is Debian\'s system bundle (/etc/ssl/certs/ca-certificates.crt) plus the root that signs its upstreams. Every route and upstream is TLS; 5 trust stores give 5 TLS profiles. Listeners: one plain and one TLS port. `nginx -t` cells: wall time / peak RSS (number of SSL contexts that load a trust store).',
+    "Each trust store is Debian's system bundle (/etc/ssl/certs/ca-certificates.crt) plus the root that signs its upstreams. Every route and upstream is TLS; 5 trust stores give 5 TLS profiles. Listeners: one plain and one TLS port. `nginx -t` cells: wall time / peak RSS (number of SSL contexts that load a trust store).",
     '',
     '| case | routes | upstreams | hosts | gwctl validate | gwctl verify-chain | gwctl render | nginx -t: gwctl output | nginx -t: plain http | nginx -t: previous layout (server per host) | nginx -t: naive TLS (location per route) |',
     '| --- | ---: | ---: | ---: | --- | --- | --- | --- | --- | --- | --- |',
-    ...rows.map((r) => `| ${r.c.name} | ${n(r.c.routes)} | ${n(r.c.upstreams)} | ${r.c.hosts} | ${cell(r.validate)} | ${cell(r.verify)} | ${cell(r.render)} | ${nginxCell(r.nginx.gwctl)} | ${cell(r.nginx['plain-http'])} | ${nginxCell(r.nginx['per-host-servers'])} | ${nginxCell(r.nginx['naive-tls'], r.c.naiveNote)} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.c.name} | ${n(r.c.routes)} | ${n(r.c.upstreams)} | ${r.c.hosts} | ${cell(r.validate)} | ${cell(r.verify)} | ${cell(r.render)} | ${nginxCell(r.nginx.gwctl)} | ${cell(r.nginx['plain-http'])} | ${nginxCell(r.nginx['per-host-servers'])} | ${nginxCell(r.nginx['naive-tls'], r.c.naiveNote)} |`,
+    ),
     '',
   ];
   for (const r of rows) {
@@ -130,13 +184,20 @@ function format(rows: Row[], machine: ReturnType<typeof describeMachine>): strin
     const plain = r.nginx['plain-http']!;
     const time = gw.seconds / plain.seconds;
     const memory = gw.peakMiB / plain.peakMiB;
-    lines.push(`- ${r.c.name}: nginx -t on gwctl's output takes ${time.toFixed(2)}× the time and ${memory.toFixed(2)}× the peak memory of plain http; verify-chain ${(r.verify.seconds * 1000 / r.c.upstreams).toFixed(1)} ms per upstream (whole process); render ${r.render.seconds.toFixed(2)} s.`);
+    lines.push(
+      `- ${r.c.name}: nginx -t on gwctl's output takes ${time.toFixed(2)}× the time and ${memory.toFixed(2)}× the peak memory of plain http; verify-chain ${((r.verify.seconds * 1000) / r.c.upstreams).toFixed(1)} ms per upstream (whole process); render ${r.render.seconds.toFixed(2)} s.`,
+    );
     if (r.c.target) {
-      const verdict = (ok: boolean) => ok ? 'met' : 'NOT met';
-      lines.push(`  Target (nginx -t within 1.5× the time and peak memory of plain http; render under 2 s): time ${verdict(time <= 1.5)}, memory ${verdict(memory <= 1.5)}, render ${verdict(r.render.seconds < 2)}.`);
+      const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+      lines.push(
+        `  Target (nginx -t within 1.5× the time and peak memory of plain http; render under 2 s): time ${verdict(time <= 1.5)}, memory ${verdict(memory <= 1.5)}, render ${verdict(r.render.seconds < 2)}.`,
+      );
       const a = r.withoutLua.gwctl;
       const b = r.withoutLua['plain-http'];
-      if (a && b) lines.push(`  Without the Lua module (e.g. flavor openresty rendered for stock nginx): gwctl output ${cell(a)}, plain http ${cell(b)}: ${(a.seconds / b.seconds).toFixed(2)}× the time, ${(a.peakMiB / b.peakMiB).toFixed(2)}× the memory.`);
+      if (a && b)
+        lines.push(
+          `  Without the Lua module (e.g. flavor openresty rendered for stock nginx): gwctl output ${cell(a)}, plain http ${cell(b)}: ${(a.seconds / b.seconds).toFixed(2)}× the time, ${(a.peakMiB / b.peakMiB).toFixed(2)}× the memory.`,
+        );
     }
   }
   return lines.join('\n');
@@ -163,6 +224,6 @@ function log(message: string): void {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`[bench] failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.stderr.write(`[bench] failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exitCode = 1;
 });

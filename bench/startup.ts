@@ -34,7 +34,8 @@ function arg(name: string): string | undefined {
 /** A copy of the built package without the precompiled validator: gwctl compiling its schema with ajv at run time. */
 function runtimeCompiledCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'gwctl-startup-'));
-  for (const p of ['bin', 'dist/src', 'templates', 'schemas', 'package.json']) cpSync(join(REPO, p), join(dir, p), { recursive: true });
+  for (const p of ['bin', 'dist/src', 'templates', 'schemas', 'package.json'])
+    cpSync(join(REPO, p), join(dir, p), { recursive: true });
   symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
   rmSync(join(dir, 'dist/src/validate/gateway-schema.validate.cjs'), { force: true });
   return dir;
@@ -64,20 +65,30 @@ function main(): void {
   const copy = runtimeCompiledCopy();
   const out = mkdtempSync(join(tmpdir(), 'gwctl-startup-out-'));
   const node = process.execPath;
-  if (spawnSync(node, [bin, 'render', EXAMPLE, '--out', join(out, 'o')], { stdio: 'ignore' }).status !== 0) throw new Error('render of the example failed');
+  if (spawnSync(node, [bin, 'render', EXAMPLE, '--out', join(out, 'o')], { stdio: 'ignore' }).status !== 0)
+    throw new Error('render of the example failed');
   const cases: Case[] = [
     { name: 'node -e 0 (bare Node.js)', argv: [node, '-e', '0'] },
     { name: 'gwctl --version', argv: [node, bin, '--version'] },
     { name: 'gwctl validate (example)', argv: [node, bin, 'validate', EXAMPLE] },
-    { name: 'gwctl validate, schema compiled at run time', argv: [node, join(copy, 'bin/gwctl.js'), 'validate', EXAMPLE] },
+    {
+      name: 'gwctl validate, schema compiled at run time',
+      argv: [node, join(copy, 'bin/gwctl.js'), 'validate', EXAMPLE],
+    },
     { name: 'gwctl verify-chain (example)', argv: [node, bin, 'verify-chain', EXAMPLE] },
-    { name: 'gwctl render --check (example)', argv: [node, bin, 'render', EXAMPLE, '--out', join(out, 'o'), '--check'] },
+    {
+      name: 'gwctl render --check (example)',
+      argv: [node, bin, 'render', EXAMPLE, '--out', join(out, 'o'), '--check'],
+    },
   ];
   try {
     for (const c of cases) for (let i = 0; i < 3; i++) once(c.argv);
     const times = cases.map(() => [] as number[]);
     for (let i = 0; i < runs; i++) cases.forEach((c, k) => times[k].push(once(c.argv)));
-    const base = quantile([...times[0]].sort((a, b) => a - b), 0.5);
+    const base = quantile(
+      [...times[0]].sort((a, b) => a - b),
+      0.5,
+    );
     const rows = cases.map((c, k) => {
       const s = [...times[k]].sort((a, b) => a - b);
       const median = quantile(s, 0.5);

@@ -8,7 +8,10 @@ export type Format = (typeof FORMATS)[number];
 
 export function parseTime(v: string): Date {
   const d = parseIsoTime(v);
-  if (!d) throw new InvalidArgumentError('expected a real ISO-8601 date or date-time with its zone, such as 2027-01-31 or 2027-01-31T12:00:00Z');
+  if (!d)
+    throw new InvalidArgumentError(
+      'expected a real ISO-8601 date or date-time with its zone, such as 2027-01-31 or 2027-01-31T12:00:00Z',
+    );
   return d;
 }
 
@@ -16,7 +19,8 @@ export function parseTime(v: string): Date {
 const MAX_VERIFY_DEPTH = 100;
 
 export function parseDepth(v: string): number {
-  if (!/^\d{1,3}$/.test(v) || Number(v) > MAX_VERIFY_DEPTH) throw new InvalidArgumentError(`expected a whole number from 0 to ${MAX_VERIFY_DEPTH} (as the spec's verifyDepth)`);
+  if (!/^\d{1,3}$/.test(v) || Number(v) > MAX_VERIFY_DEPTH)
+    throw new InvalidArgumentError(`expected a whole number from 0 to ${MAX_VERIFY_DEPTH} (as the spec's verifyDepth)`);
   return Number(v);
 }
 

@@ -11,20 +11,25 @@ export function runCli(): void {
   // Human diagnostics and progress go to stderr, so that is the stream whose terminal matters.
   const stderrTty = Boolean(process.stderr.isTTY);
   let progressShown = false;
-  const progress = stderrTty && !isCi(env) && env.TERM !== 'dumb'
-    ? (message: string) => {
-      const width = Math.max(20, (process.stderr.columns || 80) - 1);
-      process.stderr.write(`\r\u001b[2K${message.length > width ? `${message.slice(0, width - 1)}…` : message}`);
-      progressShown = true;
-    }
-    : undefined;
-  main(process.argv.slice(2), { cwd: process.cwd(), color: stderrTty && !env.NO_COLOR && env.TERM !== 'dumb', env, progress })
-    .then((r) => {
-      if (progressShown) process.stderr.write('\r\u001b[2K');
-      if (r.stdout) process.stdout.write(r.stdout);
-      if (r.stderr) process.stderr.write(r.stderr);
-      process.exitCode = r.exitCode;
-    });
+  const progress =
+    stderrTty && !isCi(env) && env.TERM !== 'dumb'
+      ? (message: string) => {
+          const width = Math.max(20, (process.stderr.columns || 80) - 1);
+          process.stderr.write(`\r\u001b[2K${message.length > width ? `${message.slice(0, width - 1)}…` : message}`);
+          progressShown = true;
+        }
+      : undefined;
+  main(process.argv.slice(2), {
+    cwd: process.cwd(),
+    color: stderrTty && !env.NO_COLOR && env.TERM !== 'dumb',
+    env,
+    progress,
+  }).then((r) => {
+    if (progressShown) process.stderr.write('\r\u001b[2K');
+    if (r.stdout) process.stdout.write(r.stdout);
+    if (r.stderr) process.stderr.write(r.stderr);
+    process.exitCode = r.exitCode;
+  });
 }
 
 /** CI systems set CI (GitHub Actions, GitLab, CircleCI, Travis, Buildkite, ...): no progress there. */
@@ -43,7 +48,9 @@ export interface MainEnvironment {
   progress?: (message: string) => void;
 }
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 const DEFAULT_WARN_DAYS = 30;
 
 /** Parses argv and runs one command; never throws, never exits. */
@@ -54,104 +61,215 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
   const program = new Command('gwctl')
     .description('Declarative, verified upstream TLS for NGINX/OpenResty gateways.')
     .version(VERSION, '-V, --version')
-    .addOption(new Option('--format <format>', 'output format: human (stderr), json, github (workflow annotations), sarif (code scanning)').choices(FORMATS).default('human'))
-    .addOption(new Option('--fail-severity <severity>', 'lowest severity that fails the run').choices(['error', 'warning', 'info']).default('error'))
+    .addOption(
+      new Option(
+        '--format <format>',
+        'output format: human (stderr), json, github (workflow annotations), sarif (code scanning)',
+      )
+        .choices(FORMATS)
+        .default('human'),
+    )
+    .addOption(
+      new Option('--fail-severity <severity>', 'lowest severity that fails the run')
+        .choices(['error', 'warning', 'info'])
+        .default('error'),
+    )
     .showSuggestionAfterError(true)
     .showHelpAfterError('(add --help for usage and examples)')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => { out += s; }, writeErr: (s) => { err += s; } });
+    .configureOutput({
+      writeOut: (s) => {
+        out += s;
+      },
+      writeErr: (s) => {
+        err += s;
+      },
+    });
 
   const ctx = (): CommandContext => {
     const o = program.opts<{ format: Format; failSeverity: Severity }>();
     return {
-      format: o.format, failSeverity: o.failSeverity, color: env.color && o.format === 'human', cwd: env.cwd, now: env.now ?? new Date(),
-      env: env.env ?? {}, version: VERSION, progress: o.format === 'human' ? env.progress : undefined,
+      format: o.format,
+      failSeverity: o.failSeverity,
+      color: env.color && o.format === 'human',
+      cwd: env.cwd,
+      now: env.now ?? new Date(),
+      env: env.env ?? {},
+      version: VERSION,
+      progress: o.format === 'human' ? env.progress : undefined,
     };
   };
-  const run = async (fn: () => Promise<CommandResult>) => { result = await fn(); };
+  const run = async (fn: () => Promise<CommandResult>) => {
+    result = await fn();
+  };
 
-  program.command('validate')
+  program
+    .command('validate')
     .description('check specs: schema, references, files, keys; writes nothing')
     .argument('<spec...>', 'gateway spec(s) (YAML)')
-    .addHelpText('after', '\nExamples:\n  gwctl validate gateway.yaml\n  gwctl validate gateway.yaml --format json\n  gwctl validate gateways/*.yaml --format github   # annotations in a GitHub Actions job')
-    .action((specs: string[]) => run(async () => (await import('./commands/validate.js')).validateCommand(specs, ctx())));
+    .addHelpText(
+      'after',
+      '\nExamples:\n  gwctl validate gateway.yaml\n  gwctl validate gateway.yaml --format json\n  gwctl validate gateways/*.yaml --format github   # annotations in a GitHub Actions job',
+    )
+    .action((specs: string[]) =>
+      run(async () => (await import('./commands/validate.js')).validateCommand(specs, ctx())),
+    );
 
-  program.command('verify-chain')
+  program
+    .command('verify-chain')
     .description("predict what nginx will do with each upstream's certificate chain")
     .argument('[spec...]', 'gateway spec(s) (YAML)')
     .option('--upstream <name>', 'only this upstream')
     .option('--at <time>', 'evaluate at this ISO-8601 time instead of now', parseTime)
-    .option('--warn-days <days>', 'warn about certificates expiring within this many days', parseCount, DEFAULT_WARN_DAYS)
+    .option(
+      '--warn-days <days>',
+      'warn about certificates expiring within this many days',
+      parseCount,
+      DEFAULT_WARN_DAYS,
+    )
     .option('--chain <file>', 'PEM chain the upstream serves, leaf first (no spec needed)')
     .option('--ca <file>', 'PEM trust anchors (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
-    .option('--crl <file>', 'PEM CRLs, as proxy_ssl_crl: every certificate of the chain then needs its issuer\'s CRL (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option(
+      '--crl <file>',
+      "PEM CRLs, as proxy_ssl_crl: every certificate of the chain then needs its issuer's CRL (repeatable)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option('--name <dns>', 'server name nginx checks (proxy_ssl_name)', parseServerName)
     .option('--depth <n>', 'proxy_ssl_verify_depth, 0-100 (default: nginx default 1)', parseDepth)
-    .addHelpText('after', '\nExamples:\n  gwctl verify-chain gateway.yaml\n  gwctl verify-chain gateway.yaml --upstream orders --at 2027-01-01T00:00:00Z\n  gwctl verify-chain --chain orders-chain.pem --ca root.pem --name orders.internal --depth 2')
-    .action((specs: string[], o: { upstream?: string; at?: Date; warnDays: number; chain?: string; ca?: string[]; crl?: string[]; name?: string; depth?: number }) => run(async () => {
-      const spec = specs.length ? specs : undefined;
-      const cmd = await import('./commands/verify-chain.js');
-      if (o.chain !== undefined || o.ca !== undefined) {
-        if (spec !== undefined) throw new FatalError('give either a spec or --chain/--ca, not both');
-        if (o.chain === undefined || o.ca === undefined) throw new FatalError('--chain and --ca go together');
-        return cmd.verifyChainFilesCommand({ chain: o.chain, ca: o.ca, crl: o.crl, name: o.name, depth: o.depth, at: o.at, warnDays: o.warnDays }, ctx());
-      }
-      if (spec === undefined) throw new FatalError('missing spec (or --chain FILE --ca FILE)');
-      if (o.name !== undefined || o.depth !== undefined || o.crl !== undefined) throw new FatalError('--name, --depth and --crl go with --chain; in a spec they are tls.serverName, tls.verifyDepth and the trust store\'s crl');
-      return cmd.verifyChainSpecCommand(spec, { upstream: o.upstream, at: o.at, warnDays: o.warnDays }, ctx());
-    }));
+    .addHelpText(
+      'after',
+      '\nExamples:\n  gwctl verify-chain gateway.yaml\n  gwctl verify-chain gateway.yaml --upstream orders --at 2027-01-01T00:00:00Z\n  gwctl verify-chain --chain orders-chain.pem --ca root.pem --name orders.internal --depth 2',
+    )
+    .action(
+      (
+        specs: string[],
+        o: {
+          upstream?: string;
+          at?: Date;
+          warnDays: number;
+          chain?: string;
+          ca?: string[];
+          crl?: string[];
+          name?: string;
+          depth?: number;
+        },
+      ) =>
+        run(async () => {
+          const spec = specs.length ? specs : undefined;
+          const cmd = await import('./commands/verify-chain.js');
+          if (o.chain !== undefined || o.ca !== undefined) {
+            if (spec !== undefined) throw new FatalError('give either a spec or --chain/--ca, not both');
+            if (o.chain === undefined || o.ca === undefined) throw new FatalError('--chain and --ca go together');
+            return cmd.verifyChainFilesCommand(
+              { chain: o.chain, ca: o.ca, crl: o.crl, name: o.name, depth: o.depth, at: o.at, warnDays: o.warnDays },
+              ctx(),
+            );
+          }
+          if (spec === undefined) throw new FatalError('missing spec (or --chain FILE --ca FILE)');
+          if (o.name !== undefined || o.depth !== undefined || o.crl !== undefined)
+            throw new FatalError(
+              "--name, --depth and --crl go with --chain; in a spec they are tls.serverName, tls.verifyDepth and the trust store's crl",
+            );
+          return cmd.verifyChainSpecCommand(spec, { upstream: o.upstream, at: o.at, warnDays: o.warnDays }, ctx());
+        }),
+    );
 
-  program.command('render')
+  program
+    .command('render')
     .description('validate, verify, then write DIR/nginx.conf and the files it references')
     .argument('<spec>', 'gateway spec (YAML)')
     .requiredOption('--out <dir>', 'output directory (an nginx prefix)')
     .option('--check', 'write nothing; fail when DIR differs from what would be written')
     .option('--test', 'then run nginx -t (or openresty -t) on DIR, as `gwctl test` does')
     .option('--nginx <path>', 'with --test: the nginx or openresty binary (default: $GWCTL_NGINX, openresty, nginx)')
-    .option('--warn-days <days>', 'warn about certificates expiring within this many days', parseCount, DEFAULT_WARN_DAYS)
-    .addHelpText('after', '\nExamples:\n  gwctl render gateway.yaml --out out/\n  gwctl render gateway.yaml --out out/ --test          # and check it with nginx -t\n  gwctl render gateway.yaml --out out/ --check   # in CI: fail on drift')
-    .action((spec: string, o: { out: string; check?: boolean; test?: boolean; nginx?: string; warnDays: number }) => run(async () => {
-      if (o.nginx !== undefined && !o.test) throw new FatalError('--nginx goes with --test');
-      const test = o.test ? { nginx: o.nginx } : undefined;
-      return (await import('./commands/render.js')).renderCommand(spec, { out: o.out, check: !!o.check, warnDays: o.warnDays, test }, ctx());
-    }));
+    .option(
+      '--warn-days <days>',
+      'warn about certificates expiring within this many days',
+      parseCount,
+      DEFAULT_WARN_DAYS,
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  gwctl render gateway.yaml --out out/\n  gwctl render gateway.yaml --out out/ --test          # and check it with nginx -t\n  gwctl render gateway.yaml --out out/ --check   # in CI: fail on drift',
+    )
+    .action((spec: string, o: { out: string; check?: boolean; test?: boolean; nginx?: string; warnDays: number }) =>
+      run(async () => {
+        if (o.nginx !== undefined && !o.test) throw new FatalError('--nginx goes with --test');
+        const test = o.test ? { nginx: o.nginx } : undefined;
+        return (await import('./commands/render.js')).renderCommand(
+          spec,
+          { out: o.out, check: !!o.check, warnDays: o.warnDays, test },
+          ctx(),
+        );
+      }),
+    );
 
-  program.command('test')
+  program
+    .command('test')
     .description('run nginx -t (or openresty -t) on a rendered output directory; errors point back at the spec')
     .argument('<dir>', 'the rendered output (an nginx prefix holding nginx.conf)')
-    .option('--nginx <path>', 'the nginx or openresty binary (default: $GWCTL_NGINX, else openresty, else nginx on PATH, else /usr/local/openresty/bin/openresty, /usr/sbin/nginx)')
-    .option('--spec <spec>', 'the spec DIR was rendered from: nginx errors are also shown at the spec field they came from')
-    .addHelpText('after', '\nExit codes: 0 nginx -t passed, 1 it failed, 2 no nginx binary (or DIR has no nginx.conf).\n\nExamples:\n  gwctl test out/\n  gwctl test out/ --spec gateway.yaml --format github\n  GWCTL_NGINX=/usr/local/openresty/bin/openresty gwctl test out/')
-    .action((dir: string, o: { nginx?: string; spec?: string }) => run(async () => (await import('./commands/test.js')).testCommand(dir, { nginx: o.nginx, spec: o.spec }, ctx())));
+    .option(
+      '--nginx <path>',
+      'the nginx or openresty binary (default: $GWCTL_NGINX, else openresty, else nginx on PATH, else /usr/local/openresty/bin/openresty, /usr/sbin/nginx)',
+    )
+    .option(
+      '--spec <spec>',
+      'the spec DIR was rendered from: nginx errors are also shown at the spec field they came from',
+    )
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 nginx -t passed, 1 it failed, 2 no nginx binary (or DIR has no nginx.conf).\n\nExamples:\n  gwctl test out/\n  gwctl test out/ --spec gateway.yaml --format github\n  GWCTL_NGINX=/usr/local/openresty/bin/openresty gwctl test out/',
+    )
+    .action((dir: string, o: { nginx?: string; spec?: string }) =>
+      run(async () => (await import('./commands/test.js')).testCommand(dir, { nginx: o.nginx, spec: o.spec }, ctx())),
+    );
 
-  program.addHelpText('after', [
-    '',
-    'Exit codes: 0 all good; 1 findings at or above --fail-severity; 2 gwctl could not do its job.',
-    'Environment: NO_COLOR disables colour; GWCTL_NGINX names the nginx binary for test and render --test.',
-    '',
-    'Examples:',
-    '  gwctl validate gateway.yaml',
-    '  gwctl verify-chain gateway.yaml --format json',
-    '  gwctl render gateway.yaml --out out/ --test',
-    '  gwctl render gateway.yaml --out out/ --check --format sarif > gwctl.sarif',
-  ].join('\n'));
+  program.addHelpText(
+    'after',
+    [
+      '',
+      'Exit codes: 0 all good; 1 findings at or above --fail-severity; 2 gwctl could not do its job.',
+      'Environment: NO_COLOR disables colour; GWCTL_NGINX names the nginx binary for test and render --test.',
+      '',
+      'Examples:',
+      '  gwctl validate gateway.yaml',
+      '  gwctl verify-chain gateway.yaml --format json',
+      '  gwctl render gateway.yaml --out out/ --test',
+      '  gwctl render gateway.yaml --out out/ --check --format sarif > gwctl.sarif',
+    ].join('\n'),
+  );
 
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {
       // `gwctl` alone prints the help to stderr and is a usage error; `gwctl help`, --help and --version are not.
-      const ok = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || (e.code === 'commander.help' && argv.length > 0);
+      const ok =
+        e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.version' ||
+        (e.code === 'commander.help' && argv.length > 0);
       if (ok) return { exitCode: 0, stdout: out, stderr: escapeUnsafeLines(err) };
-      const usage = err.split('\n').find((l) => l.trim() !== '')?.replace(/^error: /, '') ?? 'bad arguments';
+      const usage =
+        err
+          .split('\n')
+          .find((l) => l.trim() !== '')
+          ?.replace(/^error: /, '') ?? 'bad arguments';
       // commander quotes the offending argument as given.
       return { ...(await stopped(argv, env, usage)), stderr: escapeUnsafeLines(err) };
     }
     if (e instanceof FatalError) return stopped(argv, env, e.message);
-    return stopped(argv, env, `internal error: ${(e as Error).message}${env.env?.GWCTL_DEBUG ? `\n${(e as Error).stack}` : ''}`);
+    return stopped(
+      argv,
+      env,
+      `internal error: ${(e as Error).message}${env.env?.GWCTL_DEBUG ? `\n${(e as Error).stack}` : ''}`,
+    );
   }
   if (!result) {
-    return { exitCode: argv.length === 0 ? 2 : 0, stdout: out, stderr: argv.length === 0 ? program.helpInformation() : err };
+    return {
+      exitCode: argv.length === 0 ? 2 : 0,
+      stdout: out,
+      stderr: argv.length === 0 ? program.helpInformation() : err,
+    };
   }
   return { ...result, stdout: out + result.stdout, stderr: err + result.stderr };
 }
@@ -177,4 +295,3 @@ function requestedFormat(argv: readonly string[]): Format {
   });
   return format;
 }
-

@@ -22,7 +22,11 @@ export interface AnalyzeOptions {
 }
 
 /** Verifies every TLS upstream's presented chain as nginx will, and settles its verify depth. */
-export function analyzeTls(spec: GatewaySpec, material: Material, opts: AnalyzeOptions): { upstreams: UpstreamTlsAnalysis[]; diagnostics: Diagnostic[] } {
+export function analyzeTls(
+  spec: GatewaySpec,
+  material: Material,
+  opts: AnalyzeOptions,
+): { upstreams: UpstreamTlsAnalysis[]; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const upstreams: UpstreamTlsAnalysis[] = [];
   for (const [name, up] of Object.entries(spec.upstreams ?? {})) {
@@ -38,14 +42,28 @@ export function analyzeTls(spec: GatewaySpec, material: Material, opts: AnalyzeO
     }
     if (!presented || !trusted) {
       if (tls.presentedChain === undefined) {
-        diagnostics.push(warning('chain.not-checked', `upstream "${name}" has no presentedChain, so gwctl cannot check offline that nginx will accept its certificate; add the chain it serves (leaf first)`, path));
+        diagnostics.push(
+          warning(
+            'chain.not-checked',
+            `upstream "${name}" has no presentedChain, so gwctl cannot check offline that nginx will accept its certificate; add the chain it serves (leaf first)`,
+            path,
+          ),
+        );
       }
       upstreams.push({ name, verifyDepth: declared ?? NGINX_DEFAULT_VERIFY_DEPTH });
       continue;
     }
     // proxy_ssl_crl: rendered when the trust store has a crl (and verification is on).
     const crls = tls.trustStore !== undefined ? material.crls.get(tls.trustStore) : undefined;
-    const request = { presented, trusted, crls, name: tls.serverName, at: opts.at, trustStoreName: tls.trustStore, warnDays: opts.warnDays };
+    const request = {
+      presented,
+      trusted,
+      crls,
+      name: tls.serverName,
+      at: opts.at,
+      trustStoreName: tls.trustStore,
+      warnDays: opts.warnDays,
+    };
     let verifyDepth = declared ?? NGINX_DEFAULT_VERIFY_DEPTH;
     let verdict = verifyChain({ ...request, depth: verifyDepth });
     if (declared === undefined && verdict.requiredDepth !== null && verdict.requiredDepth !== verifyDepth) {
@@ -55,9 +73,16 @@ export function analyzeTls(spec: GatewaySpec, material: Material, opts: AnalyzeO
       verdict = verifyChain({ ...request, depth: verifyDepth });
     }
     upstreams.push({ name, verifyDepth, verdict });
-    for (const f of verdict.findings) diagnostics.push(fromFinding(`upstream "${name}"`, f, [...path, 'presentedChain']));
+    for (const f of verdict.findings)
+      diagnostics.push(fromFinding(`upstream "${name}"`, f, [...path, 'presentedChain']));
     if (!verdict.ok && !verdict.findings.some((f) => f.severity === 'error')) {
-      diagnostics.push(error('chain.rejected', `upstream "${name}": nginx will reject this chain: (${verdict.nginx?.code}:${verdict.nginx?.reason})`, [...path, 'presentedChain']));
+      diagnostics.push(
+        error(
+          'chain.rejected',
+          `upstream "${name}": nginx will reject this chain: (${verdict.nginx?.code}:${verdict.nginx?.reason})`,
+          [...path, 'presentedChain'],
+        ),
+      );
     }
   }
   diagnostics.push(...analyzeClientCertificates(spec, material, opts));
@@ -66,16 +91,26 @@ export function analyzeTls(spec: GatewaySpec, material: Material, opts: AnalyzeO
 
 /** Each client certificate an upstream in scope presents: order, client purpose, validity, strength. */
 function analyzeClientCertificates(spec: GatewaySpec, material: Material, opts: AnalyzeOptions): Diagnostic[] {
-  const used = new Set(Object.entries(spec.upstreams ?? {})
-    .filter(([name]) => opts.only === undefined || opts.only === name)
-    .map(([, up]) => up.tls?.clientCertificate)
-    .filter((n): n is string => n !== undefined));
+  const used = new Set(
+    Object.entries(spec.upstreams ?? {})
+      .filter(([name]) => opts.only === undefined || opts.only === name)
+      .map(([, up]) => up.tls?.clientCertificate)
+      .filter((n): n is string => n !== undefined),
+  );
   const out: Diagnostic[] = [];
   for (const name of [...used].sort()) {
     const pair = material.clientCertificates.get(name);
     if (!pair?.key) continue; // the loader already reported why the key could not be opened
-    const report = checkClientCertificate({ certificates: pair.certs, keys: [], key: pair.key, keyFile: pair.keyFile, at: opts.at, warnDays: opts.warnDays });
-    for (const f of report.findings) out.push(fromFinding(`client certificate "${name}"`, f, ['clientCertificates', name, 'certificate']));
+    const report = checkClientCertificate({
+      certificates: pair.certs,
+      keys: [],
+      key: pair.key,
+      keyFile: pair.keyFile,
+      at: opts.at,
+      warnDays: opts.warnDays,
+    });
+    for (const f of report.findings)
+      out.push(fromFinding(`client certificate "${name}"`, f, ['clientCertificates', name, 'certificate']));
   }
   return out;
 }

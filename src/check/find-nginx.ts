@@ -23,9 +23,7 @@ export interface FindNginxOptions {
   fallbacks?: readonly string[];
 }
 
-export type FoundNginx =
-  | { binary: string; via: string }
-  | { problem: string };
+export type FoundNginx = { binary: string; via: string } | { problem: string };
 
 /** `--nginx`, else $GWCTL_NGINX, else openresty or nginx on PATH, else the usual install locations. */
 export function findNginx(o: FindNginxOptions): FoundNginx {
@@ -40,8 +38,9 @@ export function findNginx(o: FindNginxOptions): FoundNginx {
     if (executable(candidate)) return { binary: candidate, via: candidate };
   }
   return {
-    problem: `no nginx or openresty binary found (looked for ${PATH_NAMES.join(', ')} on PATH and in ${(o.fallbacks ?? FALLBACK_BINARIES).join(', ') || 'no other place'}); `
-      + 'install OpenResty or nginx, or point --nginx PATH or GWCTL_NGINX at one',
+    problem:
+      `no nginx or openresty binary found (looked for ${PATH_NAMES.join(', ')} on PATH and in ${(o.fallbacks ?? FALLBACK_BINARIES).join(', ') || 'no other place'}); ` +
+      'install OpenResty or nginx, or point --nginx PATH or GWCTL_NGINX at one',
   };
 }
 

@@ -62,11 +62,20 @@ function label(line: string): Pick<LabelledBlock, 'kind' | 'upstreams' | 'routes
   let m = /^\s*# spec upstream "([^"]+)"/.exec(line);
   if (m) return { kind: 'upstream', upstreams: [m[1]], routes: [] };
   m = /^\s*# TLS profile for upstream\(s\): (.+)$/.exec(line);
-  if (m) return { kind: 'profile', upstreams: m[1].split(',').map((x) => x.trim()).filter(Boolean), routes: [] };
+  if (m)
+    return {
+      kind: 'profile',
+      upstreams: m[1]
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+      routes: [],
+    };
   m = /^\s*# route -> upstream "([^"]+)"/.exec(line);
   if (m) return { kind: 'route', upstreams: [m[1]], routes: [] };
   const refs = [...line.matchAll(/routes\[(\d+)\] -> ([A-Za-z0-9_.-]+)/g)];
-  if (/^\s*#/.test(line) && refs.length) return { kind: 'route', upstreams: refs.map((r) => r[2]), routes: refs.map((r) => Number(r[1])) };
+  if (/^\s*#/.test(line) && refs.length)
+    return { kind: 'route', upstreams: refs.map((r) => r[2]), routes: refs.map((r) => Number(r[1])) };
   return undefined;
 }
 
@@ -83,7 +92,13 @@ export function labelledBlocks(conf: string): LabelledBlock[] {
     const end = closingLine(depthAfter, open);
     const loc = l.kind === 'route' ? /^\s*location\s+(?:"((?:[^"\\]|\\.)*)"|(\S+))\s*\{/.exec(lines[open]) : null;
     const up = l.kind === 'upstream' ? /^\s*upstream\s+(\S+)\s*\{/.exec(lines[open]) : null;
-    blocks.push({ ...l, start: open + 1, end: end + 1, ...(loc ? { locationPath: unquote(loc[1] ?? loc[2]) } : {}), ...(up ? { nginxName: up[1] } : {}) });
+    blocks.push({
+      ...l,
+      start: open + 1,
+      end: end + 1,
+      ...(loc ? { locationPath: unquote(loc[1] ?? loc[2]) } : {}),
+      ...(up ? { nginxName: up[1] } : {}),
+    });
   }
   return blocks;
 }
@@ -166,7 +181,9 @@ export interface Trace {
 export function traceLine(conf: string, line: number, spec?: SpecShape): Trace | undefined {
   const lines = conf.split('\n');
   const blocks = labelledBlocks(conf);
-  const block = blocks.filter((b) => line >= b.start && line <= b.end).sort((a, b) => (a.end - a.start) - (b.end - b.start))[0];
+  const block = blocks
+    .filter((b) => line >= b.start && line <= b.end)
+    .sort((a, b) => a.end - a.start - (b.end - b.start))[0];
   const directive = /^\s*([a-z_]+)/.exec(lines[line - 1] ?? '')?.[1];
   if (!block) return mapEntry(lines, line, blocks);
   const upstream = block.upstreams[0];
@@ -193,7 +210,10 @@ export function traceLine(conf: string, line: number, spec?: SpecShape): Trace |
     if (index < 0) index = routes.findIndex((r) => r.upstream === upstream);
   }
   if (index < 0) return { path: ['upstreams', upstream], what: `a route to upstream "${upstream}"` };
-  return { path: ['routes', index, ...(onLocation ? ['path'] : [])], what: `routes[${index}] (${block.locationPath ?? ''} -> "${upstream}")` };
+  return {
+    path: ['routes', index, ...(onLocation ? ['path'] : [])],
+    what: `routes[${index}] (${block.locationPath ?? ''} -> "${upstream}")`,
+  };
 }
 
 /** A `map $gw_upstream $VAR { up_orders ...; }` entry: the upstream it is keyed by. */
@@ -207,7 +227,10 @@ function mapEntry(lines: string[], line: number, blocks: LabelledBlock[]): Trace
   const up = blocks.find((b) => b.kind === 'upstream' && b.nginxName !== undefined && b.nginxName === key);
   if (!up) return undefined;
   const field = UPSTREAM_MAPS[map[1]] ?? [];
-  return { path: ['upstreams', up.upstreams[0], ...field], what: `upstream "${up.upstreams[0]}"${field.length ? ` (${field.join('.')})` : ''}` };
+  return {
+    path: ['upstreams', up.upstreams[0], ...field],
+    what: `upstream "${up.upstreams[0]}"${field.length ? ` (${field.join('.')})` : ''}`,
+  };
 }
 
 export interface MapOptions {
@@ -238,12 +261,23 @@ export function mapNginxMessages(messages: NginxMessage[], o: MapOptions): Diagn
       if (found) ({ file, line } = { file: confFile, line: found });
     }
     const code = severity === 'error' ? 'nginx.rejected' : severity === 'warning' ? 'nginx.warning' : 'nginx.notice';
-    out.push({ code, severity, message: `nginx -t: ${m.text}`, path: [], file: file ?? confFile, line: line ?? 1, column: 1 });
+    out.push({
+      code,
+      severity,
+      message: `nginx -t: ${m.text}`,
+      path: [],
+      file: file ?? confFile,
+      line: line ?? 1,
+      column: 1,
+    });
     if (!o.spec || !line || !file || resolve(file) !== resolve(confFile)) continue;
     const trace = traceLine(o.conf, line, o.spec.data);
     if (!trace) continue;
     out.push({
-      code: 'nginx.source', severity: 'info', path: trace.path, file: o.spec.file,
+      code: 'nginx.source',
+      severity: 'info',
+      path: trace.path,
+      file: o.spec.file,
       message: `${display(confFile, o.cwd)}:${line}, rendered from ${trace.what}, fails nginx -t: ${m.text}`,
     });
   }

@@ -36,9 +36,19 @@ export async function runNginxTest(o: NginxTestOptions): Promise<NginxTestRun> {
   mkdirSync(join(o.dir, 'logs'), { recursive: true });
   const args = ['-p', o.dir.endsWith('/') ? o.dir : `${o.dir}/`, '-c', 'nginx.conf', '-e', 'logs/error.log', '-t'];
   const { execa } = await import('execa');
-  const r = await execa(o.binary, args, { reject: false, all: true, stdin: 'ignore', timeout: NGINX_TEST_TIMEOUT_MS, cwd: o.dir });
+  const r = await execa(o.binary, args, {
+    reject: false,
+    all: true,
+    stdin: 'ignore',
+    timeout: NGINX_TEST_TIMEOUT_MS,
+    cwd: o.dir,
+  });
   if (r.failed && r.exitCode === undefined) {
-    const why = r.timedOut ? `did not finish within ${NGINX_TEST_TIMEOUT_MS / 1000} s` : (r.cause instanceof Error ? r.cause.message : r.shortMessage);
+    const why = r.timedOut
+      ? `did not finish within ${NGINX_TEST_TIMEOUT_MS / 1000} s`
+      : r.cause instanceof Error
+        ? r.cause.message
+        : r.shortMessage;
     throw new FatalError(`${o.binary} -t: ${why}`);
   }
   const said = typeof r.all === 'string' ? r.all : '';
@@ -48,7 +58,12 @@ export async function runNginxTest(o: NginxTestOptions): Promise<NginxTestRun> {
   const diagnostics = mapNginxMessages(parseNginxOutput(output), { dir: shown, conf: text, cwd: o.cwd, spec: o.spec });
   if (r.exitCode !== 0 && !diagnostics.some((d) => d.severity === 'error')) {
     // nginx failed without a message we understand: show what it said.
-    diagnostics.push({ ...error('nginx.rejected', `${o.binary} -t exited with ${r.exitCode}: ${output.trim() || '(no output)'}`), file: join(shown, 'nginx.conf'), line: 1, column: 1 });
+    diagnostics.push({
+      ...error('nginx.rejected', `${o.binary} -t exited with ${r.exitCode}: ${output.trim() || '(no output)'}`),
+      file: join(shown, 'nginx.conf'),
+      line: 1,
+      column: 1,
+    });
   }
   return { binary: o.binary, args, exitCode: r.exitCode, output, diagnostics };
 }
@@ -61,13 +76,23 @@ function readConf(dir: string): string {
   } catch {
     throw new FatalError(`${dir}: no such directory (render into it first: gwctl render SPEC --out DIR)`);
   }
-  if (!isDir) throw new FatalError(`${dir}: is not a directory; gwctl test takes the rendered output directory, the one holding nginx.conf`);
+  if (!isDir)
+    throw new FatalError(
+      `${dir}: is not a directory; gwctl test takes the rendered output directory, the one holding nginx.conf`,
+    );
   const conf = join(dir, 'nginx.conf');
   const read = readRegularFile(conf, MAX_CONF_BYTES);
   if ('data' in read) return read.data.toString('utf8');
   const { code, message } = read.problem;
-  if (code === 'file.missing') throw new FatalError(`${conf}: no nginx.conf to test (render into the directory first: gwctl render SPEC --out DIR)`);
-  if (code === 'file.too-large') throw new FatalError(`${conf}: ${message} for an nginx.conf; this is not a rendered gateway config`);
-  if (code === 'file.directory' || code === 'file.not-regular') throw new FatalError(`${conf}: ${message} (a FIFO, device or directory); nginx reads nginx.conf as a regular file: render into the directory again`);
+  if (code === 'file.missing')
+    throw new FatalError(
+      `${conf}: no nginx.conf to test (render into the directory first: gwctl render SPEC --out DIR)`,
+    );
+  if (code === 'file.too-large')
+    throw new FatalError(`${conf}: ${message} for an nginx.conf; this is not a rendered gateway config`);
+  if (code === 'file.directory' || code === 'file.not-regular')
+    throw new FatalError(
+      `${conf}: ${message} (a FIFO, device or directory); nginx reads nginx.conf as a regular file: render into the directory again`,
+    );
   throw new FatalError(`${conf}: ${message}`);
 }

@@ -39,12 +39,22 @@ export function exitFor(diagnostics: readonly Diagnostic[], ctx: CommandContext)
  * what stopped gwctl (exit 2): the machine formats carry it too, so a pipeline never reads an
  * empty stdout; it is also on stderr, one `gwctl: ...` line each, in every format.
  */
-export function emitDiagnostics(ctx: Pick<CommandContext, 'format' | 'cwd' | 'version' | 'color'>, diagnostics: readonly Diagnostic[], fatal: readonly Fatal[] = []): { stdout: string; stderr: string } {
+export function emitDiagnostics(
+  ctx: Pick<CommandContext, 'format' | 'cwd' | 'version' | 'color'>,
+  diagnostics: readonly Diagnostic[],
+  fatal: readonly Fatal[] = [],
+): { stdout: string; stderr: string } {
   const stopped = fatalLines(fatal);
   switch (ctx.format) {
-    case 'github': return { stdout: formatGithub(diagnostics, ctx, fatal), stderr: stopped };
-    case 'sarif': return { stdout: formatSarif(diagnostics, { cwd: ctx.cwd, toolVersion: ctx.version ?? '0.0.0' }, fatal), stderr: stopped };
-    default: return { stdout: '', stderr: formatHuman(diagnostics, ctx) + stopped };
+    case 'github':
+      return { stdout: formatGithub(diagnostics, ctx, fatal), stderr: stopped };
+    case 'sarif':
+      return {
+        stdout: formatSarif(diagnostics, { cwd: ctx.cwd, toolVersion: ctx.version ?? '0.0.0' }, fatal),
+        stderr: stopped,
+      };
+    default:
+      return { stdout: '', stderr: formatHuman(diagnostics, ctx) + stopped };
   }
 }
 
@@ -59,10 +69,25 @@ export function fatalJson(fatal: readonly Fatal[]): { fatal?: { message: string;
 }
 
 /** The common report of validate, render and test: diagnostics, plus what was done. */
-export function report(ctx: CommandContext, diagnostics: Diagnostic[], extra: Record<string, unknown> = {}, summary = '', fatal: readonly Fatal[] = []): CommandResult {
+export function report(
+  ctx: CommandContext,
+  diagnostics: Diagnostic[],
+  extra: Record<string, unknown> = {},
+  summary = '',
+  fatal: readonly Fatal[] = [],
+): CommandResult {
   const exitCode = fatal.length ? 2 : exitFor(diagnostics, ctx);
   if (ctx.format === 'json') {
-    return { exitCode, stdout: formatJson({ ok: exitCode === 0, ...extra, ...fatalJson(fatal), diagnostics: diagnostics.map(diagnosticJson) }), stderr: fatalLines(fatal) };
+    return {
+      exitCode,
+      stdout: formatJson({
+        ok: exitCode === 0,
+        ...extra,
+        ...fatalJson(fatal),
+        diagnostics: diagnostics.map(diagnosticJson),
+      }),
+      stderr: fatalLines(fatal),
+    };
   }
   const out = emitDiagnostics(ctx, diagnostics, fatal);
   // SARIF is one JSON document: nothing else may share stdout with it.
@@ -75,11 +100,19 @@ export function report(ctx: CommandContext, diagnostics: Diagnostic[], extra: Re
  * When gwctl stopped before any command could report (bad arguments, an unreadable spec): the
  * message in the requested format. `command` picks the JSON shape (verify-chain has `upstreams`).
  */
-export function fatalResult(ctx: Pick<CommandContext, 'format' | 'cwd' | 'version' | 'color'>, message: string, command?: string): CommandResult {
+export function fatalResult(
+  ctx: Pick<CommandContext, 'format' | 'cwd' | 'version' | 'color'>,
+  message: string,
+  command?: string,
+): CommandResult {
   const fatal = [{ message }];
   if (ctx.format === 'json') {
     const shape = command === 'verify-chain' ? { upstreams: [] } : {};
-    return { exitCode: 2, stdout: formatJson({ ok: false, ...shape, ...fatalJson(fatal), diagnostics: [] }), stderr: fatalLines(fatal) };
+    return {
+      exitCode: 2,
+      stdout: formatJson({ ok: false, ...shape, ...fatalJson(fatal), diagnostics: [] }),
+      stderr: fatalLines(fatal),
+    };
   }
   return { exitCode: 2, ...emitDiagnostics(ctx, [], fatal) };
 }

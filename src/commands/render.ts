@@ -21,7 +21,11 @@ export interface RenderOptions {
 }
 
 /** validate → verify → plan → render → write (or compare, with --check). Nothing is written unless every step passed. */
-export async function renderCommand(specPath: string, opts: RenderOptions, ctx: CommandContext): Promise<CommandResult> {
+export async function renderCommand(
+  specPath: string,
+  opts: RenderOptions,
+  ctx: CommandContext,
+): Promise<CommandResult> {
   // An unset variable in CI (`--out "$OUT"`) must not mean the current directory.
   if (opts.out === '') throw new FatalError('--out is empty: name the output directory (e.g. --out out/)');
   const outDir = resolve(ctx.cwd, opts.out);
@@ -40,22 +44,47 @@ export async function renderCommand(specPath: string, opts: RenderOptions, ctx: 
   let files: OutputFile[];
   try {
     const model = plan({
-      spec: checked.spec, specFile: checked.loaded.file, specDir: checked.loaded.dir, outDir: realDir, material: checked.material,
+      spec: checked.spec,
+      specFile: checked.loaded.file,
+      specDir: checked.loaded.dir,
+      outDir: realDir,
+      material: checked.material,
       verifyDepths: new Map(analysis.upstreams.map((u) => [u.name, u.verifyDepth])),
     });
     files = [{ path: 'nginx.conf', content: renderNginxConf(model) }, ...model.files];
   } catch (e) {
     if (!(e instanceof QuoteError)) throw e;
-    return report(ctx, positionDiagnostics(checked.loaded, [...diagnostics, error('render.unquotable', `cannot render safely: ${e.message}`)]));
+    return report(
+      ctx,
+      positionDiagnostics(checked.loaded, [
+        ...diagnostics,
+        error('render.unquotable', `cannot render safely: ${e.message}`),
+      ]),
+    );
   }
 
   if (opts.check) {
     const drift = diffOutput(realDir, files);
-    const driftDiagnostics: Diagnostic[] = drift.map((d) => ({ ...error('render.drift', `${d === '.' ? `${opts.out}: does not exist` : join(opts.out, d)} (run gwctl render ${specPath} --out ${opts.out})`), file: outDir }));
+    const driftDiagnostics: Diagnostic[] = drift.map((d) => ({
+      ...error(
+        'render.drift',
+        `${d === '.' ? `${opts.out}: does not exist` : join(opts.out, d)} (run gwctl render ${specPath} --out ${opts.out})`,
+      ),
+      file: outDir,
+    }));
     const all = [...diagnostics, ...driftDiagnostics];
     const extra = { out: outDir, drift };
     // nginx -t on DIR only once it is found up to date.
-    if (opts.test && exitFor(all, ctx) === 0) return (await import('./test.js')).reportWithNginxTest(ctx, realDir, opts.test, checked.loaded, all, extra, `${opts.out}: up to date\n`);
+    if (opts.test && exitFor(all, ctx) === 0)
+      return (await import('./test.js')).reportWithNginxTest(
+        ctx,
+        realDir,
+        opts.test,
+        checked.loaded,
+        all,
+        extra,
+        `${opts.out}: up to date\n`,
+      );
     return report(ctx, all, extra, `${opts.out}: up to date\n`);
   }
   if (exitFor(diagnostics, ctx) !== 0) return report(ctx, diagnostics);
@@ -63,19 +92,42 @@ export async function renderCommand(specPath: string, opts: RenderOptions, ctx: 
   // --test: nginx -t on the staged output, before it replaces anything in DIR.
   let tested: Awaited<ReturnType<typeof import('./test.js').nginxTestStep>> | undefined;
   const testOpts = opts.test;
-  const verifyStaged = testOpts && (async (staged: string) => {
-    tested = await (await import('./test.js')).nginxTestStep(staged, testOpts, ctx, checked.loaded, realDir);
-    return exitFor(tested.diagnostics, ctx) === 0;
-  });
+  const verifyStaged =
+    testOpts &&
+    (async (staged: string) => {
+      tested = await (await import('./test.js')).nginxTestStep(staged, testOpts, ctx, checked.loaded, realDir);
+      return exitFor(tested.diagnostics, ctx) === 0;
+    });
   const result = await writeOutput(realDir, files, { verifyStaged });
   const all = [...diagnostics, ...(tested?.diagnostics ?? [])];
-  if (!result.committed) all.push({ ...diag('render.kept', 'info', `nginx -t rejected the new output (the lines named above are of the new nginx.conf, which was not written); ${opts.out} was left as it was`), file: outDir });
-  const extra = { out: outDir, changed: [...result.written, ...result.removed], removed: result.removed, ...(tested ? { test: tested.extra } : {}) };
-  return report(ctx, all, extra, `${opts.out}: ${describeChanges(result)}\n${tested ? `${tested.run.binary} -t passed\n` : ''}`);
+  if (!result.committed)
+    all.push({
+      ...diag(
+        'render.kept',
+        'info',
+        `nginx -t rejected the new output (the lines named above are of the new nginx.conf, which was not written); ${opts.out} was left as it was`,
+      ),
+      file: outDir,
+    });
+  const extra = {
+    out: outDir,
+    changed: [...result.written, ...result.removed],
+    removed: result.removed,
+    ...(tested ? { test: tested.extra } : {}),
+  };
+  return report(
+    ctx,
+    all,
+    extra,
+    `${opts.out}: ${describeChanges(result)}\n${tested ? `${tested.run.binary} -t passed\n` : ''}`,
+  );
 }
 
 /** "wrote tls/a.pem, nginx.conf; removed tls/b.pem" */
 function describeChanges(r: WriteResult): string {
-  const parts = [r.written.length ? `wrote ${r.written.join(', ')}` : '', r.removed.length ? `removed ${r.removed.join(', ')}` : ''];
+  const parts = [
+    r.written.length ? `wrote ${r.written.join(', ')}` : '',
+    r.removed.length ? `removed ${r.removed.join(', ')}` : '',
+  ];
   return parts.filter(Boolean).join('; ') || 'already up to date';
 }

@@ -18,7 +18,8 @@ export interface TestOptions {
 
 /** `gwctl test DIR`: `nginx -t` (or `openresty -t`) on a rendered output directory. */
 export async function testCommand(dir: string, opts: TestOptions, ctx: CommandContext): Promise<CommandResult> {
-  if (dir === '') throw new FatalError('the directory to test is empty: name the rendered output directory (e.g. gwctl test out/)');
+  if (dir === '')
+    throw new FatalError('the directory to test is empty: name the rendered output directory (e.g. gwctl test out/)');
   const loaded = opts.spec !== undefined ? loadSpec(opts.spec, ctx.cwd) : undefined;
   const specProblems = loaded ? specShapeProblems(loaded) : [];
   const t = await nginxTestStep(resolve(ctx.cwd, dir), opts, ctx, loaded);
@@ -38,7 +39,13 @@ function specShapeProblems(loaded: LoadedSpec): Diagnostic[] {
  * The nginx -t step, shared by `gwctl test` and `gwctl render --test`. `shownAs`: the directory
  * messages name when `dir` is a staged copy of it.
  */
-export async function nginxTestStep(dir: string, opts: TestOptions, ctx: CommandContext, loaded?: LoadedSpec, shownAs?: string): Promise<{ run: NginxTestRun; diagnostics: Diagnostic[]; extra: Record<string, unknown> }> {
+export async function nginxTestStep(
+  dir: string,
+  opts: TestOptions,
+  ctx: CommandContext,
+  loaded?: LoadedSpec,
+  shownAs?: string,
+): Promise<{ run: NginxTestRun; diagnostics: Diagnostic[]; extra: Record<string, unknown> }> {
   const found = findNginx({ explicit: opts.nginx, env: ctx.env ?? {}, cwd: ctx.cwd, fallbacks: opts.fallbacks });
   if ('problem' in found) throw new FatalError(found.problem);
   ctx.progress?.(`running ${found.binary} -t on ${shownAs ?? dir}`);
@@ -48,7 +55,10 @@ export async function nginxTestStep(dir: string, opts: TestOptions, ctx: Command
   return {
     run,
     diagnostics,
-    extra: { dir: shownAs ?? dir, nginx: { binary: run.binary, via: found.via, args: run.args, exitCode: run.exitCode ?? null, output: run.output } },
+    extra: {
+      dir: shownAs ?? dir,
+      nginx: { binary: run.binary, via: found.via, args: run.args, exitCode: run.exitCode ?? null, output: run.output },
+    },
   };
 }
 
@@ -58,9 +68,19 @@ function isShape(data: unknown): data is SpecShape {
 
 /** `render --check --test`: the check's own report plus nginx -t on the output found up to date. */
 export async function reportWithNginxTest(
-  ctx: CommandContext, dir: string, opts: TestOptions, loaded: LoadedSpec,
-  diagnostics: Diagnostic[], extra: Record<string, unknown>, summary: string,
+  ctx: CommandContext,
+  dir: string,
+  opts: TestOptions,
+  loaded: LoadedSpec,
+  diagnostics: Diagnostic[],
+  extra: Record<string, unknown>,
+  summary: string,
 ): Promise<CommandResult> {
   const t = await nginxTestStep(dir, opts, ctx, loaded);
-  return report(ctx, [...diagnostics, ...t.diagnostics], { ...extra, test: t.extra }, `${summary}${t.run.binary} -t passed\n`);
+  return report(
+    ctx,
+    [...diagnostics, ...t.diagnostics],
+    { ...extra, test: t.extra },
+    `${summary}${t.run.binary} -t passed\n`,
+  );
 }

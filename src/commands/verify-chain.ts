@@ -31,7 +31,11 @@ export interface UpstreamReport {
 }
 
 /** `gwctl verify-chain SPEC...`: every upstream's presentedChain against its trust store, depth and name. */
-export function verifyChainSpecCommand(specPaths: string | readonly string[], opts: VerifyChainOptions, ctx: CommandContext): CommandResult {
+export function verifyChainSpecCommand(
+  specPaths: string | readonly string[],
+  opts: VerifyChainOptions,
+  ctx: CommandContext,
+): CommandResult {
   const specs = typeof specPaths === 'string' ? [specPaths] : specPaths;
   if (specs.length > 1 && opts.upstream !== undefined) throw new FatalError('--upstream goes with a single spec');
   const reports: UpstreamReport[] = [];
@@ -54,19 +58,34 @@ export function verifyChainSpecCommand(specPaths: string | readonly string[], op
   return output(ctx, reports, general, fatal);
 }
 
-function verifySpec(specPath: string, opts: VerifyChainOptions, ctx: CommandContext, files: PemFiles): { reports: UpstreamReport[]; general: Diagnostic[] } {
+function verifySpec(
+  specPath: string,
+  opts: VerifyChainOptions,
+  ctx: CommandContext,
+  files: PemFiles,
+): { reports: UpstreamReport[]; general: Diagnostic[] } {
   const checked = checkSpec(specPath, ctx.cwd, files);
-  if (!checked.spec || !checked.material || hasFailures(checked.diagnostics)) return { reports: [], general: checked.diagnostics };
+  if (!checked.spec || !checked.material || hasFailures(checked.diagnostics))
+    return { reports: [], general: checked.diagnostics };
   if (opts.upstream !== undefined && !checked.spec.upstreams?.[opts.upstream]?.tls) {
     throw new FatalError(`--upstream ${opts.upstream}: no TLS upstream of that name in ${specPath}`);
   }
   ctx.progress?.(`verifying ${opts.upstream ?? `the upstream chains of ${specPath}`}`);
-  const analysis = analyzeTls(checked.spec, checked.material, { at: opts.at ?? ctx.now, warnDays: opts.warnDays, only: opts.upstream });
+  const analysis = analyzeTls(checked.spec, checked.material, {
+    at: opts.at ?? ctx.now,
+    warnDays: opts.warnDays,
+    only: opts.upstream,
+  });
   const positioned = positionDiagnostics(checked.loaded, analysis.diagnostics);
-  const reports = analysis.upstreams.filter((u): u is Required<UpstreamTlsAnalysis> => !!u.verdict).map((u) => ({
-    name: u.name, serverName: checked.spec!.upstreams![u.name].tls?.serverName, verifyDepth: u.verifyDepth, verdict: u.verdict,
-    findings: positioned.filter((d) => d.path[1] === u.name && d.path[3] === 'presentedChain'),
-  }));
+  const reports = analysis.upstreams
+    .filter((u): u is Required<UpstreamTlsAnalysis> => !!u.verdict)
+    .map((u) => ({
+      name: u.name,
+      serverName: checked.spec!.upstreams![u.name].tls?.serverName,
+      verifyDepth: u.verifyDepth,
+      verdict: u.verdict,
+      findings: positioned.filter((d) => d.path[1] === u.name && d.path[3] === 'presentedChain'),
+    }));
   const general = [...checked.diagnostics, ...positioned.filter((d) => !reports.some((r) => r.findings.includes(d)))];
   return { reports, general };
 }
@@ -91,9 +110,26 @@ export function verifyChainFilesCommand(opts: ChainFilesOptions, ctx: CommandCon
   const trustFileProblems = trustFiles.flatMap((t) => (t.problem ? [t.problem] : []));
   const verifyDepth = opts.depth ?? NGINX_DEFAULT_VERIFY_DEPTH;
   const crls = opts.crl?.flatMap((f) => readPemOrFail(files, resolve(ctx.cwd, f), 'crl', '--crl'));
-  const verdict = verifyChain({ presented, trusted, crls, depth: verifyDepth, name: opts.name, at: opts.at ?? ctx.now, warnDays: opts.warnDays, trustFileProblems });
+  const verdict = verifyChain({
+    presented,
+    trusted,
+    crls,
+    depth: verifyDepth,
+    name: opts.name,
+    at: opts.at ?? ctx.now,
+    warnDays: opts.warnDays,
+    trustFileProblems,
+  });
   const file = resolve(ctx.cwd, opts.chain);
-  const findings: Diagnostic[] = verdict.findings.map((f) => ({ code: f.code, severity: f.severity, message: f.message, path: [], file: f.file ?? file, line: f.line ?? 1, column: 1 }));
+  const findings: Diagnostic[] = verdict.findings.map((f) => ({
+    code: f.code,
+    severity: f.severity,
+    message: f.message,
+    path: [],
+    file: f.file ?? file,
+    line: f.line ?? 1,
+    column: 1,
+  }));
   return output(ctx, [{ name: basename(opts.chain), serverName: opts.name, verifyDepth, verdict, findings }], []);
 }
 
@@ -102,7 +138,10 @@ export function verifyChainFilesCommand(opts: ChainFilesOptions, ctx: CommandCon
  * why it refuses the file, if it does. gwctl's own reader is more forgiving, so a file it reads
  * may still stop nginx from starting.
  */
-export function readTrustFile(files: PemFiles, file: string): { certs: CertSource[]; problem?: { file: string; line: number; reason: string } } {
+export function readTrustFile(
+  files: PemFiles,
+  file: string,
+): { certs: CertSource[]; problem?: { file: string; line: number; reason: string } } {
   const certs = readPemOrFail(files, file, 'certificate', '--ca');
   // Read by readPemOrFail already: the same bytes, now as OpenSSL reads them.
   const load = files.opensslLoad(file, (der) => {
@@ -121,7 +160,12 @@ function readPemOrFail(files: PemFiles, file: string, kind: PemKind, flag: strin
   return r.blocks.map((block) => ({ block, file }));
 }
 
-function output(ctx: CommandContext, reports: UpstreamReport[], general: Diagnostic[], fatal: readonly Fatal[] = []): CommandResult {
+function output(
+  ctx: CommandContext,
+  reports: UpstreamReport[],
+  general: Diagnostic[],
+  fatal: readonly Fatal[] = [],
+): CommandResult {
   const all = [...general, ...reports.flatMap((r) => r.findings)];
   const failed = reports.some((r) => !r.verdict.ok);
   const exitCode = fatal.length ? 2 : failed || exitFor(all, ctx) ? 1 : 0;
@@ -131,8 +175,14 @@ function output(ctx: CommandContext, reports: UpstreamReport[], general: Diagnos
       stdout: formatJson({
         ok: exitCode === 0,
         upstreams: reports.map((r) => ({
-          name: r.name, ...(r.spec !== undefined ? { spec: r.spec } : {}), ok: r.verdict.ok, requiredDepth: r.verdict.requiredDepth, verifyDepth: r.verifyDepth,
-          chain: r.verdict.chain, nginx: r.verdict.nginx, findings: r.findings.map(diagnosticJson),
+          name: r.name,
+          ...(r.spec !== undefined ? { spec: r.spec } : {}),
+          ok: r.verdict.ok,
+          requiredDepth: r.verdict.requiredDepth,
+          verifyDepth: r.verifyDepth,
+          chain: r.verdict.chain,
+          nginx: r.verdict.nginx,
+          findings: r.findings.map(diagnosticJson),
         })),
         ...fatalJson(fatal),
         diagnostics: general.map(diagnosticJson),
@@ -149,7 +199,9 @@ function output(ctx: CommandContext, reports: UpstreamReport[], general: Diagnos
   const lines: string[] = [];
   for (const r of reports) {
     const mark = r.verdict.ok ? 'ok' : 'FAIL';
-    lines.push(`${r.spec !== undefined ? `${e(r.spec)}: ` : ''}${e(r.name)}: ${mark}${r.verdict.nginx ? `: nginx will log: ${e(nginxLogLine(r.verdict, r.serverName))}` : ''}`);
+    lines.push(
+      `${r.spec !== undefined ? `${e(r.spec)}: ` : ''}${e(r.name)}: ${mark}${r.verdict.nginx ? `: nginx will log: ${e(nginxLogLine(r.verdict, r.serverName))}` : ''}`,
+    );
     if (r.verdict.chain.length) lines.push(`  chain: ${r.verdict.chain.map(e).join('  <-  ')}`);
     lines.push(`  depth: chain needs ${r.verdict.requiredDepth ?? 'n/a'}, proxy_ssl_verify_depth ${r.verifyDepth}`);
     for (const f of r.findings) lines.push(`  ${f.severity}: ${e(f.message)} [${e(f.code)}]`);
@@ -162,16 +214,25 @@ function output(ctx: CommandContext, reports: UpstreamReport[], general: Diagnos
 function verdictDiagnostics(r: UpstreamReport): Diagnostic[] {
   if (r.verdict.ok || r.findings.some((f) => f.severity === 'error')) return r.findings;
   const at = r.findings[0];
-  return [...r.findings, {
-    code: 'chain.rejected', severity: 'error', path: at?.path ?? [], file: at?.file, line: at?.line, column: at?.column,
-    message: `upstream "${r.name}": nginx will log: ${nginxLogLine(r.verdict, r.serverName)}`,
-  }];
+  return [
+    ...r.findings,
+    {
+      code: 'chain.rejected',
+      severity: 'error',
+      path: at?.path ?? [],
+      file: at?.file,
+      line: at?.line,
+      column: at?.column,
+      message: `upstream "${r.name}": nginx will log: ${nginxLogLine(r.verdict, r.serverName)}`,
+    },
+  ];
 }
 
 /** The line nginx writes to its error log for this verdict. */
 export function nginxLogLine(v: ChainVerdict, name: string | undefined): string {
   if (!v.nginx) return '';
-  if (v.nginx.code === HOSTNAME_MISMATCH) return `upstream SSL certificate does not match "${v.nginx.name ?? name ?? ''}"`;
+  if (v.nginx.code === HOSTNAME_MISMATCH)
+    return `upstream SSL certificate does not match "${v.nginx.name ?? name ?? ''}"`;
   return `upstream SSL certificate verify error: (${v.nginx.code}:${v.nginx.reason})`;
 }
 

@@ -22,8 +22,10 @@ export function diag(code: string, severity: Severity, message: string, path: Sp
   return { code, severity, message, path };
 }
 
-export const error = (code: string, message: string, path: SpecPath = []): Diagnostic => diag(code, 'error', message, path);
-export const warning = (code: string, message: string, path: SpecPath = []): Diagnostic => diag(code, 'warning', message, path);
+export const error = (code: string, message: string, path: SpecPath = []): Diagnostic =>
+  diag(code, 'error', message, path);
+export const warning = (code: string, message: string, path: SpecPath = []): Diagnostic =>
+  diag(code, 'warning', message, path);
 
 export function hasFailures(diagnostics: readonly Diagnostic[], failAt: Severity = 'error'): boolean {
   return diagnostics.some((d) => SEVERITY_RANK[d.severity] >= SEVERITY_RANK[failAt]);
@@ -42,7 +44,10 @@ export function formatPath(path: SpecPath): string {
 
 /** Thrown when gwctl cannot do its job at all (exit 2): unreadable spec, bad arguments. */
 export class FatalError extends Error {
-  constructor(message: string, readonly diagnostics: Diagnostic[] = []) {
+  constructor(
+    message: string,
+    readonly diagnostics: Diagnostic[] = [],
+  ) {
     super(message);
     this.name = 'FatalError';
   }

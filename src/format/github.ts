@@ -25,8 +25,14 @@ export function escapeProperty(s: string): string {
 }
 
 /** `fatal`: what stopped gwctl, one `::error` each (at the spec's file when it was one spec of several). */
-export function formatGithub(diagnostics: readonly Diagnostic[], opts: GithubOptions, fatal: readonly Fatal[] = []): string {
-  const stopped = fatal.map((f): Diagnostic => ({ code: 'gwctl.fatal', severity: 'error', message: f.message, path: [], file: f.spec }));
+export function formatGithub(
+  diagnostics: readonly Diagnostic[],
+  opts: GithubOptions,
+  fatal: readonly Fatal[] = [],
+): string {
+  const stopped = fatal.map(
+    (f): Diagnostic => ({ code: 'gwctl.fatal', severity: 'error', message: f.message, path: [], file: f.spec }),
+  );
   return [...diagnostics, ...stopped].map((d) => `${githubCommand(d, opts)}\n`).join('');
 }
 

@@ -25,7 +25,9 @@ export function formatHuman(diagnostics: readonly Diagnostic[], opts: HumanOptio
     for (const d of ds) {
       const where = `${file}:${d.line ?? 1}:${d.column ?? 1}`;
       // Messages quote certificates, arguments and nginx's output: one record per line, no escapes reach the terminal.
-      lines.push(`${where}  ${paint(d.severity.padEnd(7), COLORS[d.severity])}  ${escapeUnsafe(d.message)}  ${paint(`[${escapeUnsafe(d.code)}]`, DIM)}`);
+      lines.push(
+        `${where}  ${paint(d.severity.padEnd(7), COLORS[d.severity])}  ${escapeUnsafe(d.message)}  ${paint(`[${escapeUnsafe(d.code)}]`, DIM)}`,
+      );
     }
   }
   const count = (s: Severity) => diagnostics.filter((d) => d.severity === s).length;

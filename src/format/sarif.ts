@@ -36,7 +36,11 @@ const AREAS: Record<string, string> = {
   nginx: 'nginx -t rejects the rendered configuration',
 };
 
-export function formatSarif(diagnostics: readonly Diagnostic[], opts: SarifOptions, fatal: readonly Fatal[] = []): string {
+export function formatSarif(
+  diagnostics: readonly Diagnostic[],
+  opts: SarifOptions,
+  fatal: readonly Fatal[] = [],
+): string {
   return `${JSON.stringify(sarifLog(diagnostics, opts, fatal), null, 2)}\n`;
 }
 
@@ -57,14 +61,22 @@ export function sarifLog(diagnostics: readonly Diagnostic[], opts: SarifOptions,
   return {
     $schema: SARIF_SCHEMA,
     version: '2.1.0',
-    runs: [{
-      tool: { driver: { name: 'gwctl', version: opts.toolVersion, semanticVersion: opts.toolVersion, rules } },
-      originalUriBaseIds: { [SRCROOT]: { uri: directoryUri(opts.cwd) } },
-      // Columns come from the YAML parser's string offsets: UTF-16 code units.
-      columnKind: 'utf16CodeUnits',
-      results,
-      ...(fatal.length ? { invocations: [{ executionSuccessful: false, toolExecutionNotifications: fatal.map((f) => notification(f, opts.cwd)) }] } : {}),
-    }],
+    runs: [
+      {
+        tool: { driver: { name: 'gwctl', version: opts.toolVersion, semanticVersion: opts.toolVersion, rules } },
+        originalUriBaseIds: { [SRCROOT]: { uri: directoryUri(opts.cwd) } },
+        // Columns come from the YAML parser's string offsets: UTF-16 code units.
+        columnKind: 'utf16CodeUnits',
+        results,
+        ...(fatal.length
+          ? {
+              invocations: [
+                { executionSuccessful: false, toolExecutionNotifications: fatal.map((f) => notification(f, opts.cwd)) },
+              ],
+            }
+          : {}),
+      },
+    ],
   };
 }
 
@@ -91,13 +103,15 @@ function result(d: Diagnostic, index: number, opts: SarifOptions): Result {
   const r: Result = { ruleId: d.code, ruleIndex: index, level: LEVEL[d.severity], message: { text: d.message } };
   const logical = d.path.length ? [{ fullyQualifiedName: formatPath(d.path), kind: 'member' }] : undefined;
   if (d.file) {
-    r.locations = [{
-      physicalLocation: {
-        artifactLocation: artifact(d.file, opts.cwd),
-        ...(d.line ? { region: { startLine: d.line, ...(d.column ? { startColumn: d.column } : {}) } } : {}),
+    r.locations = [
+      {
+        physicalLocation: {
+          artifactLocation: artifact(d.file, opts.cwd),
+          ...(d.line ? { region: { startLine: d.line, ...(d.column ? { startColumn: d.column } : {}) } } : {}),
+        },
+        ...(logical ? { logicalLocations: logical } : {}),
       },
-      ...(logical ? { logicalLocations: logical } : {}),
-    }];
+    ];
   } else if (logical) {
     r.locations = [{ logicalLocations: logical }];
   }
@@ -111,7 +125,10 @@ function artifact(file: string, cwd: string): { uri: string; uriBaseId?: string 
 
 /** A relative URI reference: each segment percent-encoded, `/` kept. */
 function encodeRelative(p: string): string {
-  return p.split('/').map((s) => encodeURIComponent(s)).join('/');
+  return p
+    .split('/')
+    .map((s) => encodeURIComponent(s))
+    .join('/');
 }
 
 function directoryUri(dir: string): string {

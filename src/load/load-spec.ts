@@ -1,5 +1,16 @@
 import { dirname, resolve } from 'node:path';
-import { Document, LineCounter, parseDocument, visit, isCollection, isMap, isSeq, isPair, isScalar, type Node } from 'yaml';
+import {
+  Document,
+  LineCounter,
+  parseDocument,
+  visit,
+  isCollection,
+  isMap,
+  isSeq,
+  isPair,
+  isScalar,
+  type Node,
+} from 'yaml';
 import { FatalError, error, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
 import { hasUnsafeCharacters, show } from '../validate/show.js';
 import { readRegularFile } from './read-file.js';
@@ -27,14 +38,16 @@ export interface LoadedSpec {
 /** Reads and parses a spec. Throws FatalError (exit 2) only when the file cannot be read at all. */
 export function loadSpec(specPath: string, cwd: string): LoadedSpec {
   // The name is printed in every message and written into nginx.conf's header comment.
-  if (hasUnsafeCharacters(specPath)) throw new FatalError(`${show(specPath)}: the spec's file name contains control or invisible characters; rename it`);
+  if (hasUnsafeCharacters(specPath))
+    throw new FatalError(`${show(specPath)}: the spec's file name contains control or invisible characters; rename it`);
   const file = resolve(cwd, specPath);
   const r = readRegularFile(file, MAX_SPEC_BYTES);
   if ('problem' in r) {
     const p = r.problem;
     if (p.code === 'file.directory') throw new FatalError(`${specPath}: is a directory, not a spec file`);
     if (p.code === 'file.not-regular') throw new FatalError(`${specPath}: is not a regular file`);
-    if (p.code === 'file.too-large') throw new FatalError(`${specPath}: ${p.size} bytes is larger than the ${MAX_SPEC_BYTES}-byte limit for a spec`);
+    if (p.code === 'file.too-large')
+      throw new FatalError(`${specPath}: ${p.size} bytes is larger than the ${MAX_SPEC_BYTES}-byte limit for a spec`);
     throw new FatalError(`${specPath}: cannot read the spec (${p.errno ?? 'error'})`);
   }
   const bytes = r.data;
@@ -50,16 +63,45 @@ export function parseSpecBytes(bytes: Buffer, file: string): LoadedSpec {
   const text = before + '\ufffd';
   const lines = new LineCounter();
   countLines(lines, text);
-  return { file, dir: dirname(file), lines, doc: new Document(), data: undefined, diagnostics: [at(error('yaml.encoding', `byte 0x${bytes[bad].toString(16).padStart(2, '0')} at offset ${bad} is not UTF-8: a spec is UTF-8 text (is this a binary file?)`), before.length, lines, file)] };
+  return {
+    file,
+    dir: dirname(file),
+    lines,
+    doc: new Document(),
+    data: undefined,
+    diagnostics: [
+      at(
+        error(
+          'yaml.encoding',
+          `byte 0x${bytes[bad].toString(16).padStart(2, '0')} at offset ${bad} is not UTF-8: a spec is UTF-8 text (is this a binary file?)`,
+        ),
+        before.length,
+        lines,
+        file,
+      ),
+    ],
+  };
 }
 
 /** Offset of the first byte that is not part of well-formed UTF-8, or -1. */
 function firstInvalidUtf8(b: Buffer): number {
-  for (let i = 0; i < b.length;) {
+  for (let i = 0; i < b.length; ) {
     const c = b[i];
     let n: number;
     let min: number;
-    if (c < 0x80) { i++; continue; } else if (c >= 0xc2 && c <= 0xdf) { n = 1; min = 0x80; } else if (c >= 0xe0 && c <= 0xef) { n = 2; min = 0x800; } else if (c >= 0xf0 && c <= 0xf4) { n = 3; min = 0x10000; } else return i;
+    if (c < 0x80) {
+      i++;
+      continue;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+      n = 1;
+      min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      n = 2;
+      min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 3;
+      min = 0x10000;
+    } else return i;
     let cp = c & (0x3f >> n);
     for (let k = 1; k <= n; k++) {
       const x = b[i + k];
@@ -78,15 +120,40 @@ export function parseSpecText(text: string, file: string): LoadedSpec {
   if (text.includes('\u0000')) {
     const doc = new Document();
     countLines(lines, text);
-    return { ...base, doc, data: undefined, diagnostics: [at(error('yaml.binary', 'the spec contains NUL bytes: it is binary, not YAML'), text.indexOf('\u0000'), lines, file)] };
+    return {
+      ...base,
+      doc,
+      data: undefined,
+      diagnostics: [
+        at(
+          error('yaml.binary', 'the spec contains NUL bytes: it is binary, not YAML'),
+          text.indexOf('\u0000'),
+          lines,
+          file,
+        ),
+      ],
+    };
   }
   const depthProblem = tooDeep(text);
   if (depthProblem >= 0) {
     const doc = new Document();
     countLines(lines, text);
-    return { ...base, doc, data: undefined, diagnostics: [at(error('yaml.too-deep', `the spec nests deeper than ${MAX_NESTING} levels`), depthProblem, lines, file)] };
+    return {
+      ...base,
+      doc,
+      data: undefined,
+      diagnostics: [
+        at(error('yaml.too-deep', `the spec nests deeper than ${MAX_NESTING} levels`), depthProblem, lines, file),
+      ],
+    };
   }
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true, version: '1.2' });
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    uniqueKeys: true,
+    prettyErrors: false,
+    strict: true,
+    version: '1.2',
+  });
   const diagnostics: Diagnostic[] = [];
   const seen = new Set<string>();
   const add = (d: Diagnostic) => {
@@ -99,23 +166,40 @@ export function parseSpecText(text: string, file: string): LoadedSpec {
     const explained = explainParserProblem(e, text);
     if (explained === null) continue;
     if (explained) add(at(error(explained.code, explained.message), explained.offset, lines, file));
-    else if (e.name === 'YAMLWarning') add(at({ ...error('yaml.warning', firstLine(e.message)), severity: 'warning' }, e.pos[0], lines, file));
-    else add(at(error(e.code === 'DUPLICATE_KEY' ? 'yaml.duplicate-key' : 'yaml.syntax', firstLine(e.message)), e.pos[0], lines, file));
+    else if (e.name === 'YAMLWarning')
+      add(at({ ...error('yaml.warning', firstLine(e.message)), severity: 'warning' }, e.pos[0], lines, file));
+    else
+      add(
+        at(
+          error(e.code === 'DUPLICATE_KEY' ? 'yaml.duplicate-key' : 'yaml.syntax', firstLine(e.message)),
+          e.pos[0],
+          lines,
+          file,
+        ),
+      );
   }
   if (diagnostics.length > MAX_YAML_DIAGNOSTICS) {
     const more = diagnostics.length - MAX_YAML_DIAGNOSTICS;
     diagnostics.length = MAX_YAML_DIAGNOSTICS;
-    diagnostics.push({ ...error('yaml.syntax', `… and ${more} more YAML problem(s); fix the first ones and run again`), file, line: diagnostics[MAX_YAML_DIAGNOSTICS - 1].line, column: diagnostics[MAX_YAML_DIAGNOSTICS - 1].column });
+    diagnostics.push({
+      ...error('yaml.syntax', `… and ${more} more YAML problem(s); fix the first ones and run again`),
+      file,
+      line: diagnostics[MAX_YAML_DIAGNOSTICS - 1].line,
+      column: diagnostics[MAX_YAML_DIAGNOSTICS - 1].column,
+    });
   }
   if (diagnostics.some((d) => d.severity === 'error')) return { ...base, doc, data: undefined, diagnostics };
   const deep = deepestNode(doc);
   if (deep) {
-    diagnostics.push(at(error('yaml.too-deep', `the spec nests deeper than ${MAX_NESTING} levels`), deep.range?.[0] ?? 0, lines, file));
+    diagnostics.push(
+      at(error('yaml.too-deep', `the spec nests deeper than ${MAX_NESTING} levels`), deep.range?.[0] ?? 0, lines, file),
+    );
     return { ...base, doc, data: undefined, diagnostics };
   }
   const ruleProblems = yamlRuleProblems(doc, text);
   if (ruleProblems.length) {
-    for (const p of ruleProblems.slice(0, MAX_YAML_DIAGNOSTICS)) add(at(error(p.code, p.message), p.offset, lines, file));
+    for (const p of ruleProblems.slice(0, MAX_YAML_DIAGNOSTICS))
+      add(at(error(p.code, p.message), p.offset, lines, file));
     return { ...base, doc, data: undefined, diagnostics };
   }
   let data: unknown;
@@ -125,7 +209,10 @@ export function parseSpecText(text: string, file: string): LoadedSpec {
   } catch (e) {
     const alias = firstAlias(doc);
     const pos = alias?.range ? lines.linePos(alias.range[0]) : { line: 1, col: 1 };
-    const why = e instanceof RangeError ? 'the spec nests too deeply through its aliases' : 'the spec expands its aliases into too much data (a "billion laughs" document?)';
+    const why =
+      e instanceof RangeError
+        ? 'the spec nests too deeply through its aliases'
+        : 'the spec expands its aliases into too much data (a "billion laughs" document?)';
     diagnostics.push({ ...error('yaml.aliases', why), file, line: pos.line, column: pos.col });
     return { ...base, doc, data: undefined, diagnostics };
   }
@@ -152,7 +239,12 @@ function deepestNode(doc: Document): Node | undefined {
 /** The first alias in document order (the parse already bounded the depth, so recursion is safe). */
 function firstAlias(doc: Document): Node | undefined {
   let found: Node | undefined;
-  visit(doc, { Alias(_key, node) { found = node; return visit.BREAK; } });
+  visit(doc, {
+    Alias(_key, node) {
+      found = node;
+      return visit.BREAK;
+    },
+  });
   return found;
 }
 
@@ -190,7 +282,10 @@ function tooDeep(text: string): number {
       let j = i;
       while (j < n && text[j] === ' ') j++;
       if (j - i > MAX_INDENT) return i;
-      if (j > i) { i = j; continue; }
+      if (j > i) {
+        i = j;
+        continue;
+      }
     }
     const c = text[i];
     if ((c === '"' || c === "'") && boundary(i)) {
@@ -198,9 +293,15 @@ function tooDeep(text: string): number {
       // then scanned as if they were structure: over-counting, never under-counting).
       let k = i + 1;
       while (k < n && text[k] !== '\n') {
-        if (c === '"' && text[k] === '\\') { k += 2; continue; }
+        if (c === '"' && text[k] === '\\') {
+          k += 2;
+          continue;
+        }
         if (text[k] === c) {
-          if (c === "'" && text[k + 1] === "'") { k += 2; continue; }
+          if (c === "'" && text[k + 1] === "'") {
+            k += 2;
+            continue;
+          }
           break;
         }
         k++;
@@ -214,7 +315,11 @@ function tooDeep(text: string): number {
     }
     // Block indicators followed by space (`- `, `? `, `: `): each may open a collection, even
     // several on one line (`- - - x`).
-    if ((c === '-' || c === '?' || c === ':') && (i + 1 === n || ' \t\r\n'.includes(text[i + 1])) && (i === 0 || ' \t\n'.includes(text[i - 1]))) {
+    if (
+      (c === '-' || c === '?' || c === ':') &&
+      (i + 1 === n || ' \t\r\n'.includes(text[i + 1])) &&
+      (i === 0 || ' \t\n'.includes(text[i - 1]))
+    ) {
       if (++indicators > MAX_NESTING) return i;
     } else if (c === '[' || c === '{') {
       if (++flow > MAX_NESTING) return i;
@@ -242,7 +347,10 @@ export function locate(spec: Pick<LoadedSpec, 'doc' | 'lines'>, path: SpecPath, 
     if (isMap(node)) {
       const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
       if (!pair) break;
-      if (last && key && isNodeLike(pair.key)) { found = pair.key as Node; break; }
+      if (last && key && isNodeLike(pair.key)) {
+        found = pair.key as Node;
+        break;
+      }
       node = pair.value;
       found = isNodeLike(pair.value) ? (pair.value as Node) : (pair.key as Node);
     } else if (isSeq(node) && typeof seg === 'number') {

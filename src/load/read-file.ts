@@ -7,7 +7,12 @@ import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'n
  * check is made on the opened descriptor, so a file swapped after the first look changes nothing.
  */
 
-export type ReadProblemCode = 'file.missing' | 'file.unreadable' | 'file.directory' | 'file.not-regular' | 'file.too-large';
+export type ReadProblemCode =
+  | 'file.missing'
+  | 'file.unreadable'
+  | 'file.directory'
+  | 'file.not-regular'
+  | 'file.too-large';
 
 export interface ReadProblem {
   code: ReadProblemCode;
@@ -22,7 +27,11 @@ export interface ReadProblem {
 /**
  * `head`: read only the first `maxBytes` bytes, whatever the file's size (to check a marker).
  */
-export function readRegularFile(file: string, maxBytes: number, opts: { head?: boolean } = {}): { data: Buffer } | { problem: ReadProblem } {
+export function readRegularFile(
+  file: string,
+  maxBytes: number,
+  opts: { head?: boolean } = {},
+): { data: Buffer } | { problem: ReadProblem } {
   let fd: number | undefined;
   try {
     // A first look without opening: devices are never opened at all.
@@ -52,8 +61,10 @@ export function readRegularFile(file: string, maxBytes: number, opts: { head?: b
     return { data: buf.subarray(0, n) };
   } catch (e) {
     const errno = (e as NodeJS.ErrnoException).code;
-    if (errno === 'ENOENT' || errno === 'ENOTDIR') return { problem: { code: 'file.missing', message: 'does not exist', errno } };
-    if (errno === 'EACCES' || errno === 'EPERM') return { problem: { code: 'file.unreadable', message: 'is not readable (permission denied)', errno } };
+    if (errno === 'ENOENT' || errno === 'ENOTDIR')
+      return { problem: { code: 'file.missing', message: 'does not exist', errno } };
+    if (errno === 'EACCES' || errno === 'EPERM')
+      return { problem: { code: 'file.unreadable', message: 'is not readable (permission denied)', errno } };
     return { problem: { code: 'file.unreadable', message: `cannot be read (${errno ?? 'error'})`, errno } };
   } finally {
     if (fd !== undefined) closeSync(fd);
@@ -72,7 +83,11 @@ function readHead(fd: number, bytes: number): Buffer {
 }
 
 /** The file's bytes, or undefined on any problem: for callers to whom "unreadable" just means "not gwctl's". */
-export function readRegularFileOrUndefined(file: string, maxBytes: number, opts: { head?: boolean } = {}): Buffer | undefined {
+export function readRegularFileOrUndefined(
+  file: string,
+  maxBytes: number,
+  opts: { head?: boolean } = {},
+): Buffer | undefined {
   const r = readRegularFile(file, maxBytes, opts);
   return 'data' in r ? r.data : undefined;
 }
@@ -84,5 +99,9 @@ function notRegular(st: { isDirectory(): boolean; isFile(): boolean }): ReadProb
 }
 
 function tooLarge(size: number, maxBytes: number): ReadProblem {
-  return { code: 'file.too-large', message: `is ${size} bytes, more than the ${maxBytes} bytes gwctl reads for it`, size };
+  return {
+    code: 'file.too-large',
+    message: `is ${size} bytes, more than the ${maxBytes} bytes gwctl reads for it`,
+    size,
+  };
 }

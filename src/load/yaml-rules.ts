@@ -20,7 +20,12 @@ export interface YamlRuleProblem {
  */
 export function explainParserProblem(e: YAMLError, text: string): YamlRuleProblem | null | undefined {
   if (e.code === 'MULTIPLE_DOCS') {
-    return { code: 'yaml.multiple-documents', message: 'a spec is one YAML document, and a second one starts here: remove this "---" and what follows, or put it in its own spec file', offset: e.pos[0] };
+    return {
+      code: 'yaml.multiple-documents',
+      message:
+        'a spec is one YAML document, and a second one starts here: remove this "---" and what follows, or put it in its own spec file',
+      offset: e.pos[0],
+    };
   }
   // Reported by yamlRuleProblems, with every other tag and the version.
   if (e.code === 'TAG_RESOLVE_FAILED') return null;
@@ -38,13 +43,22 @@ export function yamlRuleProblems(doc: Document, text: string): YamlRuleProblem[]
     if (isPair(node)) {
       if (isCollection(node.key) || isAlias(node.key)) {
         const at = (node.key as { range?: [number, number, number] }).range?.[0] ?? 0;
-        out.push({ code: 'yaml.complex-key', message: `a map key must be plain text, not ${isAlias(node.key) ? 'an alias' : isSeq(node.key) ? 'a list' : 'a map'}`, offset: at });
+        out.push({
+          code: 'yaml.complex-key',
+          message: `a map key must be plain text, not ${isAlias(node.key) ? 'an alias' : isSeq(node.key) ? 'a list' : 'a map'}`,
+          offset: at,
+        });
       }
       return;
     }
     if (isScalar(node) && typeof node.value === 'string' && LONE_SURROGATE.test(node.value)) {
       // "\ud800" is half a surrogate pair, no character: output would turn it into U+FFFD.
-      out.push({ code: 'yaml.lone-surrogate', message: 'this text holds a lone surrogate (an escape such as "\\ud800" that is half of a pair): it is not a character and cannot be written as UTF-8; write the character itself or its full pair', offset: node.range?.[0] ?? 0 });
+      out.push({
+        code: 'yaml.lone-surrogate',
+        message:
+          'this text holds a lone surrogate (an escape such as "\\ud800" that is half of a pair): it is not a character and cannot be written as UTF-8; write the character itself or its full pair',
+        offset: node.range?.[0] ?? 0,
+      });
     }
     if (isNode(node) && node.tag !== undefined && node.range) {
       const start = tagStart(text, node.range[0]);
@@ -71,7 +85,11 @@ function versionProblem(doc: Document, text: string): YamlRuleProblem | undefine
 
 function tagProblem(tag: string, offset: number): YamlRuleProblem {
   const shown = tag.length > 40 || /[^\x21-\x7e]/.test(tag) ? 'explicit' : JSON.stringify(tag);
-  return { code: 'yaml.tag', message: `YAML tags (here ${shown}) are not supported in a spec: write the value itself (8080, true, "text"), and the schema says which type each field takes`, offset };
+  return {
+    code: 'yaml.tag',
+    message: `YAML tags (here ${shown}) are not supported in a spec: write the value itself (8080, true, "text"), and the schema says which type each field takes`,
+    offset,
+  };
 }
 
 /** The tag token before a node's value: back over whitespace and an anchor (`!!str &a x`). */

@@ -24,7 +24,8 @@ export function checkSpec(specPath: string, cwd: string, files = new PemFiles())
   const out: CheckedSpec = { loaded, diagnostics: [...loaded.diagnostics] };
   if (loaded.data === undefined) return out;
   const schemaProblems = validateSchema(loaded.data);
-  if (schemaProblems.length) return { ...out, diagnostics: positionDiagnostics(loaded, [...out.diagnostics, ...schemaProblems]) };
+  if (schemaProblems.length)
+    return { ...out, diagnostics: positionDiagnostics(loaded, [...out.diagnostics, ...schemaProblems]) };
   const spec = loaded.data as GatewaySpec;
   const refs = validateReferences(spec);
   const { material, diagnostics: fileProblems } = loadMaterial(spec, loaded.dir, files);

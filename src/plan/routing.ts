@@ -66,13 +66,24 @@ export function planDispatch(routes: readonly RouteInput[]): Dispatch {
   // For each group: the host patterns whose routes apply to its hosts, most specific first; and
   // the other way round, the groups each pattern's routes apply to.
   const wildcards = hostPatterns.filter((p) => p.startsWith('*.'));
-  const applicable = new Map(hostGroups.map((g) => [g.id, [g.pattern, ...wildcards.filter((w) => w !== g.pattern && covers(w, g.pattern)).sort(bySpecificity)]]));
-  const appliesTo = new Map(hostPatterns.map((p) => [p, p.startsWith('*.') ? hostGroups.filter((g) => covers(p, g.pattern)) : [hostGroups[index.get(p)!]]]));
+  const applicable = new Map(
+    hostGroups.map((g) => [
+      g.id,
+      [g.pattern, ...wildcards.filter((w) => w !== g.pattern && covers(w, g.pattern)).sort(bySpecificity)],
+    ]),
+  );
+  const appliesTo = new Map(
+    hostPatterns.map((p) => [
+      p,
+      p.startsWith('*.') ? hostGroups.filter((g) => covers(p, g.pattern)) : [hostGroups[index.get(p)!]],
+    ]),
+  );
 
   // path → the route answering for any host there, and the route of each host pattern.
   const byPath = new Map<string, { any?: number; own: Map<string, number> }>();
   for (const r of routes) {
-    const entry = byPath.get(r.path) ?? { own: new Map<string, number>() } as { any?: number; own: Map<string, number> };
+    const entry =
+      byPath.get(r.path) ?? ({ own: new Map<string, number>() } as { any?: number; own: Map<string, number> });
     if (r.host === undefined) entry.any ??= r.index;
     else if (!entry.own.has(r.host)) entry.own.set(r.host, r.index);
     byPath.set(r.path, entry);
@@ -105,7 +116,10 @@ export function planDispatch(routes: readonly RouteInput[]): Dispatch {
         break;
       }
     }
-    const exceptions = [...decided.entries()].filter(([, route]) => route !== anyHost).map(([group, route]) => ({ group, route })).sort((a, b) => Number(a.group.slice(1)) - Number(b.group.slice(1)));
+    const exceptions = [...decided.entries()]
+      .filter(([, route]) => route !== anyHost)
+      .map(([group, route]) => ({ group, route }))
+      .sort((a, b) => Number(a.group.slice(1)) - Number(b.group.slice(1)));
     return { id: `l${i}`, path, anyHost, exceptions };
   });
   return { hostGroups, locations };
@@ -120,7 +134,8 @@ export function covers(by: string, pattern: string): boolean {
 
 /** Exact names first, then wildcards, longer (more specific) ones first. */
 function bySpecificity(a: string, b: string): number {
-  const wa = a.startsWith('*.'), wb = b.startsWith('*.');
+  const wa = a.startsWith('*.'),
+    wb = b.startsWith('*.');
   if (wa !== wb) return wa ? 1 : -1;
   return b.length - a.length || byCodePoint(a, b);
 }

@@ -31,7 +31,9 @@ export function realOutDir(outDir: string): string {
     try {
       return realpathSync(outDir);
     } catch {
-      throw new FatalError(`${outDir} is a symlink to ${readlinkSync(outDir)}, which does not exist: create that directory, or choose another --out`);
+      throw new FatalError(
+        `${outDir} is a symlink to ${readlinkSync(outDir)}, which does not exist: create that directory, or choose another --out`,
+      );
     }
   }
   try {
@@ -45,7 +47,8 @@ export function realOutDir(outDir: string): string {
 export function assessOutDir(outDir: string): OutDirState {
   const st = statOrUndefined(outDir);
   if (!st) {
-    if (!statOrUndefined(dirname(outDir))) throw new FatalError(`${dirname(outDir)}: the parent directory of --out does not exist`);
+    if (!statOrUndefined(dirname(outDir)))
+      throw new FatalError(`${dirname(outDir)}: the parent directory of --out does not exist`);
     return 'missing';
   }
   if (!st.isDirectory()) throw new FatalError(`${outDir}: --out exists and is not a directory`);
@@ -55,12 +58,16 @@ export function assessOutDir(outDir: string): OutDirState {
     return 'gwctl';
   }
   const mountPoint = statOrUndefined(dirname(outDir))?.dev !== st.dev;
-  const entries = readdirSync(outDir).filter((name) => !name.startsWith(stagingPrefix(outDir)) && !(mountPoint && name === 'lost+found'));
+  const entries = readdirSync(outDir).filter(
+    (name) => !name.startsWith(stagingPrefix(outDir)) && !(mountPoint && name === 'lost+found'),
+  );
   const contents = new Map(entries.map((name) => [name, gwctlDir(outDir, name)]));
   if ([...contents.values()].every((names) => names?.length === 0)) return 'empty';
   const onlyOwnFiles = entries.length === 1 && contents.get('tls')?.every((n) => OUTPUT_FILE_NAME.test(n));
   if (onlyOwnFiles && stagingDirs(outDir).length) return 'interrupted';
-  throw new FatalError(`${outDir} is not empty and holds no nginx.conf written by gwctl: gwctl renders only into a new or empty directory, or over its own earlier output, so that nothing of yours is overwritten or removed; choose a new directory for --out`);
+  throw new FatalError(
+    `${outDir} is not empty and holds no nginx.conf written by gwctl: gwctl renders only into a new or empty directory, or over its own earlier output, so that nothing of yours is overwritten or removed; choose a new directory for --out`,
+  );
 }
 
 /** Throws unless DIR/nginx.conf, when there is one, is a regular file gwctl wrote. */
@@ -69,11 +76,15 @@ export function assertOwnConf(outDir: string): void {
   const read = readRegularFile(conf, GENERATED_MARKER.length, { head: true });
   if ('problem' in read) {
     if (read.problem.code === 'file.missing') return;
-    if (read.problem.code === 'file.directory' || read.problem.code === 'file.not-regular') throw new FatalError(`${conf} is not a file; refusing to replace it`);
+    if (read.problem.code === 'file.directory' || read.problem.code === 'file.not-regular')
+      throw new FatalError(`${conf} is not a file; refusing to replace it`);
     throw new FatalError(`${conf}: ${read.problem.message}`);
   }
   const head = read.data.toString('latin1');
-  if (head !== GENERATED_MARKER) throw new FatalError(`${conf} was not written by gwctl; refusing to overwrite it (move it away or choose another --out)`);
+  if (head !== GENERATED_MARKER)
+    throw new FatalError(
+      `${conf} was not written by gwctl; refusing to overwrite it (move it away or choose another --out)`,
+    );
 }
 
 /** gwctl writes into tls/ and removes files there: through a symlink that would happen outside DIR. */
@@ -81,7 +92,9 @@ function assertPlainDirectory(outDir: string, name: string): void {
   const st = lstatOrUndefined(join(outDir, name));
   if (!st || st.isDirectory()) return;
   const what = st.isSymbolicLink() ? `is a symlink (to ${readlinkSync(join(outDir, name))})` : 'is not a directory';
-  throw new FatalError(`${join(outDir, name)} ${what}; gwctl writes under ${name}/ and will not follow it out of the output directory: make it a plain directory, or choose another --out`);
+  throw new FatalError(
+    `${join(outDir, name)} ${what}; gwctl writes under ${name}/ and will not follow it out of the output directory: make it a plain directory, or choose another --out`,
+  );
 }
 
 /** The names in DIR/name when it is one of gwctl's directories; undefined for anything else. */
@@ -106,9 +119,17 @@ export function stagingDirs(outDir: string): string[] {
 }
 
 function statOrUndefined(path: string): Stats | undefined {
-  try { return statSync(path); } catch { return undefined; }
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 function lstatOrUndefined(path: string): Stats | undefined {
-  try { return lstatSync(path); } catch { return undefined; }
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
 }

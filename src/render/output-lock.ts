@@ -8,7 +8,8 @@ import { FatalError } from '../diagnostics/diagnostic.js';
 /** Lock candidates and stale locks set aside that their writers abandoned (killed while taking or breaking the lock). */
 export function removeAbandonedLockFiles(outDir: string, lockFile: string): void {
   for (const name of readdirSync(dirname(outDir))) {
-    if (name.startsWith(`${basename(lockFile)}.`) && lockLeftoverAbandoned(join(dirname(outDir), name))) rmSync(join(dirname(outDir), name), { force: true });
+    if (name.startsWith(`${basename(lockFile)}.`) && lockLeftoverAbandoned(join(dirname(outDir), name)))
+      rmSync(join(dirname(outDir), name), { force: true });
   }
 }
 
@@ -24,7 +25,11 @@ function lockLeftoverAbandoned(path: string): boolean {
 }
 
 function ageMs(path: string): number {
-  try { return Date.now() - lstatSync(path).mtimeMs; } catch { return 0; }
+  try {
+    return Date.now() - lstatSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
 }
 
 /** How long a render waits for another one into the same DIR. */
@@ -58,7 +63,9 @@ export function lock(outDir: string, waitMs: number): HeldLock {
       } catch (e) {
         // The lock (and the staging directory) live beside DIR, so that the commit is one rename.
         const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-        throw new FatalError(`${dirname(lockFile)}: cannot write the render lock there (${code}); gwctl keeps its lock and staging directory beside --out, in its parent directory, so that parent must be writable: make it so, or render into a directory whose parent you can write and copy the result`);
+        throw new FatalError(
+          `${dirname(lockFile)}: cannot write the render lock there (${code}); gwctl keeps its lock and staging directory beside --out, in its parent directory, so that parent must be writable: make it so, or render into a directory whose parent you can write and copy the result`,
+        );
       }
       try {
         linkSync(candidate, lockFile);
@@ -73,7 +80,8 @@ export function lock(outDir: string, waitMs: number): HeldLock {
         breakStaleLock(lockFile, current);
         continue;
       }
-      if (Date.now() > deadline) throw new FatalError(`${outDir} is being rendered by another gwctl (lock ${lockFile})`);
+      if (Date.now() > deadline)
+        throw new FatalError(`${outDir} is being rendered by another gwctl (lock ${lockFile})`);
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25);
     }
   } finally {
@@ -83,7 +91,10 @@ export function lock(outDir: string, waitMs: number): HeldLock {
   return {
     lockFile,
     assertOwned: () => {
-      if (!owned()) throw new FatalError(`${lockFile}: another gwctl took over the render lock; nothing was committed, render again`);
+      if (!owned())
+        throw new FatalError(
+          `${lockFile}: another gwctl took over the render lock; nothing was committed, render again`,
+        );
     },
     release: () => {
       if (owned()) rmSync(lockFile, { force: true });
@@ -108,7 +119,11 @@ function breakStaleLock(lockFile: string, stale: string): void {
   }
   if (readLock(aside) !== stale) {
     // Between our check and the rename, the stale lock was replaced by a live one: put it back.
-    try { linkSync(aside, lockFile); } catch { /* a third process holds it now; the one we moved will see it lost the lock before committing */ }
+    try {
+      linkSync(aside, lockFile);
+    } catch {
+      /* a third process holds it now; the one we moved will see it lost the lock before committing */
+    }
   }
   rmSync(aside, { force: true });
 }

@@ -11,7 +11,8 @@ import { CONF, GENERATED_MARKER, MAX_CONF_BYTES, OWNED_DIRS } from './output-dir
  */
 
 /** Directives gwctl points at files it writes; keys and password files are the user's and are not among them. */
-const REFERENCE = /^[ \t]*(?:ssl_certificate|proxy_ssl_trusted_certificate|proxy_ssl_crl|proxy_ssl_certificate)[ \t]+"?tls\/([^"\s;/]+)"?[ \t]*;[ \t]*$/gm;
+const REFERENCE =
+  /^[ \t]*(?:ssl_certificate|proxy_ssl_trusted_certificate|proxy_ssl_crl|proxy_ssl_certificate)[ \t]+"?tls\/([^"\s;/]+)"?[ \t]*;[ \t]*$/gm;
 /** A pending record lists file names: far below this even for thousands of upstreams. */
 const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 /** No trust bundle gwctl writes comes near this. */
@@ -19,7 +20,12 @@ const MAX_OWN_FILE_BYTES = 64 * 1024 * 1024;
 
 /** The tls/ files a gwctl nginx.conf refers to (as `tls/NAME`). */
 export function referencedFiles(conf: string): Set<string> {
-  return new Set([...conf.matchAll(REFERENCE)].map((m) => m[1]).filter((n) => OUTPUT_FILE_NAME.test(n)).map((n) => `tls/${n}`));
+  return new Set(
+    [...conf.matchAll(REFERENCE)]
+      .map((m) => m[1])
+      .filter((n) => OUTPUT_FILE_NAME.test(n))
+      .map((n) => `tls/${n}`),
+  );
 }
 
 /** What DIR/nginx.conf refers to now; nothing when there is none, or it is not gwctl's. */
@@ -74,7 +80,13 @@ export function writePendingRecord(staging: string, pending: PendingChanges): vo
   // Complete or absent: a render killed while writing it had not changed DIR yet.
   renameSync(tmp, join(staging, RECORD));
   const dirFd = openSync(staging, 'r');
-  try { fsyncSync(dirFd); } catch { /* some file systems refuse fsync on directories */ } finally { closeSync(dirFd); }
+  try {
+    fsyncSync(dirFd);
+  } catch {
+    /* some file systems refuse fsync on directories */
+  } finally {
+    closeSync(dirFd);
+  }
 }
 
 /** The record of an abandoned staging directory; undefined when it has none, or not one gwctl wrote. */
@@ -86,7 +98,9 @@ export function readPendingRecord(staging: string): PendingChanges | undefined {
     return undefined;
   }
   const record = data as Partial<PendingChanges> | null;
-  const files = (v: unknown) => Array.isArray(v) && v.every((p) => typeof p === 'string' && /^tls\/[^/]+$/.test(p) && OUTPUT_FILE_NAME.test(p.slice(4)));
+  const files = (v: unknown) =>
+    Array.isArray(v) &&
+    v.every((p) => typeof p === 'string' && /^tls\/[^/]+$/.test(p) && OUTPUT_FILE_NAME.test(p.slice(4)));
   const dirs = (v: unknown) => Array.isArray(v) && v.every((d) => OWNED_DIRS.includes(d as string));
   if (!record || !files(record.adding) || !files(record.previous) || !dirs(record.dirs)) return undefined;
   return { adding: record.adding!, dirs: record.dirs!, previous: record.previous! };
@@ -94,8 +108,13 @@ export function readPendingRecord(staging: string): PendingChanges | undefined {
 
 /** Finishes what a killed render left: removes its now-unreferenced files and the empty directories it made. */
 export function undoAbandoned(outDir: string, pending: PendingChanges): void {
-  for (const rel of removable(outDir, [...pending.adding, ...pending.previous], currentReferences(outDir))) rmSync(join(outDir, rel), { force: true });
+  for (const rel of removable(outDir, [...pending.adding, ...pending.previous], currentReferences(outDir)))
+    rmSync(join(outDir, rel), { force: true });
   for (const d of pending.dirs) {
-    try { rmdirSync(join(outDir, d)); } catch { /* not empty (or gone): it holds files that stay */ }
+    try {
+      rmdirSync(join(outDir, d));
+    } catch {
+      /* not empty (or gone): it holds files that stay */
+    }
   }
 }

@@ -17,15 +17,22 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
  */
 export function quote(value: unknown): string {
   const s = asString(value);
-  if (CONTROL.test(s)) throw new QuoteError(`value ${JSON.stringify(s)} contains a control character (newline, NUL, …), which cannot appear in nginx.conf`);
-  if (s.includes('$')) throw new QuoteError(`value ${JSON.stringify(s)} contains "$", which nginx would read as a variable`);
+  if (CONTROL.test(s))
+    throw new QuoteError(
+      `value ${JSON.stringify(s)} contains a control character (newline, NUL, …), which cannot appear in nginx.conf`,
+    );
+  if (s.includes('$'))
+    throw new QuoteError(`value ${JSON.stringify(s)} contains "$", which nginx would read as a variable`);
   return `"${s.replace(/[\\"]/g, '\\$&')}"`;
 }
 
 /** A quoted string in a directive nginx never variable-expands (location paths, file names in some contexts). */
 export function quoteLiteral(value: unknown): string {
   const s = asString(value);
-  if (CONTROL.test(s)) throw new QuoteError(`value ${JSON.stringify(s)} contains a control character (newline, NUL, …), which cannot appear in nginx.conf`);
+  if (CONTROL.test(s))
+    throw new QuoteError(
+      `value ${JSON.stringify(s)} contains a control character (newline, NUL, …), which cannot appear in nginx.conf`,
+    );
   return `"${s.replace(/[\\"]/g, '\\$&')}"`;
 }
 
@@ -39,12 +46,13 @@ export function variable(name: unknown): string {
 /** A bare nginx token made only of safe characters (identifiers, numbers, addresses). */
 export function bare(value: unknown): string {
   const s = asString(value);
-  if (!/^[A-Za-z0-9_.:\[\]@=/-]+$/.test(s)) throw new QuoteError(`"${s}" cannot be written as a bare nginx token`);
+  if (!/^[A-Za-z0-9_.:[\]@=/-]+$/.test(s)) throw new QuoteError(`"${s}" cannot be written as a bare nginx token`);
   return s;
 }
 
 export function integer(value: unknown): string {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new QuoteError(`${String(value)} is not a non-negative integer`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    throw new QuoteError(`${String(value)} is not a non-negative integer`);
   return String(value);
 }
 
@@ -72,7 +80,8 @@ export const COMMENT_MAX_BYTES = 1000;
 
 function asString(value: unknown): string {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  if (typeof value !== 'string') throw new QuoteError(`expected a string, got ${value === undefined ? 'nothing' : typeof value}`);
+  if (typeof value !== 'string')
+    throw new QuoteError(`expected a string, got ${value === undefined ? 'nothing' : typeof value}`);
   if (value.length === 0) throw new QuoteError('empty value');
   return value;
 }

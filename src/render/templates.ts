@@ -16,13 +16,15 @@ const PARTIALS = ['upstream', 'routing', 'server', 'route', 'profile', 'proxy'];
  * newline, tab or CR, and "news.example.com" would never match.
  */
 export function mapHost(value: unknown): string {
-  if (typeof value !== 'string' || !/^(\*\.)?[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?$/.test(value)) throw new QuoteError(`${JSON.stringify(value)} cannot be written as a host name map key`);
+  if (typeof value !== 'string' || !/^(\*\.)?[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?$/.test(value))
+    throw new QuoteError(`${JSON.stringify(value)} cannot be written as a host name map key`);
   return `\\\\${value}`;
 }
 
 /** A list for a comment: the first few items and a count of the rest. */
 function list(items: unknown): string {
-  if (!Array.isArray(items) || !items.every((i) => typeof i === 'string')) throw new QuoteError('expected a list of strings');
+  if (!Array.isArray(items) || !items.every((i) => typeof i === 'string'))
+    throw new QuoteError('expected a list of strings');
   return summarizeList(items);
 }
 
@@ -34,7 +36,10 @@ function engine(): Handlebars.TemplateDelegate<RenderModel> {
   const hb = Handlebars.create();
   hb.registerHelper({ quote, quoteLiteral, variable, bare, integer, comment, mapHost, list });
   for (const name of PARTIALS) hb.registerPartial(name, readFileSync(`${TEMPLATES}partials/${name}.hbs`, 'utf8'));
-  compiled = hb.compile<RenderModel>(readFileSync(`${TEMPLATES}nginx.conf.hbs`, 'utf8'), { noEscape: true, preventIndent: true });
+  compiled = hb.compile<RenderModel>(readFileSync(`${TEMPLATES}nginx.conf.hbs`, 'utf8'), {
+    noEscape: true,
+    preventIndent: true,
+  });
   return compiled;
 }
 

@@ -1,9 +1,32 @@
-import { closeSync, cpSync, existsSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, rmdirSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  rmdirSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { FatalError } from '../diagnostics/diagnostic.js';
 import type { OutputFile } from '../plan/render-model.js';
-import { CONF, OWNED_DIRS, RUNTIME_DIRS, assertOwnConf, assessOutDir, stagingDirs, stagingPrefix } from './output-dir.js';
+import {
+  CONF,
+  OWNED_DIRS,
+  RUNTIME_DIRS,
+  assertOwnConf,
+  assessOutDir,
+  stagingDirs,
+  stagingPrefix,
+} from './output-dir.js';
 import { currentReferences, readPendingRecord, removable, undoAbandoned, writePendingRecord } from './provenance.js';
 import { LOCK_WAIT_MS, lock, removeAbandonedLockFiles } from './output-lock.js';
 
@@ -39,7 +62,10 @@ export async function writeOutput(outDir: string, files: OutputFile[], opts: Wri
   try {
     cleanAbandoned(outDir, held.lockFile);
     // Again under the lock, and after the cleanup: another program may have put its files there meanwhile.
-    if (assessOutDir(outDir) === 'interrupted') throw new FatalError(`${outDir}: tls/ holds files no render of gwctl accounts for; move them away or choose another --out`);
+    if (assessOutDir(outDir) === 'interrupted')
+      throw new FatalError(
+        `${outDir}: tls/ holds files no render of gwctl accounts for; move them away or choose another --out`,
+      );
     const previous = currentReferences(outDir);
     for (const f of files) writeDurably(join(staging, f.path), f.content);
     for (const d of RUNTIME_DIRS) mkdirSync(join(staging, d), { recursive: true });
@@ -95,9 +121,11 @@ export async function writeOutput(outDir: string, files: OutputFile[], opts: Wri
     const rolledBack = journal.rollback();
     if (e instanceof FatalError) throw e;
     const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    throw new FatalError(journal.committed
-      ? `${outDir}: the new output is in place, but cleaning up after it failed (${code}); render again to finish`
-      : `${outDir}: cannot write the output (${code}); ${rolledBack ? 'the previous output is unchanged' : 'rolling back failed too: check the directory'}`);
+    throw new FatalError(
+      journal.committed
+        ? `${outDir}: the new output is in place, but cleaning up after it failed (${code}); render again to finish`
+        : `${outDir}: cannot write the output (${code}); ${rolledBack ? 'the previous output is unchanged' : 'rolling back failed too: check the directory'}`,
+    );
   } finally {
     for (const d of removeAfter) rmSync(d, { recursive: true, force: true });
     held.release();
@@ -126,7 +154,10 @@ class Journal {
   private readonly madeDirs: string[] = [];
   committed = false;
 
-  constructor(private readonly outDir: string, private readonly backup: string) {}
+  constructor(
+    private readonly outDir: string,
+    private readonly backup: string,
+  ) {}
 
   /** Moves a staged file to `rel` inside DIR, keeping whatever was there for a rollback. */
   place(staged: string, rel: string): void {
@@ -154,16 +185,24 @@ class Journal {
   rollback(): boolean {
     if (this.committed) return false;
     let ok = true;
-    const attempt = (fn: () => void) => { try { fn(); } catch { ok = false; } };
+    const attempt = (fn: () => void) => {
+      try {
+        fn();
+      } catch {
+        ok = false;
+      }
+    };
     for (const rel of this.added.reverse()) attempt(() => rmSync(join(this.outDir, rel), { force: true }));
-    for (const rel of this.replaced.reverse()) attempt(() => renameSync(join(this.backup, rel), join(this.outDir, rel)));
+    for (const rel of this.replaced.reverse())
+      attempt(() => renameSync(join(this.backup, rel), join(this.outDir, rel)));
     for (const dir of this.madeDirs.reverse()) attempt(() => rmdirSync(dir));
     return ok;
   }
 
   private mkdirs(dir: string): void {
     const missing: string[] = [];
-    for (let d = dir; d.startsWith(this.outDir) && d !== this.outDir && !existsSync(d); d = dirname(d)) missing.unshift(d);
+    for (let d = dir; d.startsWith(this.outDir) && d !== this.outDir && !existsSync(d); d = dirname(d))
+      missing.unshift(d);
     for (const d of missing) {
       mkdirSync(d);
       this.madeDirs.push(d);
@@ -189,7 +228,8 @@ export function diffOutput(outDir: string, files: OutputFile[]): string[] {
     const p = readPendingRecord(s);
     return p ? [...p.adding, ...p.previous] : [];
   });
-  for (const extra of removable(outDir, [...currentReferences(outDir), ...pending], wanted)) differences.push(`${extra}: not part of the rendered output`);
+  for (const extra of removable(outDir, [...currentReferences(outDir), ...pending], wanted))
+    differences.push(`${extra}: not part of the rendered output`);
   return differences;
 }
 
@@ -206,7 +246,11 @@ function sameFile(path: string, content: string): boolean {
 }
 
 function isSymlink(path: string): boolean {
-  try { return lstatSync(path).isSymbolicLink(); } catch { return false; }
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 function writeDurably(path: string, content: string): void {
@@ -226,7 +270,9 @@ function syncDir(dir: string): void {
   try {
     fd = openSync(dir, 'r');
     fsyncSync(fd);
-  } catch { /* some file systems refuse fsync on directories */ } finally {
+  } catch {
+    /* some file systems refuse fsync on directories */
+  } finally {
     if (fd !== undefined) closeSync(fd);
   }
 }
@@ -244,7 +290,9 @@ function syncDirs(root: string, files: OutputFile[]): void {
 function stagingParent(outDir: string): string {
   try {
     if (statSync(outDir).dev !== statSync(dirname(outDir)).dev) return outDir;
-  } catch { /* DIR does not exist yet */ }
+  } catch {
+    /* DIR does not exist yet */
+  }
   return dirname(outDir);
 }
 

@@ -44,10 +44,19 @@ export function checkClientCertificate(req: ClientCertificateRequest): ClientCer
   const certs: { cert: ChainCert; source: CertSource }[] = [];
   for (const source of req.certificates) {
     const r = parseCertificate(source.block.der);
-    if ('error' in r) findings.push(finding('error', 'client.unparseable', `a certificate in the client certificate file cannot be used: ${r.error}`, source));
+    if ('error' in r)
+      findings.push(
+        finding(
+          'error',
+          'client.unparseable',
+          `a certificate in the client certificate file cannot be used: ${r.error}`,
+          source,
+        ),
+      );
     else certs.push({ cert: r.cert, source });
   }
-  if (req.certificates.length === 0) findings.push(finding('error', 'client.no-certificate', 'the client certificate file holds no certificate'));
+  if (req.certificates.length === 0)
+    findings.push(finding('error', 'client.no-certificate', 'the client certificate file holds no certificate'));
   const leaf = certs[0];
 
   const key = req.key ?? openKey(req, findings);
@@ -58,7 +67,15 @@ export function checkClientCertificate(req: ClientCertificateRequest): ClientCer
     } catch {
       matches = false;
     }
-    if (!matches) findings.push(finding('error', 'client.key-mismatch', `the private key${req.keyFile ? ` in ${req.keyFile}` : ''} does not belong to the certificate ${quoteName(leaf.cert)}: nginx refuses to start ("key values mismatch")`, leaf.source));
+    if (!matches)
+      findings.push(
+        finding(
+          'error',
+          'client.key-mismatch',
+          `the private key${req.keyFile ? ` in ${req.keyFile}` : ''} does not belong to the certificate ${quoteName(leaf.cert)}: nginx refuses to start ("key values mismatch")`,
+          leaf.source,
+        ),
+      );
   }
   if (leaf) {
     checkOrder(certs, findings);
@@ -78,17 +95,46 @@ function openKey(req: ClientCertificateRequest, findings: ChainFinding[]): KeyOb
     findings.push(finding('error', 'client.no-key', `no private key${where}`));
     return null;
   }
-  if (req.keys.length > 1) findings.push(at(finding('warning', 'client.several-keys', `the key file${where} holds ${req.keys.length} private keys; nginx uses the first`)));
+  if (req.keys.length > 1)
+    findings.push(
+      at(
+        finding(
+          'warning',
+          'client.several-keys',
+          `the key file${where} holds ${req.keys.length} private keys; nginx uses the first`,
+        ),
+      ),
+    );
   const encrypted = block.label === 'ENCRYPTED PRIVATE KEY' || /^Proc-Type: 4,ENCRYPTED$/m.test(block.text);
   if (encrypted && req.passphrase === undefined) {
-    findings.push(at(finding('error', 'client.key-encrypted', `the private key${where} is encrypted: give its passphrase in passwordFile (proxy_ssl_password_file)`)));
+    findings.push(
+      at(
+        finding(
+          'error',
+          'client.key-encrypted',
+          `the private key${where} is encrypted: give its passphrase in passwordFile (proxy_ssl_password_file)`,
+        ),
+      ),
+    );
     return null;
   }
   try {
-    return createPrivateKey(encrypted ? { key: block.text, format: 'pem', passphrase: req.passphrase } : { key: block.text, format: 'pem' });
+    return createPrivateKey(
+      encrypted ? { key: block.text, format: 'pem', passphrase: req.passphrase } : { key: block.text, format: 'pem' },
+    );
   } catch {
     // The underlying error text is not echoed: it could quote the input.
-    findings.push(at(finding('error', encrypted ? 'client.key-passphrase' : 'client.key-unreadable', encrypted ? `the private key${where} does not open with the passphrase from passwordFile` : `the private key${where} cannot be read`)));
+    findings.push(
+      at(
+        finding(
+          'error',
+          encrypted ? 'client.key-passphrase' : 'client.key-unreadable',
+          encrypted
+            ? `the private key${where} does not open with the passphrase from passwordFile`
+            : `the private key${where} cannot be read`,
+        ),
+      ),
+    );
     return null;
   }
 }
@@ -100,13 +146,33 @@ function checkOrder(certs: { cert: ChainCert; source: CertSource }[], findings: 
     const next = certs[i + 1].cert;
     if (likelyIssued(next, subject) && signatureValid(subject, next)) continue;
     const real = certs.find((c, j) => j !== i && likelyIssued(c.cert, subject) && signatureValid(subject, c.cert));
-    findings.push(real
-      ? finding('error', 'client.chain-order', `the client certificate file is out of order: ${quoteName(subject)} is followed by ${quoteName(next)}, but was issued by ${quoteName(real.cert)}; put each certificate right before its issuer`, certs[i + 1].source)
-      : finding('error', 'client.chain-gap', `${quoteName(next)} did not issue ${quoteName(subject)}, and its issuer '${subject.issuerText}' is not in the file`, certs[i + 1].source));
+    findings.push(
+      real
+        ? finding(
+            'error',
+            'client.chain-order',
+            `the client certificate file is out of order: ${quoteName(subject)} is followed by ${quoteName(next)}, but was issued by ${quoteName(real.cert)}; put each certificate right before its issuer`,
+            certs[i + 1].source,
+          )
+        : finding(
+            'error',
+            'client.chain-gap',
+            `${quoteName(next)} did not issue ${quoteName(subject)}, and its issuer '${subject.issuerText}' is not in the file`,
+            certs[i + 1].source,
+          ),
+    );
     return;
   }
   const top = certs[certs.length - 1].cert;
-  if (certs.length > 1 && top.ex.selfSigned) findings.push(finding('info', 'client.root-included', `the file includes the root ${quoteName(top)}; upstreams need only the leaf and intermediates`, certs[certs.length - 1].source));
+  if (certs.length > 1 && top.ex.selfSigned)
+    findings.push(
+      finding(
+        'info',
+        'client.root-included',
+        `the file includes the root ${quoteName(top)}; upstreams need only the leaf and intermediates`,
+        certs[certs.length - 1].source,
+      ),
+    );
 }
 
 function checkPurpose(certs: { cert: ChainCert; source: CertSource }[], findings: ChainFinding[]): void {
@@ -114,20 +180,56 @@ function checkPurpose(certs: { cert: ChainCert; source: CertSource }[], findings
     if (i > 0 && cert.ex.selfSigned) return;
     const problem = sslClientPurposeProblem(cert, i > 0);
     if (!problem) return;
-    const why = problem === 'eku' ? 'its extendedKeyUsage lacks clientAuth'
-      : problem === 'key-usage' ? 'its keyUsage allows neither digitalSignature nor keyAgreement'
-        : problem === 'ns-cert-type' ? 'its Netscape certificate type excludes SSL client use' : 'it is not a CA';
-    findings.push(finding('error', 'client.purpose', `${quoteName(cert)} may not authenticate a TLS client: ${why}; upstreams verifying it reject it ("unsupported certificate purpose")`, source));
+    const why =
+      problem === 'eku'
+        ? 'its extendedKeyUsage lacks clientAuth'
+        : problem === 'key-usage'
+          ? 'its keyUsage allows neither digitalSignature nor keyAgreement'
+          : problem === 'ns-cert-type'
+            ? 'its Netscape certificate type excludes SSL client use'
+            : 'it is not a CA';
+    findings.push(
+      finding(
+        'error',
+        'client.purpose',
+        `${quoteName(cert)} may not authenticate a TLS client: ${why}; upstreams verifying it reject it ("unsupported certificate purpose")`,
+        source,
+      ),
+    );
   });
 }
 
-function checkValidity(certs: { cert: ChainCert; source: CertSource }[], at: number, warnDays: number, findings: ChainFinding[]): void {
+function checkValidity(
+  certs: { cert: ChainCert; source: CertSource }[],
+  at: number,
+  warnDays: number,
+  findings: ChainFinding[],
+): void {
   for (const { cert, source } of certs) {
-    if (cmpTime(cert.notBefore, at) >= 0) findings.push(finding('error', 'client.not-yet-valid', `${quoteName(cert)} is not valid before ${isoDate(cert.notBefore)}`, source));
-    else if (cmpTime(cert.notAfter, at) <= 0) findings.push(finding('error', 'client.expired', `${quoteName(cert)} expired at ${isoDate(cert.notAfter)}`, source));
+    if (cmpTime(cert.notBefore, at) >= 0)
+      findings.push(
+        finding(
+          'error',
+          'client.not-yet-valid',
+          `${quoteName(cert)} is not valid before ${isoDate(cert.notBefore)}`,
+          source,
+        ),
+      );
+    else if (cmpTime(cert.notAfter, at) <= 0)
+      findings.push(
+        finding('error', 'client.expired', `${quoteName(cert)} expired at ${isoDate(cert.notAfter)}`, source),
+      );
     else {
       const end = asnTimeSeconds(cert.notAfter)!;
-      if (end - at <= warnDays * DAY) findings.push(finding('warning', 'client.expiring-soon', `${quoteName(cert)} expires at ${isoDate(cert.notAfter)}, in ${Math.floor((end - at) / DAY)} days`, source));
+      if (end - at <= warnDays * DAY)
+        findings.push(
+          finding(
+            'warning',
+            'client.expiring-soon',
+            `${quoteName(cert)} expires at ${isoDate(cert.notAfter)}, in ${Math.floor((end - at) / DAY)} days`,
+            source,
+          ),
+        );
     }
   }
 }
@@ -141,13 +243,36 @@ function checkValidity(certs: { cert: ChainCert; source: CertSource }[], at: num
 function checkCurve(leaf: { cert: ChainCert; source: CertSource }, findings: ChainFinding[]): void {
   const curve = unofferedCurve(leaf.cert.key);
   if (!curve) return;
-  findings.push(finding('error', 'client.handshake-fails', `${quoteName(leaf.cert)} has its key on curve ${curve}: TLS 1.3 has no signature for it, and upstreams accept client ECDSA signatures only on P-256, P-384 and P-521, so the handshake fails (alert 47) and nginx answers 502. Reissue it on P-256 or P-384, or RSA 2048+`, leaf.source));
+  findings.push(
+    finding(
+      'error',
+      'client.handshake-fails',
+      `${quoteName(leaf.cert)} has its key on curve ${curve}: TLS 1.3 has no signature for it, and upstreams accept client ECDSA signatures only on P-256, P-384 and P-521, so the handshake fails (alert 47) and nginx answers 502. Reissue it on P-256 or P-384, or RSA 2048+`,
+      leaf.source,
+    ),
+  );
 }
 
 /** nginx loads the identity into an SSL context at security level 2: weak keys or digests stop it. */
 function checkStrength(certs: { cert: ChainCert; source: CertSource }[], findings: ChainFinding[]): void {
   certs.forEach(({ cert, source }, i) => {
-    if (!keyStrongEnough(cert)) findings.push(finding('error', 'client.key-too-small', `${quoteName(cert)} has a key below OpenSSL security level 2 (RSA 2048 / EC P-224 or larger); nginx refuses to load it ("${i === 0 ? 'ee' : 'ca'} key too small")`, source));
-    if (!cert.ex.selfSigned && !signatureStrongEnough(cert)) findings.push(finding('error', 'client.weak-signature', `${quoteName(cert)} is signed with a digest below OpenSSL security level 2 (SHA-1, MD5); nginx refuses to load it ("ca md too weak")`, source));
+    if (!keyStrongEnough(cert))
+      findings.push(
+        finding(
+          'error',
+          'client.key-too-small',
+          `${quoteName(cert)} has a key below OpenSSL security level 2 (RSA 2048 / EC P-224 or larger); nginx refuses to load it ("${i === 0 ? 'ee' : 'ca'} key too small")`,
+          source,
+        ),
+      );
+    if (!cert.ex.selfSigned && !signatureStrongEnough(cert))
+      findings.push(
+        finding(
+          'error',
+          'client.weak-signature',
+          `${quoteName(cert)} is signed with a digest below OpenSSL security level 2 (SHA-1, MD5); nginx refuses to load it ("ca md too weak")`,
+          source,
+        ),
+      );
   });
 }

@@ -97,7 +97,10 @@ export function evpDecode(body: string): Buffer | null {
 }
 
 /** PEM_read_bio_ex(): the next block, null at the end (no BEGIN line), or an error. */
-function readBlock(lines: Lines, first: { v: boolean }): { name: string; header: string; data: string; line: number } | null | { reason: string } {
+function readBlock(
+  lines: Lines,
+  first: { v: boolean },
+): { name: string; header: string; data: string; line: number } | null | { reason: string } {
   let name = '';
   let begin = 0;
   for (;;) {
@@ -131,7 +134,8 @@ function readBlock(lines: Lines, first: { v: boolean }): { name: string; header:
       continue;
     }
     if (s.startsWith('-----END ')) {
-      if (!s.slice(9).startsWith(name) || !s.slice(9 + name.length).startsWith('-----\n')) return { reason: 'bad end line' };
+      if (!s.slice(9).startsWith(name) || !s.slice(9 + name.length).startsWith('-----\n'))
+        return { reason: 'bad end line' };
       if (state === 'maybe') [header, data] = ['', header];
       break;
     } else if (end) return { reason: 'bad end line' };
@@ -145,7 +149,10 @@ function readBlock(lines: Lines, first: { v: boolean }): { name: string; header:
 }
 
 /** X509_load_cert_crl_file(): the blocks OpenSSL loads from a trusted-certificate file, or why it refuses it. */
-export function opensslLoadTrustFile(data: Buffer, crlProblem: (der: Buffer) => string | null = () => null): OpensslPemLoad {
+export function opensslLoadTrustFile(
+  data: Buffer,
+  crlProblem: (der: Buffer) => string | null = () => null,
+): OpensslPemLoad {
   const lines = new Lines(data);
   const blocks: OpensslPemBlock[] = [];
   const first = { v: true };
@@ -155,7 +162,8 @@ export function opensslLoadTrustFile(data: Buffer, crlProblem: (der: Buffer) => 
     const r = readBlock(lines, first);
     if (r === null) {
       const stoppedAtLine = lines.rest ? lines.line : undefined;
-      if (loaded === 0) return { blocks, error: { reason: 'no certificate or crl found', line: startLine }, stoppedAtLine };
+      if (loaded === 0)
+        return { blocks, error: { reason: 'no certificate or crl found', line: startLine }, stoppedAtLine };
       return { blocks, stoppedAtLine };
     }
     if ('reason' in r) return { blocks, error: { reason: r.reason, line: lines.line } };
@@ -170,8 +178,19 @@ export function opensslLoadTrustFile(data: Buffer, crlProblem: (der: Buffer) => 
     const raw = key && (r.header.length > 10 || r.name === 'ENCRYPTED PRIVATE KEY');
     // PEM_get_EVP_CIPHER_INFO(): any header must be "Proc-Type: 4,ENCRYPTED"; the loader has no password.
     if (r.header.length > 0 && r.header !== '\n') {
-      if (!r.header.startsWith('Proc-Type: ')) return { blocks, error: { reason: `not proc type (inside the ${r.name} block, OpenSSL reads a line with ':' or the lines before a blank line as headers)`, line: where } };
-      if (!raw) return { blocks, error: { reason: `an encrypted ${r.name} block, which the loader cannot decrypt`, line: where } };
+      if (!r.header.startsWith('Proc-Type: '))
+        return {
+          blocks,
+          error: {
+            reason: `not proc type (inside the ${r.name} block, OpenSSL reads a line with ':' or the lines before a blank line as headers)`,
+            line: where,
+          },
+        };
+      if (!raw)
+        return {
+          blocks,
+          error: { reason: `an encrypted ${r.name} block, which the loader cannot decrypt`, line: where },
+        };
     }
     if (raw) continue;
     const why = d2iProblem(r.name, der) ?? (crl ? crlProblem(der) : null);

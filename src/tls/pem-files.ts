@@ -70,7 +70,12 @@ export class PemFiles {
     }
     const { code, message, size } = r.problem;
     if (code === 'file.too-large' && size !== undefined && size <= MAX_PEM_BYTES) {
-      return { problem: { code: 'file.total-too-large', message: `is ${size} bytes, which would take the PEM files this run reads over ${this.maxTotalBytes} bytes (${this.bytesRead} read already): trust only the CAs the upstreams need` } };
+      return {
+        problem: {
+          code: 'file.total-too-large',
+          message: `is ${size} bytes, which would take the PEM files this run reads over ${this.maxTotalBytes} bytes (${this.bytesRead} read already): trust only the CAs the upstreams need`,
+        },
+      };
     }
     return { problem: { code, message } };
   }

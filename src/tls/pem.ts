@@ -1,4 +1,3 @@
-
 /** Largest PEM file gwctl reads: a big public CA bundle is ~250 KB. */
 export const MAX_PEM_BYTES = 16 * 1024 * 1024;
 
@@ -34,12 +33,26 @@ const LABELS: Record<PemKind, RegExp> = {
 const KIND_WORDS: Record<PemKind, string> = { certificate: 'a certificate', key: 'a private key', crl: 'a CRL' };
 
 /** Reads a file and returns its PEM blocks of the wanted kind, or the one problem that stops it. */
-export function parsePem(data: Buffer, kind: PemKind): { blocks: PemBlock[]; others?: OtherBlock[] } | { problem: PemProblem } {
-  if (data.length === 0) return { problem: { code: 'pem.empty', message: `is empty; expected ${KIND_WORDS[kind]} in PEM format` } };
+export function parsePem(
+  data: Buffer,
+  kind: PemKind,
+): { blocks: PemBlock[]; others?: OtherBlock[] } | { problem: PemProblem } {
+  if (data.length === 0)
+    return { problem: { code: 'pem.empty', message: `is empty; expected ${KIND_WORDS[kind]} in PEM format` } };
   // DER starts with an ASN.1 SEQUENCE tag; never echo binary content back to the user.
   if (data[0] === 0x30 && !data.includes('-----BEGIN')) {
-    const hint = kind === 'certificate' ? 'openssl x509 -inform der -in FILE -out FILE.pem' : kind === 'crl' ? 'openssl crl -inform der -in FILE -out FILE.pem' : 'openssl pkey -inform der -in FILE -out FILE.pem';
-    return { problem: { code: 'pem.der', message: `is DER (binary), not PEM; nginx reads PEM only: convert it with \`${hint}\`` } };
+    const hint =
+      kind === 'certificate'
+        ? 'openssl x509 -inform der -in FILE -out FILE.pem'
+        : kind === 'crl'
+          ? 'openssl crl -inform der -in FILE -out FILE.pem'
+          : 'openssl pkey -inform der -in FILE -out FILE.pem';
+    return {
+      problem: {
+        code: 'pem.der',
+        message: `is DER (binary), not PEM; nginx reads PEM only: convert it with \`${hint}\``,
+      },
+    };
   }
   const text = data.toString('latin1').replace(/\r\n?/g, '\n');
   const blocks: PemBlock[] = [];
@@ -54,7 +67,13 @@ export function parsePem(data: Buffer, kind: PemKind): { blocks: PemBlock[]; oth
     const endAt = text.indexOf(endMarker, m.index);
     const nextBegin = text.indexOf('-----BEGIN ', m.index + m[0].length);
     if (endAt < 0 || (nextBegin >= 0 && nextBegin < endAt)) {
-      return { problem: { code: 'pem.truncated', message: `has a "BEGIN ${label}" at line ${line} with no matching END: the file is truncated or corrupt`, line } };
+      return {
+        problem: {
+          code: 'pem.truncated',
+          message: `has a "BEGIN ${label}" at line ${line} with no matching END: the file is truncated or corrupt`,
+          line,
+        },
+      };
     }
     if (!LABELS[kind].test(label)) {
       others.push({ label, line });
@@ -63,9 +82,19 @@ export function parsePem(data: Buffer, kind: PemKind): { blocks: PemBlock[]; oth
     }
     const body = text.slice(m.index + m[0].length, endAt);
     // Encapsulated headers (Proc-Type/DEK-Info) belong to legacy encrypted keys.
-    const base64 = body.split('\n').filter((l) => !/^[A-Za-z-]+:/.test(l)).join('').replace(/[ \t]/g, '');
+    const base64 = body
+      .split('\n')
+      .filter((l) => !/^[A-Za-z-]+:/.test(l))
+      .join('')
+      .replace(/[ \t]/g, '');
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64) || base64.length === 0) {
-      return { problem: { code: 'pem.bad-base64', message: `has a "BEGIN ${label}" block at line ${line} that is not valid base64`, line } };
+      return {
+        problem: {
+          code: 'pem.bad-base64',
+          message: `has a "BEGIN ${label}" block at line ${line} that is not valid base64`,
+          line,
+        },
+      };
     }
     const der = Buffer.from(base64, 'base64');
     blocks.push({ label, der, line, text: text.slice(m.index, endAt + endMarker.length) + '\n' });
@@ -76,7 +105,12 @@ export function parsePem(data: Buffer, kind: PemKind): { blocks: PemBlock[]; oth
       const found = [...new Set(others.map((o) => o.label.toLowerCase()))].join(', ');
       return { problem: { code: 'pem.wrong-kind', message: `holds ${found} PEM block(s), not ${KIND_WORDS[kind]}` } };
     }
-    return { problem: { code: 'pem.none', message: `holds no PEM ${kind === 'key' ? 'private key' : kind === 'crl' ? 'CRL' : 'certificate'} (no "-----BEGIN" line)` } };
+    return {
+      problem: {
+        code: 'pem.none',
+        message: `holds no PEM ${kind === 'key' ? 'private key' : kind === 'crl' ? 'CRL' : 'certificate'} (no "-----BEGIN" line)`,
+      },
+    };
   }
   return others.length ? { blocks, others } : { blocks };
 }

@@ -20,8 +20,10 @@ const INET_ATON_FORM = /^(?:0x[0-9a-f]*|\d+)(?:\.(?:0x[0-9a-f]*|\d+)){0,3}$/i;
 export function numericHostProblem(host: string): string | undefined {
   if (isIP(host) === 4) return undefined;
   const h = host.replace(/\.$/, '');
-  if (INET_ATON_FORM.test(h)) return 'looks like an IPv4 address but is not one in dotted-quad form (four decimal numbers 0-255, no leading zeros, no trailing dot): resolvers read such text as some address (1.2.3 as 1.2.0.3, 0x7f.1 as 127.0.0.1) or refuse it, and so does nginx -t (999.1.1.1); write the address as a dotted quad, or use a DNS name';
-  if (/(?:^|\.)\d+$/.test(h)) return 'is not a DNS name: its last label is all digits, which no top-level domain is (RFC 3696), and it is not a dotted-quad IPv4 address';
+  if (INET_ATON_FORM.test(h))
+    return 'looks like an IPv4 address but is not one in dotted-quad form (four decimal numbers 0-255, no leading zeros, no trailing dot): resolvers read such text as some address (1.2.3 as 1.2.0.3, 0x7f.1 as 127.0.0.1) or refuse it, and so does nginx -t (999.1.1.1); write the address as a dotted quad, or use a DNS name';
+  if (/(?:^|\.)\d+$/.test(h))
+    return 'is not a DNS name: its last label is all digits, which no top-level domain is (RFC 3696), and it is not a dotted-quad IPv4 address';
   return undefined;
 }
 
@@ -47,7 +49,7 @@ export interface HostPort {
 
 /** Parses `host:port` and `[v6]:port`; undefined when malformed. */
 export function parseHostPort(s: string): HostPort | undefined {
-  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:\[\]]+)):(\d{1,5})$/.exec(s);
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(s);
   if (!m) return undefined;
   const port = Number(m[3]);
   if (port < 1 || port > 65535 || m[3].startsWith('0')) return undefined;
@@ -79,13 +81,19 @@ function nginxInet6(text: string): boolean {
   let digit = -1;
   let nibbles = 0;
   let n = 8;
-  if (text[0] === ':') { p++; len--; }
+  if (text[0] === ':') {
+    p++;
+    len--;
+  }
   for (; len; len--) {
     const c = text[p++];
     if (c === ':') {
       if (nibbles) {
         digit = p;
-        if (--n) { nibbles = 0; continue; }
+        if (--n) {
+          nibbles = 0;
+          continue;
+        }
       } else if (!zero) {
         digit = p;
         zero = true;

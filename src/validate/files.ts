@@ -66,9 +66,19 @@ export const MODULE_FILES = ['ndk_http_module.so', 'ngx_http_lua_module.so'];
  * Reads every file the spec references; problems become diagnostics at the referencing field.
  * `files` is shared by every spec of a run, so each file is read and parsed once.
  */
-export function loadMaterial(spec: GatewaySpec, specDir: string, files = new PemFiles()): { material: Material; diagnostics: Diagnostic[] } {
+export function loadMaterial(
+  spec: GatewaySpec,
+  specDir: string,
+  files = new PemFiles(),
+): { material: Material; diagnostics: Diagnostic[] } {
   const out: Diagnostic[] = [];
-  const material: Material = { trustStores: new Map(), crls: new Map(), clientCertificates: new Map(), listeners: new Map(), presentedChains: new Map() };
+  const material: Material = {
+    trustStores: new Map(),
+    crls: new Map(),
+    clientCertificates: new Map(),
+    listeners: new Map(),
+    presentedChains: new Map(),
+  };
 
   // Each file's findings once per spec, however often (and by whatever name) the spec lists it:
   // PemFiles hands out one result object per real path.
@@ -85,19 +95,36 @@ export function loadMaterial(spec: GatewaySpec, specDir: string, files = new Pem
     const key = holder !== undefined ? r.others?.find((o) => /PRIVATE KEY$/.test(o.label)) : undefined;
     if (key && !keyWarned.has(r)) {
       keyWarned.add(r);
-      out.push(warning('pem.private-key', `${showPath(p)}: this ${holder} also holds a private key (the block at line ${key.line}). gwctl never copies it to the output, but a private key in a ${holder} is a leaked secret wherever the file is committed: remove it, and replace the key`, path));
+      out.push(
+        warning(
+          'pem.private-key',
+          `${showPath(p)}: this ${holder} also holds a private key (the block at line ${key.line}). gwctl never copies it to the output, but a private key in a ${holder} is a leaked secret wherever the file is committed: remove it, and replace the key`,
+          path,
+        ),
+      );
     }
     if (kind === 'certificate') {
       const bad = firstUnparsable(r.blocks);
       if (bad) {
-        out.push(error('pem.bad-certificate', `${showPath(p)}: the certificate at line ${bad.line} is not a valid X.509 certificate`, path));
+        out.push(
+          error(
+            'pem.bad-certificate',
+            `${showPath(p)}: the certificate at line ${bad.line} is not a valid X.509 certificate`,
+            path,
+          ),
+        );
         return undefined;
       }
     }
     return r.blocks.map((block) => ({ block, file }));
   };
 
-  const keyPair = (certPath: string, keyPath: string, passwordPath: string | undefined, path: SpecPath): KeyPair | undefined => {
+  const keyPair = (
+    certPath: string,
+    keyPath: string,
+    passwordPath: string | undefined,
+    path: SpecPath,
+  ): KeyPair | undefined => {
     const certs = pem(certPath, 'certificate', [...path, 'certificate']);
     const keyFile = resolvePath(specDir, keyPath);
     const passwordFile = passwordPath === undefined ? undefined : resolvePath(specDir, passwordPath);
@@ -105,7 +132,13 @@ export function loadMaterial(spec: GatewaySpec, specDir: string, files = new Pem
     if (!certs) return undefined;
     const pair: KeyPair = { certs, certFile: resolvePath(specDir, certPath), keyFile, passwordFile, key };
     if (key && !keyMatches(certs[0], key)) {
-      out.push(error('key.mismatch', `${showPath(keyPath)} is not the private key of the certificate in ${showPath(certPath)} (their public keys differ)`, [...path, 'key']));
+      out.push(
+        error(
+          'key.mismatch',
+          `${showPath(keyPath)} is not the private key of the certificate in ${showPath(certPath)} (their public keys differ)`,
+          [...path, 'key'],
+        ),
+      );
     }
     return pair;
   };
@@ -121,7 +154,14 @@ export function loadMaterial(spec: GatewaySpec, specDir: string, files = new Pem
   if (modulesPath !== undefined && (spec.runtime?.flavor ?? 'openresty') === 'nginx') {
     const dir = resolvePath(specDir, modulesPath);
     const missing = MODULE_FILES.filter((m) => !existsSync(join(dir, m)));
-    if (missing.length) out.push(warning('runtime.modules-missing', `${showPath(modulesPath)} holds no ${missing.join(' or ')} on this machine: nginx -t here would fail on load_module (fine if the output runs on another machine that has them)`, ['runtime', 'modulesPath']));
+    if (missing.length)
+      out.push(
+        warning(
+          'runtime.modules-missing',
+          `${showPath(modulesPath)} holds no ${missing.join(' or ')} on this machine: nginx -t here would fail on load_module (fine if the output runs on another machine that has them)`,
+          ['runtime', 'modulesPath'],
+        ),
+      );
   }
   for (const [name, ts] of Object.entries(spec.trustStores ?? {})) {
     const certs: CertSource[] = [];
@@ -135,15 +175,27 @@ export function loadMaterial(spec: GatewaySpec, specDir: string, files = new Pem
         seen.add(c[0].block);
         certs.push(...c);
         const load = files.opensslLoad(resolvePath(specDir, p));
-        if (load && !opensslChecked.has(load)) out.push(...opensslReadability(p, load, ['trustStores', name, 'certificates', i]));
+        if (load && !opensslChecked.has(load))
+          out.push(...opensslReadability(p, load, ['trustStores', name, 'certificates', i]));
         if (load) opensslChecked.add(load);
       }
     });
     if (complete) material.trustStores.set(name, certs);
     const bundle = publicBundle(certs);
     if (bundle) {
-      const where = ['trustStores', name, 'certificates', ts.certificates.findIndex((p) => resolvePath(specDir, p) === bundle.file)];
-      out.push(warning('trust.public-bundle', `trust store "${name}" ${bundle.why}: any of those CAs can issue a certificate for an upstream's serverName and impersonate it. Trust only the CA that signs the upstream's certificate (its own root, or an internal root)${bundle.count > MAX_PRIVATE_ROOTS ? `; a bundle this size also costs nginx memory and start-up time in every TLS context` : ''}`, where));
+      const where = [
+        'trustStores',
+        name,
+        'certificates',
+        ts.certificates.findIndex((p) => resolvePath(specDir, p) === bundle.file),
+      ];
+      out.push(
+        warning(
+          'trust.public-bundle',
+          `trust store "${name}" ${bundle.why}: any of those CAs can issue a certificate for an upstream's serverName and impersonate it. Trust only the CA that signs the upstream's certificate (its own root, or an internal root)${bundle.count > MAX_PRIVATE_ROOTS ? `; a bundle this size also costs nginx memory and start-up time in every TLS context` : ''}`,
+          where,
+        ),
+      );
     }
     if (ts.crl !== undefined) {
       const crl = pem(ts.crl, 'crl', ['trustStores', name, 'crl']);
@@ -170,10 +222,22 @@ export function loadMaterial(spec: GatewaySpec, specDir: string, files = new Pem
  */
 function opensslReadability(p: string, load: OpensslPemLoad, path: SpecPath): Diagnostic[] {
   if (load.error) {
-    return [warning('pem.openssl-unreadable', `${showPath(p)}: OpenSSL cannot load this file (${load.error.reason}, line ${load.error.line}); gwctl re-encodes trust stores, so the rendered gateway works, but nginx or curl given the file itself would refuse it: rewrite it as plain PEM blocks`, path)];
+    return [
+      warning(
+        'pem.openssl-unreadable',
+        `${showPath(p)}: OpenSSL cannot load this file (${load.error.reason}, line ${load.error.line}); gwctl re-encodes trust stores, so the rendered gateway works, but nginx or curl given the file itself would refuse it: rewrite it as plain PEM blocks`,
+        path,
+      ),
+    ];
   }
   if (load.stoppedAtLine !== undefined) {
-    return [warning('pem.openssl-unreadable', `${showPath(p)}: OpenSSL stops reading this file at line ${load.stoppedAtLine} (it starts with a NUL byte) and ignores the rest; gwctl re-encodes trust stores, so the rendered gateway trusts every certificate, but other OpenSSL tools given the file would not: remove the NUL bytes`, path)];
+    return [
+      warning(
+        'pem.openssl-unreadable',
+        `${showPath(p)}: OpenSSL stops reading this file at line ${load.stoppedAtLine} (it starts with a NUL byte) and ignores the rest; gwctl re-encodes trust stores, so the rendered gateway trusts every certificate, but other OpenSSL tools given the file would not: remove the NUL bytes`,
+        path,
+      ),
+    ];
   }
   return [];
 }
@@ -191,9 +255,18 @@ function publicBundle(certs: CertSource[]): { why: string; file: string; count: 
   }
   if (publicOnes.length > 0) {
     const first = publicOnes[0];
-    return { why: `holds ${publicOnes.length} public Web PKI root${publicOnes.length === 1 ? '' : 's'} (such as ${show(commonName(first.x509))})`, file: first.cert.file, count: roots.length };
+    return {
+      why: `holds ${publicOnes.length} public Web PKI root${publicOnes.length === 1 ? '' : 's'} (such as ${show(commonName(first.x509))})`,
+      file: first.cert.file,
+      count: roots.length,
+    };
   }
-  if (roots.length > MAX_PRIVATE_ROOTS) return { why: `holds ${roots.length} self-signed roots (more than ${MAX_PRIVATE_ROOTS}: a public-style CA bundle, not an internal CA)`, file: roots[0].cert.file, count: roots.length };
+  if (roots.length > MAX_PRIVATE_ROOTS)
+    return {
+      why: `holds ${roots.length} self-signed roots (more than ${MAX_PRIVATE_ROOTS}: a public-style CA bundle, not an internal CA)`,
+      file: roots[0].cert.file,
+      count: roots.length,
+    };
   return undefined;
 }
 
@@ -250,16 +323,39 @@ function firstUnparsable(blocks: PemBlock[]): PemBlock | undefined {
   return blocks.find((b) => !certificateFacts(b));
 }
 
-function readKey(files: PemFiles, shown: string, file: string, passwordShown: string | undefined, passwordFile: string | undefined, path: SpecPath, out: Diagnostic[]): KeyObject | undefined {
+function readKey(
+  files: PemFiles,
+  shown: string,
+  file: string,
+  passwordShown: string | undefined,
+  passwordFile: string | undefined,
+  path: SpecPath,
+  out: Diagnostic[],
+): KeyObject | undefined {
   const r = files.read(file, 'key');
   if ('problem' in r) {
-    out.push(error(r.problem.code === 'pem.wrong-kind' || r.problem.code === 'pem.none' ? 'key.not-a-key' : r.problem.code, `${showPath(shown)}: ${r.problem.message}`, path));
+    out.push(
+      error(
+        r.problem.code === 'pem.wrong-kind' || r.problem.code === 'pem.none' ? 'key.not-a-key' : r.problem.code,
+        `${showPath(shown)}: ${r.problem.message}`,
+        path,
+      ),
+    );
     return undefined;
   }
   try {
     const mode = statSync(file).mode;
-    if (mode & 0o077) out.push(warning('key.permissions', `${showPath(shown)}: private key is readable by ${mode & 0o007 ? 'others' : 'its group'} (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); chmod 600 it`, path));
-  } catch { /* already read above; a race here changes nothing */ }
+    if (mode & 0o077)
+      out.push(
+        warning(
+          'key.permissions',
+          `${showPath(shown)}: private key is readable by ${mode & 0o007 ? 'others' : 'its group'} (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); chmod 600 it`,
+          path,
+        ),
+      );
+  } catch {
+    /* already read above; a race here changes nothing */
+  }
   const block = r.blocks[0];
   const encrypted = block.label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type: 4,ENCRYPTED/.test(block.text);
   let passwords: Buffer[] = [];
@@ -267,21 +363,43 @@ function readKey(files: PemFiles, shown: string, file: string, passwordShown: st
     const r = readRegularFile(passwordFile, MAX_PASSWORD_FILE_BYTES);
     if ('problem' in r) {
       // Never the content: a password file named by mistake (or malice) may be anything.
-      out.push(error('key.password-file', `${showPath(passwordShown ?? '')}: ${r.problem.message}${r.problem.code === 'file.too-large' ? ' (a password file holds a few passphrases)' : ''}`, [...path.slice(0, -1), 'passwordFile']));
+      out.push(
+        error(
+          'key.password-file',
+          `${showPath(passwordShown ?? '')}: ${r.problem.message}${r.problem.code === 'file.too-large' ? ' (a password file holds a few passphrases)' : ''}`,
+          [...path.slice(0, -1), 'passwordFile'],
+        ),
+      );
       return undefined;
     }
     passwords = passphrases(r.data);
   }
   if (encrypted && passwords.length === 0) {
-    out.push(error('key.encrypted', `${showPath(shown)}: the private key is encrypted; add passwordFile naming a file with its passphrase`, path));
+    out.push(
+      error(
+        'key.encrypted',
+        `${showPath(shown)}: the private key is encrypted; add passwordFile naming a file with its passphrase`,
+        path,
+      ),
+    );
     return undefined;
   }
   for (const passphrase of encrypted ? passwords : [undefined]) {
     try {
       return createPrivateKey({ key: block.text, format: 'pem', passphrase });
-    } catch { /* next passphrase */ }
+    } catch {
+      /* next passphrase */
+    }
   }
-  out.push(error(encrypted ? 'key.wrong-password' : 'key.unparsable', encrypted ? `${showPath(shown)}: none of the passphrases in ${showPath(passwordShown ?? '')} decrypts the key` : `${showPath(shown)}: the private key cannot be parsed`, path));
+  out.push(
+    error(
+      encrypted ? 'key.wrong-password' : 'key.unparsable',
+      encrypted
+        ? `${showPath(shown)}: none of the passphrases in ${showPath(passwordShown ?? '')} decrypts the key`
+        : `${showPath(shown)}: the private key cannot be parsed`,
+      path,
+    ),
+  );
   return undefined;
 }
 

@@ -40,7 +40,8 @@ export function compileValidator(schema: object): ValidateFunction {
 
 /** CommonJS source of a standalone validator for `schema`, stamped with the schema's digest. */
 export function standaloneSource(schema: object): string {
-  const standalone = (require('ajv/dist/standalone') as { default: (ajv: unknown, v: ValidateFunction) => string }).default;
+  const standalone = (require('ajv/dist/standalone') as { default: (ajv: unknown, v: ValidateFunction) => string })
+    .default;
   const ajv = newAjv({ code: { source: true } });
   const source = standalone(ajv, ajv.compile(schema));
   return `${source}\nmodule.exports.schemaSha256 = ${JSON.stringify(schemaDigest(schema))};\n`;

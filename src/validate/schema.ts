@@ -34,14 +34,24 @@ function unionTypeDiagnostic(e: ErrorObject): Diagnostic {
   const path = pathOf(e.instancePath);
   const branches = (e.schema as { type?: string; $ref?: string }[] | undefined) ?? [];
   const definitions = (SCHEMA.definitions ?? {}) as Record<string, { type?: string }>;
-  const typeOf = (b: { type?: string; $ref?: string }) => b.type ?? (b.$ref?.startsWith('#/definitions/') ? definitions[b.$ref.slice('#/definitions/'.length)]?.type : undefined);
+  const typeOf = (b: { type?: string; $ref?: string }) =>
+    b.type ??
+    (b.$ref?.startsWith('#/definitions/') ? definitions[b.$ref.slice('#/definitions/'.length)]?.type : undefined);
   const types = [...new Set(branches.map(typeOf).filter((t): t is string => !!t))];
-  return error('schema.bad-type', `${path.length ? field(path) : 'the spec'} must be ${types.length ? types.map(article).join(' or ') : 'something else'}`, path);
+  return error(
+    'schema.bad-type',
+    `${path.length ? field(path) : 'the spec'} must be ${types.length ? types.map(article).join(' or ') : 'something else'}`,
+    path,
+  );
 }
 
 function pathOf(instancePath: string): (string | number)[] {
   if (!instancePath) return [];
-  return instancePath.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+  return instancePath
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
 /** oneOf failures drown the real cause; keep the errors of the branch that got furthest. */
@@ -51,14 +61,30 @@ function simplify(errors: ErrorObject[]): ErrorObject[] {
   const badNames = new Set(errors.filter((e) => e.keyword === 'propertyNames').map((e) => e.instancePath));
   // A union's own error says only "no branch matched": it stays when nothing more precise does,
   // i.e. every branch failed on its type alone (a list where a string or an object belongs).
-  const explained = (path: string) => errors.some((o) => o.keyword !== 'oneOf' && o.keyword !== 'type' && (o.instancePath === path || o.instancePath.startsWith(`${path}/`)));
-  return errors.filter((e) => {
-    if (e.keyword === 'oneOf') return !explained(e.instancePath);
-    if (badNames.has(e.instancePath) && e.keyword !== 'propertyNames' && (e as { propertyName?: unknown }).propertyName !== undefined) return false;
-    if (!oneOfPaths.has(e.instancePath)) return true;
-    // Under a string-or-object union, a "must be string"/"must be object" type error is noise.
-    return e.keyword !== 'type';
-  }).filter((e, _i, all) => e.keyword !== 'type' || !all.some((o) => o !== e && o.instancePath === e.instancePath && o.keyword !== 'type')) ;
+  const explained = (path: string) =>
+    errors.some(
+      (o) =>
+        o.keyword !== 'oneOf' &&
+        o.keyword !== 'type' &&
+        (o.instancePath === path || o.instancePath.startsWith(`${path}/`)),
+    );
+  return errors
+    .filter((e) => {
+      if (e.keyword === 'oneOf') return !explained(e.instancePath);
+      if (
+        badNames.has(e.instancePath) &&
+        e.keyword !== 'propertyNames' &&
+        (e as { propertyName?: unknown }).propertyName !== undefined
+      )
+        return false;
+      if (!oneOfPaths.has(e.instancePath)) return true;
+      // Under a string-or-object union, a "must be string"/"must be object" type error is noise.
+      return e.keyword !== 'type';
+    })
+    .filter(
+      (e, _i, all) =>
+        e.keyword !== 'type' || !all.some((o) => o !== e && o.instancePath === e.instancePath && o.keyword !== 'type'),
+    );
 }
 
 function toDiagnostic(e: ErrorObject): Diagnostic {
@@ -70,28 +96,57 @@ function toDiagnostic(e: ErrorObject): Diagnostic {
       const key = String(p.additionalProperty);
       const allowed = allowedKeys(e);
       const hint = suggest(key, allowed);
-      return error('schema.unknown-key', `unknown key ${show(key)}${hint ? `: did you mean "${hint}"?` : allowed.length ? ` (allowed: ${allowed.join(', ')})` : ''}`, [...path, key]);
+      return error(
+        'schema.unknown-key',
+        `unknown key ${show(key)}${hint ? `: did you mean "${hint}"?` : allowed.length ? ` (allowed: ${allowed.join(', ')})` : ''}`,
+        [...path, key],
+      );
     }
     case 'oneOf':
       return unionTypeDiagnostic(e);
     case 'required':
       return error('schema.missing-key', `${where} needs "${String(p.missingProperty)}"`, path);
     case 'propertyNames':
-      return error('schema.bad-name', `${show(String(p.propertyName))} is not a valid name: use letters, digits, _ . - (at most 64, starting with a letter or digit)`, [...path, String(p.propertyName)]);
+      return error(
+        'schema.bad-name',
+        `${show(String(p.propertyName))} is not a valid name: use letters, digits, _ . - (at most 64, starting with a letter or digit)`,
+        [...path, String(p.propertyName)],
+      );
     case 'enum':
-      return error('schema.bad-value', `${where} must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`, path);
+      return error(
+        'schema.bad-value',
+        `${where} must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+        path,
+      );
     case 'const':
       return error('schema.bad-value', `${where} must be ${JSON.stringify(p.allowedValue)}`, path);
     case 'type':
       return error('schema.bad-type', `${where} must be ${article(String(p.type))}`, path);
     case 'pattern':
       return error('schema.bad-value', `${where} has characters or a form that is not allowed here`, path);
-    case 'minimum': case 'maximum': case 'exclusiveMinimum': case 'exclusiveMaximum':
-      return error('schema.out-of-range', `${where} must be ${e.keyword.includes('inimum') ? 'at least' : 'at most'} ${String(p.limit)}`, path);
-    case 'maxLength': case 'minLength':
-      return error('schema.bad-length', `${where} must be ${e.keyword === 'maxLength' ? 'at most' : 'at least'} ${String(p.limit)} characters long`, path);
-    case 'maxItems': case 'minItems':
-      return error('schema.bad-length', `${where} must have ${e.keyword === 'maxItems' ? 'at most' : 'at least'} ${String(p.limit)} item(s)`, path);
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return error(
+        'schema.out-of-range',
+        `${where} must be ${e.keyword.includes('inimum') ? 'at least' : 'at most'} ${String(p.limit)}`,
+        path,
+      );
+    case 'maxLength':
+    case 'minLength':
+      return error(
+        'schema.bad-length',
+        `${where} must be ${e.keyword === 'maxLength' ? 'at most' : 'at least'} ${String(p.limit)} characters long`,
+        path,
+      );
+    case 'maxItems':
+    case 'minItems':
+      return error(
+        'schema.bad-length',
+        `${where} must have ${e.keyword === 'maxItems' ? 'at most' : 'at least'} ${String(p.limit)} item(s)`,
+        path,
+      );
     case 'uniqueItems':
       return error('schema.duplicate-item', `${where} lists the same value twice`, path);
     default:

@@ -14,7 +14,8 @@ export const MAX_SHOWN = 120;
  * (UTF-8 output would silently turn them into U+FFFD). With the `u` flag, a surrogate pair is one
  * character and never matches the surrogate range.
  */
-const UNSAFE_SOURCE = '[\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u034f\\u061c\\u115f\\u1160\\u17b4\\u17b5\\u180b-\\u180f\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u2069\\u3164\\ufeff\\uffa0\\ufff9-\\ufffb\\u{e0000}-\\u{e007f}\\ud800-\\udfff]';
+const UNSAFE_SOURCE =
+  '[\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u034f\\u061c\\u115f\\u1160\\u17b4\\u17b5\\u180b-\\u180f\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u2069\\u3164\\ufeff\\uffa0\\ufff9-\\ufffb\\u{e0000}-\\u{e007f}\\ud800-\\udfff]';
 const UNSAFE = new RegExp(UNSAFE_SOURCE, 'u');
 const UNSAFE_ALL = new RegExp(UNSAFE_SOURCE, 'gu');
 const UNSAFE_BUT_LINE_BREAKS = new RegExp(`(?![\\n\\r])${UNSAFE_SOURCE}`, 'gu');
@@ -46,7 +47,10 @@ export function escapeUnsafe(s: string, opts: { keepLineBreaks?: boolean } = {})
 
 /** Text of several lines, each escaped: the line breaks stay, and so does the layout. */
 export function escapeUnsafeLines(text: string): string {
-  return text.split('\n').map((l) => escapeUnsafe(l)).join('\n');
+  return text
+    .split('\n')
+    .map((l) => escapeUnsafe(l))
+    .join('\n');
 }
 
 /** `"value"`, escaped and shortened: safe to put in any message. */

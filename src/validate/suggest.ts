@@ -4,7 +4,10 @@ export function suggest(input: string, candidates: readonly string[]): string | 
   let bestDistance = Infinity;
   for (const c of candidates) {
     const d = distance(input.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) { best = c; bestDistance = d; }
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
   }
   const limit = Math.max(1, Math.floor(input.length / 3));
   return bestDistance <= limit ? best : undefined;

@@ -22,13 +22,31 @@ test('order: --nginx, then GWCTL_NGINX, then openresty, then nginx on PATH, then
   const fallback = bin(join(root, 'fb'), 'openresty');
   const custom = bin(join(root, 'c'), 'my-nginx');
   const PATH = `${a}:${b}`;
-  assert.deepEqual(findNginx({ explicit: custom, env: { PATH, GWCTL_NGINX: nginx }, cwd: root }), { binary: custom, via: '--nginx' });
+  assert.deepEqual(findNginx({ explicit: custom, env: { PATH, GWCTL_NGINX: nginx }, cwd: root }), {
+    binary: custom,
+    via: '--nginx',
+  });
   assert.deepEqual(findNginx({ env: { PATH, GWCTL_NGINX: nginx }, cwd: root }), { binary: nginx, via: 'GWCTL_NGINX' });
-  assert.deepEqual(findNginx({ env: { PATH }, cwd: root, fallbacks: [fallback] }), { binary: openresty, via: 'PATH' }, 'openresty before nginx');
+  assert.deepEqual(
+    findNginx({ env: { PATH }, cwd: root, fallbacks: [fallback] }),
+    { binary: openresty, via: 'PATH' },
+    'openresty before nginx',
+  );
   assert.deepEqual(findNginx({ env: { PATH: a }, cwd: root, fallbacks: [fallback] }), { binary: nginx, via: 'PATH' });
-  assert.deepEqual(findNginx({ env: { PATH: '' }, cwd: root, fallbacks: [join(root, 'missing'), fallback] }), { binary: fallback, via: fallback });
-  assert.deepEqual(findNginx({ explicit: 'c/my-nginx', env: {}, cwd: root }), { binary: custom, via: '--nginx' }, 'relative to the working directory');
-  assert.deepEqual(findNginx({ explicit: 'nginx', env: { PATH }, cwd: root }), { binary: nginx, via: '--nginx' }, 'a bare name is looked up on PATH');
+  assert.deepEqual(findNginx({ env: { PATH: '' }, cwd: root, fallbacks: [join(root, 'missing'), fallback] }), {
+    binary: fallback,
+    via: fallback,
+  });
+  assert.deepEqual(
+    findNginx({ explicit: 'c/my-nginx', env: {}, cwd: root }),
+    { binary: custom, via: '--nginx' },
+    'relative to the working directory',
+  );
+  assert.deepEqual(
+    findNginx({ explicit: 'nginx', env: { PATH }, cwd: root }),
+    { binary: nginx, via: '--nginx' },
+    'a bare name is looked up on PATH',
+  );
 });
 
 test('nothing found, or a named binary that cannot run: a problem saying what to do', () => {

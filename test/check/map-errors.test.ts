@@ -44,7 +44,13 @@ test('the rendered example has labelled upstream, route and TLS profile blocks w
 
 test('rendered lines trace back to the spec field they came from', async () => {
   const { conf, lines } = await renderedExample();
-  const spec = { routes: [{ path: '/orders/', upstream: 'orders' }, { path: '/status', upstream: 'status' }], upstreams: {} };
+  const spec = {
+    routes: [
+      { path: '/orders/', upstream: 'orders' },
+      { path: '/status', upstream: 'status' },
+    ],
+    upstreams: {},
+  };
   const depth = lineOf(lines, /proxy_ssl_verify_depth/);
   assert.deepEqual(traceLine(conf, depth, spec)?.path, ['upstreams', 'orders', 'tls', 'verifyDepth']);
   const key = lineOf(lines, /proxy_ssl_certificate_key/);
@@ -55,51 +61,83 @@ test('rendered lines trace back to the spec field they came from', async () => {
   const location = lineOf(lines, /^\s*location "\/status"/);
   assert.deepEqual(traceLine(conf, location, spec)?.path, ['routes', 1, 'path']);
   assert.deepEqual(traceLine(conf, location + 1, spec)?.path, ['routes', 1]);
-  assert.equal(traceLine(conf, lineOf(lines, /^\s*worker_processes/), spec), undefined, 'top-level lines have no spec origin');
+  assert.equal(
+    traceLine(conf, lineOf(lines, /^\s*worker_processes/), spec),
+    undefined,
+    'top-level lines have no spec origin',
+  );
 });
 
 test('an SSL error without " in FILE:LINE" is placed at the directive naming the file; the spec pointer is info', async () => {
   const { dir, conf, lines } = await renderedExample();
   const trusted = /proxy_ssl_trusted_certificate "([^"]+)"/.exec(conf)![1];
   const out = join(dir, 'out');
-  const ds = mapNginxMessages(parseNginxOutput(`nginx: [emerg] SSL_CTX_load_verify_locations("${join(out, trusted)}") failed (SSL: no such file)`), {
-    dir: out, conf, cwd: dir, spec: { file: join(dir, SPEC), data: { routes: [], upstreams: {} } },
-  });
+  const ds = mapNginxMessages(
+    parseNginxOutput(
+      `nginx: [emerg] SSL_CTX_load_verify_locations("${join(out, trusted)}") failed (SSL: no such file)`,
+    ),
+    {
+      dir: out,
+      conf,
+      cwd: dir,
+      spec: { file: join(dir, SPEC), data: { routes: [], upstreams: {} } },
+    },
+  );
   assert.equal(ds.length, 2);
   assert.equal(ds[0].code, 'nginx.rejected');
   assert.equal(ds[0].severity, 'error');
   assert.equal(ds[0].file, join(out, 'nginx.conf'));
   assert.equal(ds[0].line, lineOf(lines, /proxy_ssl_trusted_certificate/));
-  assert.deepEqual({ code: ds[1].code, severity: ds[1].severity, path: ds[1].path, file: ds[1].file }, { code: 'nginx.source', severity: 'info', path: ['upstreams', 'orders', 'tls', 'trustStore'], file: join(dir, SPEC) });
-  assert.match(ds[1].message, /^out\/nginx\.conf:\d+, rendered from the TLS settings of upstream "orders" \(tls\.trustStore\)/);
+  assert.deepEqual(
+    { code: ds[1].code, severity: ds[1].severity, path: ds[1].path, file: ds[1].file },
+    {
+      code: 'nginx.source',
+      severity: 'info',
+      path: ['upstreams', 'orders', 'tls', 'trustStore'],
+      file: join(dir, SPEC),
+    },
+  );
+  assert.match(
+    ds[1].message,
+    /^out\/nginx\.conf:\d+, rendered from the TLS settings of upstream "orders" \(tls\.trustStore\)/,
+  );
 });
 
 test('synthetic config: old-style route labels, per-upstream map entries, unlabelled lines', () => {
   const conf = [
-    'http {',                                                   // 1
-    '    # spec upstream "orders": its own block',              // 2
-    '    upstream up_orders {',                                 // 3
-    '        server 10.0.0.1:8443;',                            // 4
-    '        server 10.0.0.2:8443;',                            // 5
-    '    }',                                                    // 6
-    '    map $gw_upstream $gw_ssl_name {',                      // 7
-    '        default "";',                                      // 8
-    '        up_orders "orders.internal";',                     // 9
-    '    }',                                                    // 10
-    '    server {',                                             // 11
-    '        # route -> upstream "orders"',                     // 12
-    '        location "/v2/{x}" {',                             // 13
-    '            set $a "}";',                                  // 14
-    '        }',                                                // 15
-    '        location / { return 404; }',                       // 16
-    '    }',                                                    // 17
-    '}',                                                        // 18
+    'http {', // 1
+    '    # spec upstream "orders": its own block', // 2
+    '    upstream up_orders {', // 3
+    '        server 10.0.0.1:8443;', // 4
+    '        server 10.0.0.2:8443;', // 5
+    '    }', // 6
+    '    map $gw_upstream $gw_ssl_name {', // 7
+    '        default "";', // 8
+    '        up_orders "orders.internal";', // 9
+    '    }', // 10
+    '    server {', // 11
+    '        # route -> upstream "orders"', // 12
+    '        location "/v2/{x}" {', // 13
+    '            set $a "}";', // 14
+    '        }', // 15
+    '        location / { return 404; }', // 16
+    '    }', // 17
+    '}', // 18
   ].join('\n');
-  const spec = { routes: [{ path: '/v1/', upstream: 'orders' }, { path: '/v2/{x}', upstream: 'orders' }] };
+  const spec = {
+    routes: [
+      { path: '/v1/', upstream: 'orders' },
+      { path: '/v2/{x}', upstream: 'orders' },
+    ],
+  };
   assert.deepEqual(traceLine(conf, 5, spec)?.path, ['upstreams', 'orders', 'servers', 1]);
   assert.deepEqual(traceLine(conf, 9, spec)?.path, ['upstreams', 'orders', 'tls', 'serverName']);
   assert.equal(traceLine(conf, 8, spec), undefined, 'the default entry belongs to no upstream');
-  assert.deepEqual(traceLine(conf, 13, spec)?.path, ['routes', 1, 'path'], 'matched by path among routes to the same upstream');
+  assert.deepEqual(
+    traceLine(conf, 13, spec)?.path,
+    ['routes', 1, 'path'],
+    'matched by path among routes to the same upstream',
+  );
   assert.deepEqual(traceLine(conf, 14, spec)?.path, ['routes', 1], 'a quoted brace does not end the block');
   assert.equal(traceLine(conf, 16, spec), undefined);
 });

@@ -25,11 +25,20 @@ test('verify-chain honours --fail-severity, in every format', async () => {
   const dir = warned();
   for (const format of ['human', 'json', 'github', 'sarif']) {
     assert.equal((await run(['verify-chain', SPEC, '--format', format], dir)).exitCode, 0, format);
-    assert.equal((await run(['verify-chain', SPEC, '--format', format, '--fail-severity', 'warning'], dir)).exitCode, 1, format);
+    assert.equal(
+      (await run(['verify-chain', SPEC, '--format', format, '--fail-severity', 'warning'], dir)).exitCode,
+      1,
+      format,
+    );
   }
-  const j = JSON.parse((await run(['verify-chain', SPEC, '--format', 'json', '--fail-severity', 'warning'], dir)).stdout) as { ok: boolean; upstreams: { ok: boolean }[] };
+  const j = JSON.parse(
+    (await run(['verify-chain', SPEC, '--format', 'json', '--fail-severity', 'warning'], dir)).stdout,
+  ) as { ok: boolean; upstreams: { ok: boolean }[] };
   assert.equal(j.ok, false, 'the run fails');
-  assert.ok(j.upstreams.every((u) => u.ok), 'while every chain verifies');
+  assert.ok(
+    j.upstreams.every((u) => u.ok),
+    'while every chain verifies',
+  );
 });
 
 test('render: a warning at --fail-severity warning fails the run and writes nothing', async () => {
@@ -50,6 +59,9 @@ test('validate takes several specs (as a pre-commit hook passes them): one bad s
   assert.equal(both.exitCode, 0);
   const body = JSON.parse(both.stdout) as { specs: string[]; diagnostics: { code: string; file: string }[] };
   assert.deepEqual(body.specs, [join(dir, SPEC), join(other, SPEC)]);
-  assert.deepEqual(body.diagnostics.map((d) => [d.code, d.file]), [['ref.unused', join(other, SPEC)]]);
+  assert.deepEqual(
+    body.diagnostics.map((d) => [d.code, d.file]),
+    [['ref.unused', join(other, SPEC)]],
+  );
   assert.equal((await run(['validate', SPEC, join(other, SPEC), '--fail-severity', 'warning'], dir)).exitCode, 1);
 });

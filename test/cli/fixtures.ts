@@ -24,7 +24,10 @@ export function misspellServerName(dir: string): number {
 /** Adds a trust store nothing uses: a warning (ref.unused) and nothing else. Returns its line. */
 export function addUnusedTrustStore(dir: string): number {
   const spec = join(dir, SPEC);
-  const text = readFileSync(spec, 'utf8').replace('trustStores:\n', 'trustStores:\n  spare:\n    certificates: [pki/demo-root-ca.crt]\n');
+  const text = readFileSync(spec, 'utf8').replace(
+    'trustStores:\n',
+    'trustStores:\n  spare:\n    certificates: [pki/demo-root-ca.crt]\n',
+  );
   writeFileSync(spec, text);
   return text.split('\n').findIndex((l) => l.includes('spare:')) + 1;
 }

@@ -11,11 +11,19 @@ test('verify-chain takes several specs: each upstream names its spec, and one ba
   const ok = await run(['verify-chain', SPEC, specB, '--format', 'json'], a);
   assert.equal(ok.exitCode, 0, ok.stdout);
   const body = JSON.parse(ok.stdout) as { ok: boolean; upstreams: { name: string; spec?: string; ok: boolean }[] };
-  assert.deepEqual(body.upstreams.map((u) => [u.spec, u.name, u.ok]), [[SPEC, 'orders', true], [specB, 'orders', true]]);
+  assert.deepEqual(
+    body.upstreams.map((u) => [u.spec, u.name, u.ok]),
+    [
+      [SPEC, 'orders', true],
+      [specB, 'orders', true],
+    ],
+  );
   const human = await run(['verify-chain', SPEC, specB], a);
   assert.match(human.stdout, new RegExp(`^${SPEC.replace(/\./g, '\\.')}: orders: ok$`, 'm'));
 
-  const single = JSON.parse((await run(['verify-chain', SPEC, '--format', 'json'], a)).stdout) as { upstreams: Record<string, unknown>[] };
+  const single = JSON.parse((await run(['verify-chain', SPEC, '--format', 'json'], a)).stdout) as {
+    upstreams: Record<string, unknown>[];
+  };
   assert.ok(!('spec' in single.upstreams[0]), 'one spec: the contract shape, unchanged');
 
   misspellServerName(b);

@@ -14,35 +14,70 @@ const PRECOMPILED = fileURLToPath(new URL('../../src/validate/gateway-schema.val
 function loadedModules(args: string[], cwd: string): { exitCode: number | null; modules: string[] } {
   const hooks = mkdtempSync(join(tmpdir(), 'gwctl-hooks-'));
   const log = join(hooks, 'loaded.log');
-  writeFileSync(join(hooks, 'preload.cjs'), [
-    "const Module = require('node:module'); const fs = require('node:fs');",
-    'const load = Module._load;',
-    "Module._load = function (request) { fs.appendFileSync(process.env.GWCTL_LOAD_LOG, 'cjs ' + request + '\\n'); return load.apply(this, arguments); };",
-  ].join('\n'));
-  writeFileSync(join(hooks, 'hooks.mjs'), [
-    "import { appendFileSync } from 'node:fs';",
-    'export async function resolve(specifier, context, next) {',
-    '  const r = await next(specifier, context);',
-    "  appendFileSync(process.env.GWCTL_LOAD_LOG, 'esm ' + r.url + '\\n');",
-    '  return r;',
-    '}',
-  ].join('\n'));
-  writeFileSync(join(hooks, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(hooks, 'hooks.mjs')).href)});\n`);
+  writeFileSync(
+    join(hooks, 'preload.cjs'),
+    [
+      "const Module = require('node:module'); const fs = require('node:fs');",
+      'const load = Module._load;',
+      "Module._load = function (request) { fs.appendFileSync(process.env.GWCTL_LOAD_LOG, 'cjs ' + request + '\\n'); return load.apply(this, arguments); };",
+    ].join('\n'),
+  );
+  writeFileSync(
+    join(hooks, 'hooks.mjs'),
+    [
+      "import { appendFileSync } from 'node:fs';",
+      'export async function resolve(specifier, context, next) {',
+      '  const r = await next(specifier, context);',
+      "  appendFileSync(process.env.GWCTL_LOAD_LOG, 'esm ' + r.url + '\\n');",
+      '  return r;',
+      '}',
+    ].join('\n'),
+  );
+  writeFileSync(
+    join(hooks, 'register.mjs'),
+    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(hooks, 'hooks.mjs')).href)});\n`,
+  );
   writeFileSync(log, '');
-  const r = spawnSync(process.execPath, ['--require', join(hooks, 'preload.cjs'), '--import', pathToFileURL(join(hooks, 'register.mjs')).href, BIN, ...args], {
-    cwd, encoding: 'utf8', env: { ...process.env, GWCTL_LOAD_LOG: log, NO_COLOR: '1' },
-  });
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--require',
+      join(hooks, 'preload.cjs'),
+      '--import',
+      pathToFileURL(join(hooks, 'register.mjs')).href,
+      BIN,
+      ...args,
+    ],
+    {
+      cwd,
+      encoding: 'utf8',
+      env: { ...process.env, GWCTL_LOAD_LOG: log, NO_COLOR: '1' },
+    },
+  );
   return { exitCode: r.status, modules: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
 }
 
-const HEAVY = [/node_modules\/@peculiar\//, /node_modules\/handlebars\//, /node_modules\/execa\//, /\/dist\/src\/tls\/chain\//, /\/dist\/src\/render\//];
+const HEAVY = [
+  /node_modules\/@peculiar\//,
+  /node_modules\/handlebars\//,
+  /node_modules\/execa\//,
+  /\/dist\/src\/tls\/chain\//,
+  /\/dist\/src\/render\//,
+];
 
 test('validate loads none of what only verify-chain, render or test need', () => {
   const dir = exampleCopy('gwctl-startup-');
   const { exitCode, modules } = loadedModules(['validate', SPEC], dir);
   assert.equal(exitCode, 0);
-  assert.ok(modules.some((m) => m.includes('/dist/src/commands/validate.js')), 'the hooks saw gwctl load');
-  for (const heavy of HEAVY) assert.ok(!modules.some((m) => heavy.test(m)), `validate loaded ${heavy}: ${modules.filter((m) => heavy.test(m)).join(', ')}`);
+  assert.ok(
+    modules.some((m) => m.includes('/dist/src/commands/validate.js')),
+    'the hooks saw gwctl load',
+  );
+  for (const heavy of HEAVY)
+    assert.ok(
+      !modules.some((m) => heavy.test(m)),
+      `validate loaded ${heavy}: ${modules.filter((m) => heavy.test(m)).join(', ')}`,
+    );
 });
 
 test('the module log can see heavy modules: render loads the templates and the chain engine', () => {
@@ -53,10 +88,15 @@ test('the module log can see heavy modules: render loads the templates and the c
   assert.ok(modules.some((m) => /\/dist\/src\/tls\/chain\//.test(m)));
 });
 
-test('with the build\'s precompiled schema validator, validate does not load the ajv compiler', { skip: !existsSync(PRECOMPILED) && 'no precompiled validator: built with plain tsc, not npm run build' }, () => {
+test("with the build's precompiled schema validator, validate does not load the ajv compiler", {
+  skip: !existsSync(PRECOMPILED) && 'no precompiled validator: built with plain tsc, not npm run build',
+}, () => {
   const dir = exampleCopy('gwctl-startup-');
   const { exitCode, modules } = loadedModules(['validate', SPEC], dir);
   assert.equal(exitCode, 0);
   assert.ok(modules.includes('cjs ./gateway-schema.validate.cjs'), 'the precompiled validator was loaded');
-  assert.ok(!modules.some((m) => m === 'cjs ajv' || m.startsWith('cjs ajv/dist/standalone')), modules.filter((m) => m.includes('ajv')).join('\n'));
+  assert.ok(
+    !modules.some((m) => m === 'cjs ajv' || m.startsWith('cjs ajv/dist/standalone')),
+    modules.filter((m) => m.includes('ajv')).join('\n'),
+  );
 });

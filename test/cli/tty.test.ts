@@ -14,11 +14,17 @@ function onTerminal(args: string[], cwd: string, env: Record<string, string | un
   const base = { ...process.env };
   for (const k of ['CI', 'GITHUB_ACTIONS', 'BUILD_NUMBER', 'NO_COLOR']) delete base[k];
   const cmd = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { cwd, encoding: 'utf8', env: { ...base, TERM: 'xterm', ...env } as NodeJS.ProcessEnv });
+  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...base, TERM: 'xterm', ...env } as NodeJS.ProcessEnv,
+  });
   return { exitCode: r.status, output: r.stdout };
 }
 
-test('colour on a terminal, none with NO_COLOR, none through a pipe', { skip: !hasScript && 'util-linux script is not installed' }, () => {
+test('colour on a terminal, none with NO_COLOR, none through a pipe', {
+  skip: !hasScript && 'util-linux script is not installed',
+}, () => {
   const dir = exampleCopy('gwctl-tty-');
   misspellServerName(dir);
   const tty = onTerminal(['validate', SPEC], dir, {});
@@ -32,13 +38,20 @@ test('colour on a terminal, none with NO_COLOR, none through a pipe', { skip: !h
   assert.ok(!piped.stderr.includes(ESC), 'not a terminal: no colour');
 });
 
-test('progress on a terminal only: not in CI, not for machine formats, and its line is cleared', { skip: !hasScript && 'util-linux script is not installed' }, () => {
+test('progress on a terminal only: not in CI, not for machine formats, and its line is cleared', {
+  skip: !hasScript && 'util-linux script is not installed',
+}, () => {
   const dir = exampleCopy('gwctl-tty-');
   const tty = onTerminal(['render', SPEC, '--out', 'out'], dir, { NO_COLOR: '1' });
   assert.equal(tty.exitCode, 0, tty.output);
   assert.match(tty.output, /\r\u001b\[2Kverifying the upstream chains of gw\/gateway\.yaml/);
   assert.match(tty.output, /\r\u001b\[2Kout: wrote nginx\.conf/, 'the progress line is cleared before the result');
-  for (const [env, args] of [[{ CI: 'true' }, []], [{ GITHUB_ACTIONS: 'true' }, []], [{}, ['--format', 'json']], [{}, ['--format', 'github']]] as const) {
+  for (const [env, args] of [
+    [{ CI: 'true' }, []],
+    [{ GITHUB_ACTIONS: 'true' }, []],
+    [{}, ['--format', 'json']],
+    [{}, ['--format', 'github']],
+  ] as const) {
     const r = onTerminal(['render', SPEC, '--out', 'out', ...args], dir, { NO_COLOR: '1', ...env });
     assert.equal(r.exitCode, 0, r.output);
     assert.ok(!r.output.includes(`${ESC}2K`), `no progress with ${JSON.stringify(env)} ${args.join(' ')}`);

@@ -1,6 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { gwctl, gwctlProcess } from '../support/gwctl.js';
 import { nginxTest } from '../support/nginx.js';
@@ -47,31 +58,50 @@ test('a file gwctl wrote and no longer uses is drift and is removed, and render 
   const dir = exampleCopy();
   assert.equal((await gwctl(['render', 'gw/gateway.yaml', '--out', 'out'], dir)).exitCode, 0);
   writeFileSync(join(dir, 'out/logs/error.log'), 'nginx was here\n');
-  writeFileSync(join(dir, 'out/tls/mine.key'), 'the user\'s own file\n');
+  writeFileSync(join(dir, 'out/tls/mine.key'), "the user's own file\n");
   // Named like gwctl's files, but no nginx.conf of gwctl's ever referred to it: the user's.
   writeFileSync(join(dir, 'out/tls/trust-old-0123456789ab.pem'), 'precious\n');
-  assert.equal((await gwctl(['render', 'gw/gateway.yaml', '--out', 'out', '--check'], dir)).exitCode, 0, 'the user\'s files are not drift');
+  assert.equal(
+    (await gwctl(['render', 'gw/gateway.yaml', '--out', 'out', '--check'], dir)).exitCode,
+    0,
+    "the user's files are not drift",
+  );
   const [oldListener] = readdirSync(join(dir, 'out/tls')).filter((n) => n.startsWith('listener-'));
 
   // A new listener certificate: the old listener file is gwctl's, and no longer used.
   const spec = join(dir, 'gw/gateway.yaml');
-  writeFileSync(spec, readFileSync(spec, 'utf8').replace('{ certificate: pki/gateway.crt, key: pki/gateway.key }', '{ certificate: pki/orders-server.crt, key: pki/orders-server.key }'));
+  writeFileSync(
+    spec,
+    readFileSync(spec, 'utf8').replace(
+      '{ certificate: pki/gateway.crt, key: pki/gateway.key }',
+      '{ certificate: pki/orders-server.crt, key: pki/orders-server.key }',
+    ),
+  );
   const drift = await gwctl(['render', 'gw/gateway.yaml', '--out', 'out', '--check'], dir);
   assert.equal(drift.exitCode, 1);
   assert.match(drift.stderr, new RegExp(`tls/${oldListener.replace('.', '\\.')}: not part of the rendered output`));
   assert.doesNotMatch(drift.stderr, /trust-old-0123456789ab|mine\.key/);
   const r = await gwctl(['render', 'gw/gateway.yaml', '--out', 'out'], dir);
   assert.equal(r.exitCode, 0, r.stderr);
-  assert.match(r.stdout, new RegExp(`^out: wrote tls/listener-[0-9a-f]{12}\\.pem, nginx\\.conf; removed tls/${oldListener.replace('.', '\\.')}\n$`));
+  assert.match(
+    r.stdout,
+    new RegExp(
+      `^out: wrote tls/listener-[0-9a-f]{12}\\.pem, nginx\\.conf; removed tls/${oldListener.replace('.', '\\.')}\n$`,
+    ),
+  );
   assert.ok(!existsSync(join(dir, 'out/tls', oldListener)));
-  assert.equal(readFileSync(join(dir, 'out/tls/trust-old-0123456789ab.pem'), 'utf8'), 'precious\n', 'a user\'s file named like gwctl\'s is never removed');
-  assert.equal(readFileSync(join(dir, 'out/tls/mine.key'), 'utf8'), 'the user\'s own file\n');
+  assert.equal(
+    readFileSync(join(dir, 'out/tls/trust-old-0123456789ab.pem'), 'utf8'),
+    'precious\n',
+    "a user's file named like gwctl's is never removed",
+  );
+  assert.equal(readFileSync(join(dir, 'out/tls/mine.key'), 'utf8'), "the user's own file\n");
   assert.equal(readFileSync(join(dir, 'out/logs/error.log'), 'utf8'), 'nginx was here\n');
   const json = JSON.parse((await gwctl(['--format', 'json', 'render', 'gw/gateway.yaml', '--out', 'out'], dir)).stdout);
   assert.deepEqual({ changed: json.changed, removed: json.removed }, { changed: [], removed: [] });
 });
 
-test('render refuses an existing directory that is not gwctl\'s (exit 2, nothing changed), and --check does not advise rendering into it', async () => {
+test("render refuses an existing directory that is not gwctl's (exit 2, nothing changed), and --check does not advise rendering into it", async () => {
   const dir = exampleCopy();
   mkdirSync(join(dir, 'home/projects'), { recursive: true });
   writeFileSync(join(dir, 'home/notes.txt'), 'my notes\n');
@@ -80,7 +110,10 @@ test('render refuses an existing directory that is not gwctl\'s (exit 2, nothing
     for (const check of [[], ['--check']]) {
       const r = gwctlProcess(['render', 'gw/gateway.yaml', '--out', out, ...check], { cwd: dir });
       assert.equal(r.exitCode, 2, `${out} ${check}: ${r.stderr}`);
-      assert.match(r.stderr, /^gwctl: \S+ is not empty and holds no nginx\.conf written by gwctl: .*choose a new directory for --out\n$/);
+      assert.match(
+        r.stderr,
+        /^gwctl: \S+ is not empty and holds no nginx\.conf written by gwctl: .*choose a new directory for --out\n$/,
+      );
       assert.doesNotMatch(r.stderr, /run gwctl render/);
     }
   }
@@ -90,7 +123,11 @@ test('render refuses an existing directory that is not gwctl\'s (exit 2, nothing
 test('--out "" (an unset variable) is a usage error, not the current directory', async () => {
   const dir = exampleCopy();
   const before = snapshot(dir);
-  for (const args of [['render', 'gw/gateway.yaml', '--out', ''], ['render', 'gw/gateway.yaml', '--out', '', '--check'], ['test', '']]) {
+  for (const args of [
+    ['render', 'gw/gateway.yaml', '--out', ''],
+    ['render', 'gw/gateway.yaml', '--out', '', '--check'],
+    ['test', ''],
+  ]) {
     const r = gwctlProcess(args, { cwd: dir });
     assert.equal(r.exitCode, 2, r.stderr);
     assert.match(r.stderr, /^gwctl: (--out|the directory to test) is empty: name /);
@@ -122,7 +159,10 @@ test('--out through a symlink: key paths are relative to the directory nginx res
   symlinkSync('deploy/releases/r1', join(dir, 'current'));
   const r = await gwctl(['render', 'gw/gateway.yaml', '--out', 'current'], dir);
   assert.equal(r.exitCode, 0, r.stderr);
-  assert.match(readFileSync(join(dir, 'current/nginx.conf'), 'utf8'), /ssl_certificate_key "\.\.\/\.\.\/\.\.\/gw\/pki\/gateway\.key";/);
+  assert.match(
+    readFileSync(join(dir, 'current/nginx.conf'), 'utf8'),
+    /ssl_certificate_key "\.\.\/\.\.\/\.\.\/gw\/pki\/gateway\.key";/,
+  );
   assert.ok(lstatSync(join(dir, 'current')).isSymbolicLink(), 'the link is left in place');
   const t = nginxTest(join(dir, 'current'));
   assert.ok(t.ok, t.output);
@@ -134,10 +174,16 @@ test('a typo in a key fails validation with exit 1 and points at its line', () =
   const text = readFileSync(spec, 'utf8').replace('serverName: orders.internal', 'servrName: orders.internal');
   writeFileSync(spec, text);
   const line = text.split('\n').findIndex((l) => l.includes('servrName')) + 1;
-  for (const cmd of [['validate', 'gw/gateway.yaml'], ['render', 'gw/gateway.yaml', '--out', 'out']]) {
+  for (const cmd of [
+    ['validate', 'gw/gateway.yaml'],
+    ['render', 'gw/gateway.yaml', '--out', 'out'],
+  ]) {
     const r = gwctlProcess(cmd, { cwd: dir });
     assert.equal(r.exitCode, 1, r.stderr);
-    assert.match(r.stderr, new RegExp(`gw/gateway\\.yaml:${line}:7 +error +unknown key "servrName": did you mean "serverName"\\?`));
+    assert.match(
+      r.stderr,
+      new RegExp(`gw/gateway\\.yaml:${line}:7 +error +unknown key "servrName": did you mean "serverName"\\?`),
+    );
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   }
   assert.ok(!existsSync(join(dir, 'out')), 'render wrote nothing');
@@ -181,7 +227,13 @@ test('render refuses, exit 1, when a presentedChain fails verification, and DIR 
   const before = snapshot(join(dir, 'out'));
   const spec = join(dir, 'gw/gateway.yaml');
   // The example's chain is leaf + issuing CA under the demo root; a depth of 0 allows no intermediate.
-  writeFileSync(spec, readFileSync(spec, 'utf8').replace('serverName: orders.internal', 'serverName: orders.internal\n      verifyDepth: 0'));
+  writeFileSync(
+    spec,
+    readFileSync(spec, 'utf8').replace(
+      'serverName: orders.internal',
+      'serverName: orders.internal\n      verifyDepth: 0',
+    ),
+  );
   const r = gwctlProcess(['render', 'gw/gateway.yaml', '--out', 'out'], { cwd: dir });
   assert.equal(r.exitCode, 1, r.stderr);
   assert.match(r.stderr, /chain\.depth-exceeded/);
@@ -192,19 +244,36 @@ test('output is the same bytes whatever the locale, time zone, clock and working
   const dir = exampleCopy();
   // Names whose order differs between locales ("aa" sorts after "z" in Danish) and code points.
   const spec = join(dir, 'gw/gateway.yaml');
-  writeFileSync(spec, `${readFileSync(spec, 'utf8')
-    .replace('upstreams:\n', 'upstreams:\n  aa: { servers: ["127.0.0.1:9081"] }\n  b: { servers: ["127.0.0.1:9082"] }\n  Z: { servers: ["127.0.0.1:9083"] }\n')
-    .replace('routes:\n', 'routes:\n  - { path: /aa/, upstream: aa }\n  - { path: /b/, upstream: b }\n  - { path: /z/, upstream: Z }\n')}`);
-  const da = gwctlProcess(['render', 'gateway.yaml', '--out', '../da'], { cwd: join(dir, 'gw'), env: { LANG: 'da_DK.UTF-8', LC_ALL: 'da_DK.UTF-8', TZ: 'Pacific/Kiritimati' } });
+  writeFileSync(
+    spec,
+    `${readFileSync(spec, 'utf8')
+      .replace(
+        'upstreams:\n',
+        'upstreams:\n  aa: { servers: ["127.0.0.1:9081"] }\n  b: { servers: ["127.0.0.1:9082"] }\n  Z: { servers: ["127.0.0.1:9083"] }\n',
+      )
+      .replace(
+        'routes:\n',
+        'routes:\n  - { path: /aa/, upstream: aa }\n  - { path: /b/, upstream: b }\n  - { path: /z/, upstream: Z }\n',
+      )}`,
+  );
+  const da = gwctlProcess(['render', 'gateway.yaml', '--out', '../da'], {
+    cwd: join(dir, 'gw'),
+    env: { LANG: 'da_DK.UTF-8', LC_ALL: 'da_DK.UTF-8', TZ: 'Pacific/Kiritimati' },
+  });
   assert.equal(da.exitCode, 0, da.stderr);
-  const c = gwctlProcess(['render', 'gw/gateway.yaml', '--out', 'c'], { cwd: dir, env: { LANG: 'C', LC_ALL: 'C', TZ: 'UTC' } });
+  const c = gwctlProcess(['render', 'gw/gateway.yaml', '--out', 'c'], {
+    cwd: dir,
+    env: { LANG: 'C', LC_ALL: 'C', TZ: 'UTC' },
+  });
   assert.equal(c.exitCode, 0, c.stderr);
   const later = await gwctl(['render', 'gw/gateway.yaml', '--out', 'later'], dir, new Date(Date.now() + 86400_000));
   assert.equal(later.exitCode, 0, later.stderr);
   const reference = snapshot(join(dir, 'c'));
   assert.deepEqual(snapshot(join(dir, 'da')), reference, 'another locale, time zone and working directory');
   assert.deepEqual(snapshot(join(dir, 'later')), reference, 'a day later');
-  const order = [...readFileSync(join(dir, 'c/nginx.conf'), 'utf8').matchAll(/^\s*upstream (up_\w+) \{/gm)].map((m) => m[1]);
+  const order = [...readFileSync(join(dir, 'c/nginx.conf'), 'utf8').matchAll(/^\s*upstream (up_\w+) \{/gm)].map(
+    (m) => m[1],
+  );
   assert.deepEqual(order, [...order].sort(), 'upstream blocks in code-point order');
 });
 
@@ -215,30 +284,44 @@ test('runtime.flavor: openresty loads no module; nginx loads the Lua module from
   assert.doesNotMatch(readFileSync(join(dir, 'resty/nginx.conf'), 'utf8'), /load_module/);
   // The real modules, reached through a directory beside the spec.
   mkdirSync(join(dir, 'gw/mods'));
-  for (const m of ['ndk_http_module.so', 'ngx_http_lua_module.so']) symlinkSync(join('/usr/lib/nginx/modules', m), join(dir, 'gw/mods', m));
+  for (const m of ['ndk_http_module.so', 'ngx_http_lua_module.so'])
+    symlinkSync(join('/usr/lib/nginx/modules', m), join(dir, 'gw/mods', m));
   writeFileSync(spec, readFileSync(spec, 'utf8').replace('flavor: openresty', 'flavor: nginx\n  modulesPath: mods'));
   const r = await gwctl(['render', 'gw/gateway.yaml', '--out', 'stock'], dir);
   assert.equal(r.exitCode, 0, r.stderr);
   const conf = readFileSync(join(dir, 'stock/nginx.conf'), 'utf8');
-  assert.deepEqual([...conf.matchAll(/^load_module "([^"]+)";$/gm)].map((m) => m[1]), ['../gw/mods/ndk_http_module.so', '../gw/mods/ngx_http_lua_module.so']);
+  assert.deepEqual(
+    [...conf.matchAll(/^load_module "([^"]+)";$/gm)].map((m) => m[1]),
+    ['../gw/mods/ndk_http_module.so', '../gw/mods/ngx_http_lua_module.so'],
+  );
   const t = nginxTest(join(dir, 'stock'));
   assert.ok(t.ok, t.output);
 });
 
-test('contract: a verifyDepth left out is derived from presentedChain and rendered (not nginx\'s default 1)', async () => {
+test("contract: a verifyDepth left out is derived from presentedChain and rendered (not nginx's default 1)", async () => {
   const dir = exampleCopy();
   const pki = await makePki(join(dir, 'pki2'));
   const root = pki.root('Deep Root');
-  const leaf = pki.leaf(pki.intermediate(pki.intermediate(root, 'Deep Int 1'), 'Deep Int 2'), { dns: ['deep.internal'] });
+  const leaf = pki.leaf(pki.intermediate(pki.intermediate(root, 'Deep Int 1'), 'Deep Int 2'), {
+    dns: ['deep.internal'],
+  });
   const spec = join(dir, 'gw/gateway.yaml');
-  writeFileSync(spec, readFileSync(spec, 'utf8')
-    .replace('trustStores:\n', `trustStores:\n  deep: { certificates: ["${root.cert}"] }\n`)
-    .replace('upstreams:\n', `upstreams:\n  deep:\n    servers: ["127.0.0.1:9444"]\n    tls: { trustStore: deep, serverName: deep.internal, presentedChain: "${leaf.chain}" }\n`)
-    .replace('routes:\n', 'routes:\n  - { path: /deep/, upstream: deep }\n'));
+  writeFileSync(
+    spec,
+    readFileSync(spec, 'utf8')
+      .replace('trustStores:\n', `trustStores:\n  deep: { certificates: ["${root.cert}"] }\n`)
+      .replace(
+        'upstreams:\n',
+        `upstreams:\n  deep:\n    servers: ["127.0.0.1:9444"]\n    tls: { trustStore: deep, serverName: deep.internal, presentedChain: "${leaf.chain}" }\n`,
+      )
+      .replace('routes:\n', 'routes:\n  - { path: /deep/, upstream: deep }\n'),
+  );
   const r = await gwctl(['render', 'gw/gateway.yaml', '--out', 'out'], dir);
   assert.equal(r.exitCode, 0, r.stderr);
-  const depths = [...readFileSync(join(dir, 'out/nginx.conf'), 'utf8').matchAll(/proxy_ssl_verify_depth (\d+);/g)].map((m) => Number(m[1])).sort();
-  assert.deepEqual(depths, [1, 2], 'the example\'s upstream keeps 1, the deep one gets the 2 its chain needs');
+  const depths = [...readFileSync(join(dir, 'out/nginx.conf'), 'utf8').matchAll(/proxy_ssl_verify_depth (\d+);/g)]
+    .map((m) => Number(m[1]))
+    .sort();
+  assert.deepEqual(depths, [1, 2], "the example's upstream keeps 1, the deep one gets the 2 its chain needs");
 });
 
 test('contract: --check writes nothing, even when DIR does not exist yet; a changed or missing tls/ file is drift', async () => {
@@ -250,14 +333,21 @@ test('contract: --check writes nothing, even when DIR does not exist yet; a chan
   const [file] = readdirSync(join(dir, 'out/tls'));
   const path = join(dir, 'out/tls', file);
   const original = readFileSync(path);
-  writeFileSync(path, Buffer.concat([original.subarray(0, 40), Buffer.from([original[40] ^ 1]), original.subarray(41)]));
+  writeFileSync(
+    path,
+    Buffer.concat([original.subarray(0, 40), Buffer.from([original[40] ^ 1]), original.subarray(41)]),
+  );
   const before = snapshot(join(dir, 'out'));
   const changed = await gwctl(['render', 'gw/gateway.yaml', '--out', 'out', '--check'], dir);
   assert.equal(changed.exitCode, 1);
   assert.match(changed.stderr, new RegExp(`tls/${file}`));
   assert.deepEqual(snapshot(join(dir, 'out')), before);
   rmSync(path);
-  assert.equal((await gwctl(['render', 'gw/gateway.yaml', '--out', 'out', '--check'], dir)).exitCode, 1, 'a missing file is drift');
+  assert.equal(
+    (await gwctl(['render', 'gw/gateway.yaml', '--out', 'out', '--check'], dir)).exitCode,
+    1,
+    'a missing file is drift',
+  );
 });
 
 test('contract: validate writes nothing; render without --out is a usage error (exit 2)', async () => {

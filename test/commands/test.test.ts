@@ -23,7 +23,10 @@ function edit(file: string, from: string | RegExp, to: string): void {
   writeFileSync(file, next);
 }
 
-const lineOf = (file: string, needle: string) => readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(needle)) + 1;
+const lineOf = (file: string, needle: string) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .findIndex((l) => l.includes(needle)) + 1;
 
 test('a good rendered output passes nginx -t: exit 0', async () => {
   const dir = await rendered();
@@ -31,7 +34,11 @@ test('a good rendered output passes nginx -t: exit 0', async () => {
   assert.equal(r.exitCode, 0, r.stderr);
   assert.match(r.stdout, /^out: \S*(nginx|openresty) -t passed\n$/);
   const j = await run(['test', 'out', '--format', 'json'], dir);
-  const body = JSON.parse(j.stdout) as { ok: boolean; nginx: { args: string[]; exitCode: number }; diagnostics: unknown[] };
+  const body = JSON.parse(j.stdout) as {
+    ok: boolean;
+    nginx: { args: string[]; exitCode: number };
+    diagnostics: unknown[];
+  };
   assert.equal(body.ok, true);
   assert.deepEqual(body.nginx.args, ['-p', `${join(dir, 'out')}/`, '-c', 'nginx.conf', '-e', 'logs/error.log', '-t']);
   assert.equal(body.nginx.exitCode, 0);
@@ -45,23 +52,51 @@ test('a broken output fails with exit 1 at nginx.conf:LINE, and with --spec also
   const line = lineOf(conf, 'proxy_ssl_verify_dept ');
   const bare = await run(['test', 'out'], dir);
   assert.equal(bare.exitCode, 1);
-  assert.match(bare.stderr, new RegExp(`^out/nginx\\.conf:${line}:1 +error +nginx -t: unknown directive "proxy_ssl_verify_dept" +\\[nginx\\.rejected\\]`, 'm'));
+  assert.match(
+    bare.stderr,
+    new RegExp(
+      `^out/nginx\\.conf:${line}:1 +error +nginx -t: unknown directive "proxy_ssl_verify_dept" +\\[nginx\\.rejected\\]`,
+      'm',
+    ),
+  );
 
   const withSpec = await run(['test', 'out', '--spec', SPEC], dir);
   assert.equal(withSpec.exitCode, 1);
   // An unknown directive maps to no particular field: the pointer lands on upstream orders' tls block (its first key).
   const tlsLine = lineOf(join(dir, SPEC), 'trustStore: internal');
-  assert.match(withSpec.stderr, new RegExp(`^gw/gateway\\.yaml:${tlsLine}:7 +info +out/nginx\\.conf:${line}, rendered from the TLS settings of upstream "orders", fails nginx -t: unknown directive "proxy_ssl_verify_dept"`, 'm'));
+  assert.match(
+    withSpec.stderr,
+    new RegExp(
+      `^gw/gateway\\.yaml:${tlsLine}:7 +info +out/nginx\\.conf:${line}, rendered from the TLS settings of upstream "orders", fails nginx -t: unknown directive "proxy_ssl_verify_dept"`,
+      'm',
+    ),
+  );
 
   const gh = await run(['test', 'out', '--spec', SPEC, '--format', 'github'], dir);
-  assert.match(gh.stdout, new RegExp(`^::error file=out/nginx\\.conf,line=${line},col=1,title=nginx\\.rejected::nginx -t: unknown directive`, 'm'));
+  assert.match(
+    gh.stdout,
+    new RegExp(
+      `^::error file=out/nginx\\.conf,line=${line},col=1,title=nginx\\.rejected::nginx -t: unknown directive`,
+      'm',
+    ),
+  );
   assert.match(gh.stdout, /^::notice file=gw\/gateway\.yaml,line=\d+,col=\d+,title=nginx\.source::/m);
 });
 
 test('no nginx binary: exit 2 with a message that says how to fix it', async () => {
   const dir = await rendered();
-  const ctx: CommandContext = { format: 'human', failSeverity: 'error', color: false, cwd: dir, now: new Date(), env: { PATH: join(dir, 'empty-bin') } };
-  await assert.rejects(testCommand('out', { fallbacks: [] }, ctx), /no nginx or openresty binary found .*--nginx PATH or GWCTL_NGINX/);
+  const ctx: CommandContext = {
+    format: 'human',
+    failSeverity: 'error',
+    color: false,
+    cwd: dir,
+    now: new Date(),
+    env: { PATH: join(dir, 'empty-bin') },
+  };
+  await assert.rejects(
+    testCommand('out', { fallbacks: [] }, ctx),
+    /no nginx or openresty binary found .*--nginx PATH or GWCTL_NGINX/,
+  );
 
   const viaFlag = gwctlProcess(['test', 'out', '--nginx', '/nonexistent/nginx'], { cwd: dir });
   assert.equal(viaFlag.exitCode, 2);
@@ -84,11 +119,28 @@ test('nginx warnings pass by default and fail with --fail-severity warning', asy
   const conf = join(dir, 'out/nginx.conf');
   // A second server with the same name on the same port: nginx -t warns "conflicting server name".
   const text = readFileSync(conf, 'utf8');
-  writeFileSync(conf, text.replace(/\}\s*$/, '    server {\n        listen 8080;\n        server_name "dup.example";\n    }\n    server {\n        listen 8080;\n        server_name "dup.example";\n    }\n}\n'));
+  writeFileSync(
+    conf,
+    text.replace(
+      /\}\s*$/,
+      '    server {\n        listen 8080;\n        server_name "dup.example";\n    }\n    server {\n        listen 8080;\n        server_name "dup.example";\n    }\n}\n',
+    ),
+  );
   const lenient = await run(['test', 'out', '--format', 'json'], dir);
   assert.equal(lenient.exitCode, 0, lenient.stdout);
-  const body = JSON.parse(lenient.stdout) as { ok: boolean; diagnostics: { severity: string; code: string; message: string }[] };
-  assert.ok(body.diagnostics.some((d) => d.severity === 'warning' && d.code === 'nginx.warning' && /conflicting server name "dup\.example"/.test(d.message)), lenient.stdout);
+  const body = JSON.parse(lenient.stdout) as {
+    ok: boolean;
+    diagnostics: { severity: string; code: string; message: string }[];
+  };
+  assert.ok(
+    body.diagnostics.some(
+      (d) =>
+        d.severity === 'warning' &&
+        d.code === 'nginx.warning' &&
+        /conflicting server name "dup\.example"/.test(d.message),
+    ),
+    lenient.stdout,
+  );
   const strict = await run(['--fail-severity', 'warning', 'test', 'out'], dir);
   assert.equal(strict.exitCode, 1);
   assert.match(strict.stderr, /warning +nginx -t: conflicting server name/);
@@ -104,24 +156,46 @@ test('render --test runs nginx -t with the documented arguments on the staged ou
   const spec = join(dir, SPEC);
   edit(spec, '"127.0.0.1:9080"', '"127.0.0.2:9080"');
   const log = join(dir, 'args.log');
-  const fake = fakeNginx(dir, `echo "$@" >> ${log}\nline=$(grep -n 'server 127.0.0.2:9080;' "$2nginx.conf" | cut -d: -f1)\necho "nginx: [emerg] host not found in upstream \\"127.0.0.2:9080\\" in $2nginx.conf:$line" >&2\nexit 1`);
+  const fake = fakeNginx(
+    dir,
+    `echo "$@" >> ${log}\nline=$(grep -n 'server 127.0.0.2:9080;' "$2nginx.conf" | cut -d: -f1)\necho "nginx: [emerg] host not found in upstream \\"127.0.0.2:9080\\" in $2nginx.conf:$line" >&2\nexit 1`,
+  );
   const before = snapshot(dir);
   const bad = await run(['render', SPEC, '--out', 'out', '--test', '--nginx', fake, '--format', 'json'], dir);
   assert.equal(bad.exitCode, 1, bad.stdout);
   const args = readFileSync(log, 'utf8');
-  assert.match(args, new RegExp(`^-p ${dir}/\\.out\\.gwctl-staging-[0-9a-f]+/ -c nginx\\.conf -e logs/error\\.log -t\n$`), 'nginx -t ran on the staged output beside DIR');
+  assert.match(
+    args,
+    new RegExp(`^-p ${dir}/\\.out\\.gwctl-staging-[0-9a-f]+/ -c nginx\\.conf -e logs/error\\.log -t\n$`),
+    'nginx -t ran on the staged output beside DIR',
+  );
   rmSync(log);
   assert.deepEqual(snapshotDiff(before, snapshot(dir)), [], 'DIR (and everything around it) exactly as it was');
-  const body = JSON.parse(bad.stdout) as { ok: boolean; changed: string[]; diagnostics: { code: string; file: string; line: number; path: string; severity: string; message: string }[] };
+  const body = JSON.parse(bad.stdout) as {
+    ok: boolean;
+    changed: string[];
+    diagnostics: { code: string; file: string; line: number; path: string; severity: string; message: string }[];
+  };
   assert.equal(body.ok, false);
   assert.deepEqual(body.changed, [], 'nothing written');
   const [rejected, source, kept] = body.diagnostics;
-  assert.deepEqual({ code: rejected.code, file: rejected.file }, { code: 'nginx.rejected', file: join(dir, 'out/nginx.conf') }, 'named as DIR/nginx.conf, not the staged copy');
+  assert.deepEqual(
+    { code: rejected.code, file: rejected.file },
+    { code: 'nginx.rejected', file: join(dir, 'out/nginx.conf') },
+    'named as DIR/nginx.conf, not the staged copy',
+  );
   assert.ok(rejected.line > 1);
   const specLine = lineOf(spec, '"127.0.0.2:9080"');
-  assert.deepEqual({ code: source.code, severity: source.severity, path: source.path, file: source.file, line: source.line }, { code: 'nginx.source', severity: 'info', path: '$.upstreams.status.servers[0]', file: spec, line: specLine });
+  assert.deepEqual(
+    { code: source.code, severity: source.severity, path: source.path, file: source.file, line: source.line },
+    { code: 'nginx.source', severity: 'info', path: '$.upstreams.status.servers[0]', file: spec, line: specLine },
+  );
   assert.equal(kept.code, 'render.kept');
-  assert.doesNotMatch(JSON.stringify(body.diagnostics), /gwctl-staging/, 'messages never name the staged copy, which is gone');
+  assert.doesNotMatch(
+    JSON.stringify(body.diagnostics),
+    /gwctl-staging/,
+    'messages never name the staged copy, which is gone',
+  );
   // --check knows DIR is not what the spec renders.
   const check = await run(['render', SPEC, '--out', 'out', '--check'], dir);
   assert.equal(check.exitCode, 1);
@@ -141,7 +215,12 @@ test('gwctl test refuses a file for DIR, and an nginx.conf that is a FIFO or a d
   ];
   for (const [target, message] of cases) {
     // Without the check a FIFO blocks and /dev/zero fills memory: the child is then killed.
-    const r = spawnSync(process.execPath, [BIN, 'test', target], { cwd: dir, encoding: 'utf8', timeout: 30_000, env: { ...process.env, NO_COLOR: '1' } });
+    const r = spawnSync(process.execPath, [BIN, 'test', target], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     assert.equal(r.status, 2, `${target}: ${r.signal ?? ''} ${r.stderr}`);
     assert.match(r.stderr, message);
   }
@@ -174,7 +253,11 @@ test('--spec that is no gateway spec (a scalar, binary, a system file) is report
   const nginx = fakeNginx(dir, 'exit 0');
   writeFileSync(join(dir, 'scalar.yaml'), '42\n');
   writeFileSync(join(dir, 'broken.yaml'), 'version: [1\n');
-  for (const [spec, code] of [['scalar.yaml', 'schema.bad-type'], ['broken.yaml', 'yaml.syntax'], ['/etc/passwd', 'schema.bad-type']]) {
+  for (const [spec, code] of [
+    ['scalar.yaml', 'schema.bad-type'],
+    ['broken.yaml', 'yaml.syntax'],
+    ['/etc/passwd', 'schema.bad-type'],
+  ]) {
     const r = await run(['test', 'out', '--nginx', nginx, '--spec', spec], dir);
     assert.equal(r.exitCode, 1, `${spec}: ${r.stderr}`);
     assert.match(r.stderr, new RegExp(`  error +.+  \\[${code.replace('.', '\\.')}\\]`), spec);

@@ -43,7 +43,15 @@ test('spec form, JSON: the contract shape, depth too small reported as nginx log
   const out = JSON.parse(r.stdout);
   assert.equal(out.ok, false);
   const orders = out.upstreams.find((u: { name: string }) => u.name === 'orders');
-  assert.deepEqual(Object.keys(orders).sort(), ['chain', 'findings', 'name', 'nginx', 'ok', 'requiredDepth', 'verifyDepth']);
+  assert.deepEqual(Object.keys(orders).sort(), [
+    'chain',
+    'findings',
+    'name',
+    'nginx',
+    'ok',
+    'requiredDepth',
+    'verifyDepth',
+  ]);
   assert.equal(orders.ok, false);
   assert.equal(orders.requiredDepth, 2);
   assert.equal(orders.verifyDepth, 1);
@@ -67,7 +75,10 @@ test('spec form: a derived depth verifies; a wrong name is still reported, --ups
   assert.equal(all.exitCode, 1, 'wrongname fails the run');
   const one = await gwctl(['verify-chain', 'derived.yaml', '--upstream', 'orders', '--format', 'json'], dir);
   assert.equal(one.exitCode, 0, one.stdout);
-  assert.deepEqual(JSON.parse(one.stdout).upstreams.map((u: { name: string }) => u.name), ['orders']);
+  assert.deepEqual(
+    JSON.parse(one.stdout).upstreams.map((u: { name: string }) => u.name),
+    ['orders'],
+  );
   const unknown = await gwctl(['verify-chain', 'derived.yaml', '--upstream', 'nope'], dir);
   assert.equal(unknown.exitCode, 2);
 });
@@ -75,13 +86,29 @@ test('spec form: a derived depth verifies; a wrong name is still reported, --ups
 test('spec form, human: says what nginx will log and where', () => {
   const r = gwctlProcess(['verify-chain', 'depth1.yaml'], { cwd: dir });
   assert.equal(r.exitCode, 1);
-  assert.match(r.stdout, /orders: FAIL: nginx will log: upstream SSL certificate verify error: \(20:unable to get local issuer certificate\)/);
-  assert.match(r.stdout, /wrongname: FAIL: nginx will log: upstream SSL certificate does not match "billing\.internal"/);
+  assert.match(
+    r.stdout,
+    /orders: FAIL: nginx will log: upstream SSL certificate verify error: \(20:unable to get local issuer certificate\)/,
+  );
+  assert.match(
+    r.stdout,
+    /wrongname: FAIL: nginx will log: upstream SSL certificate does not match "billing\.internal"/,
+  );
   assert.match(r.stdout, /chain needs 2, proxy_ssl_verify_depth 1/);
 });
 
-test('files form: same verdicts without a spec; --depth defaults to nginx\'s 1', async () => {
-  const base = ['verify-chain', '--chain', deepLeaf.chain, '--ca', root.cert, '--name', 'orders.internal', '--format', 'json'];
+test("files form: same verdicts without a spec; --depth defaults to nginx's 1", async () => {
+  const base = [
+    'verify-chain',
+    '--chain',
+    deepLeaf.chain,
+    '--ca',
+    root.cert,
+    '--name',
+    'orders.internal',
+    '--format',
+    'json',
+  ];
   const d1 = await gwctl(base, dir);
   assert.equal(d1.exitCode, 1);
   const u = JSON.parse(d1.stdout).upstreams[0];
@@ -91,12 +118,34 @@ test('files form: same verdicts without a spec; --depth defaults to nginx\'s 1',
   const d2 = await gwctl([...base, '--depth', '2'], dir);
   assert.equal(d2.exitCode, 0, d2.stdout);
   assert.equal(JSON.parse(d2.stdout).upstreams[0].nginx, null);
-  const trustedIntermediateOnly = await gwctl(['verify-chain', '--chain', deepLeaf.chain, '--ca', int1.cert, '--depth', '5', '--format', 'json'], dir);
-  assert.equal(JSON.parse(trustedIntermediateOnly.stdout).upstreams[0].nginx.code, 2, 'no partial chains: a trusted intermediate needs its root');
+  const trustedIntermediateOnly = await gwctl(
+    ['verify-chain', '--chain', deepLeaf.chain, '--ca', int1.cert, '--depth', '5', '--format', 'json'],
+    dir,
+  );
+  assert.equal(
+    JSON.parse(trustedIntermediateOnly.stdout).upstreams[0].nginx.code,
+    2,
+    'no partial chains: a trusted intermediate needs its root',
+  );
 });
 
 test('--at evaluates at another time: expired certificates fail, and say so', async () => {
-  const r = await gwctl(['verify-chain', '--chain', deepLeaf.chain, '--ca', root.cert, '--depth', '2', '--at', '2999-01-01T00:00:00Z', '--format', 'json'], dir);
+  const r = await gwctl(
+    [
+      'verify-chain',
+      '--chain',
+      deepLeaf.chain,
+      '--ca',
+      root.cert,
+      '--depth',
+      '2',
+      '--at',
+      '2999-01-01T00:00:00Z',
+      '--format',
+      'json',
+    ],
+    dir,
+  );
   assert.equal(r.exitCode, 1);
   assert.equal(JSON.parse(r.stdout).upstreams[0].nginx.code, 10);
 });
@@ -108,7 +157,10 @@ test('names from certificates and from --name reach the terminal escaped: no for
   // No ':' in it: nginx would cut the name there (a port), and the line would end early.
   const name = 'ab\u001b]0;pwned\u0007x\r\nforged  error  forged\u202e';
   for (const format of ['human', 'github']) {
-    const r = gwctlProcess(['verify-chain', '--chain', evil.chain, '--ca', evilRoot.cert, '--name', name, '--format', format], { cwd: dir });
+    const r = gwctlProcess(
+      ['verify-chain', '--chain', evil.chain, '--ca', evilRoot.cert, '--name', name, '--format', format],
+      { cwd: dir },
+    );
     assert.equal(r.exitCode, 1, r.stderr);
     const out = r.stdout + r.stderr;
     assert.doesNotMatch(out, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/, `${format}: ${JSON.stringify(out)}`);
@@ -124,7 +176,17 @@ test('an empty --name is a usage error (it would skip the host check)', () => {
 });
 
 test('bad arguments exit 2 with a message, not a stack trace', () => {
-  for (const args of [['verify-chain'], ['verify-chain', '--chain', 'x.pem'], ['verify-chain', '--chain', 'missing.pem', '--ca', 'missing.pem'], ['verify-chain', 'derived.yaml', '--at', 'yesterday'], ['verify-chain', 'derived.yaml', '--depth', '2'], ['verify-chain', 'derived.yaml', '--at', '2024-02-30'], ['verify-chain', 'derived.yaml', '--at', '2027-01-01 junk'], ['verify-chain', 'derived.yaml', '--at', '0000-01-01'], ['verify-chain', '--chain', deepLeaf.chain, '--ca', root.cert, '--depth', '999999']]) {
+  for (const args of [
+    ['verify-chain'],
+    ['verify-chain', '--chain', 'x.pem'],
+    ['verify-chain', '--chain', 'missing.pem', '--ca', 'missing.pem'],
+    ['verify-chain', 'derived.yaml', '--at', 'yesterday'],
+    ['verify-chain', 'derived.yaml', '--depth', '2'],
+    ['verify-chain', 'derived.yaml', '--at', '2024-02-30'],
+    ['verify-chain', 'derived.yaml', '--at', '2027-01-01 junk'],
+    ['verify-chain', 'derived.yaml', '--at', '0000-01-01'],
+    ['verify-chain', '--chain', deepLeaf.chain, '--ca', root.cert, '--depth', '999999'],
+  ]) {
     const r = gwctlProcess(args, { cwd: dir });
     assert.equal(r.exitCode, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.ok(r.stderr.trim().length > 0);
@@ -163,16 +225,28 @@ routes: [{ path: /o/, upstream: orders }]
   assert.equal(render.exitCode, 1, 'render refuses too');
 });
 
-test('files form with --crl: revocation as proxy_ssl_crl checks it, the root\'s own CRL included', async () => {
+test("files form with --crl: revocation as proxy_ssl_crl checks it, the root's own CRL included", async () => {
   const pki = await makePki(join(dir, 'pki-crl'));
   const ca = pki.root('CRL Root');
   const int = pki.intermediate(ca, 'CRL Int');
   const leaf = pki.leaf(int, { cn: 'svc.internal', dns: ['svc.internal'] });
-  const base = ['verify-chain', '--chain', leaf.chain, '--ca', ca.cert, '--depth', '1', '--name', 'svc.internal', '--format', 'json'];
+  const base = [
+    'verify-chain',
+    '--chain',
+    leaf.chain,
+    '--ca',
+    ca.cert,
+    '--depth',
+    '1',
+    '--name',
+    'svc.internal',
+    '--format',
+    'json',
+  ];
   const code = async (crls: string[]) => {
     const r = await gwctl([...base, ...crls.flatMap((c) => ['--crl', c])], dir);
     const u = JSON.parse(r.stdout).upstreams[0];
-    assert.ok('nginx' in u, 'the contract\'s nginx field is always there (null when nginx logs no error)');
+    assert.ok('nginx' in u, "the contract's nginx field is always there (null when nginx logs no error)");
     return u.nginx === null ? null : u.nginx.code;
   };
   const rootCrl = pki.crl(ca);
@@ -189,12 +263,40 @@ test('a large trust store is reported once: per store by validation for a spec, 
   const roots = Array.from({ length: 22 }, (_, i) => pki.root(`Big Root ${i}`));
   const leaf = pki.leaf(roots[0], { dns: ['svc.internal'] });
   const bundle = pki.bundle('big.pem', roots);
-  const files = await gwctl(['verify-chain', '--chain', leaf.chain, '--ca', bundle, '--name', 'svc.internal', '--depth', '1', '--format', 'json'], dir);
-  assert.ok(JSON.parse(files.stdout).upstreams[0].findings.some((f: { code: string }) => f.code === 'chain.large-trust-store'), files.stdout);
-  writeFileSync(join(dir, 'big.yaml'), `version: 1\nlisten: [{ port: 8080 }]\ntrustStores: { big: { certificates: ["${bundle}"] } }\nupstreams:\n${[1, 2, 3].map((i) => `  u${i}: { servers: ["127.0.0.1:${9000 + i}"], tls: { trustStore: big, serverName: svc.internal, presentedChain: "${leaf.chain}" } }`).join('\n')}\nroutes:\n${[1, 2, 3].map((i) => `  - { path: /u${i}/, upstream: u${i} }`).join('\n')}\n`);
+  const files = await gwctl(
+    [
+      'verify-chain',
+      '--chain',
+      leaf.chain,
+      '--ca',
+      bundle,
+      '--name',
+      'svc.internal',
+      '--depth',
+      '1',
+      '--format',
+      'json',
+    ],
+    dir,
+  );
+  assert.ok(
+    JSON.parse(files.stdout).upstreams[0].findings.some((f: { code: string }) => f.code === 'chain.large-trust-store'),
+    files.stdout,
+  );
+  writeFileSync(
+    join(dir, 'big.yaml'),
+    `version: 1\nlisten: [{ port: 8080 }]\ntrustStores: { big: { certificates: ["${bundle}"] } }\nupstreams:\n${[1, 2, 3].map((i) => `  u${i}: { servers: ["127.0.0.1:${9000 + i}"], tls: { trustStore: big, serverName: svc.internal, presentedChain: "${leaf.chain}" } }`).join('\n')}\nroutes:\n${[1, 2, 3].map((i) => `  - { path: /u${i}/, upstream: u${i} }`).join('\n')}\n`,
+  );
   const spec = await gwctl(['verify-chain', 'big.yaml', '--format', 'json'], dir);
-  const out = JSON.parse(spec.stdout) as { diagnostics: { code: string }[]; upstreams: { findings: { code: string }[] }[] };
+  const out = JSON.parse(spec.stdout) as {
+    diagnostics: { code: string }[];
+    upstreams: { findings: { code: string }[] }[];
+  };
   assert.equal(out.upstreams.length, 3);
   const codes = [...out.diagnostics, ...out.upstreams.flatMap((u) => u.findings)].map((d) => d.code);
-  assert.deepEqual(codes.filter((c) => c === 'trust.public-bundle' || c === 'chain.large-trust-store'), ['trust.public-bundle'], spec.stdout.slice(0, 2000));
+  assert.deepEqual(
+    codes.filter((c) => c === 'trust.public-bundle' || c === 'chain.large-trust-store'),
+    ['trust.public-bundle'],
+    spec.stdout.slice(0, 2000),
+  );
 });

@@ -38,23 +38,39 @@ before(async () => {
     if (!sc.key) continue;
     const port = await freePort();
     try {
-      const up = await startUpstream({ label: sc.name, port, chainFile: sc.chain, keyFile: sc.key, anySecurityLevel: true });
+      const up = await startUpstream({
+        label: sc.name,
+        port,
+        chainFile: sc.chain,
+        keyFile: sc.key,
+        anySecurityLevel: true,
+      });
       closers.push(up.close);
     } catch {
       unserved.push(sc.name); // node's TLS server refuses some material (e.g. keys below its security level)
       continue;
     }
     stores.push(`  s${i}: { certificates: [${JSON.stringify(sc.trusted)}] }`);
-    const names = [...new Set(['svc.internal', ...sc.names])].filter((n): n is string => n !== undefined && isIP(n.replace(/\.$/, '')) === 0);
+    const names = [...new Set(['svc.internal', ...sc.names])].filter(
+      (n): n is string => n !== undefined && isIP(n.replace(/\.$/, '')) === 0,
+    );
     for (const depth of DEPTHS) {
       for (const [k, name] of names.entries()) {
         const id = `u${i}_d${depth}_n${k}`;
         // The spec refuses names with a port: render a placeholder, then give nginx the real name.
         const specName = name.includes(':') ? `${id.replace(/_/g, '-')}.port-cut.invalid` : name;
         if (specName !== name) replace.push([specName, name]);
-        upstreams.push(`  ${id}:\n    servers: ["127.0.0.1:${port}"]\n    keepalive: 0\n    tls: { trustStore: s${i}, serverName: ${JSON.stringify(specName)}, verifyDepth: ${depth} }`);
+        upstreams.push(
+          `  ${id}:\n    servers: ["127.0.0.1:${port}"]\n    keepalive: 0\n    tls: { trustStore: s${i}, serverName: ${JSON.stringify(specName)}, verifyDepth: ${depth} }`,
+        );
         routes.push(`  - { path: /${id}/, upstream: ${id} }`);
-        const verdict = verifyChain({ presented: sources(sc.chain), trusted: sources(sc.trusted), depth, name, at: new Date() });
+        const verdict = verifyChain({
+          presented: sources(sc.chain),
+          trusted: sources(sc.trusted),
+          depth,
+          name,
+          at: new Date(),
+        });
         cases.push({ id, label: `${sc.name} (depth ${depth}, name ${name})`, verdict, name });
       }
     }
@@ -69,8 +85,11 @@ after(async () => {
 
 test('for every served scenario, depth and name, nginx does exactly what gwctl predicted', async (t) => {
   const { disagreements, seen } = await compareWithNginx(cases, gatewayPort, nginx!);
-  t.diagnostic(`nginx differential: ${cases.length - disagreements.length}/${cases.length} agree; outcomes covered: ${[...seen].sort().join(', ')}; not servable by node's TLS server: ${unserved.join('; ') || 'none'}`);
+  t.diagnostic(
+    `nginx differential: ${cases.length - disagreements.length}/${cases.length} agree; outcomes covered: ${[...seen].sort().join(', ')}; not servable by node's TLS server: ${unserved.join('; ') || 'none'}`,
+  );
   assert.deepEqual(disagreements, []);
   // The matrix must really exercise nginx's failure modes, not only successes.
-  for (const code of ['ok', 'handshake', '2', '7', '10', '18', '20', '21', '46', '62', '66', '67', '68']) assert.ok(seen.has(code), `no case produced ${code}`);
+  for (const code of ['ok', 'handshake', '2', '7', '10', '18', '20', '21', '46', '62', '66', '67', '68'])
+    assert.ok(seen.has(code), `no case produced ${code}`);
 });

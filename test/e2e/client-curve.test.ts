@@ -32,10 +32,22 @@ before(async () => {
   const clientCa = pki.root('Curve Client CA');
   const server = pki.leaf(root, { cn: 'svc.internal', dns: ['svc.internal'] });
   const upstreamPort = await freePort();
-  const up = await startUpstream({ label: 'mtls', port: upstreamPort, chainFile: server.chain, keyFile: server.key, clientCaFile: clientCa.cert });
+  const up = await startUpstream({
+    label: 'mtls',
+    port: upstreamPort,
+    chainFile: server.chain,
+    keyFile: server.key,
+    clientCaFile: clientCa.cert,
+  });
   closers.push(up.close);
   port = await freePort();
-  const lines = ['version: 1', 'runtime: { flavor: nginx }', `listen: [{ port: ${port}, address: 127.0.0.1 }]`, `trustStores: { s: { certificates: ["${root.cert}"] } }`, 'clientCertificates:'];
+  const lines = [
+    'version: 1',
+    'runtime: { flavor: nginx }',
+    `listen: [{ port: ${port}, address: 127.0.0.1 }]`,
+    `trustStores: { s: { certificates: ["${root.cert}"] } }`,
+    'clientCertificates:',
+  ];
   const stand: PkiCert[] = [];
   for (const key of KEYS) {
     identities.set(key, pki.leaf(clientCa, { cn: `client-${key}`, client: true, key }));
@@ -44,7 +56,10 @@ before(async () => {
     lines.push(`  c_${key.replace('-', '_')}: { certificate: "${placeholder.chain}", key: "${placeholder.key}" }`);
   }
   lines.push('upstreams:');
-  for (const key of KEYS) lines.push(`  u_${key.replace('-', '_')}: { servers: ["127.0.0.1:${upstreamPort}"], keepalive: 0, tls: { trustStore: s, serverName: svc.internal, clientCertificate: c_${key.replace('-', '_')}, verifyDepth: 1 } }`);
+  for (const key of KEYS)
+    lines.push(
+      `  u_${key.replace('-', '_')}: { servers: ["127.0.0.1:${upstreamPort}"], keepalive: 0, tls: { trustStore: s, serverName: svc.internal, clientCertificate: c_${key.replace('-', '_')}, verifyDepth: 1 } }`,
+    );
   lines.push('routes:');
   for (const key of KEYS) lines.push(`  - { path: /${key}/, upstream: u_${key.replace('-', '_')} }`);
   writeFileSync(join(dir, 'gateway.yaml'), `${lines.join('\n')}\n`);
@@ -73,11 +88,19 @@ test('each client key type: nginx proxies (200) exactly when gwctl finds nothing
     const id = identities.get(key)!;
     const keys = parsePem(readFileSync(id.key), 'key');
     assert.ok(!('problem' in keys));
-    const verdict = checkClientCertificate({ certificates: sources(id.chain), keys: keys.blocks, keyFile: id.key, at: new Date() });
+    const verdict = checkClientCertificate({
+      certificates: sources(id.chain),
+      keys: keys.blocks,
+      keyFile: id.key,
+      at: new Date(),
+    });
     const r = await request(port, `/${key}/`);
     seen.push(`${key}: gwctl ${verdict.ok ? 'ok' : verdict.findings.map((f) => f.code).join(',')}, nginx ${r.status}`);
     assert.equal(r.status, verdict.ok ? 200 : 502, seen.at(-1));
     if (r.status === 200) assert.equal(r.json?.clientCertificate, `client-${key}`);
   }
-  assert.ok(seen.some((s) => s.includes('502')) && seen.some((s) => s.includes('200')), `both outcomes covered: ${seen.join('; ')}`);
+  assert.ok(
+    seen.some((s) => s.includes('502')) && seen.some((s) => s.includes('200')),
+    `both outcomes covered: ${seen.join('; ')}`,
+  );
 });

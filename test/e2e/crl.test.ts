@@ -38,9 +38,18 @@ before(async () => {
     stores.push(`  s${i}: { certificates: [${JSON.stringify(sc.trusted)}], crl: ${JSON.stringify(sc.crl)} }`);
     for (const depth of DEPTHS) {
       const id = `u${i}_d${depth}`;
-      upstreams.push(`  ${id}:\n    servers: ["127.0.0.1:${port}"]\n    keepalive: 0\n    tls: { trustStore: s${i}, serverName: svc.internal, verifyDepth: ${depth} }`);
+      upstreams.push(
+        `  ${id}:\n    servers: ["127.0.0.1:${port}"]\n    keepalive: 0\n    tls: { trustStore: s${i}, serverName: svc.internal, verifyDepth: ${depth} }`,
+      );
       routes.push(`  - { path: /${id}/, upstream: ${id} }`);
-      const verdict = verifyChain({ presented: sources(sc.chain), trusted: sources(sc.trusted), crls: crlSources(sc.crl), depth, name: 'svc.internal', at: new Date() });
+      const verdict = verifyChain({
+        presented: sources(sc.chain),
+        trusted: sources(sc.trusted),
+        crls: crlSources(sc.crl),
+        depth,
+        name: 'svc.internal',
+        at: new Date(),
+      });
       cases.push({ id, label: `${sc.name} (depth ${depth})`, name: 'svc.internal', verdict });
     }
   }
@@ -54,7 +63,10 @@ after(async () => {
 
 test('with proxy_ssl_crl, nginx does exactly what gwctl predicted for every CRL scenario', async (t) => {
   const { disagreements, seen } = await compareWithNginx(cases, gatewayPort, nginx!);
-  t.diagnostic(`nginx CRL differential: ${cases.length - disagreements.length}/${cases.length} agree; outcomes covered: ${[...seen].sort().join(', ')}`);
+  t.diagnostic(
+    `nginx CRL differential: ${cases.length - disagreements.length}/${cases.length} agree; outcomes covered: ${[...seen].sort().join(', ')}`,
+  );
   assert.deepEqual(disagreements, []);
-  for (const code of ['ok', '3', '8', '10', '11', '12', '23', '35', '36']) assert.ok(seen.has(code), `no case produced ${code}`);
+  for (const code of ['ok', '3', '8', '10', '11', '12', '23', '35', '36'])
+    assert.ok(seen.has(code), `no case produced ${code}`);
 });

@@ -37,13 +37,31 @@ before(async () => {
   rogueChain = rogue.chain;
   rootCert = root.cert;
 
-  const ports = { gateway: await freePort(), good: await freePort(), rogue: await freePort(), mtls: await freePort(), mtlsBad: await freePort() };
+  const ports = {
+    gateway: await freePort(),
+    good: await freePort(),
+    rogue: await freePort(),
+    mtls: await freePort(),
+    mtlsBad: await freePort(),
+  };
   gatewayPort = ports.gateway;
   const upstreams = [
     await startUpstream({ label: 'good', port: ports.good, chainFile: good.chain, keyFile: good.key }),
     await startUpstream({ label: 'rogue', port: ports.rogue, chainFile: rogue.chain, keyFile: rogue.key }),
-    await startUpstream({ label: 'mtls', port: ports.mtls, chainFile: mtls.chain, keyFile: mtls.key, clientCaFile: clientCa.cert }),
-    await startUpstream({ label: 'mtlsBad', port: ports.mtlsBad, chainFile: mtls.chain, keyFile: mtls.key, clientCaFile: otherClientCa.cert }),
+    await startUpstream({
+      label: 'mtls',
+      port: ports.mtls,
+      chainFile: mtls.chain,
+      keyFile: mtls.key,
+      clientCaFile: clientCa.cert,
+    }),
+    await startUpstream({
+      label: 'mtlsBad',
+      port: ports.mtlsBad,
+      chainFile: mtls.chain,
+      keyFile: mtls.key,
+      clientCaFile: otherClientCa.cert,
+    }),
   ];
   closers.push(...upstreams.map((u) => u.close));
 
@@ -101,17 +119,38 @@ test('a correctly declared upstream answers 200 through the gateway, with SNI an
 test('an upstream whose certificate is not signed by the declared CA gives 502, and the error log says what gwctl predicted', async () => {
   const r = await request(gatewayPort, '/rogue/');
   assert.equal(r.status, 502);
-  const predicted = await gwctl(['--format', 'json', 'verify-chain', '--chain', rogueChain, '--ca', rootCert, '--name', 'rogue.internal']);
+  const predicted = await gwctl([
+    '--format',
+    'json',
+    'verify-chain',
+    '--chain',
+    rogueChain,
+    '--ca',
+    rootCert,
+    '--name',
+    'rogue.internal',
+  ]);
   assert.equal(predicted.exitCode, 1);
   const { nginx: expected } = JSON.parse(predicted.stdout).upstreams[0] as { nginx: { code: number; reason: string } };
   assert.equal(expected.code, 21, 'the rogue upstream serves only its leaf, whose issuer nobody has');
-  assert.ok(nginx.errorLog().includes(`upstream SSL certificate verify error: (${expected.code}:${expected.reason}) while SSL handshaking to upstream`), nginx.errorLog());
+  assert.ok(
+    nginx
+      .errorLog()
+      .includes(
+        `upstream SSL certificate verify error: (${expected.code}:${expected.reason}) while SSL handshaking to upstream`,
+      ),
+    nginx.errorLog(),
+  );
 });
 
 test('mutual TLS: 200 only when the spec declares the right client certificate', async () => {
   const ok = await request(gatewayPort, '/mtls/');
   assert.equal(ok.status, 200, ok.body);
   assert.equal(ok.json?.clientCertificate, 'gateway-client');
-  assert.equal((await request(gatewayPort, '/mtls-bad/')).status, 502, 'a client certificate from another CA is refused');
+  assert.equal(
+    (await request(gatewayPort, '/mtls-bad/')).status,
+    502,
+    'a client certificate from another CA is refused',
+  );
   assert.equal((await request(gatewayPort, '/mtls-none/')).status, 502, 'no client certificate is refused');
 });

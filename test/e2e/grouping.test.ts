@@ -54,7 +54,13 @@ before(async () => {
 
   port = await freePort();
   tlsPort = await freePort();
-  const ports = { alpha: await freePort(), beta: await freePort(), gamma: await freePort(), bravo: await freePort(), plain: await freePort() };
+  const ports = {
+    alpha: await freePort(),
+    beta: await freePort(),
+    gamma: await freePort(),
+    bravo: await freePort(),
+    plain: await freePort(),
+  };
   const servers = [
     await startUpstream({ label: 'alpha', port: ports.alpha, chainFile: alpha.chain, keyFile: alpha.key }),
     await startUpstream({ label: 'beta', port: ports.beta, chainFile: beta.chain, keyFile: beta.key }),
@@ -128,12 +134,24 @@ function profileLocations(): string[] {
 
 test('the rendered config has one server block, one upstream block per spec upstream, one location per TLS profile', () => {
   assert.equal(conf.match(/^\s*server \{/gm)?.length, 1, 'plain and TLS listeners share one server block');
-  for (const name of ['alpha', 'beta', 'wrongName', 'crossed', 'bravo', 'plain']) assert.match(conf, new RegExp(`upstream up_${name} \\{`));
+  for (const name of ['alpha', 'beta', 'wrongName', 'crossed', 'bravo', 'plain'])
+    assert.match(conf, new RegExp(`upstream up_${name} \\{`));
   const profiles = profileLocations();
-  assert.ok(profiles.length >= 2 && profiles.length <= 3, `expected 2-3 TLS profiles (store a depth 1, store b depth 1, maybe bravo's), got ${profiles.join(', ')}`);
-  assert.equal(conf.match(/proxy_ssl_trusted_certificate /g)?.length, profiles.length, 'one trusted file per profile, not per route');
+  assert.ok(
+    profiles.length >= 2 && profiles.length <= 3,
+    `expected 2-3 TLS profiles (store a depth 1, store b depth 1, maybe bravo's), got ${profiles.join(', ')}`,
+  );
+  assert.equal(
+    conf.match(/proxy_ssl_trusted_certificate /g)?.length,
+    profiles.length,
+    'one trusted file per profile, not per route',
+  );
   assert.match(conf, /# TLS profile for upstream\(s\): alpha, beta, wrongName\n/);
-  assert.doesNotMatch(conf, /proxy_pass https?:\/\/(?!\$gw_upstream;)/, 'never an implicit upstream: every proxy_pass names a variable that resolves to an upstream{} block');
+  assert.doesNotMatch(
+    conf,
+    /proxy_pass https?:\/\/(?!\$gw_upstream;)/,
+    'never an implicit upstream: every proxy_pass names a variable that resolves to an upstream{} block',
+  );
 });
 
 test('upstreams sharing a profile are each verified against, and sent SNI for, their own serverName', async () => {
@@ -157,8 +175,15 @@ test('upstreams sharing a profile are each verified against, and sent SNI for, t
 test('each upstream is verified against its own trust store, even on a server another upstream already reached', async () => {
   assert.equal((await request(port, '/alpha/warm')).status, 200);
   const crossed = await request(port, '/crossed/');
-  assert.equal(crossed.status, 502, 'store b does not hold alpha\'s root: no session or connection of up_alpha may be reused');
-  assert.match(nginx.errorLog(), /upstream SSL certificate verify error: \(20:unable to get local issuer certificate\)/);
+  assert.equal(
+    crossed.status,
+    502,
+    "store b does not hold alpha's root: no session or connection of up_alpha may be reused",
+  );
+  assert.match(
+    nginx.errorLog(),
+    /upstream SSL certificate verify error: \(20:unable to get local issuer certificate\)/,
+  );
   const bravo = await request(port, '/bravo/');
   assert.equal(bravo.status, 200, bravo.body);
   assert.equal(bravo.json?.server, 'bravo');
@@ -167,28 +192,28 @@ test('each upstream is verified against its own trust store, even on a server an
 
 test('hosts: own routes win, any-host routes fill in, other hosts never see them', async () => {
   const cases: [string, string, string | number][] = [
-    ['api.example.com', '/alpha/1', 'beta'],          // host route overrides the any-host route at the same path
-    ['API.Example.com:8080', '/alpha/1', 'beta'],     // host matching ignores case and port
+    ['api.example.com', '/alpha/1', 'beta'], // host route overrides the any-host route at the same path
+    ['API.Example.com:8080', '/alpha/1', 'beta'], // host matching ignores case and port
     ['api.example.com', '/beta/1', 'beta'],
     ['api.example.com', '/api/1', 'bravo'],
-    ['api.example.com', '/alpha/deeper/1', 'plain'],  // a longer any-host path beats a shorter host path
+    ['api.example.com', '/alpha/deeper/1', 'plain'], // a longer any-host path beats a shorter host path
     ['other.example.com', '/alpha/1', 'alpha'],
     ['other.example.com', '/api/1', 404],
     ['a.wild.test', '/anything', 'plain'],
-    ['a.b.wild.test', '/alpha/1', 'alpha'],           // the any-host route is longer than the host's "/"
-    ['wild.test', '/anything', 404],                  // *.wild.test does not match wild.test
+    ['a.b.wild.test', '/alpha/1', 'alpha'], // the any-host route is longer than the host's "/"
+    ['wild.test', '/anything', 404], // *.wild.test does not match wild.test
     ['localhost', '/', 404],
-    ['localhost', '/alpha', 404],                     // prefix match: /alpha is not under /alpha/
-    ['default', '/kw/1', 'plain'],                     // a host named like a map keyword
+    ['localhost', '/alpha', 404], // prefix match: /alpha is not under /alpha/
+    ['default', '/kw/1', 'plain'], // a host named like a map keyword
     ['localhost', '/kw/1', 404],
-    ['api.example.com', '/v1/x', 'alpha'],            // a wildcard route applies to a host with routes of its own
+    ['api.example.com', '/v1/x', 'alpha'], // a wildcard route applies to a host with routes of its own
     ['other.example.com', '/v1/x', 'alpha'],
-    ['x.eu.example.com', '/v1/x', 'beta'],            // the longer wildcard wins at the same path
+    ['x.eu.example.com', '/v1/x', 'beta'], // the longer wildcard wins at the same path
     ['x.eu.example.com', '/alpha/1', 'alpha'],
     ['example.com', '/v1/x', 404],
-    ['localhost', '/my%20docs/x', 'beta'],            // a route path with a space matches the decoded URI
+    ['localhost', '/my%20docs/x', 'beta'], // a route path with a space matches the decoded URI
     ['localhost', '/my%20docs2/x', 404],
-    ['a_b.example.com', '/under/x', 'plain'],         // underscore and trailing dot in a route host
+    ['a_b.example.com', '/under/x', 'plain'], // underscore and trailing dot in a route host
     ['A_B.example.com.', '/under/x', 'plain'],
   ];
   for (const [host, path, expected] of cases) {
@@ -200,14 +225,18 @@ test('hosts: own routes win, any-host routes fill in, other hosts never see them
     }
   }
   const kept = await request(port, '/x', { host: 'a.wild.test' });
-  assert.equal(kept.json?.headers.host, 'a.wild.test', 'preserveHost sends the client\'s Host header');
+  assert.equal(kept.json?.headers.host, 'a.wild.test', "preserveHost sends the client's Host header");
 });
 
 test('preserveHost sends the Host header as the client sent it when it names the routed host, else the routed host', async () => {
   const asSent = await request(port, '/keep/1', { host: 'API.Example.com:8443' });
   assert.equal(asSent.json?.headers.host, 'API.Example.com:8443', 'case and port as sent');
   // An absolute URI names the host nginx routes by; a different Host header must not reach the upstream.
-  const absolute = await rawLines(port, ['GET http://a.wild.test/abs HTTP/1.1', 'Host: admin.internal', 'Connection: close']);
+  const absolute = await rawLines(port, [
+    'GET http://a.wild.test/abs HTTP/1.1',
+    'Host: admin.internal',
+    'Connection: close',
+  ]);
   assert.equal(absolute.json?.server, 'plain', absolute.raw);
   assert.equal(absolute.json?.headers.host, 'a.wild.test');
   // No Host header at all (HTTP/1.0): the upstream's own Host, never an empty one.
@@ -220,7 +249,7 @@ test('an upstream cannot restart routing inside the gateway, and its own statuse
   for (const target of ['/beta/internal', '@gw_not_found', '/nowhere']) {
     const r = await request(port, '/alpha/xa', { headers: { 'x-test-reply-header': `X-Accel-Redirect: ${target}` } });
     assert.equal(r.status, 200, `X-Accel-Redirect ${target}: ${r.body}`);
-    assert.equal(r.json?.server, 'alpha', 'the answer is the upstream\'s own');
+    assert.equal(r.json?.server, 'alpha', "the answer is the upstream's own");
     assert.equal(r.headers['x-accel-redirect'], undefined, 'nor is the header passed to the client');
     const p = await request(port, '/plain/xa', { headers: { 'x-test-reply-header': `X-Accel-Redirect: ${target}` } });
     assert.equal(p.json?.server, 'plain');
@@ -244,7 +273,11 @@ function rawLines(p: number, lines: string[]): Promise<{ raw: string; json?: Ech
       // The body may be chunked: the echo reply is the one JSON object in it.
       const body = raw.slice(raw.indexOf('{'), raw.lastIndexOf('}') + 1);
       let json: EchoReply | undefined;
-      try { json = JSON.parse(body) as EchoReply; } catch { /* not an echo reply */ }
+      try {
+        json = JSON.parse(body) as EchoReply;
+      } catch {
+        /* not an echo reply */
+      }
       resolve({ raw, json });
     });
   });
@@ -290,26 +323,50 @@ test('a chunked request body and one larger than client_body_buffer_size arrive 
   assert.equal(chunked.json?.method, 'POST');
 
   // 700 KB: far above the 8/16 KB buffer (nginx spools it to temp/), below client_max_body_size.
-  const large = Array.from({ length: 7000 }, (_, i) => `${String(i).padStart(6, '0')}${'abcdefghij'.repeat(9)}\n`).join('');
+  const large = Array.from({ length: 7000 }, (_, i) => `${String(i).padStart(6, '0')}${'abcdefghij'.repeat(9)}\n`).join(
+    '',
+  );
   assert.ok(large.length > 600_000);
   for (const path of ['/bravo/big', '/plain/big']) {
-    const r = await rawRequest(port, path, 'PUT', [large.slice(0, 300_000), large.slice(300_000)], { 'content-length': String(large.length) });
+    const r = await rawRequest(port, path, 'PUT', [large.slice(0, 300_000), large.slice(300_000)], {
+      'content-length': String(large.length),
+    });
     assert.equal(r.status, 200, `${path}: ${r.body.slice(0, 200)}`);
     assert.equal(r.json?.body.length, large.length);
     assert.ok(r.json?.body === large, `${path}: body changed on the way`);
   }
-  const chunkedLarge = await rawRequest(port, '/beta/big-chunked', 'PATCH', [large.slice(0, 100_000), large.slice(100_000, 500_000), large.slice(500_000)]);
+  const chunkedLarge = await rawRequest(port, '/beta/big-chunked', 'PATCH', [
+    large.slice(0, 100_000),
+    large.slice(100_000, 500_000),
+    large.slice(500_000),
+  ]);
   assert.equal(chunkedLarge.status, 200);
   assert.ok(chunkedLarge.json?.body === large);
 });
 
 test('the TLS listener shares the server block and routes the same way', async () => {
   const r = await new Promise<{ status: number; json: EchoReply }>((resolve, reject) => {
-    const req = httpsRequest({ host: '127.0.0.1', port: tlsPort, path: '/api/tls?q=1', servername: 'gateway.test', ca: readFileSync(gatewayCa), headers: { host: 'api.example.com' }, agent: false }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(parts).toString('utf8')) as EchoReply }));
-    });
+    const req = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port: tlsPort,
+        path: '/api/tls?q=1',
+        servername: 'gateway.test',
+        ca: readFileSync(gatewayCa),
+        headers: { host: 'api.example.com' },
+        agent: false,
+      },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            json: JSON.parse(Buffer.concat(parts).toString('utf8')) as EchoReply,
+          }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -320,23 +377,46 @@ test('the TLS listener shares the server block and routes the same way', async (
 });
 
 /** A request whose body is written in pieces: chunked unless a content-length header is given. */
-function rawRequest(p: number, path: string, method: string, pieces: string[], headers: Record<string, string> = {}): Promise<{ status: number; body: string; json?: EchoReply }> {
+function rawRequest(
+  p: number,
+  path: string,
+  method: string,
+  pieces: string[],
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; json?: EchoReply }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: p, path, method, headers: { host: 'localhost', connection: 'close', ...headers }, agent: false }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => {
-        const body = Buffer.concat(parts).toString('utf8');
-        let json: EchoReply | undefined;
-        try { json = JSON.parse(body) as EchoReply; } catch { /* not an echo reply */ }
-        resolve({ status: res.statusCode ?? 0, body, json });
-      });
-    });
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port: p,
+        path,
+        method,
+        headers: { host: 'localhost', connection: 'close', ...headers },
+        agent: false,
+      },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => {
+          const body = Buffer.concat(parts).toString('utf8');
+          let json: EchoReply | undefined;
+          try {
+            json = JSON.parse(body) as EchoReply;
+          } catch {
+            /* not an echo reply */
+          }
+          resolve({ status: res.statusCode ?? 0, body, json });
+        });
+      },
+    );
     req.on('error', reject);
     if (!headers['content-length']) req.setHeader('transfer-encoding', 'chunked');
     let i = 0;
     const next = () => {
-      if (i === pieces.length) { req.end(); return; }
+      if (i === pieces.length) {
+        req.end();
+        return;
+      }
       req.write(pieces[i++]);
       setTimeout(next, 5);
     };

@@ -24,7 +24,12 @@ import { freePort } from '../support/ports.js';
  */
 
 /** What the upstream server saw: TLS connections, those that resumed a session, requests, and requests on resumed connections. */
-interface Handshakes { connections: number; resumed: number; requests: number; requestsOnResumed: number }
+interface Handshakes {
+  connections: number;
+  resumed: number;
+  requests: number;
+  requestsOnResumed: number;
+}
 
 let dir: string;
 let upstreamPort: number;
@@ -41,12 +46,15 @@ before(async () => {
   wrongCa = pki.root('Wrong Root CA');
   right = pki.leaf(rightCa, { cn: 'shared.internal', dns: ['shared.internal'] });
   upstreamPort = await freePort();
-  server = createServer({ cert: readFileSync(right.chain), key: readFileSync(right.key), keepAliveTimeout: 30_000 }, (req, res) => {
-    seen.requests++;
-    if ((req.socket as TLSSocket).isSessionReused()) seen.requestsOnResumed++;
-    req.resume();
-    req.on('end', () => res.end(JSON.stringify({ url: req.url })));
-  });
+  server = createServer(
+    { cert: readFileSync(right.chain), key: readFileSync(right.key), keepAliveTimeout: 30_000 },
+    (req, res) => {
+      seen.requests++;
+      if ((req.socket as TLSSocket).isSessionReused()) seen.requestsOnResumed++;
+      req.resume();
+      req.on('end', () => res.end(JSON.stringify({ url: req.url })));
+    },
+  );
   server.on('secureConnection', (s: TLSSocket) => {
     seen.connections++;
     if (s.isSessionReused()) seen.resumed++;
@@ -122,7 +130,11 @@ async function run(port: number, paths: string[]): Promise<number[]> {
         req.on('error', reject);
         req.end();
       });
-      if (i > 0) assert.ok(reused, `request ${i + 1} (${path}) did not reuse the client connection, so another nginx worker may have served it`);
+      if (i > 0)
+        assert.ok(
+          reused,
+          `request ${i + 1} (${path}) did not reuse the client connection, so another nginx worker may have served it`,
+        );
       statuses.push(status);
     }
   } finally {
@@ -131,7 +143,10 @@ async function run(port: number, paths: string[]): Promise<number[]> {
   return statuses;
 }
 
-interface Scenario { keepalive: number; first: 'right' | 'wrong' }
+interface Scenario {
+  keepalive: number;
+  first: 'right' | 'wrong';
+}
 const SCENARIOS: Scenario[] = [
   { keepalive: 16, first: 'right' },
   { keepalive: 16, first: 'wrong' },
@@ -159,11 +174,19 @@ for (const s of SCENARIOS) {
     const count = (up: string) => paths.filter((p) => p.startsWith(`/${up}/`)).length;
     try {
       assert.deepEqual(await run(port, paths), expected(paths), nginx.errorLog());
-      assert.match(nginx.errorLog(), /upstream SSL certificate verify error: \((19|20|21):/, 'the wrong upstream failed verification (not some other error)');
+      assert.match(
+        nginx.errorLog(),
+        /upstream SSL certificate verify error: \((19|20|21):/,
+        'the wrong upstream failed verification (not some other error)',
+      );
       if (s.keepalive) {
         // Keepalive really was on: every "right" request went over one upstream TLS connection.
         assert.equal(seen.requests - before.requests, count('right'));
-        assert.equal(seen.connections - before.connections, 1 + count('wrong'), 'one kept-alive connection for "right", one failed handshake per "wrong" request');
+        assert.equal(
+          seen.connections - before.connections,
+          1 + count('wrong'),
+          'one kept-alive connection for "right", one failed handshake per "wrong" request',
+        );
       } else {
         // Session reuse really was on: every connection but each upstream's first resumed a session
         // ("wrong" resumes its own, failed one: nginx caches sessions even when verification failed),
@@ -188,7 +211,11 @@ for (const s of SCENARIOS) {
       // Measured on nginx 1.22.1: whichever location connects first decides for both, through the
       // kept-alive connection or the resumed session (which carries the first verify result).
       const firstStatus = s.first === 'right' ? 200 : 502;
-      assert.deepEqual(statuses, paths.map(() => firstStatus), `naive rendering: ${JSON.stringify(statuses)}\n${nginx.errorLog()}`);
+      assert.deepEqual(
+        statuses,
+        paths.map(() => firstStatus),
+        `naive rendering: ${JSON.stringify(statuses)}\n${nginx.errorLog()}`,
+      );
       assert.notDeepEqual(statuses, expected(paths), 'the control must show the leak');
     } finally {
       await nginx.stop();

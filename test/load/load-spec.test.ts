@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { locate, parseSpecText } from '../../src/load/load-spec.js';
 
 test('parses YAML and keeps positions for any path', () => {
-  const spec = parseSpecText('version: 1\nupstreams:\n  orders:\n    tls:\n      serverName: a.internal\n', '/x/gw.yaml');
+  const spec = parseSpecText(
+    'version: 1\nupstreams:\n  orders:\n    tls:\n      serverName: a.internal\n',
+    '/x/gw.yaml',
+  );
   assert.deepEqual(spec.diagnostics, []);
   assert.deepEqual(locate(spec, ['upstreams', 'orders', 'tls', 'serverName']), { line: 5, column: 19 });
   assert.deepEqual(locate(spec, ['upstreams', 'orders', 'tls', 'serverName'], true), { line: 5, column: 7 });
@@ -30,7 +33,10 @@ test('syntax errors point at their line', () => {
 
 test('alias bombs are refused without expanding them', () => {
   const lines = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
-  for (let i = 0; i < 8; i++) lines.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}]`);
+  for (let i = 0; i < 8; i++)
+    lines.push(
+      `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}]`,
+    );
   const spec = parseSpecText(lines.join('\n'), '/x/gw.yaml');
   assert.equal(spec.data, undefined);
   assert.equal(spec.diagnostics[0].code, 'yaml.aliases');
@@ -57,7 +63,11 @@ test('nesting hidden in compact block indicators, explicit keys or after a quote
   ]) {
     const spec = parseSpecText(text, '/x/gw.yaml');
     assert.equal(spec.data, undefined, text.slice(0, 30));
-    assert.deepEqual(spec.diagnostics.map((d) => d.code), ['yaml.too-deep'], text.slice(0, 30));
+    assert.deepEqual(
+      spec.diagnostics.map((d) => d.code),
+      ['yaml.too-deep'],
+      text.slice(0, 30),
+    );
   }
   // Quoted and commented brackets are text, not nesting.
   const ok = parseSpecText(`a: "${'['.repeat(100)}"\nb: '${'{'.repeat(100)}'  # ${'['.repeat(100)}\n`, '/x/gw.yaml');
@@ -69,12 +79,22 @@ test('structure nested deeper than the limit within what the pre-scan lets throu
   for (let i = 1; i <= 100; i++) lines.push(`${' '.repeat(i)}-`);
   const spec = parseSpecText(`${lines.join('\n')}\n`, '/x/gw.yaml');
   assert.equal(spec.data, undefined);
-  assert.deepEqual(spec.diagnostics.map((d) => d.code), ['yaml.too-deep']);
+  assert.deepEqual(
+    spec.diagnostics.map((d) => d.code),
+    ['yaml.too-deep'],
+  );
 });
 
 test('a spec that is not UTF-8 is refused at its first bad byte', async () => {
   const { parseSpecBytes } = await import('../../src/load/load-spec.js');
-  const spec = parseSpecBytes(Buffer.concat([Buffer.from('version: 1\nlisten:\n  - port: 80\n    address: "caf'), Buffer.from([0xe9]), Buffer.from('"\n')]), '/x/gw.yaml');
+  const spec = parseSpecBytes(
+    Buffer.concat([
+      Buffer.from('version: 1\nlisten:\n  - port: 80\n    address: "caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('"\n'),
+    ]),
+    '/x/gw.yaml',
+  );
   assert.equal(spec.data, undefined);
   assert.equal(spec.diagnostics[0].code, 'yaml.encoding');
   assert.equal(spec.diagnostics[0].line, 4);
@@ -85,13 +105,21 @@ test('a spec that is not UTF-8 is refused at its first bad byte', async () => {
 });
 
 test('a broken document reports a bounded number of YAML problems', () => {
-  const spec = parseSpecText(Array.from({ length: 200 }, (_, i) => `k${i}: "unclosed\n  - :: ]`).join('\n'), '/x/gw.yaml');
+  const spec = parseSpecText(
+    Array.from({ length: 200 }, (_, i) => `k${i}: "unclosed\n  - :: ]`).join('\n'),
+    '/x/gw.yaml',
+  );
   assert.ok(spec.diagnostics.length <= 21, String(spec.diagnostics.length));
 });
 
 test('the alias diagnostic points at the first alias', () => {
   const lines = ['version: 1', 'a: &a [x, x, x, x, x, x, x, x, x, x]'];
-  for (let i = 0; i < 8; i++) lines.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(', ')}]`);
+  for (let i = 0; i < 8; i++)
+    lines.push(
+      `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9)
+        .fill(`*${String.fromCharCode(97 + i)}`)
+        .join(', ')}]`,
+    );
   const spec = parseSpecText(lines.join('\n'), '/x/gw.yaml');
   assert.equal(spec.diagnostics[0].code, 'yaml.aliases');
   assert.deepEqual([spec.diagnostics[0].line, spec.diagnostics[0].column], [3, 8]);

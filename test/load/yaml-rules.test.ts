@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSpecText } from '../../src/load/load-spec.js';
 
-const problems = (text: string) => parseSpecText(text, '/x/gw.yaml').diagnostics.map((d) => `${d.line}:${d.column} ${d.code}`);
+const problems = (text: string) =>
+  parseSpecText(text, '/x/gw.yaml').diagnostics.map((d) => `${d.line}:${d.column} ${d.code}`);
 
 test('only YAML 1.2: a %YAML directive for another version is an error at its line; %YAML 1.2 is fine', () => {
   assert.deepEqual(problems('%YAML 1.1\n---\nverify: off\n'), ['1:1 yaml.version']);
@@ -14,7 +15,10 @@ test('only YAML 1.2: a %YAML directive for another version is an error at its li
 
 test('a second document is an error at its "---", in the spec\'s terms (not the parser\'s API)', () => {
   const d = parseSpecText('version: 1\n---\nversion: 1\n', '/x/gw.yaml').diagnostics;
-  assert.deepEqual(d.map((x) => `${x.line}:${x.column} ${x.code}`), ['2:1 yaml.multiple-documents']);
+  assert.deepEqual(
+    d.map((x) => `${x.line}:${x.column} ${x.code}`),
+    ['2:1 yaml.multiple-documents'],
+  );
   assert.doesNotMatch(d[0].message, /parseAllDocuments/);
 });
 

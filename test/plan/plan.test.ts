@@ -32,7 +32,10 @@ test('SSL contexts grow with TLS profiles, not with routes, hosts or upstreams',
     const mtls = i % 4 === 3 ? ', clientCertificate: gw' : '';
     return `  u${i}: { servers: ["127.0.0.1:${30000 + i}"], tls: { trustStore: ${store}, serverName: u${i}.internal, verifyDepth: 1${mtls} } }`;
   });
-  const routes = Array.from({ length: 300 }, (_, r) => `  - { path: /u${r % 12}/r${r}/, upstream: u${r % 12}${r % 7 ? `, host: h${r % 7}.example.com` : ''} }`);
+  const routes = Array.from(
+    { length: 300 },
+    (_, r) => `  - { path: /u${r % 12}/r${r}/, upstream: u${r % 12}${r % 7 ? `, host: h${r % 7}.example.com` : ''} }`,
+  );
   const { dir, conf } = await render(`version: 1
 runtime: { flavor: nginx }
 listen: [{ port: 18080 }, { port: 18081 }]
@@ -76,9 +79,14 @@ routes:
 `);
   const servers = conf.split(/^\s*server \{/m).slice(1);
   assert.equal(servers.length, 2);
-  const listens = servers.map((s) => [...s.matchAll(/listen (\S+)( ssl)? default_server;/g)].map((m) => `${m[1]}${m[2] ?? ''}`));
+  const listens = servers.map((s) =>
+    [...s.matchAll(/listen (\S+)( ssl)? default_server;/g)].map((m) => `${m[1]}${m[2] ?? ''}`),
+  );
   assert.deepEqual(listens.flat().sort(), ['18080', '18081', '18443 ssl', '18444 ssl']);
-  assert.ok(listens.some((l) => l.includes('18080') && l.includes('18081') && l.some((x) => x.endsWith('ssl'))), `plain listeners share a TLS server block: ${JSON.stringify(listens)}`);
+  assert.ok(
+    listens.some((l) => l.includes('18080') && l.includes('18081') && l.some((x) => x.endsWith('ssl'))),
+    `plain listeners share a TLS server block: ${JSON.stringify(listens)}`,
+  );
   const t = nginxTest(dir);
   assert.ok(t.ok, t.output);
 });
@@ -101,7 +109,8 @@ test('mapHost refuses anything but a lowercase host name or *.wildcard', () => {
   assert.equal(mapHost('api.example.com'), '\\\\api.example.com');
   assert.equal(mapHost('*.example.com'), '\\\\*.example.com');
   assert.equal(mapHost('news.example.com'), '\\\\news.example.com', 'doubled: nginx reads a single "\\n" as a newline');
-  for (const bad of ['', 'Api.example.com', 'a b', 'a;b', '~regex', '$host', '"q"', 'a\nb', '.example.com']) assert.throws(() => mapHost(bad), QuoteError, `${JSON.stringify(bad)}`);
+  for (const bad of ['', 'Api.example.com', 'a b', 'a;b', '~regex', '$host', '"q"', 'a\nb', '.example.com'])
+    assert.throws(() => mapHost(bad), QuoteError, `${JSON.stringify(bad)}`);
 });
 
 test('map hash sizes grow with the tables and the longest key, so nginx can build them', async () => {
@@ -109,7 +118,10 @@ test('map hash sizes grow with the tables and the longest key, so nginx can buil
   assert.deepEqual(mapHashSizes(10_000, 20), { maxSize: 65536, bucketSize: 64 });
   assert.deepEqual(mapHashSizes(10, 200), { maxSize: 2048, bucketSize: 256 });
   const long = `${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.example.com`;
-  const routes = Array.from({ length: 5000 }, (_, r) => `  - { path: /r${r}/, upstream: u${r % 50}${r % 2 ? `, host: "h${r % 9}.${long}"` : ''} }`);
+  const routes = Array.from(
+    { length: 5000 },
+    (_, r) => `  - { path: /r${r}/, upstream: u${r % 50}${r % 2 ? `, host: "h${r % 9}.${long}"` : ''} }`,
+  );
   const upstreams = Array.from({ length: 50 }, (_, i) => `  u${i}: { servers: ["127.0.0.1:${30000 + i}"] }`);
   const { dir } = await render(`version: 1
 listen: [{ port: 18080 }]
@@ -136,5 +148,5 @@ routes:
   const one = await render(spec);
   const two = await render(spec);
   assert.equal(one.conf, two.conf);
-  assert.match(one.conf, /^\s*r2 \$gw_client_host;$/m, "preserveHost route sends the client Host");
+  assert.match(one.conf, /^\s*r2 \$gw_client_host;$/m, 'preserveHost route sends the client Host');
 });

@@ -25,7 +25,14 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     if (/^npm_/i.test(k) || k === 'INIT_CWD' || k === 'NODE_OPTIONS' || k === 'NODE_TEST_CONTEXT') continue;
     env[k] = v;
   }
-  return { ...env, GIT_AUTHOR_NAME: 'gwctl test', GIT_AUTHOR_EMAIL: 'test@example.invalid', GIT_COMMITTER_NAME: 'gwctl test', GIT_COMMITTER_EMAIL: 'test@example.invalid', ...extra };
+  return {
+    ...env,
+    GIT_AUTHOR_NAME: 'gwctl test',
+    GIT_AUTHOR_EMAIL: 'test@example.invalid',
+    GIT_COMMITTER_NAME: 'gwctl test',
+    GIT_COMMITTER_EMAIL: 'test@example.invalid',
+    ...extra,
+  };
 }
 
 function sh(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = cleanEnv()): SpawnSyncReturns<string> {
@@ -48,7 +55,10 @@ function hookRepo(): string {
   if (hookRepoPath) return hookRepoPath;
   const dir = join(mkdtempSync(join(tmpdir(), 'gwctl-hookrepo-')), 'gwctl');
   mkdirSync(dir);
-  const list = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  const list = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  });
   assert.equal(list.status, 0, `git ls-files in ${REPO_ROOT}: ${list.stderr}`);
   for (const f of list.stdout.split('\0').filter(Boolean)) {
     if (!existsSync(join(REPO_ROOT, f))) continue; // deleted in the working tree
@@ -79,39 +89,63 @@ function preCommit(cwd: string, args: string[], home: string): { status: number 
 
 test('pre-commit try-repo gwctl-validate passes on the example spec', { skip, timeout: TIMEOUT }, () => {
   const repo = consumer();
-  const r = preCommit(repo, ['try-repo', hookRepo(), 'gwctl-validate', '--all-files', '--verbose'], mkdtempSync(join(tmpdir(), 'gwctl-pc-home-')));
+  const r = preCommit(
+    repo,
+    ['try-repo', hookRepo(), 'gwctl-validate', '--all-files', '--verbose'],
+    mkdtempSync(join(tmpdir(), 'gwctl-pc-home-')),
+  );
   assert.equal(r.status, 0, r.output);
   assert.match(r.output, /gwctl validate\.+Passed/);
   assert.match(r.output, /gateway\.yaml: valid/);
 });
 
-test('pre-commit try-repo gwctl-validate fails on a misspelt key, naming line and fix', { skip, timeout: TIMEOUT }, () => {
+test('pre-commit try-repo gwctl-validate fails on a misspelt key, naming line and fix', {
+  skip,
+  timeout: TIMEOUT,
+}, () => {
   const repo = consumer();
   const spec = join(repo, 'gateway.yaml');
   const text = readFileSync(spec, 'utf8').replace('serverName: orders.internal', 'servrName: orders.internal');
   writeFileSync(spec, text);
   const line = text.split('\n').findIndex((l) => l.includes('servrName')) + 1;
-  const r = preCommit(repo, ['try-repo', hookRepo(), 'gwctl-validate', '--all-files'], mkdtempSync(join(tmpdir(), 'gwctl-pc-home-')));
+  const r = preCommit(
+    repo,
+    ['try-repo', hookRepo(), 'gwctl-validate', '--all-files'],
+    mkdtempSync(join(tmpdir(), 'gwctl-pc-home-')),
+  );
   assert.equal(r.status, 1, r.output);
   assert.match(r.output, /gwctl validate\.+Failed/);
-  assert.match(r.output, new RegExp(`gateway\\.yaml:${line}:7 +error +unknown key "servrName": did you mean "serverName"\\?`));
+  assert.match(
+    r.output,
+    new RegExp(`gateway\\.yaml:${line}:7 +error +unknown key "servrName": did you mean "serverName"\\?`),
+  );
 });
 
-test('a .pre-commit-config.yaml with verify-chain and render-check: passes, then catches drift in the rendered output', { skip, timeout: TIMEOUT }, () => {
+test('a .pre-commit-config.yaml with verify-chain and render-check: passes, then catches drift in the rendered output', {
+  skip,
+  timeout: TIMEOUT,
+}, () => {
   const repo = consumer();
-  const render = spawnSync(process.execPath, [join(REPO_ROOT, 'bin/gwctl.js'), 'render', 'gateway.yaml', '--out', 'rendered'], { cwd: repo, encoding: 'utf8' });
+  const render = spawnSync(
+    process.execPath,
+    [join(REPO_ROOT, 'bin/gwctl.js'), 'render', 'gateway.yaml', '--out', 'rendered'],
+    { cwd: repo, encoding: 'utf8' },
+  );
   assert.equal(render.status, 0, render.stderr);
   const rev = git(hookRepo(), 'rev-parse', 'HEAD');
-  writeFileSync(join(repo, '.pre-commit-config.yaml'), [
-    'repos:',
-    `  - repo: ${hookRepo()}`,
-    `    rev: ${rev}`,
-    '    hooks:',
-    '      - id: gwctl-verify-chain',
-    '      - id: gwctl-render-check',
-    '        args: [gateway.yaml, --out, rendered]',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(repo, '.pre-commit-config.yaml'),
+    [
+      'repos:',
+      `  - repo: ${hookRepo()}`,
+      `    rev: ${rev}`,
+      '    hooks:',
+      '      - id: gwctl-verify-chain',
+      '      - id: gwctl-render-check',
+      '        args: [gateway.yaml, --out, rendered]',
+      '',
+    ].join('\n'),
+  );
   git(repo, 'add', '-A');
   git(repo, 'commit', '-q', '-m', 'rendered output and hooks');
   const home = mkdtempSync(join(tmpdir(), 'gwctl-pc-home-'));
@@ -121,7 +155,9 @@ test('a .pre-commit-config.yaml with verify-chain and render-check: passes, then
   assert.match(clean.output, /gwctl verify-chain\.+Passed/);
   assert.match(clean.output, /gwctl render --check\.+Passed/);
   // language_version: system — pre-commit linked the machine's Node.js instead of downloading one.
-  const envs = readdirSync(home).filter((d) => d.startsWith('repo')).flatMap((d) => readdirSync(join(home, d)));
+  const envs = readdirSync(home)
+    .filter((d) => d.startsWith('repo'))
+    .flatMap((d) => readdirSync(join(home, d)));
   assert.ok(envs.includes('node_env-system'), `node envs: ${envs.join(', ')}`);
 
   const conf = join(repo, 'rendered/nginx.conf');

@@ -19,7 +19,7 @@ test('realOutDir follows a symlinked DIR, or the parent of a DIR yet to be made'
   assert.throws(() => realOutDir(join(d, 'missing/out')), /parent directory of --out does not exist/);
 });
 
-test('assessOutDir: missing, empty and gwctl\'s own are renderable; anything else is refused with the reason', () => {
+test("assessOutDir: missing, empty and gwctl's own are renderable; anything else is refused with the reason", () => {
   const d = fresh();
   assert.equal(assessOutDir(join(d, 'new')), 'missing');
   mkdirSync(join(d, 'empty/logs'), { recursive: true });
@@ -48,7 +48,7 @@ test('assessOutDir: tls/ holding only gwctl-named files is a render in progress 
   assert.throws(() => assessOutDir(join(d, 'out')), /is not empty/);
 });
 
-test('assessOutDir: a symlink or a file where gwctl\'s directories go is refused', () => {
+test("assessOutDir: a symlink or a file where gwctl's directories go is refused", () => {
   for (const sub of ['tls', 'logs', 'temp']) {
     const d = fresh();
     mkdirSync(join(d, 'out'));

@@ -33,7 +33,7 @@ test('integers and comments', () => {
   assert.throws(() => comment('a\nproxy_pass http://evil;'), QuoteError);
 });
 
-test('a long comment is cut below nginx\'s token limit, on a character boundary', () => {
+test("a long comment is cut below nginx's token limit, on a character boundary", () => {
   const long = `${'é'.repeat(400)}${'😀'.repeat(400)}`;
   const c = comment(long);
   assert.ok(Buffer.byteLength(c) <= COMMENT_MAX_BYTES + 4, `${Buffer.byteLength(c)} bytes`);

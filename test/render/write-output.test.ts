@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FatalError } from '../../src/diagnostics/diagnostic.js';
@@ -16,7 +25,10 @@ function output(tag: string, prefixes: string[]): OutputFile[] {
     return { path: outputFilePath(p, content), content };
   });
   return [
-    { path: 'nginx.conf', content: `${GENERATED_MARKER} (${tag})\n${files.map((f) => `proxy_ssl_trusted_certificate "${f.path}";\n`).join('')}` },
+    {
+      path: 'nginx.conf',
+      content: `${GENERATED_MARKER} (${tag})\n${files.map((f) => `proxy_ssl_trusted_certificate "${f.path}";\n`).join('')}`,
+    },
     ...files,
   ];
 }
@@ -34,11 +46,22 @@ test('first render creates DIR in one rename; the next swaps nginx.conf and remo
   assert.deepEqual(await writeOutput(out, a), { committed: true, written: ['nginx.conf', ...paths(a)], removed: [] });
   assert.ok(existsSync(join(out, 'logs')) && existsSync(join(out, 'temp')));
   const b = output('b', ['b1']);
-  assert.deepEqual(await writeOutput(out, b), { committed: true, written: [...paths(b), 'nginx.conf'], removed: paths(a) });
-  assert.deepEqual(readdirSync(join(out, 'tls')).map((n) => `tls/${n}`), paths(b));
+  assert.deepEqual(await writeOutput(out, b), {
+    committed: true,
+    written: [...paths(b), 'nginx.conf'],
+    removed: paths(a),
+  });
+  assert.deepEqual(
+    readdirSync(join(out, 'tls')).map((n) => `tls/${n}`),
+    paths(b),
+  );
   assert.deepEqual(diffOutput(out, b), []);
   assert.deepEqual(readdirSync(parent).sort(), ['out'], 'no staging directory or lock left beside DIR');
-  assert.deepEqual(await writeOutput(out, b), { committed: true, written: [], removed: [] }, 'an unchanged render changes nothing');
+  assert.deepEqual(
+    await writeOutput(out, b),
+    { committed: true, written: [], removed: [] },
+    'an unchanged render changes nothing',
+  );
 });
 
 test('a failure in the middle of the swap rolls back: DIR is exactly as it was', async () => {
@@ -60,7 +83,7 @@ test('a failure in the middle of the swap rolls back: DIR is exactly as it was',
   assert.deepEqual(snapshotDiff(before, snapshot(parent)), []);
 });
 
-test('DIR that is not gwctl\'s is refused before anything is written', async () => {
+test("DIR that is not gwctl's is refused before anything is written", async () => {
   const { parent, out } = fresh();
   mkdirSync(out);
   writeFileSync(join(out, 'nginx.conf'), 'events {}\n');
@@ -73,7 +96,10 @@ test('DIR that is not gwctl\'s is refused before anything is written', async () 
   await assert.rejects(writeOutput(other.out, output('a', ['a'])), /is not a file/);
   writeFileSync(join(other.parent, 'file'), 'x');
   await assert.rejects(writeOutput(join(other.parent, 'file'), output('a', ['a'])), /not a directory/);
-  await assert.rejects(writeOutput(join(other.parent, 'missing/out'), output('a', ['a'])), /parent directory of --out does not exist/);
+  await assert.rejects(
+    writeOutput(join(other.parent, 'missing/out'), output('a', ['a'])),
+    /parent directory of --out does not exist/,
+  );
 });
 
 test('an existing directory with anything in it but no gwctl nginx.conf is refused, untouched; an empty one is rendered into', async () => {
@@ -85,11 +111,18 @@ test('an existing directory with anything in it but no gwctl nginx.conf is refus
   writeFileSync(join(out, 'tls/trust-prod-0123456789ab.pem'), 'precious\n');
   for (const contents of [['notes.txt', 'projects/', 'tls/'], ['tls/']]) {
     const before = snapshot(parent);
-    await assert.rejects(writeOutput(out, output('a', ['a'])), (e: unknown) => {
-      assert.ok(e instanceof FatalError);
-      assert.match(e.message, /is not empty and holds no nginx\.conf written by gwctl.*choose a new directory for --out/);
-      return true;
-    }, `DIR holding ${contents.join(', ')}`);
+    await assert.rejects(
+      writeOutput(out, output('a', ['a'])),
+      (e: unknown) => {
+        assert.ok(e instanceof FatalError);
+        assert.match(
+          e.message,
+          /is not empty and holds no nginx\.conf written by gwctl.*choose a new directory for --out/,
+        );
+        return true;
+      },
+      `DIR holding ${contents.join(', ')}`,
+    );
     assert.deepEqual(snapshotDiff(before, snapshot(parent)), [], 'nothing written beside or inside DIR');
     rmSync(join(out, 'notes.txt'), { force: true });
     rmSync(join(out, 'projects'), { recursive: true, force: true });
@@ -98,7 +131,11 @@ test('an existing directory with anything in it but no gwctl nginx.conf is refus
   const empty = fresh();
   mkdirSync(join(empty.out, 'logs'), { recursive: true });
   const a = output('a', ['a']);
-  assert.equal((await writeOutput(empty.out, a)).committed, true, 'an empty DIR (empty logs/ at most) is rendered into');
+  assert.equal(
+    (await writeOutput(empty.out, a)).committed,
+    true,
+    'an empty DIR (empty logs/ at most) is rendered into',
+  );
   assert.deepEqual(diffOutput(empty.out, a), []);
 });
 
@@ -113,7 +150,10 @@ test('a symlinked tls/, logs/ or temp/ is refused: nothing is written or removed
     rmSync(join(out, sub), { recursive: true, force: true });
     symlinkSync('../victim', join(out, sub));
     const before = snapshot(parent);
-    await assert.rejects(writeOutput(out, output('b', ['b'])), new RegExp(`${sub} is a symlink \\(to \\.\\./victim\\); gwctl writes under ${sub}/`));
+    await assert.rejects(
+      writeOutput(out, output('b', ['b'])),
+      new RegExp(`${sub} is a symlink \\(to \\.\\./victim\\); gwctl writes under ${sub}/`),
+    );
     assert.deepEqual(snapshotDiff(before, snapshot(parent)), [], `${sub}: nothing changed`);
   }
 });
@@ -132,7 +172,7 @@ test('only files the old nginx.conf referred to are removed, and only while they
   assert.deepEqual(r.removed, [kept, stale].sort());
   assert.equal(readFileSync(join(out, 'tls/trust-prod-0123456789ab.pem'), 'utf8'), 'precious\n');
   assert.equal(readFileSync(join(out, edited), 'utf8'), 'edited by the user\n');
-  assert.deepEqual(diffOutput(out, b), [], 'files that are not gwctl\'s are not drift either');
+  assert.deepEqual(diffOutput(out, b), [], "files that are not gwctl's are not drift either");
 });
 
 test('a render killed while adding files: the next one removes exactly what the killed one recorded as added', async () => {
@@ -146,7 +186,10 @@ test('a render killed while adding files: the next one removes exactly what the 
   writeFileSync(join(out, added), b.find((f) => f.path === added)!.content);
   const staging = join(parent, '.out.gwctl-staging-0123456789ab');
   mkdirSync(staging);
-  writeFileSync(join(staging, '.gwctl-pending.json'), JSON.stringify({ adding: [added, notYet], dirs: [], previous: paths(a) }));
+  writeFileSync(
+    join(staging, '.gwctl-pending.json'),
+    JSON.stringify({ adding: [added, notYet], dirs: [], previous: paths(a) }),
+  );
   writeFileSync(join(out, 'tls/trust-prod-0123456789ab.pem'), 'precious\n');
   assert.deepEqual(diffOutput(out, a), [`${added}: not part of the rendered output`], '--check sees the leftover');
   const r = await writeOutput(out, a);
@@ -165,10 +208,16 @@ test('a render killed after its commit: the next one removes what only the repla
   for (const f of b) writeFileSync(join(out, f.path), f.content);
   const staging = join(parent, '.out.gwctl-staging-0123456789ab');
   mkdirSync(staging);
-  writeFileSync(join(staging, '.gwctl-pending.json'), JSON.stringify({ adding: paths(b), dirs: [], previous: paths(a) }));
+  writeFileSync(
+    join(staging, '.gwctl-pending.json'),
+    JSON.stringify({ adding: paths(b), dirs: [], previous: paths(a) }),
+  );
   assert.deepEqual(diffOutput(out, b), [`${paths(a)[0]}: not part of the rendered output`]);
   await writeOutput(out, b);
-  assert.deepEqual(readdirSync(join(out, 'tls')).map((n) => `tls/${n}`), paths(b));
+  assert.deepEqual(
+    readdirSync(join(out, 'tls')).map((n) => `tls/${n}`),
+    paths(b),
+  );
 });
 
 test('a render killed while rendering into an empty DIR: the next render accepts DIR and restores it', async () => {
@@ -179,10 +228,16 @@ test('a render killed while rendering into an empty DIR: the next render accepts
   writeFileSync(join(out, paths(a)[0]), a[1].content);
   const staging = join(parent, '.out.gwctl-staging-0123456789ab');
   mkdirSync(staging);
-  writeFileSync(join(staging, '.gwctl-pending.json'), JSON.stringify({ adding: paths(a), dirs: ['tls'], previous: [] }));
+  writeFileSync(
+    join(staging, '.gwctl-pending.json'),
+    JSON.stringify({ adding: paths(a), dirs: ['tls'], previous: [] }),
+  );
   const b = output('b', ['b']);
   await writeOutput(out, b);
-  assert.deepEqual(readdirSync(join(out, 'tls')).map((n) => `tls/${n}`), paths(b));
+  assert.deepEqual(
+    readdirSync(join(out, 'tls')).map((n) => `tls/${n}`),
+    paths(b),
+  );
   assert.deepEqual(diffOutput(out, b), []);
 });
 
@@ -216,7 +271,11 @@ test('a lock left by a dead gwctl, or by a pid now used by another process, is b
     writeFileSync(join(parent, '.out.gwctl-lock.0123456789abcdef'), content);
     writeFileSync(join(parent, '.out.gwctl-lock.stale-0123456789ab'), content);
     await writeOutput(out, output('a', ['a']));
-    assert.deepEqual(readdirSync(parent), ['out'], `lock ${JSON.stringify(content)} was broken, and the abandoned staging and lock files removed`);
+    assert.deepEqual(
+      readdirSync(parent),
+      ['out'],
+      `lock ${JSON.stringify(content)} was broken, and the abandoned staging and lock files removed`,
+    );
   }
 });
 
@@ -239,5 +298,9 @@ test('a live lock holder makes the render wait, and it fails cleanly when the ho
   await assert.rejects(writeOutput(out, output('a', ['a']), { lockWaitMs: 500 }), /being rendered by another gwctl/);
   assert.ok(Date.now() - t0 >= 500, 'it waited for the holder');
   assert.ok(!existsSync(out));
-  assert.equal(readFileSync(join(parent, '.out.gwctl-lock'), 'utf8'), `${process.pid} ${started} someone-else\n`, 'the live lock is left alone');
+  assert.equal(
+    readFileSync(join(parent, '.out.gwctl-lock'), 'utf8'),
+    `${process.pid} ${started} someone-else\n`,
+    'the live lock is left alone',
+  );
 });

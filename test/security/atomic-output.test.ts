@@ -32,10 +32,22 @@ let renderMs: number;
 
 /** A spec with `n` TLS upstreams, each with its own trust bundle (so its own tls/ file), and a route each. */
 function bigSpec(tag: string, bundles: string[], routesPerUpstream: number): string {
-  const lines = ['version: 1', 'runtime: { flavor: nginx }', 'listen:', '  - { port: 18080, address: 127.0.0.1 }', 'trustStores:'];
+  const lines = [
+    'version: 1',
+    'runtime: { flavor: nginx }',
+    'listen:',
+    '  - { port: 18080, address: 127.0.0.1 }',
+    'trustStores:',
+  ];
   bundles.forEach((b, i) => lines.push(`  ts${i}: { certificates: ["${b}"] }`));
   lines.push('upstreams:');
-  bundles.forEach((_, i) => lines.push(`  u${i}:`, `    servers: ["127.0.0.1:${20000 + i}"]`, `    tls: { trustStore: ts${i}, serverName: u${i}.internal }`));
+  bundles.forEach((_, i) =>
+    lines.push(
+      `  u${i}:`,
+      `    servers: ["127.0.0.1:${20000 + i}"]`,
+      `    tls: { trustStore: ts${i}, serverName: u${i}.internal }`,
+    ),
+  );
   lines.push('routes:');
   bundles.forEach((_, i) => {
     for (let r = 0; r < routesPerUpstream; r++) lines.push(`  - { path: /${tag}/u${i}/r${r}/, upstream: u${i} }`);
@@ -54,9 +66,18 @@ type State = 'old' | 'old+pending' | 'new+stale' | 'new';
 function classify(out: string): State {
   const now = owned(snapshot(out));
   const conf = now.get('nginx.conf');
-  const [base, other, name] = conf === oldOut.get('nginx.conf') ? [oldOut, newOut, 'old'] as const : conf === newOut.get('nginx.conf') ? [newOut, oldOut, 'new'] as const : [undefined, undefined, undefined];
-  assert.ok(base && other && name, `nginx.conf is neither the old nor the new rendering:\n${(conf ?? '(missing)').slice(0, 400)}`);
-  for (const [k, v] of base) assert.equal(now.get(k), v, `${k} of the ${name} output is missing or changed while nginx.conf is the ${name} one`);
+  const [base, other, name] =
+    conf === oldOut.get('nginx.conf')
+      ? ([oldOut, newOut, 'old'] as const)
+      : conf === newOut.get('nginx.conf')
+        ? ([newOut, oldOut, 'new'] as const)
+        : [undefined, undefined, undefined];
+  assert.ok(
+    base && other && name,
+    `nginx.conf is neither the old nor the new rendering:\n${(conf ?? '(missing)').slice(0, 400)}`,
+  );
+  for (const [k, v] of base)
+    assert.equal(now.get(k), v, `${k} of the ${name} output is missing or changed while nginx.conf is the ${name} one`);
   const extra = [...now.keys()].filter((k) => !base.has(k));
   for (const k of extra) assert.equal(now.get(k), other.get(k), `${k} is in DIR but belongs to neither rendering`);
   if (!extra.length) return name;
@@ -68,11 +89,21 @@ before(async () => {
   const pki = await makePki(join(dir, 'pki'));
   const roots: PkiCert[] = Array.from({ length: 8 }, (_, i) => pki.root(`Atomic Root ${i}`));
   // 2 x 40 distinct bundles from 8 roots: every upstream's trust file differs, old from new too.
-  const bundles = (offset: number) => Array.from({ length: 40 }, (_, i) => pki.bundle(`b${offset + i}.pem`, roots.filter((_, k) => ((offset + i + 1) >> k) & 1)));
+  const bundles = (offset: number) =>
+    Array.from({ length: 40 }, (_, i) =>
+      pki.bundle(
+        `b${offset + i}.pem`,
+        roots.filter((_, k) => ((offset + i + 1) >> k) & 1),
+      ),
+    );
   writeFileSync(join(dir, 'old.yaml'), bigSpec('old', bundles(0), 3));
   writeFileSync(join(dir, 'new.yaml'), bigSpec('new', bundles(100), 3));
   renderMs = Infinity;
-  for (const [spec, out] of [['old.yaml', 'ref-old'], ['new.yaml', 'ref-new'], ['new.yaml', 'ref-new']]) {
+  for (const [spec, out] of [
+    ['old.yaml', 'ref-old'],
+    ['new.yaml', 'ref-new'],
+    ['new.yaml', 'ref-new'],
+  ]) {
     const t0 = Date.now();
     const r = await runBin(['render', spec, '--out', out], { cwd: dir });
     renderMs = Math.min(renderMs, Date.now() - t0);
@@ -81,7 +112,10 @@ before(async () => {
   oldOut = owned(snapshot(join(dir, 'ref-old')));
   newOut = owned(snapshot(join(dir, 'ref-new')));
   assert.ok([...oldOut.keys()].filter((k) => k.startsWith('tls/')).length >= 40);
-  assert.ok([...oldOut.keys()].every((k) => k === 'nginx.conf' || !newOut.has(k)), 'old and new share no tls/ file, so a mix would show');
+  assert.ok(
+    [...oldOut.keys()].every((k) => k === 'nginx.conf' || !newOut.has(k)),
+    'old and new share no tls/ file, so a mix would show',
+  );
 });
 
 /** Puts DIR back to exactly the old output through a normal render (which also recovers from a kill). */
@@ -126,7 +160,8 @@ test('a render killed with SIGKILL at any moment leaves the old or the new outpu
     assert.doesNotMatch(r.stderr, STACK_TRACE);
     const state = r.signal === 'SIGKILL' ? classify(out) : 'finished';
     seen[`${mode}:${state}`] = (seen[`${mode}:${state}`] ?? 0) + 1;
-    if (state === 'old') assert.deepEqual(snapshotDiff(full, snapshot(out)), [], 'killed before the swap: DIR is exactly as it was');
+    if (state === 'old')
+      assert.deepEqual(snapshotDiff(full, snapshot(out)), [], 'killed before the swap: DIR is exactly as it was');
     if (state === 'finished') assert.equal(classify(out), 'new');
     if (state !== 'old') {
       const ok = nginxTest(out);
@@ -135,7 +170,11 @@ test('a render killed with SIGKILL at any moment leaves the old or the new outpu
   }
   t.diagnostic(`states after SIGKILL (${KILL_RUNS} runs, render ~${renderMs} ms): ${JSON.stringify(seen)}`);
   // The property is only shown if some kills landed while DIR was changing.
-  const midSwap = (seen['swapping:old+pending'] ?? 0) + (seen['swapping:new+stale'] ?? 0) + (seen['anytime:old+pending'] ?? 0) + (seen['anytime:new+stale'] ?? 0);
+  const midSwap =
+    (seen['swapping:old+pending'] ?? 0) +
+    (seen['swapping:new+stale'] ?? 0) +
+    (seen['anytime:old+pending'] ?? 0) +
+    (seen['anytime:new+stale'] ?? 0);
   if (KILL_RUNS >= 8) assert.ok(midSwap > 0, `no kill landed while DIR was changing: ${JSON.stringify(seen)}`);
   await resetToOld(out);
 });
@@ -161,7 +200,10 @@ test('two renders of different specs into one DIR end as exactly one of them, co
         await sleep(2);
       }
       return checks;
-    })().then((checks) => ({ checks }), (error: unknown) => ({ error, checks: 0 }));
+    })().then(
+      (checks) => ({ checks }),
+      (error: unknown) => ({ error, checks: 0 }),
+    );
     const [ra, rb] = await Promise.all([a.done, b.done]);
     running = false;
     const watched = await watcher;
@@ -170,7 +212,10 @@ test('two renders of different specs into one DIR end as exactly one of them, co
     assert.equal(ra.exitCode, 0, ra.stderr);
     assert.equal(rb.exitCode, 0, rb.stderr);
     const final = owned(snapshot(out));
-    assert.ok(sameMap(final, oldOut) || sameMap(final, newOut), `after both renders DIR is exactly one output: ${snapshotDiff(final, oldOut).slice(0, 5).join('; ')}`);
+    assert.ok(
+      sameMap(final, oldOut) || sameMap(final, newOut),
+      `after both renders DIR is exactly one output: ${snapshotDiff(final, oldOut).slice(0, 5).join('; ')}`,
+    );
   }
   assert.ok(nginxTest(out).ok);
 });
@@ -183,7 +228,10 @@ test('a failing render (bad spec) leaves DIR and its surroundings exactly as the
   const out = join(dir, 'out');
   await resetToOld(out);
   const before = snapshot(dir);
-  writeFileSync(join(dir, 'bad.yaml'), readFileSync(join(dir, 'new.yaml'), 'utf8').replace('serverName: u3.internal', 'serverName: "u3.internal;evil"'));
+  writeFileSync(
+    join(dir, 'bad.yaml'),
+    readFileSync(join(dir, 'new.yaml'), 'utf8').replace('serverName: u3.internal', 'serverName: "u3.internal;evil"'),
+  );
   const r = await runBin(['render', 'bad.yaml', '--out', 'out'], { cwd: dir });
   assert.equal(r.exitCode, 1);
   rmSync(join(dir, 'bad.yaml'));

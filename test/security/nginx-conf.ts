@@ -23,33 +23,52 @@ export function parseConf(text: string): Directive[] {
 
   const word = (): { value: string; quoted: boolean } | { punct: ';' | '{' | '}' } | undefined => {
     for (;;) {
-      while (i < n && /\s/.test(text[i])) { if (text[i] === '\n') line++; i++; }
+      while (i < n && /\s/.test(text[i])) {
+        if (text[i] === '\n') line++;
+        i++;
+      }
       if (i >= n) return undefined;
-      if (text[i] === '#') { while (i < n && text[i] !== '\n') i++; continue; }
+      if (text[i] === '#') {
+        while (i < n && text[i] !== '\n') i++;
+        continue;
+      }
       break;
     }
     const c = text[i];
-    if (c === ';' || c === '{' || c === '}') { i++; return { punct: c }; }
+    if (c === ';' || c === '{' || c === '}') {
+      i++;
+      return { punct: c };
+    }
     if (c === '"' || c === "'") {
       let raw = '';
       i++;
       while (i < n && text[i] !== c) {
-        if (text[i] === '\\' && i + 1 < n) { raw += text[i] + text[i + 1]; if (text[i + 1] === '\n') line++; i += 2; continue; }
+        if (text[i] === '\\' && i + 1 < n) {
+          raw += text[i] + text[i + 1];
+          if (text[i + 1] === '\n') line++;
+          i += 2;
+          continue;
+        }
         if (text[i] === '\n') line++;
         raw += text[i++];
       }
       if (i >= n) throw new ConfError(`line ${line}: unterminated quoted string`);
       i++;
-      if (i < n && !/[\s;{}]/.test(text[i])) throw new ConfError(`line ${line}: unexpected "${text[i]}" after a quoted string`);
-      return { value: unescape(raw), quoted: true };
+      if (i < n && !/[\s;{}]/.test(text[i]))
+        throw new ConfError(`line ${line}: unexpected "${text[i]}" after a quoted string`);
+      return { value: unescapeNginx(raw), quoted: true };
     }
     let raw = '';
     while (i < n && !/[\s;{}]/.test(text[i])) {
       if (text[i] === '"' || text[i] === "'") throw new ConfError(`line ${line}: unexpected quote inside a token`);
-      if (text[i] === '\\' && i + 1 < n) { raw += text[i] + text[i + 1]; i += 2; continue; }
+      if (text[i] === '\\' && i + 1 < n) {
+        raw += text[i] + text[i + 1];
+        i += 2;
+        continue;
+      }
       raw += text[i++];
     }
-    return { value: unescape(raw), quoted: false };
+    return { value: unescapeNginx(raw), quoted: false };
   };
 
   const parseBlock = (top: boolean): Directive[] => {
@@ -82,15 +101,31 @@ export function parseConf(text: string): Directive[] {
 }
 
 /** ngx_conf_read_token's unescaping: \" \' \\ and \t \r \n; any other backslash stays. */
-function unescape(raw: string): string {
+function unescapeNginx(raw: string): string {
   let out = '';
   for (let k = 0; k < raw.length; k++) {
     if (raw[k] === '\\' && k + 1 < raw.length) {
       const next = raw[k + 1];
-      if (next === '"' || next === "'" || next === '\\') { out += next; k++; continue; }
-      if (next === 't') { out += '\t'; k++; continue; }
-      if (next === 'r') { out += '\r'; k++; continue; }
-      if (next === 'n') { out += '\n'; k++; continue; }
+      if (next === '"' || next === "'" || next === '\\') {
+        out += next;
+        k++;
+        continue;
+      }
+      if (next === 't') {
+        out += '\t';
+        k++;
+        continue;
+      }
+      if (next === 'r') {
+        out += '\r';
+        k++;
+        continue;
+      }
+      if (next === 'n') {
+        out += '\n';
+        k++;
+        continue;
+      }
     }
     out += raw[k];
   }
@@ -104,9 +139,20 @@ export const one = (ds: Directive[] | undefined, name: string): Directive | unde
   return all[0];
 };
 
-interface MapDef { source: string; hostnames: boolean; def?: string; exact: Map<string, string>; wildcards: { suffix: string; bare: boolean; value: string }[]; regexes: { re: RegExp; value: string }[] }
+interface MapDef {
+  source: string;
+  hostnames: boolean;
+  def?: string;
+  exact: Map<string, string>;
+  wildcards: { suffix: string; bare: boolean; value: string }[];
+  regexes: { re: RegExp; value: string }[];
+}
 
-export interface Upstream { name: string; servers: string[][]; keepalive?: string }
+export interface Upstream {
+  name: string;
+  servers: string[][];
+  keepalive?: string;
+}
 
 export interface Resolved {
   status?: number;
@@ -134,21 +180,42 @@ export class Gateway {
       if (u.args.length !== 1 || !u.block) throw new ConfError(`bad upstream at line ${u.line}`);
       const key = u.args[0].toLowerCase();
       if (this.upstreams.has(key)) throw new ConfError(`duplicate upstream "${u.args[0]}"`);
-      this.upstreams.set(key, { name: u.args[0], servers: find(u.block, 'server').map((s) => s.args), keepalive: one(u.block, 'keepalive')?.args[0] });
+      this.upstreams.set(key, {
+        name: u.args[0],
+        servers: find(u.block, 'server').map((s) => s.args),
+        keepalive: one(u.block, 'keepalive')?.args[0],
+      });
     }
     for (const m of find(this.http, 'map')) {
       if (m.args.length !== 2 || !m.block) throw new ConfError(`bad map at line ${m.line}`);
       const def: MapDef = { source: m.args[0], hostnames: false, exact: new Map(), wildcards: [], regexes: [] };
       for (const e of m.block) {
-        if (e.name === 'hostnames' && e.args.length === 0) { def.hostnames = true; continue; }
+        if (e.name === 'hostnames' && e.args.length === 0) {
+          def.hostnames = true;
+          continue;
+        }
         if (e.args.length !== 1) throw new ConfError(`bad map entry "${e.name}" at line ${e.line}`);
-        if (e.name === 'default') { def.def = e.args[0]; continue; }
+        if (e.name === 'default') {
+          def.def = e.args[0];
+          continue;
+        }
         // Regexes (PCRE, here as JS RegExp: gwctl uses only syntax both share) on the value as is.
-        if (e.name.startsWith('~')) { def.regexes.push({ re: new RegExp(e.name.replace(/^~\*?/, ''), e.name.startsWith('~*') ? 'i' : ''), value: e.args[0] }); continue; }
+        if (e.name.startsWith('~')) {
+          def.regexes.push({
+            re: new RegExp(e.name.replace(/^~\*?/, ''), e.name.startsWith('~*') ? 'i' : ''),
+            value: e.args[0],
+          });
+          continue;
+        }
         let key = e.name.startsWith('\\') ? e.name.slice(1) : e.name;
         key = key.toLowerCase();
         // "*.example.com" matches subdomains only; ".example.com" the name itself too.
-        if (def.hostnames && (key.startsWith('*.') || key.startsWith('.'))) def.wildcards.push({ suffix: key.startsWith('*') ? key.slice(1) : key, bare: key.startsWith('.'), value: e.args[0] });
+        if (def.hostnames && (key.startsWith('*.') || key.startsWith('.')))
+          def.wildcards.push({
+            suffix: key.startsWith('*') ? key.slice(1) : key,
+            bare: key.startsWith('.'),
+            value: e.args[0],
+          });
         else {
           if (def.exact.has(key)) throw new ConfError(`duplicate map key "${key}" at line ${e.line}`);
           def.exact.set(key, e.args[0]);
@@ -167,7 +234,12 @@ export class Gateway {
 
   /** Routes a request for `host` and `uri` arriving on the server block `server`. */
   resolve(server: Directive, host: string, uri: string): Resolved {
-    const vars = new Map<string, string>([['host', host.toLowerCase()], ['http_host', host], ['scheme', 'http'], ['uri', uri]]);
+    const vars = new Map<string, string>([
+      ['host', host.toLowerCase()],
+      ['http_host', host],
+      ['scheme', 'http'],
+      ['uri', uri],
+    ]);
     const value = (s: string, depth = 0): string => {
       if (depth > 20) throw new ConfError(`variable loop evaluating ${s}`);
       return s.replace(/\$(\w+)/g, (_m, name: string) => this.variable(name, vars, (x) => value(x, depth + 1)));
@@ -197,7 +269,10 @@ export class Gateway {
       const m = /^(https?):\/\/(.+)$/.exec(value(pass.args[0]));
       if (!m) throw new ConfError(`proxy_pass ${pass.args[0]} is not http(s)://upstream`);
       const upstream = this.upstreams.get(m[2].toLowerCase());
-      if (!upstream) throw new ConfError(`proxy_pass to "${m[2]}", which is no upstream block (nginx would resolve it as a host name)`);
+      if (!upstream)
+        throw new ConfError(
+          `proxy_pass to "${m[2]}", which is no upstream block (nginx would resolve it as a host name)`,
+        );
       return { scheme: m[1], upstream, location: body, vars, value };
     }
     throw new ConfError('too many internal redirects');
@@ -213,9 +288,18 @@ export class Gateway {
     if (exact) return exact;
     let best: Directive | undefined;
     let bestLen = -1;
-    for (const s of candidates) for (const n of names(s)) if (n.startsWith('*.') && h.endsWith(n.slice(1)) && n.length > bestLen) { best = s; bestLen = n.length; }
+    for (const s of candidates)
+      for (const n of names(s))
+        if (n.startsWith('*.') && h.endsWith(n.slice(1)) && n.length > bestLen) {
+          best = s;
+          bestLen = n.length;
+        }
     if (best) return best;
-    return candidates.find((s) => find(s.block, 'listen').some((l) => l.args[0] === listen && l.args.includes('default_server'))) ?? candidates[0];
+    return (
+      candidates.find((s) =>
+        find(s.block, 'listen').some((l) => l.args[0] === listen && l.args.includes('default_server')),
+      ) ?? candidates[0]
+    );
   }
 
   private longestPrefix(locations: Directive[], uri: string): Directive | undefined {
@@ -245,7 +329,10 @@ export class Gateway {
       let bestLen = -1;
       for (const w of map.wildcards) {
         const ok = source.endsWith(w.suffix) || (w.bare && `.${source}` === w.suffix);
-        if (ok && w.suffix.length > bestLen) { result = w.value; bestLen = w.suffix.length; }
+        if (ok && w.suffix.length > bestLen) {
+          result = w.value;
+          bestLen = w.suffix.length;
+        }
       }
     }
     if (result === undefined) result = map.regexes.find((r) => r.re.test(raw))?.value;
@@ -262,14 +349,59 @@ export class Gateway {
 export const ALLOWED: Record<string, string[]> = {
   main: ['load_module', 'worker_processes', 'pid', 'error_log', 'events', 'http', 'pcre_jit', 'worker_rlimit_nofile'],
   events: ['worker_connections'],
-  http: ['access_log', 'client_body_temp_path', 'proxy_temp_path', 'fastcgi_temp_path', 'uwsgi_temp_path', 'scgi_temp_path', 'default_type', 'server_tokens',
-    'variables_hash_max_size', 'variables_hash_bucket_size', 'map_hash_max_size', 'map_hash_bucket_size', 'server_names_hash_max_size', 'server_names_hash_bucket_size',
-    'upstream', 'server', 'map', 'lua_package_path'],
+  http: [
+    'access_log',
+    'client_body_temp_path',
+    'proxy_temp_path',
+    'fastcgi_temp_path',
+    'uwsgi_temp_path',
+    'scgi_temp_path',
+    'default_type',
+    'server_tokens',
+    'variables_hash_max_size',
+    'variables_hash_bucket_size',
+    'map_hash_max_size',
+    'map_hash_bucket_size',
+    'server_names_hash_max_size',
+    'server_names_hash_bucket_size',
+    'upstream',
+    'server',
+    'map',
+    'lua_package_path',
+  ],
   upstream: ['server', 'keepalive', 'keepalive_timeout', 'keepalive_requests', 'zone'],
-  server: ['listen', 'server_name', 'ssl_certificate', 'ssl_certificate_key', 'ssl_password_file', 'ssl_protocols', 'location'],
-  location: ['set', 'error_page', 'return', 'proxy_pass', 'proxy_http_version', 'proxy_set_header', 'proxy_ssl_name', 'proxy_ssl_server_name', 'proxy_ssl_verify',
-    'proxy_ssl_trusted_certificate', 'proxy_ssl_verify_depth', 'proxy_ssl_crl', 'proxy_ssl_certificate', 'proxy_ssl_certificate_key', 'proxy_ssl_password_file',
-    'proxy_ssl_protocols', 'proxy_ssl_ciphers', 'proxy_ssl_session_reuse', 'proxy_next_upstream', 'proxy_ignore_headers', 'internal'],
+  server: [
+    'listen',
+    'server_name',
+    'ssl_certificate',
+    'ssl_certificate_key',
+    'ssl_password_file',
+    'ssl_protocols',
+    'location',
+  ],
+  location: [
+    'set',
+    'error_page',
+    'return',
+    'proxy_pass',
+    'proxy_http_version',
+    'proxy_set_header',
+    'proxy_ssl_name',
+    'proxy_ssl_server_name',
+    'proxy_ssl_verify',
+    'proxy_ssl_trusted_certificate',
+    'proxy_ssl_verify_depth',
+    'proxy_ssl_crl',
+    'proxy_ssl_certificate',
+    'proxy_ssl_certificate_key',
+    'proxy_ssl_password_file',
+    'proxy_ssl_protocols',
+    'proxy_ssl_ciphers',
+    'proxy_ssl_session_reuse',
+    'proxy_next_upstream',
+    'proxy_ignore_headers',
+    'internal',
+  ],
 };
 
 /** Directives outside the allow-lists, as "context: name (line)". Map bodies are key/value pairs and are checked by Gateway. */
@@ -280,7 +412,14 @@ export function unexpectedDirectives(conf: Directive[]): string[] {
       if (!ALLOWED[context]?.includes(d.name)) out.push(`${context}: ${d.name} (line ${d.line})`);
       if (!d.block) continue;
       if (d.name === 'map') continue;
-      const inner = d.name === 'http' || d.name === 'events' || d.name === 'upstream' || d.name === 'server' || d.name === 'location' ? d.name : `${d.name}?`;
+      const inner =
+        d.name === 'http' ||
+        d.name === 'events' ||
+        d.name === 'upstream' ||
+        d.name === 'server' ||
+        d.name === 'location'
+          ? d.name
+          : `${d.name}?`;
       walk(d.block, inner);
     }
   };

@@ -60,7 +60,8 @@ function list(d: string): string[] {
 
 function assertNoSecrets(where: string, text: string): void {
   assert.doesNotMatch(text, /PRIVATE KEY|Proc-Type|DEK-Info/, `${where}: a key block`);
-  for (const s of SECRETS) assert.ok(!text.includes(s), `${where}: holds key material or a passphrase (${s.slice(0, 12)}…)`);
+  for (const s of SECRETS)
+    assert.ok(!text.includes(s), `${where}: holds key material or a passphrase (${s.slice(0, 12)}…)`);
 }
 
 test('render: no key material in DIR, stdout or stderr, even from a certificate file that also holds its key', async () => {
@@ -86,7 +87,11 @@ routes:
   writeFileSync(join(dir, 'gw.yaml'), spec);
   const outputs: string[] = [];
   for (const format of ['human', 'json']) {
-    for (const args of [['render', 'gw.yaml', '--out', `out-${format}`], ['validate', 'gw.yaml'], ['verify-chain', 'gw.yaml']]) {
+    for (const args of [
+      ['render', 'gw.yaml', '--out', `out-${format}`],
+      ['validate', 'gw.yaml'],
+      ['verify-chain', 'gw.yaml'],
+    ]) {
       const r = await runBin(['--format', format, ...args], { cwd: dir });
       assert.equal(r.exitCode, 0, r.stderr);
       outputs.push(r.stdout, r.stderr);
@@ -96,7 +101,10 @@ routes:
   for (const f of list(join(dir, 'out-human'))) assertNoSecrets(relative(dir, f), readFileSync(f, 'latin1'));
   const conf = readFileSync(join(dir, 'out-human/nginx.conf'), 'utf8');
   // nginx.conf points at the key files where they are; it never copies them.
-  assert.match(conf, new RegExp(`proxy_ssl_certificate_key "${relative(join(dir, 'out-human'), client.key).replace(/\./g, '\\.')}";`));
+  assert.match(
+    conf,
+    new RegExp(`proxy_ssl_certificate_key "${relative(join(dir, 'out-human'), client.key).replace(/\./g, '\\.')}";`),
+  );
   assert.match(conf, new RegExp(`ssl_certificate_key "${listener.key.replace(/\./g, '\\.')}";`));
   assert.ok(nginxTest(join(dir, 'out-human')).ok);
 });
@@ -108,7 +116,9 @@ test('errors about keys never show the key: mismatch, key as certificate, certif
     ['a certificate where the key belongs', `certificate: "${client.chain}", key: "${client.chain}"`, 'key.not-a-key'],
   ];
   for (const [what, cc, code] of cases) {
-    writeFileSync(join(dir, 'bad.yaml'), `version: 1
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      `version: 1
 listen: [{ port: 18080 }]
 trustStores: { internal: { certificates: ["${root.cert}"] } }
 clientCertificates:
@@ -116,7 +126,8 @@ clientCertificates:
 upstreams:
   up: { servers: ["127.0.0.1:9443"], tls: { trustStore: internal, serverName: up.internal, clientCertificate: gw } }
 routes: [{ path: /, upstream: up }]
-`);
+`,
+    );
     for (const format of ['human', 'json']) {
       const r = await gwctl(['--format', format, 'render', 'bad.yaml', '--out', 'never'], dir);
       assert.equal(r.exitCode, 1, `${what}: ${r.stderr}`);
@@ -133,7 +144,17 @@ test('encrypted keys through passwordFile (PKCS#8 and legacy PEM): gwctl renders
   const rsaListener = pki.leaf(r2, { cn: 'enc.example.com', dns: ['enc.example.com'], key: 'rsa-2048' });
   const pkcs8 = pki.encryptedKey(mtls, PASS_PKCS8);
   const legacy = join(dir, 'pki-enc', 'listener.legacy.key');
-  execFileSync('openssl', ['pkey', '-in', rsaListener.key, '-traditional', '-aes256', '-passout', `pass:${PASS_LEGACY}`, '-out', legacy]);
+  execFileSync('openssl', [
+    'pkey',
+    '-in',
+    rsaListener.key,
+    '-traditional',
+    '-aes256',
+    '-passout',
+    `pass:${PASS_LEGACY}`,
+    '-out',
+    legacy,
+  ]);
   chmodSync(legacy, 0o600);
   assert.match(readFileSync(legacy, 'utf8'), /BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED/);
   assert.match(readFileSync(pkcs8, 'utf8'), /BEGIN ENCRYPTED PRIVATE KEY/);
@@ -154,7 +175,10 @@ upstreams:
   up: { servers: ["127.0.0.1:9443"], tls: { trustStore: internal, serverName: up.internal, clientCertificate: gw } }
 routes: [{ path: /, upstream: up }]
 `;
-  writeFileSync(join(dir, 'enc.yaml'), spec(pass('client.pass', `${PASS_PKCS8}\n`), pass('listener.pass', `not this one\n${PASS_LEGACY}\n`)));
+  writeFileSync(
+    join(dir, 'enc.yaml'),
+    spec(pass('client.pass', `${PASS_PKCS8}\n`), pass('listener.pass', `not this one\n${PASS_LEGACY}\n`)),
+  );
   const ok = await runBin(['render', 'enc.yaml', '--out', 'out-enc'], { cwd: dir });
   assert.equal(ok.exitCode, 0, ok.stderr);
   assertNoSecrets('render output', ok.stdout + ok.stderr);
@@ -195,7 +219,9 @@ test('a key readable by group or others is a warning on every run, naming the fi
   const key = join(dir, 'loose.key');
   writeFileSync(key, readFileSync(client.key));
   chmodSync(key, 0o644);
-  writeFileSync(join(dir, 'loose.yaml'), `version: 1
+  writeFileSync(
+    join(dir, 'loose.yaml'),
+    `version: 1
 listen: [{ port: 18080 }]
 trustStores: { internal: { certificates: ["${root.cert}"] } }
 clientCertificates:
@@ -203,13 +229,19 @@ clientCertificates:
 upstreams:
   up: { servers: ["127.0.0.1:9443"], tls: { trustStore: internal, serverName: up.internal, clientCertificate: gw } }
 routes: [{ path: /, upstream: up }]
-`);
+`,
+  );
   for (let run = 0; run < 2; run++) {
     const r = await runBin(['render', 'loose.yaml', '--out', 'out-loose'], { cwd: dir });
     assert.equal(r.exitCode, 0, r.stderr);
-    assert.match(r.stderr, /^loose\.yaml:5:\d+  warning  loose\.key: private key is readable by others \(mode 0644\); chmod 600 it  \[key\.permissions\]$/m);
+    assert.match(
+      r.stderr,
+      /^loose\.yaml:5:\d+  warning  loose\.key: private key is readable by others \(mode 0644\); chmod 600 it  \[key\.permissions\]$/m,
+    );
   }
-  const strict = await runBin(['--fail-severity', 'warning', 'render', 'loose.yaml', '--out', 'out-loose'], { cwd: dir });
+  const strict = await runBin(['--fail-severity', 'warning', 'render', 'loose.yaml', '--out', 'out-loose'], {
+    cwd: dir,
+  });
   assert.equal(strict.exitCode, 1, '--fail-severity warning turns it into a failure');
   chmodSync(key, 0o600);
   const r = await runBin(['render', 'loose.yaml', '--out', 'out-loose'], { cwd: dir });

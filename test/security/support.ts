@@ -33,7 +33,10 @@ export function snapshot(dir: string): Map<string, string> {
 /** Names that differ between two snapshots, for readable assertion messages. */
 export function snapshotDiff(a: Map<string, string>, b: Map<string, string>): string[] {
   const names = new Set([...a.keys(), ...b.keys()]);
-  return [...names].sort().filter((n) => a.get(n) !== b.get(n)).map((n) => `${n}: ${a.has(n) ? (b.has(n) ? 'changed' : 'removed') : 'added'}`);
+  return [...names]
+    .sort()
+    .filter((n) => a.get(n) !== b.get(n))
+    .map((n) => `${n}: ${a.has(n) ? (b.has(n) ? 'changed' : 'removed') : 'added'}`);
 }
 
 export interface ProcessResult {
@@ -44,12 +47,23 @@ export interface ProcessResult {
 }
 
 /** The real bin in a child process, asynchronously (so tests can run several at once or kill them). */
-export function startBin(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): { child: ChildProcess; done: Promise<ProcessResult> } {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, env: { ...process.env, NO_COLOR: '1', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startBin(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): { child: ChildProcess; done: Promise<ProcessResult> } {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd,
+    env: { ...process.env, NO_COLOR: '1', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (d) => { stdout += String(d); });
-  child.stderr!.on('data', (d) => { stderr += String(d); });
+  child.stdout!.on('data', (d) => {
+    stdout += String(d);
+  });
+  child.stderr!.on('data', (d) => {
+    stderr += String(d);
+  });
   const done = new Promise<ProcessResult>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (exitCode, signal) => resolve({ exitCode, signal, stdout, stderr }));
@@ -57,12 +71,16 @@ export function startBin(args: string[], opts: { cwd?: string; env?: Record<stri
   return { child, done };
 }
 
-export async function runBin(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<ProcessResult> {
+export async function runBin(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<ProcessResult> {
   return startBin(args, opts).done;
 }
 
 /** A JavaScript or Node stack frame, or the words of an unhandled crash. */
-export const STACK_TRACE = /\n\s+at .+[(:]\d+|internal error|Maximum call stack|TypeError|RangeError|ReferenceError|SyntaxError: /;
+export const STACK_TRACE =
+  /\n\s+at .+[(:]\d+|internal error|Maximum call stack|TypeError|RangeError|ReferenceError|SyntaxError: /;
 
 /** 1-based line and column of the first occurrence of `needle` in `text` (how the tests name the offending field). */
 export function positionOf(text: string, needle: string, from = 0): { line: number; column: number } {

@@ -12,6 +12,10 @@ export async function gwctl(args: string[], cwd = process.cwd(), now?: Date) {
 
 /** Runs the real bin in a child process: exit code, stdout, stderr exactly as users see them. */
 export function gwctlProcess(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: opts.cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...opts.env } });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', ...opts.env },
+  });
   return { exitCode: r.status, stdout: r.stdout, stderr: r.stderr, signal: r.signal };
 }

@@ -20,8 +20,15 @@ export interface PredictedCase {
  * swaps strings in the rendered nginx.conf first: how a test gives nginx a proxy_ssl_name the
  * spec itself refuses (one with a port), to see what nginx does with it.
  */
-export async function startDifferentialGateway(dir: string, port: number, sections: { stores: string[]; upstreams: string[]; routes: string[] }, replace: [string, string][] = []): Promise<RunningNginx> {
-  writeFileSync(join(dir, 'gateway.yaml'), `version: 1
+export async function startDifferentialGateway(
+  dir: string,
+  port: number,
+  sections: { stores: string[]; upstreams: string[]; routes: string[] },
+  replace: [string, string][] = [],
+): Promise<RunningNginx> {
+  writeFileSync(
+    join(dir, 'gateway.yaml'),
+    `version: 1
 runtime: { flavor: nginx }
 listen: [{ port: ${port}, address: 127.0.0.1 }]
 trustStores:
@@ -30,7 +37,8 @@ upstreams:
 ${sections.upstreams.join('\n')}
 routes:
 ${sections.routes.join('\n')}
-`);
+`,
+  );
   const r = await gwctl(['render', 'gateway.yaml', '--out', 'out'], dir);
   assert.equal(r.exitCode, 0, r.stderr.slice(0, 2000));
   if (replace.length) {
@@ -50,12 +58,19 @@ ${sections.routes.join('\n')}
  * verdict. Returns the disagreements and the outcomes the cases covered ('ok', 'handshake', or
  * the verify code).
  */
-export async function compareWithNginx(cases: PredictedCase[], port: number, nginx: RunningNginx): Promise<{ disagreements: string[]; seen: Set<string> }> {
+export async function compareWithNginx(
+  cases: PredictedCase[],
+  port: number,
+  nginx: RunningNginx,
+): Promise<{ disagreements: string[]; seen: Set<string> }> {
   const statuses = new Map<string, number>();
   for (const c of cases) statuses.set(c.id, (await request(port, `/${c.id}/`)).status);
   const lines = nginx.errorLog().split('\n');
   const logged = (id: string): string | undefined => {
-    const line = lines.find((l) => l.includes(`request: "GET /${id}/ HTTP/1.1"`) && /upstream SSL certificate|SSL_do_handshake\(\) failed/.test(l));
+    const line = lines.find(
+      (l) =>
+        l.includes(`request: "GET /${id}/ HTTP/1.1"`) && /upstream SSL certificate|SSL_do_handshake\(\) failed/.test(l),
+    );
     if (line?.includes('SSL_do_handshake() failed')) return 'handshake failure';
     return line?.match(/upstream SSL certificate (verify error: \(\d+:[^)]*\)|does not match "[^"]*")/)?.[1];
   };
@@ -64,12 +79,20 @@ export async function compareWithNginx(cases: PredictedCase[], port: number, ngi
   for (const c of cases) {
     const v = c.verdict;
     const handshake = v.findings.some((f) => f.code === 'chain.handshake-fails');
-    const expectedLog = handshake ? 'handshake failure' : v.nginx === null ? undefined : v.nginx.code === 62 ? `does not match "${v.nginx.name ?? c.name}"` : `verify error: (${v.nginx.code}:${v.nginx.reason})`;
+    const expectedLog = handshake
+      ? 'handshake failure'
+      : v.nginx === null
+        ? undefined
+        : v.nginx.code === 62
+          ? `does not match "${v.nginx.name ?? c.name}"`
+          : `verify error: (${v.nginx.code}:${v.nginx.reason})`;
     const expectedStatus = v.ok ? 200 : 502;
     const status = statuses.get(c.id);
     const actualLog = logged(c.id);
     if (status !== expectedStatus || actualLog !== expectedLog) {
-      disagreements.push(`${c.label}: gwctl predicted ${expectedStatus} ${expectedLog ?? '(no verify error)'}, nginx gave ${status} ${actualLog ?? '(no verify error)'}`);
+      disagreements.push(
+        `${c.label}: gwctl predicted ${expectedStatus} ${expectedLog ?? '(no verify error)'}, nginx gave ${status} ${actualLog ?? '(no verify error)'}`,
+      );
     }
     seen.add(v.ok ? 'ok' : handshake ? 'handshake' : String(v.nginx?.code ?? 'none'));
   }

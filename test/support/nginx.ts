@@ -16,7 +16,9 @@ export function nginxBinary(): string {
 
 /** `nginx -t` on a rendered prefix. */
 export function nginxTest(prefix: string): { ok: boolean; output: string } {
-  const r = spawnSync(nginxBinary(), ['-p', prefix, '-c', 'nginx.conf', '-e', 'logs/error.log', '-t'], { encoding: 'utf8' });
+  const r = spawnSync(nginxBinary(), ['-p', prefix, '-c', 'nginx.conf', '-e', 'logs/error.log', '-t'], {
+    encoding: 'utf8',
+  });
   return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
 }
 
@@ -29,16 +31,24 @@ export interface RunningNginx {
 /** Starts nginx in the foreground on a rendered prefix and waits until `port` accepts connections. */
 export async function startNginx(prefix: string, port: number): Promise<RunningNginx> {
   const logBefore = readLog(prefix).length; // a restart in the same prefix: only this run's lines count
-  const child: ChildProcess = spawn(nginxBinary(), ['-p', prefix, '-c', 'nginx.conf', '-e', 'logs/error.log', '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(
+    nginxBinary(),
+    ['-p', prefix, '-c', 'nginx.conf', '-e', 'logs/error.log', '-g', 'daemon off;'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
-  child.stderr!.on('data', (d) => { stderr += String(d); });
+  child.stderr!.on('data', (d) => {
+    stderr += String(d);
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     await Promise.race([
       // A port taken by someone else would answer too: wait for nginx's own word that it bound
       // its sockets and started workers (the rendered config logs at notice level).
       started(prefix, logBefore).then(() => waitForPort(port)),
-      exited.then(() => { throw new Error(`nginx exited at start: ${stderr}${readLog(prefix)}`); }),
+      exited.then(() => {
+        throw new Error(`nginx exited at start: ${stderr}${readLog(prefix)}`);
+      }),
     ]);
   } catch (e) {
     child.kill('SIGKILL');

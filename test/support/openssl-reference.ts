@@ -35,7 +35,8 @@ export function repoRoot(): string {
   let d = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(d, 'package.json'))) {
     const up = dirname(d);
-    if (up === d) throw new Error('cannot find the repository root (package.json) above ' + fileURLToPath(import.meta.url));
+    if (up === d)
+      throw new Error('cannot find the repository root (package.json) above ' + fileURLToPath(import.meta.url));
     d = up;
   }
   return d;
@@ -76,7 +77,13 @@ export interface ReferenceRequest {
 }
 
 export function opensslVerify(r: ReferenceRequest): ReferenceResult {
-  const args = [...(r.crl !== undefined ? ['--crl', r.crl] : []), r.trusted, r.chain, String(r.depth), String(Math.floor(r.at.getTime() / 1000))];
+  const args = [
+    ...(r.crl !== undefined ? ['--crl', r.crl] : []),
+    r.trusted,
+    r.chain,
+    String(r.depth),
+    String(Math.floor(r.at.getTime() / 1000)),
+  ];
   if (r.name !== undefined) args.push(r.name);
   return JSON.parse(execFileSync(referenceBinary(), args, { encoding: 'utf8' })) as ReferenceResult;
 }
@@ -95,12 +102,18 @@ export function opensslErrorStrings(): Record<string, string> {
 
 /** RSA_security_bits() for every modulus size from..to, from libcrypto. */
 export function opensslRsaSecurityBits(from: number, to: number): Record<string, number> {
-  return JSON.parse(execFileSync(referenceBinary(), ['--rsa-bits', String(from), String(to)], { encoding: 'utf8' })) as Record<string, number>;
+  return JSON.parse(
+    execFileSync(referenceBinary(), ['--rsa-bits', String(from), String(to)], { encoding: 'utf8' }),
+  ) as Record<string, number>;
 }
 
 /** OBJ_find_sigid_algs()' whole table: signature OID, digest and pkey short names. */
 export function opensslSigids(): { oid: string; md: string; pk: string }[] {
-  return JSON.parse(execFileSync(referenceBinary(), ['--sigids'], { encoding: 'utf8' })) as { oid: string; md: string; pk: string }[];
+  return JSON.parse(execFileSync(referenceBinary(), ['--sigids'], { encoding: 'utf8' })) as {
+    oid: string;
+    md: string;
+    pk: string;
+  }[];
 }
 
 /** X509_get_signature_info()'s security bits for each certificate of a PEM file (-1: cannot rate). */

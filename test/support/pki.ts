@@ -18,7 +18,17 @@ import { join } from 'node:path';
  * Certificates are never committed: every test generates its own.
  */
 
-export type KeySpec = 'ec-p256' | 'ec-p384' | 'ec-p224' | 'ec-p192' | 'rsa-1024' | 'rsa-1962' | 'rsa-2048' | 'rsa-3072' | 'ed25519' | 'dsa-2048';
+export type KeySpec =
+  | 'ec-p256'
+  | 'ec-p384'
+  | 'ec-p224'
+  | 'ec-p192'
+  | 'rsa-1024'
+  | 'rsa-1962'
+  | 'rsa-2048'
+  | 'rsa-3072'
+  | 'ed25519'
+  | 'dsa-2048';
 
 export interface CertOptions {
   /** Common name; the subject is /CN=cn unless `subject` is given. */
@@ -33,7 +43,19 @@ export interface CertOptions {
   /** Use the key of another certificate (cross-signing, re-issuing, "same subject, other key"). */
   reuseKeyOf?: PkiCert;
   /** Signature digest used by the issuer; 'default' for EdDSA issuers is chosen automatically. */
-  md?: 'sha256' | 'sha384' | 'sha512' | 'sha224' | 'sha1' | 'md5' | 'md4' | 'ripemd160' | 'sha512-224' | 'sha512-256' | 'sha3-256' | 'sha3-384';
+  md?:
+    | 'sha256'
+    | 'sha384'
+    | 'sha512'
+    | 'sha224'
+    | 'sha1'
+    | 'md5'
+    | 'md4'
+    | 'ripemd160'
+    | 'sha512-224'
+    | 'sha512-256'
+    | 'sha3-256'
+    | 'sha3-384';
   /** `openssl ca -sigopt` values, e.g. ['rsa_padding_mode:pss', 'rsa_pss_saltlen:digest'] for RSASSA-PSS. */
   sigopt?: string[];
   notBefore?: Date;
@@ -127,16 +149,26 @@ function rsaKey(bits: number, index: number): KeyObject {
 
 function newKey(spec: KeySpec, rsaIndex: number): KeyObject {
   switch (spec) {
-    case 'ec-p256': return generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
-    case 'ec-p384': return generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey;
-    case 'ec-p224': return generateKeyPairSync('ec', { namedCurve: 'secp224r1' }).privateKey;
-    case 'ec-p192': return generateKeyPairSync('ec', { namedCurve: 'prime192v1' }).privateKey;
-    case 'ed25519': return generateKeyPairSync('ed25519').privateKey;
-    case 'rsa-1024': return rsaKey(1024, rsaIndex);
-    case 'rsa-1962': return rsaKey(1962, rsaIndex);
-    case 'dsa-2048': return generateKeyPairSync('dsa', { modulusLength: 2048, divisorLength: 256 }).privateKey;
-    case 'rsa-2048': return rsaKey(2048, rsaIndex);
-    case 'rsa-3072': return rsaKey(3072, rsaIndex);
+    case 'ec-p256':
+      return generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
+    case 'ec-p384':
+      return generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey;
+    case 'ec-p224':
+      return generateKeyPairSync('ec', { namedCurve: 'secp224r1' }).privateKey;
+    case 'ec-p192':
+      return generateKeyPairSync('ec', { namedCurve: 'prime192v1' }).privateKey;
+    case 'ed25519':
+      return generateKeyPairSync('ed25519').privateKey;
+    case 'rsa-1024':
+      return rsaKey(1024, rsaIndex);
+    case 'rsa-1962':
+      return rsaKey(1962, rsaIndex);
+    case 'dsa-2048':
+      return generateKeyPairSync('dsa', { modulusLength: 2048, divisorLength: 256 }).privateKey;
+    case 'rsa-2048':
+      return rsaKey(2048, rsaIndex);
+    case 'rsa-3072':
+      return rsaKey(3072, rsaIndex);
   }
 }
 
@@ -154,7 +186,10 @@ function subjectOf(o: CertOptions, cn: string): string {
 }
 
 function rfc2253(subject: string): string {
-  const parts = subject.split(/(?<!\\)\//).filter(Boolean).map((p) => p.replace(/\\(.)/g, '$1'));
+  const parts = subject
+    .split(/(?<!\\)\//)
+    .filter(Boolean)
+    .map((p) => p.replace(/\\(.)/g, '$1'));
   return parts.reverse().join(',');
 }
 
@@ -162,11 +197,15 @@ function extensionSection(o: CertOptions, role: 'root' | 'intermediate' | 'leaf'
   const lines: string[] = [];
   const isCa = o.ca ?? (role === 'root' || role === 'intermediate');
   if (o.basicConstraints !== false) {
-    const bc = o.basicConstraints ?? (isCa ? `critical,CA:TRUE${o.pathlen !== undefined ? `,pathlen:${o.pathlen}` : ''}` : 'critical,CA:FALSE');
+    const bc =
+      o.basicConstraints ??
+      (isCa ? `critical,CA:TRUE${o.pathlen !== undefined ? `,pathlen:${o.pathlen}` : ''}` : 'critical,CA:FALSE');
     lines.push(`basicConstraints=${bc}`);
   }
   if (o.keyUsage !== false) {
-    lines.push(`keyUsage=${o.keyUsage ?? (isCa ? 'critical,keyCertSign,cRLSign' : 'critical,digitalSignature,keyEncipherment')}`);
+    lines.push(
+      `keyUsage=${o.keyUsage ?? (isCa ? 'critical,keyCertSign,cRLSign' : 'critical,digitalSignature,keyEncipherment')}`,
+    );
   }
   const eku = o.extendedKeyUsage ?? (o.client ? 'clientAuth' : isCa ? false : 'serverAuth');
   if (eku !== false) lines.push(`extendedKeyUsage=${eku}`);
@@ -191,23 +230,47 @@ export async function makePki(dir: string): Promise<Pki> {
   writeFileSync(join(dir, 'index.txt'), '');
   writeFileSync(join(dir, 'serial'), '1000\n');
   const config = join(dir, 'ca.cnf');
-  writeFileSync(config, [
-    '[ca]', 'default_ca=gwctl_test_ca', '[gwctl_test_ca]', `dir=${dir}`, 'database=$dir/index.txt',
-    'new_certs_dir=$dir/newcerts', 'serial=$dir/serial', 'default_md=sha256', 'policy=policy_any',
-    'unique_subject=no', 'email_in_dn=yes', 'copy_extensions=none', '[policy_any]', 'commonName=optional', '',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      '[ca]',
+      'default_ca=gwctl_test_ca',
+      '[gwctl_test_ca]',
+      `dir=${dir}`,
+      'database=$dir/index.txt',
+      'new_certs_dir=$dir/newcerts',
+      'serial=$dir/serial',
+      'default_md=sha256',
+      'policy=policy_any',
+      'unique_subject=no',
+      'email_in_dn=yes',
+      'copy_extensions=none',
+      '[policy_any]',
+      'commonName=optional',
+      '',
+    ].join('\n'),
+  );
   const used = new Set<string>();
   let counter = 0;
   let rsaIndex = 0;
 
   const fileBase = (cn: string) => {
-    let base = cn.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'cert';
+    let base =
+      cn
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^-|-$/g, '') || 'cert';
     if (used.has(base)) base = `${base}-${++counter}`;
     used.add(base);
     return join(dir, base);
   };
 
-  const issue = (cn: string, o: CertOptions, role: 'root' | 'intermediate' | 'leaf' | 'self-signed-leaf', issuer: PkiCert | null): PkiCert => {
+  const issue = (
+    cn: string,
+    o: CertOptions,
+    role: 'root' | 'intermediate' | 'leaf' | 'self-signed-leaf',
+    issuer: PkiCert | null,
+  ): PkiCert => {
     const base = fileBase(cn);
     const keySpec = o.reuseKeyOf?.keySpec ?? o.key ?? 'ec-p256';
     const keyObject = o.reuseKeyOf?.keyObject ?? newKey(keySpec, keySpec.startsWith('rsa') ? rsaIndex++ : 0);
@@ -215,14 +278,38 @@ export async function makePki(dir: string): Promise<Pki> {
     writeFileSync(keyFile, keyObject.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
     writeFileSync(`${base}.ext`, extensionSection(o, role));
     const subject = subjectOf(o, cn);
-    execFileSync('openssl', ['req', '-new', '-key', keyFile, '-subj', subject, '-out', `${base}.csr`, '-config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(
+      'openssl',
+      ['req', '-new', '-key', keyFile, '-subj', subject, '-out', `${base}.csr`, '-config', config],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     const now = Date.now();
     const notBefore = o.notBefore ?? new Date(now - DAY);
     const notAfter = o.notAfter ?? new Date(now + 365 * DAY);
     const signerSpec = issuer ? issuer.keySpec : keySpec;
-    const md = signerSpec === 'ed25519' ? 'default' : o.md ?? 'sha256';
-    const args = ['ca', '-batch', '-config', config, '-notext', '-preserveDN', '-in', `${base}.csr`, '-out', `${base}.crt`,
-      '-extfile', `${base}.ext`, '-extensions', 'ext', '-startdate', caDate(notBefore), '-enddate', caDate(notAfter), '-md', md];
+    const md = signerSpec === 'ed25519' ? 'default' : (o.md ?? 'sha256');
+    const args = [
+      'ca',
+      '-batch',
+      '-config',
+      config,
+      '-notext',
+      '-preserveDN',
+      '-in',
+      `${base}.csr`,
+      '-out',
+      `${base}.crt`,
+      '-extfile',
+      `${base}.ext`,
+      '-extensions',
+      'ext',
+      '-startdate',
+      caDate(notBefore),
+      '-enddate',
+      caDate(notAfter),
+      '-md',
+      md,
+    ];
     for (const opt of o.sigopt ?? []) args.push('-sigopt', opt);
     // MD4 lives in OpenSSL 3's legacy provider.
     if (md === 'md4') args.push('-provider', 'legacy', '-provider', 'default');
@@ -237,7 +324,18 @@ export async function makePki(dir: string): Promise<Pki> {
     const fullChain = `${base}.fullchain.pem`;
     writeFileSync(chain, pem + served.map((a) => a.pem).join(''));
     writeFileSync(fullChain, pem + ancestors.map((a) => a.pem).join(''));
-    return { name: rfc2253(subject), cn, cert: `${base}.crt`, key: keyFile, chain, fullChain, pem, issuer, keyObject, keySpec };
+    return {
+      name: rfc2253(subject),
+      cn,
+      cert: `${base}.crt`,
+      key: keyFile,
+      chain,
+      fullChain,
+      pem,
+      issuer,
+      keyObject,
+      keySpec,
+    };
   };
 
   return {
@@ -257,7 +355,10 @@ export async function makePki(dir: string): Promise<Pki> {
       for (const r of aux.addreject ?? []) args.push('-addreject', r);
       if (aux.alias !== undefined) args.push('-setalias', aux.alias);
       const pem = execFileSync('openssl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-      const file = cert.cert.replace(/\.pem$|$/, `.trusted-${(aux.addtrust ?? []).join('+')}-${(aux.addreject ?? []).join('+')}.pem`);
+      const file = cert.cert.replace(
+        /\.pem$|$/,
+        `.trusted-${(aux.addtrust ?? []).join('+')}-${(aux.addreject ?? []).join('+')}.pem`,
+      );
       writeFileSync(file, pem);
       return { ...cert, cert: file, pem };
     },
@@ -268,17 +369,53 @@ export async function makePki(dir: string): Promise<Pki> {
       const now = Date.now();
       const lines = (o.revoke ?? []).map((c) => {
         const x = new X509Certificate(c.pem);
-        return ['R', '491231235959Z', `${caDate(new Date(now - 2 * 3600_000))}${o.reason ? `,${o.reason}` : ''}`, x.serialNumber, 'unknown', `/CN=${c.cn}`].join('\t');
+        return [
+          'R',
+          '491231235959Z',
+          `${caDate(new Date(now - 2 * 3600_000))}${o.reason ? `,${o.reason}` : ''}`,
+          x.serialNumber,
+          'unknown',
+          `/CN=${c.cn}`,
+        ].join('\t');
       });
       writeFileSync(join(base, 'index.txt'), lines.map((l) => `${l}\n`).join(''));
       const exts = [...(o.akid ? ['authorityKeyIdentifier=keyid:always'] : []), ...(o.extensions ?? [])];
-      writeFileSync(join(base, 'ca.cnf'), ['[ca]', 'default_ca=c', '[c]', `database=${join(base, 'index.txt')}`, 'default_md=sha256',
-        ...(exts.length ? ['crl_extensions=crlext', '[crlext]', ...exts] : []), ''].join('\n'));
+      writeFileSync(
+        join(base, 'ca.cnf'),
+        [
+          '[ca]',
+          'default_ca=c',
+          '[c]',
+          `database=${join(base, 'index.txt')}`,
+          'default_md=sha256',
+          ...(exts.length ? ['crl_extensions=crlext', '[crlext]', ...exts] : []),
+          '',
+        ].join('\n'),
+      );
       const out = `${base}.crl.pem`;
-      execFileSync('openssl', ['ca', '-gencrl', '-batch', '-config', join(base, 'ca.cnf'), '-cert', signer.cert, '-keyfile', signer.key,
-        '-md', signer.keySpec === 'ed25519' ? 'default' : o.md ?? 'sha256', '-out', out,
-        '-crl_lastupdate', caDate(o.lastUpdate ?? new Date(now - 3600_000)), '-crl_nextupdate', caDate(o.nextUpdate ?? new Date(now + 90 * DAY))],
-      { stdio: ['ignore', 'ignore', 'pipe'] });
+      execFileSync(
+        'openssl',
+        [
+          'ca',
+          '-gencrl',
+          '-batch',
+          '-config',
+          join(base, 'ca.cnf'),
+          '-cert',
+          signer.cert,
+          '-keyfile',
+          signer.key,
+          '-md',
+          signer.keySpec === 'ed25519' ? 'default' : (o.md ?? 'sha256'),
+          '-out',
+          out,
+          '-crl_lastupdate',
+          caDate(o.lastUpdate ?? new Date(now - 3600_000)),
+          '-crl_nextupdate',
+          caDate(o.nextUpdate ?? new Date(now + 90 * DAY)),
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
       return out;
     },
     concat: (fileName, files) => {
@@ -288,7 +425,11 @@ export async function makePki(dir: string): Promise<Pki> {
     },
     encryptedKey: (cert, passphrase) => {
       const path = cert.key.replace(/\.key$/, '.enc.key');
-      writeFileSync(path, cert.keyObject.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase }) as string, { mode: 0o600 });
+      writeFileSync(
+        path,
+        cert.keyObject.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase }) as string,
+        { mode: 0o600 },
+      );
       return path;
     },
   };

@@ -43,51 +43,79 @@ export async function startUpstream(o: UpstreamOptions): Promise<{ close(): Prom
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
         sni: (socket as TLSSocket & { servername?: string | false }).servername || null,
-        clientCertificate: peer && peer.subject ? String(peer.subject.CN) : null,
+        clientCertificate: peer?.subject ? String(peer.subject.CN) : null,
       };
       requests.push(reply);
       // Tests make the upstream answer with a given status or extra header (e.g. X-Accel-Redirect).
       const status = Number(req.headers['x-test-reply-status'] ?? 200);
       const extra = String(req.headers['x-test-reply-header'] ?? '');
       const sep = extra.indexOf(':');
-      res.writeHead(status, { 'content-type': 'application/json', ...(sep > 0 ? { [extra.slice(0, sep).trim()]: extra.slice(sep + 1).trim() } : {}) });
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        ...(sep > 0 ? { [extra.slice(0, sep).trim()]: extra.slice(sep + 1).trim() } : {}),
+      });
       res.end(JSON.stringify(reply));
     });
   };
   let server: Server | ReturnType<typeof createHttp>;
   if (o.chainFile) {
-    server = createHttps({
-      cert: readFileSync(o.chainFile),
-      key: readFileSync(o.keyFile!),
-      ca: o.clientCaFile ? readFileSync(o.clientCaFile) : undefined,
-      requestCert: !!o.clientCaFile,
-      rejectUnauthorized: !!o.clientCaFile,
-      ciphers: o.anySecurityLevel ? 'DEFAULT:@SECLEVEL=0' : undefined,
-    }, handler);
+    server = createHttps(
+      {
+        cert: readFileSync(o.chainFile),
+        key: readFileSync(o.keyFile!),
+        ca: o.clientCaFile ? readFileSync(o.clientCaFile) : undefined,
+        requestCert: !!o.clientCaFile,
+        rejectUnauthorized: !!o.clientCaFile,
+        ciphers: o.anySecurityLevel ? 'DEFAULT:@SECLEVEL=0' : undefined,
+      },
+      handler,
+    );
   } else {
     server = createHttp(handler);
   }
   await new Promise<void>((resolve) => server.listen(o.port, '127.0.0.1', resolve));
   return {
     requests,
-    close: () => new Promise<void>((resolve) => { server.close(() => resolve()); (server as { closeAllConnections?: () => void }).closeAllConnections?.(); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      }),
   };
 }
 
 /** A plain HTTP request to the gateway on loopback. */
-export async function request(port: number, path: string, init: { method?: string; host?: string; body?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string; json?: EchoReply; headers: Record<string, string | string[] | undefined> }> {
+export async function request(
+  port: number,
+  path: string,
+  init: { method?: string; host?: string; body?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: string; json?: EchoReply; headers: Record<string, string | string[] | undefined> }> {
   const { request: httpRequest } = await import('node:http');
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, method: init.method ?? 'GET', headers: { host: init.host ?? 'localhost', connection: 'close', ...init.headers }, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        let json: EchoReply | undefined;
-        try { json = JSON.parse(body) as EchoReply; } catch { /* not from an echo upstream */ }
-        resolve({ status: res.statusCode ?? 0, body, json, headers: res.headers });
-      });
-    });
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: init.method ?? 'GET',
+        headers: { host: init.host ?? 'localhost', connection: 'close', ...init.headers },
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          let json: EchoReply | undefined;
+          try {
+            json = JSON.parse(body) as EchoReply;
+          } catch {
+            /* not from an echo upstream */
+          }
+          resolve({ status: res.statusCode ?? 0, body, json, headers: res.headers });
+        });
+      },
+    );
     req.on('error', reject);
     if (init.body !== undefined) req.write(init.body);
     req.end();

@@ -30,7 +30,13 @@ function keys(file: string) {
 }
 
 function check(certFile: string, keyFile: string, o: Partial<ClientCertificateRequest> = {}) {
-  return checkClientCertificate({ certificates: sources(certFile), keys: keys(keyFile), keyFile, at: new Date(), ...o });
+  return checkClientCertificate({
+    certificates: sources(certFile),
+    keys: keys(keyFile),
+    keyFile,
+    at: new Date(),
+    ...o,
+  });
 }
 
 const codes = (r: ReturnType<typeof check>) => r.findings.map((f) => f.code);
@@ -59,7 +65,9 @@ test('encrypted key: needs the passphrase, wrong passphrase is reported, right o
 });
 
 test('findings never carry key material', () => {
-  const r = check(client.chain, client.key, { keys: [{ ...keys(client.key)[0], text: '-----BEGIN PRIVATE KEY-----\nAAAAnotakey\n-----END PRIVATE KEY-----\n' }] });
+  const r = check(client.chain, client.key, {
+    keys: [{ ...keys(client.key)[0], text: '-----BEGIN PRIVATE KEY-----\nAAAAnotakey\n-----END PRIVATE KEY-----\n' }],
+  });
   assert.deepEqual(codes(r), ['client.key-unreadable']);
   assert.ok(!JSON.stringify(r).includes('AAAAnotakey'));
   const pem = readFileSync(client.key, 'utf8');
@@ -83,7 +91,12 @@ test('server-only leaf: purpose; clientAuth leaf: fine', () => {
 });
 
 test('expired, not yet valid, expiring soon', () => {
-  const expired = pki.leaf(int, { cn: 'old', client: true, notBefore: new Date(Date.now() - 50 * DAY), notAfter: new Date(Date.now() - DAY) });
+  const expired = pki.leaf(int, {
+    cn: 'old',
+    client: true,
+    notBefore: new Date(Date.now() - 50 * DAY),
+    notAfter: new Date(Date.now() - DAY),
+  });
   assert.deepEqual(codes(check(expired.chain, expired.key)), ['client.expired']);
   const future = pki.leaf(int, { cn: 'future', client: true, notBefore: new Date(Date.now() + DAY) });
   assert.deepEqual(codes(check(future.chain, future.key)), ['client.not-yet-valid']);

@@ -19,11 +19,14 @@ function loadsDuring(script: string): string[] {
   const dir = mkdtempSync(join(tmpdir(), 'gwctl-lazy-'));
   try {
     const hook = join(dir, 'hook.cjs');
-    writeFileSync(hook, [
-      "const Module = require('node:module'); const load = Module._load; const seen = [];",
-      "Module._load = function (request) { if (!seen.includes(request)) seen.push(request); return load.apply(this, arguments); };",
-      "globalThis.__loaded = () => seen.filter((r) => /^(@peculiar\\/|reflect-metadata$|asn1js$|tsyringe$)/.test(r));",
-    ].join('\n'));
+    writeFileSync(
+      hook,
+      [
+        "const Module = require('node:module'); const load = Module._load; const seen = [];",
+        'Module._load = function (request) { if (!seen.includes(request)) seen.push(request); return load.apply(this, arguments); };',
+        'globalThis.__loaded = () => seen.filter((r) => /^(@peculiar\\/|reflect-metadata$|asn1js$|tsyringe$)/.test(r));',
+      ].join('\n'),
+    );
     const r = spawnSync(process.execPath, ['-r', hook, '--input-type=module', '-e', script], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as string[];
@@ -33,7 +36,9 @@ function loadsDuring(script: string): string[] {
 }
 
 test('importing the engine loads neither @peculiar/x509 nor reflect-metadata', () => {
-  const loaded = loadsDuring(`await import(${JSON.stringify(engine)}); await import(${JSON.stringify(clientCert)}); console.log(JSON.stringify(globalThis.__loaded()));`);
+  const loaded = loadsDuring(
+    `await import(${JSON.stringify(engine)}); await import(${JSON.stringify(clientCert)}); console.log(JSON.stringify(globalThis.__loaded()));`,
+  );
   assert.deepEqual(loaded, []);
 });
 
@@ -43,12 +48,15 @@ test('parsing a certificate loads reflect-metadata, then @peculiar/x509', () => 
     `const { parseCertificate } = await import(${JSON.stringify(certificate)});`,
     // Any DER OpenSSL accepts will do: node ships its root store as PEM.
     "const tls = await import('node:tls');",
-    "const der = new X509Certificate(tls.rootCertificates[0]).raw;",
-    "const r = parseCertificate(der);",
+    'const der = new X509Certificate(tls.rootCertificates[0]).raw;',
+    'const r = parseCertificate(der);',
     "if ('error' in r) throw new Error(r.error);",
     'console.log(JSON.stringify(globalThis.__loaded()));',
   ].join('\n');
   const loaded = loadsDuring(script);
   assert.ok(loaded.includes('@peculiar/x509'), loaded.join(', '));
-  assert.ok(loaded.indexOf('reflect-metadata') >= 0 && loaded.indexOf('reflect-metadata') < loaded.indexOf('@peculiar/x509'), loaded.join(', '));
+  assert.ok(
+    loaded.indexOf('reflect-metadata') >= 0 && loaded.indexOf('reflect-metadata') < loaded.indexOf('@peculiar/x509'),
+    loaded.join(', '),
+  );
 });

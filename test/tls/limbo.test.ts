@@ -39,9 +39,15 @@ function sources(pem: string, file: string): CertSource[] {
   return r.blocks.map((block) => ({ block, file }));
 }
 
-test('x509-limbo: gwctl agrees with OpenSSL under nginx settings', { skip: !existsSync(limboFile()) && 'limbo.json not found beside the repository' }, (t) => {
-  const cases = (JSON.parse(readFileSync(limboFile(), 'utf8')) as { testcases: LimboCase[] }).testcases
-    .filter((c) => c.validation_kind === 'SERVER' && (!c.expected_peer_name || c.expected_peer_name.kind === 'DNS') && !(c.crls?.length));
+test('x509-limbo: gwctl agrees with OpenSSL under nginx settings', {
+  skip: !existsSync(limboFile()) && 'limbo.json not found beside the repository',
+}, (t) => {
+  const cases = (JSON.parse(readFileSync(limboFile(), 'utf8')) as { testcases: LimboCase[] }).testcases.filter(
+    (c) =>
+      c.validation_kind === 'SERVER' &&
+      (!c.expected_peer_name || c.expected_peer_name.kind === 'DNS') &&
+      !c.crls?.length,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'gwctl-limbo-'));
   const disagreements: string[] = [];
   const divergedAsKnown: string[] = [];
@@ -61,7 +67,13 @@ test('x509-limbo: gwctl agrees with OpenSSL under nginx settings', { skip: !exis
     const name = c.expected_peer_name?.value;
     const ref = opensslVerify({ trusted, chain, depth, at, name });
     const refCode = nginxCode(ref);
-    const v = verifyChain({ presented: sources(readFileSync(chain, 'utf8'), chain), trusted: sources(readFileSync(trusted, 'utf8'), trusted), depth, name, at });
+    const v = verifyChain({
+      presented: sources(readFileSync(chain, 'utf8'), chain),
+      trusted: sources(readFileSync(trusted, 'utf8'), trusted),
+      depth,
+      name,
+      at,
+    });
     const mine = v.verified?.code ?? null; // the X509_verify_cert() layer; the handshake is judged in test/e2e
     const same = refCode === mine;
     if ((refCode === null) !== (c.expected_result === 'SUCCESS')) strictDiffers++;
@@ -70,7 +82,8 @@ test('x509-limbo: gwctl agrees with OpenSSL under nginx settings', { skip: !exis
       if (v.findings.some((f) => f.severity === 'warning')) laxWarned++;
     }
     if (KNOWN_DIVERGENCES[c.id]) {
-      if (same) disagreements.push(`${c.id}: listed as a known divergence but now agrees; remove it from KNOWN_DIVERGENCES`);
+      if (same)
+        disagreements.push(`${c.id}: listed as a known divergence but now agrees; remove it from KNOWN_DIVERGENCES`);
       else divergedAsKnown.push(c.id);
       return;
     }
@@ -78,9 +91,15 @@ test('x509-limbo: gwctl agrees with OpenSSL under nginx settings', { skip: !exis
     else disagreements.push(`${c.id}: openssl ${refCode} (seen ${JSON.stringify(ref.seen)}), gwctl ${mine} ok=${v.ok}`);
   });
   rmSync(dir, { recursive: true, force: true });
-  t.diagnostic(`limbo: ${agree}/${cases.length} agree${divergedAsKnown.length ? `, ${divergedAsKnown.length} known divergences` : ''}`);
-  t.diagnostic(`limbo: OpenSSL under nginx's profile differs from the suite's strict expectation in ${strictDiffers} cases`);
-  t.diagnostic(`limbo: of ${laxAccepted} chains nginx accepts but a strict validator rejects, gwctl warns about ${laxWarned}`);
+  t.diagnostic(
+    `limbo: ${agree}/${cases.length} agree${divergedAsKnown.length ? `, ${divergedAsKnown.length} known divergences` : ''}`,
+  );
+  t.diagnostic(
+    `limbo: OpenSSL under nginx's profile differs from the suite's strict expectation in ${strictDiffers} cases`,
+  );
+  t.diagnostic(
+    `limbo: of ${laxAccepted} chains nginx accepts but a strict validator rejects, gwctl warns about ${laxWarned}`,
+  );
   assert.ok(cases.length >= 170, `expected the 175 selected cases, found ${cases.length}`);
   assert.deepEqual(disagreements, []);
 });

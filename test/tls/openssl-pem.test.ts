@@ -34,7 +34,11 @@ before(async () => {
   const lines = root.pem.trim().split('\n');
   const body = lines.slice(1, -1);
   const der = Buffer.from(body.join(''), 'base64');
-  const b64 = (buf: Buffer, width = 64) => buf.toString('base64').match(new RegExp(`.{1,${width}}`, 'g'))!.join('\n');
+  const b64 = (buf: Buffer, width = 64) =>
+    buf
+      .toString('base64')
+      .match(new RegExp(`.{1,${width}}`, 'g'))!
+      .join('\n');
   const block = (label: string, inner: string) => `-----BEGIN ${label}-----\n${inner}\n-----END ${label}-----\n`;
   const crl = pki.crl(root);
   variants.push(
@@ -48,7 +52,10 @@ before(async () => {
     ['blank line inside the body', [lines[0], lines[1], '', ...lines.slice(2)].join('\n') + '\n'],
     ['blank line right after BEGIN', [lines[0], '', ...lines.slice(1)].join('\n') + '\n'],
     ['two blank lines', [lines[0], '', '', ...lines.slice(1)].join('\n') + '\n'],
-    ['spaces inside base64 lines', block('CERTIFICATE', body.map((l) => `${l.slice(0, 10)} ${l.slice(10)}`).join('\n'))],
+    [
+      'spaces inside base64 lines',
+      block('CERTIFICATE', body.map((l) => `${l.slice(0, 10)} ${l.slice(10)}`).join('\n')),
+    ],
     ['one long base64 line', block('CERTIFICATE', b64(der, 100000))],
     ['254-character base64 lines', block('CERTIFICATE', b64(der, 254))],
     ['253-character base64 lines', block('CERTIFICATE', b64(der, 253))],
@@ -72,7 +79,6 @@ before(async () => {
   if (padded) variants.push(['base64 "=" padding removed', block('CERTIFICATE', b64(der).replace(/=+$/, ''))]);
 });
 
-
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('gwctl refuses exactly the trust files libcrypto refuses, and trusts what it reads', () => {
@@ -83,7 +89,7 @@ test('gwctl refuses exactly the trust files libcrypto refuses, and trusts what i
     writeFileSync(file, Buffer.from(text, 'latin1'));
     const ref = opensslVerify({ trusted: file, chain, depth: 2, at, name: 'svc.internal' });
     let refused: boolean;
-    let ours;
+    let ours: ReturnType<typeof readTrustFile> | undefined;
     try {
       ours = readTrustFile(new PemFiles(), file);
       refused = ours.problem !== undefined;
@@ -93,7 +99,9 @@ test('gwctl refuses exactly the trust files libcrypto refuses, and trusts what i
       refused = true;
     }
     if (refused !== (ref.loadError === 'trusted')) {
-      disagreements.push(`${label}: gwctl ${refused ? `refuses (${ours?.problem?.reason ?? 'no certificate'})` : 'loads'}, libcrypto ${ref.loadError ? 'refuses' : 'loads'}`);
+      disagreements.push(
+        `${label}: gwctl ${refused ? `refuses (${ours?.problem?.reason ?? 'no certificate'})` : 'loads'}, libcrypto ${ref.loadError ? 'refuses' : 'loads'}`,
+      );
       continue;
     }
     if (refused || !ours) continue;
@@ -112,6 +120,12 @@ test('the model on its own: what it reads and where it stops', () => {
   assert.ok(r.stoppedAtLine !== undefined);
   // A file of CRLs alone loads in OpenSSL (and trusts nothing); gwctl's reader stops earlier, at
   // "holds x509 crl PEM block(s), not a certificate", which is why the comparison above leaves it out.
-  assert.equal(opensslLoadTrustFile(Buffer.from('-----BEGIN X509 CRL-----\nMAA=\n-----END X509 CRL-----\n')).error, undefined);
-  assert.match(opensslLoadTrustFile(Buffer.from('-----BEGIN FOO-----\n!!!!\n-----END FOO-----\n' + root.pem)).error!.reason, /bad base64 decode/);
+  assert.equal(
+    opensslLoadTrustFile(Buffer.from('-----BEGIN X509 CRL-----\nMAA=\n-----END X509 CRL-----\n')).error,
+    undefined,
+  );
+  assert.match(
+    opensslLoadTrustFile(Buffer.from('-----BEGIN FOO-----\n!!!!\n-----END FOO-----\n' + root.pem)).error!.reason,
+    /bad base64 decode/,
+  );
 });

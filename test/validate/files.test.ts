@@ -34,7 +34,8 @@ function spec(trust: string[], cc?: GatewaySpec['clientCertificates']): GatewayS
     routes: [{ path: '/', upstream: 'u' }],
   };
 }
-const codes = (s: GatewaySpec) => loadMaterial(s, dir).diagnostics.map((d) => `${d.severity} ${d.code} ${d.path.join('.')}`);
+const codes = (s: GatewaySpec) =>
+  loadMaterial(s, dir).diagnostics.map((d) => `${d.severity} ${d.code} ${d.path.join('.')}`);
 
 test('trust.public-bundle: the system CA bundle as an upstream trust store is a warning at that file', () => {
   const system = '/etc/ssl/certs/ca-certificates.crt';
@@ -57,7 +58,10 @@ test(`trust.public-bundle: more than ${MAX_PRIVATE_ROOTS} self-signed roots look
   const roots = Array.from({ length: MAX_PRIVATE_ROOTS + 1 }, (_, i) => pki.root(`Many Root ${i}`));
   const bundle = pki.bundle('many-roots.pem', roots);
   const d = loadMaterial(spec([bundle]), dir).diagnostics;
-  assert.deepEqual(d.map((x) => x.code), ['trust.public-bundle']);
+  assert.deepEqual(
+    d.map((x) => x.code),
+    ['trust.public-bundle'],
+  );
   assert.match(d[0].message, new RegExp(`holds ${MAX_PRIVATE_ROOTS + 1} self-signed roots`));
   assert.deepEqual(codes(spec([pki.bundle('twenty-roots.pem', roots.slice(0, MAX_PRIVATE_ROOTS))])), []);
 });
@@ -66,7 +70,11 @@ test('key.permissions: a key readable by group or others is a warning naming the
   const key = join(dir, 'perm.key');
   writeFileSync(key, readFileSync(client.key));
   const cc = { gw: { certificate: client.chain, key } };
-  for (const [mode, who] of [[0o640, 'its group'], [0o604, 'others'], [0o644, 'others']] as const) {
+  for (const [mode, who] of [
+    [0o640, 'its group'],
+    [0o604, 'others'],
+    [0o644, 'others'],
+  ] as const) {
     chmodSync(key, mode);
     const ds = loadMaterial(spec([root.cert], cc), dir).diagnostics;
     assert.equal(ds.length, 1, JSON.stringify(ds));
@@ -83,7 +91,17 @@ test('key.permissions: a key readable by group or others is a warning naming the
 test('encrypted keys: PKCS#8 and legacy PEM through passwordFile; wrong or missing passphrases are errors at the key', () => {
   const pkcs8 = pki.encryptedKey(client, 'correct horse');
   const legacy = join(dir, 'legacy-encrypted.key');
-  execFileSync('openssl', ['pkey', '-in', client.key, '-traditional', '-aes256', '-passout', 'pass:battery staple', '-out', legacy]);
+  execFileSync('openssl', [
+    'pkey',
+    '-in',
+    client.key,
+    '-traditional',
+    '-aes256',
+    '-passout',
+    'pass:battery staple',
+    '-out',
+    legacy,
+  ]);
   chmodSync(legacy, 0o600);
   assert.match(readFileSync(legacy, 'utf8'), /Proc-Type: 4,ENCRYPTED/);
   const pass = (name: string, text: string) => {
@@ -91,17 +109,30 @@ test('encrypted keys: PKCS#8 and legacy PEM through passwordFile; wrong or missi
     writeFileSync(f, text, { mode: 0o600 });
     return f;
   };
-  const ok = (key: string, passwordFile?: string) => loadMaterial(spec([root.cert], { gw: { certificate: client.chain, key, passwordFile } }), dir);
+  const ok = (key: string, passwordFile?: string) =>
+    loadMaterial(spec([root.cert], { gw: { certificate: client.chain, key, passwordFile } }), dir);
   // nginx's password files hold one passphrase per line, tried in turn (CRLF too).
   assert.deepEqual(ok(pkcs8, pass('p1', 'correct horse\n')).diagnostics, []);
   assert.deepEqual(ok(legacy, pass('p2', 'nope\r\nbattery staple\r\n')).diagnostics, []);
-  assert.ok(ok(pkcs8, pass('p3', 'correct horse\n')).material.clientCertificates.get('gw')?.key, 'the decrypted key was checked against its certificate');
+  assert.ok(
+    ok(pkcs8, pass('p3', 'correct horse\n')).material.clientCertificates.get('gw')?.key,
+    'the decrypted key was checked against its certificate',
+  );
   for (const key of [pkcs8, legacy]) {
     const wrong = ok(key, pass('wrong', 'Tr0ub4dor&3\n')).diagnostics;
-    assert.deepEqual(wrong.map((d) => `${d.code} ${d.path.join('.')}`), ['key.wrong-password clientCertificates.gw.key']);
+    assert.deepEqual(
+      wrong.map((d) => `${d.code} ${d.path.join('.')}`),
+      ['key.wrong-password clientCertificates.gw.key'],
+    );
     assert.doesNotMatch(wrong[0].message, /Tr0ub4dor/, 'the passphrase is never echoed');
-    assert.deepEqual(ok(key).diagnostics.map((d) => d.code), ['key.encrypted']);
-    assert.deepEqual(ok(key, join(dir, 'no-such-password-file')).diagnostics.map((d) => `${d.code} ${d.path.join('.')}`), ['key.password-file clientCertificates.gw.passwordFile']);
+    assert.deepEqual(
+      ok(key).diagnostics.map((d) => d.code),
+      ['key.encrypted'],
+    );
+    assert.deepEqual(
+      ok(key, join(dir, 'no-such-password-file')).diagnostics.map((d) => `${d.code} ${d.path.join('.')}`),
+      ['key.password-file clientCertificates.gw.passwordFile'],
+    );
   }
 });
 
@@ -111,9 +142,21 @@ test('passwordFile is read like any other file: a FIFO, a device, a directory or
   execFileSync('mkfifo', [fifo]);
   const big = join(dir, 'big.pass');
   writeFileSync(big, 'correct horse\n'.repeat(MAX_PASSWORD_FILE_BYTES));
-  for (const [passwordFile, why] of [[fifo, /is not a regular file/], ['/dev/zero', /is not a regular file/], [dir, /is a directory/], [big, /more than the 4096 bytes/]] as const) {
-    const ds = loadMaterial(spec([root.cert], { gw: { certificate: client.chain, key, passwordFile } }), dir).diagnostics;
-    assert.deepEqual(ds.map((d) => `${d.code} ${d.path.join('.')}`), ['key.password-file clientCertificates.gw.passwordFile'], passwordFile);
+  for (const [passwordFile, why] of [
+    [fifo, /is not a regular file/],
+    ['/dev/zero', /is not a regular file/],
+    [dir, /is a directory/],
+    [big, /more than the 4096 bytes/],
+  ] as const) {
+    const ds = loadMaterial(
+      spec([root.cert], { gw: { certificate: client.chain, key, passwordFile } }),
+      dir,
+    ).diagnostics;
+    assert.deepEqual(
+      ds.map((d) => `${d.code} ${d.path.join('.')}`),
+      ['key.password-file clientCertificates.gw.passwordFile'],
+      passwordFile,
+    );
     assert.match(ds[0].message, why);
   }
 });
@@ -124,7 +167,10 @@ test('a bundle listed many times, in one trust store and several, is read once a
   s.trustStores!.other = { certificates: [bundle, bundle.replace(/\/([^/]+)$/, '/./$1'), bundle] };
   // A budget for about one read of the bundle: 33 reads would exceed it many times over.
   const { material, diagnostics } = loadMaterial(s, dir, new PemFiles(statSync(bundle).size + 1024));
-  assert.deepEqual(diagnostics.map((d) => d.code).filter((c) => c !== 'ref.unused'), []);
+  assert.deepEqual(
+    diagnostics.map((d) => d.code).filter((c) => c !== 'ref.unused'),
+    [],
+  );
   assert.equal(material.trustStores.get('internal')?.length, 2);
   assert.equal(material.trustStores.get('other')?.length, 2);
 });
@@ -135,8 +181,15 @@ test('pem.private-key: a CA bundle or presented chain that also holds a private 
   const s = spec([leaky, leaky]);
   s.upstreams!.u.tls!.presentedChain = leaky;
   const ds = loadMaterial(s, dir).diagnostics.filter((d) => d.code === 'pem.private-key');
-  assert.deepEqual(ds.map((d) => `${d.severity} ${d.path.join('.')}`), ['warning trustStores.internal.certificates.0'], 'one warning per file');
-  assert.ok(ds[0].message.includes(leaky) && /CA bundle also holds a private key \(the block at line \d+\)/.test(ds[0].message), ds[0].message);
+  assert.deepEqual(
+    ds.map((d) => `${d.severity} ${d.path.join('.')}`),
+    ['warning trustStores.internal.certificates.0'],
+    'one warning per file',
+  );
+  assert.ok(
+    ds[0].message.includes(leaky) && /CA bundle also holds a private key \(the block at line \d+\)/.test(ds[0].message),
+    ds[0].message,
+  );
   assert.doesNotMatch(ds[0].message, /PRIVATE KEY/);
   // A client certificate file may hold its own key (a combined PEM): not flagged there.
   const combined = join(dir, 'combined.pem');
@@ -146,8 +199,14 @@ test('pem.private-key: a CA bundle or presented chain that also holds a private 
 });
 
 test('runtime.modulesPath set for stock nginx without the Lua module files here: a warning at that field; openresty or the default path: nothing', () => {
-  const withModules = (modulesPath: string | undefined, flavor: 'nginx' | 'openresty') => ({ ...spec([root.cert]), runtime: { flavor, ...(modulesPath !== undefined ? { modulesPath } : {}) } }) as GatewaySpec;
-  assert.ok(codes(withModules('/nonexistent/modules', 'nginx')).includes('warning runtime.modules-missing runtime.modulesPath'));
+  const withModules = (modulesPath: string | undefined, flavor: 'nginx' | 'openresty') =>
+    ({
+      ...spec([root.cert]),
+      runtime: { flavor, ...(modulesPath !== undefined ? { modulesPath } : {}) },
+    }) as GatewaySpec;
+  assert.ok(
+    codes(withModules('/nonexistent/modules', 'nginx')).includes('warning runtime.modules-missing runtime.modulesPath'),
+  );
   assert.ok(!codes(withModules('/nonexistent/modules', 'openresty')).some((c) => c.includes('modules-missing')));
   assert.ok(!codes(withModules(undefined, 'nginx')).some((c) => c.includes('modules-missing')));
   const here = mkdtempSync(join(tmpdir(), 'gwctl-modules-'));
@@ -173,10 +232,26 @@ test('a key encrypted with non-UTF-8 bytes or a 1024-byte passphrase opens as ng
     ['lone-cr', Buffer.from('s3cret'), Buffer.from('s3cret\r')],
   ] as const) {
     const key = join(dir, `enc-${name}.key`);
-    writeFileSync(key, createPrivateKey(readFileSync(client.key)).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: pass }) as string, { mode: 0o600 });
+    writeFileSync(
+      key,
+      createPrivateKey(readFileSync(client.key)).export({
+        type: 'pkcs8',
+        format: 'pem',
+        cipher: 'aes-256-cbc',
+        passphrase: pass,
+      }) as string,
+      { mode: 0o600 },
+    );
     const pw = join(dir, `enc-${name}.pw`);
     writeFileSync(pw, file, { mode: 0o600 });
-    const ds = loadMaterial(spec([root.cert], { gw: { certificate: client.chain, key, passwordFile: pw } }), dir).diagnostics;
-    assert.deepEqual(ds.filter((d) => d.severity === 'error').map((d) => d.code), [], name);
+    const ds = loadMaterial(
+      spec([root.cert], { gw: { certificate: client.chain, key, passwordFile: pw } }),
+      dir,
+    ).diagnostics;
+    assert.deepEqual(
+      ds.filter((d) => d.severity === 'error').map((d) => d.code),
+      [],
+      name,
+    );
   }
 });

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { normalizePath, routePathProblem } from '../../src/validate/route-path.js';
 
 test('paths nginx can match as written are accepted: spaces, non-ASCII, a lone %, dot files', () => {
-  for (const p of ['/', '/a/', '/my docs/', '/café/', '/100%/', '/%ZZ/', '/.well-known/', '/a..b/', '/a/...']) assert.equal(routePathProblem(p), undefined, p);
+  for (const p of ['/', '/a/', '/my docs/', '/café/', '/100%/', '/%ZZ/', '/.well-known/', '/a..b/', '/a/...'])
+    assert.equal(routePathProblem(p), undefined, p);
 });
 
 test('percent-encoded paths are refused with the decoded form to write instead', () => {
@@ -14,12 +15,23 @@ test('percent-encoded paths are refused with the decoded form to write instead',
 });
 
 test('the form to write is decoded and normalised at once, and is itself accepted', () => {
-  const cases: [string, string][] = [['/a%2F%2Fb/', '/a/b/'], ['/x/%2e/', '/x/'], ['/%2E', '/'], ['/%2e%2e/x', '/x'], ['/caf%C3%A9/', '/café/']];
+  const cases: [string, string][] = [
+    ['/a%2F%2Fb/', '/a/b/'],
+    ['/x/%2e/', '/x/'],
+    ['/%2E', '/'],
+    ['/%2e%2e/x', '/x'],
+    ['/caf%C3%A9/', '/café/'],
+  ];
   for (const [input, want] of cases) {
-    assert.match(routePathProblem(input)!, new RegExp(`write ${JSON.stringify(want).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`), input);
+    assert.match(
+      routePathProblem(input)!,
+      new RegExp(`write ${JSON.stringify(want).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`),
+      input,
+    );
     assert.equal(routePathProblem(want), undefined, want);
   }
-  for (const input of ['/a%3Fb', '/a%23b']) assert.match(routePathProblem(input)!, /holds "\?" or "#", and gwctl cannot route such a path/, input);
+  for (const input of ['/a%3Fb', '/a%23b'])
+    assert.match(routePathProblem(input)!, /holds "\?" or "#", and gwctl cannot route such a path/, input);
 });
 
 test('query strings, fragments and unnormalised paths are refused with the form nginx matches', () => {
@@ -34,6 +46,14 @@ test('query strings, fragments and unnormalised paths are refused with the form 
 });
 
 test('normalizePath follows nginx: merged slashes, "." and ".." resolved, a trailing one kept as a directory', () => {
-  const cases: [string, string][] = [['/a//b', '/a/b'], ['/a/./b', '/a/b'], ['/a/b/..', '/a/'], ['/a/.', '/a/'], ['/a/../../b', '/b'], ['///', '/'], ['/a/b/', '/a/b/']];
+  const cases: [string, string][] = [
+    ['/a//b', '/a/b'],
+    ['/a/./b', '/a/b'],
+    ['/a/b/..', '/a/'],
+    ['/a/.', '/a/'],
+    ['/a/../../b', '/b'],
+    ['///', '/'],
+    ['/a/b/', '/a/b/'],
+  ];
   for (const [input, want] of cases) assert.equal(normalizePath(input), want, input);
 });

@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseSpecText } from '../../src/load/load-spec.js';
 import { SCHEMA } from '../../src/validate/schema.js';
-import { PRECOMPILED_FILE, compileValidator, loadPrecompiled, schemaDigest, standaloneSource } from '../../src/validate/schema-validator.js';
+import {
+  PRECOMPILED_FILE,
+  compileValidator,
+  loadPrecompiled,
+  schemaDigest,
+  standaloneSource,
+} from '../../src/validate/schema-validator.js';
 
 const BUILT = fileURLToPath(new URL(`../../src/validate/${PRECOMPILED_FILE}`, import.meta.url));
 
@@ -39,7 +45,9 @@ const scratch = () => {
   scratchDirs.push(dir);
   return dir;
 };
-after(() => { for (const d of scratchDirs) rmSync(d, { recursive: true, force: true }); });
+after(() => {
+  for (const d of scratchDirs) rmSync(d, { recursive: true, force: true });
+});
 
 function standaloneIn(dir: string, schema: object): string {
   const file = join(dir, 'v.cjs');
@@ -56,7 +64,10 @@ test('the standalone validator reports exactly what the run-time compiled one do
     const a: boolean = pre(doc) as boolean;
     const b: boolean = runtime(doc) as boolean;
     assert.equal(a, b);
-    assert.deepEqual(JSON.parse(JSON.stringify(pre.errors ?? null)), JSON.parse(JSON.stringify(runtime.errors ?? null)));
+    assert.deepEqual(
+      JSON.parse(JSON.stringify(pre.errors ?? null)),
+      JSON.parse(JSON.stringify(runtime.errors ?? null)),
+    );
   }
   assert.equal(documents.filter((d) => !runtime(d)).length, documents.length - 1, 'only the first document is valid');
 });
@@ -69,6 +80,8 @@ test('a standalone validator built from another schema is not used', () => {
   assert.equal(loadPrecompiled(SCHEMA, join(tmpdir(), 'no-such-validator.cjs')), undefined);
 });
 
-test('the build\'s precompiled validator matches schemas/gateway.schema.json', { skip: !existsSync(BUILT) && 'built with plain tsc: no precompiled validator' }, () => {
+test("the build's precompiled validator matches schemas/gateway.schema.json", {
+  skip: !existsSync(BUILT) && 'built with plain tsc: no precompiled validator',
+}, () => {
   assert.ok(loadPrecompiled(SCHEMA, BUILT), `${BUILT} is stale: run npm run build (digest ${schemaDigest(SCHEMA)})`);
 });

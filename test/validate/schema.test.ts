@@ -36,7 +36,12 @@ test('the corrected spec passes the schema', () => {
 });
 
 test('wrong types and out-of-range numbers name the field', () => {
-  const ds = check(base.replace('servrName', 'serverName').replace('port: 8080', 'port: 70000').replace('trustStore: internal', 'trustStore: internal\n      verifyDepth: "two"'));
+  const ds = check(
+    base
+      .replace('servrName', 'serverName')
+      .replace('port: 8080', 'port: 70000')
+      .replace('trustStore: internal', 'trustStore: internal\n      verifyDepth: "two"'),
+  );
   const range = ds.find((d) => d.code === 'schema.out-of-range');
   assert.ok(range);
   assert.equal(range.line, 3);
@@ -54,7 +59,11 @@ test('missing required keys name the parent', () => {
 });
 
 test('server objects report their own mistakes, not the string alternative', () => {
-  const ds = check(base.replace('servrName', 'serverName').replace('servers: ["127.0.0.1:8443"]', 'servers:\n      - { address: "127.0.0.1:8443", wieght: 2 }'));
+  const ds = check(
+    base
+      .replace('servrName', 'serverName')
+      .replace('servers: ["127.0.0.1:8443"]', 'servers:\n      - { address: "127.0.0.1:8443", wieght: 2 }'),
+  );
   assert.equal(ds.length, 1, JSON.stringify(ds));
   assert.equal(ds[0].code, 'schema.unknown-key');
   assert.match(ds[0].message, /did you mean "weight"/);
@@ -62,7 +71,11 @@ test('server objects report their own mistakes, not the string alternative', () 
 
 test('a value neither branch of a union accepts (a list where a server belongs) is an error, never a pass', () => {
   for (const bad of ['[]', '[1]', '42', 'true', 'null']) {
-    const ds = check(base.replace('servrName', 'serverName').replace('servers: ["127.0.0.1:8443"]', `servers: [${bad}, "127.0.0.1:8443"]`));
+    const ds = check(
+      base
+        .replace('servrName', 'serverName')
+        .replace('servers: ["127.0.0.1:8443"]', `servers: [${bad}, "127.0.0.1:8443"]`),
+    );
     assert.equal(ds.length, 1, `${bad}: ${JSON.stringify(ds)}`);
     assert.equal(ds[0].code, 'schema.bad-type');
     assert.match(ds[0].message, /servers\[0\] must be a string or an object/);
@@ -100,7 +113,7 @@ test('a bad map key is one error at the key itself, with the key escaped', () =>
   assert.match(ds[0].message, /^"or;ders\\u001b\[2J" is not a valid name/);
 });
 
-test('a union error is reported beside other errors, not only when it is the spec\'s one problem', () => {
+test("a union error is reported beside other errors, not only when it is the spec's one problem", () => {
   const ds = check(base.replace('servers: ["127.0.0.1:8443"]', 'servers: [["127.0.0.1:8443"]]'));
   assert.deepEqual(ds.map((d) => d.code).sort(), ['schema.bad-type', 'schema.unknown-key'], JSON.stringify(ds));
   assert.match(ds.find((d) => d.code === 'schema.bad-type')!.message, /servers\[0\] must be a string or an object/);
@@ -108,9 +121,17 @@ test('a union error is reported beside other errors, not only when it is the spe
 
 test('contract: version is required and at least one listener; unknown keys are refused in every object of the spec', async () => {
   const noVersion = check(base.replace('version: 1\n', '').replace('servrName', 'serverName'));
-  assert.deepEqual(noVersion.map((d) => `${d.code} ${d.message}`), ['schema.missing-key the spec needs "version"']);
-  const noListener = check(base.replace('listen:\n  - port: 8080\n', 'listen: []\n').replace('servrName', 'serverName'));
-  assert.deepEqual(noListener.map((d) => `${d.code} ${d.path.join('.')}`), ['schema.bad-length listen']);
+  assert.deepEqual(
+    noVersion.map((d) => `${d.code} ${d.message}`),
+    ['schema.missing-key the spec needs "version"'],
+  );
+  const noListener = check(
+    base.replace('listen:\n  - port: 8080\n', 'listen: []\n').replace('servrName', 'serverName'),
+  );
+  assert.deepEqual(
+    noListener.map((d) => `${d.code} ${d.path.join('.')}`),
+    ['schema.bad-length listen'],
+  );
   // Every object the schema describes closes its keys (a typo must never pass silently).
   const { SCHEMA } = await import('../../src/validate/schema.js');
   const open: string[] = [];

@@ -89,19 +89,50 @@ export const SIGNATURE_OIDS: readonly string[] = Object.keys(SIG_ALGS);
  * MDC2 and the GOST 2012 hashes on Debian's build) are absent: OpenSSL cannot rate them.
  */
 const DIGEST_BITS: Record<string, number> = {
-  md4: 64, md5: 39, sha1: 63, ripemd160: 80, sha224: 112, sha256: 128, sha384: 192, sha512: 256,
-  'sha512-224': 112, 'sha512-256': 128, 'sha3-224': 112, 'sha3-256': 128, 'sha3-384': 192, 'sha3-512': 256,
-  shake128: 64, shake256: 128, sm3: 128, gost94: 105, blake2b512: 256, blake2s256: 128, whirlpool: 256,
+  md4: 64,
+  md5: 39,
+  sha1: 63,
+  ripemd160: 80,
+  sha224: 112,
+  sha256: 128,
+  sha384: 192,
+  sha512: 256,
+  'sha512-224': 112,
+  'sha512-256': 128,
+  'sha3-224': 112,
+  'sha3-256': 128,
+  'sha3-384': 192,
+  'sha3-512': 256,
+  shake128: 64,
+  shake256: 128,
+  sm3: 128,
+  gost94: 105,
+  blake2b512: 256,
+  blake2s256: 128,
+  whirlpool: 256,
 };
 
 /** Digest OIDs EVP_get_digestbyobj() resolves, for RSASSA-PSS parameters. */
 const HASH_OIDS: Record<string, string> = {
-  '1.2.840.113549.2.4': 'md4', '1.2.840.113549.2.5': 'md5', '1.3.14.3.2.26': 'sha1', '1.3.36.3.2.1': 'ripemd160',
-  '2.16.840.1.101.3.4.2.4': 'sha224', '2.16.840.1.101.3.4.2.1': 'sha256', '2.16.840.1.101.3.4.2.2': 'sha384',
-  '2.16.840.1.101.3.4.2.3': 'sha512', '2.16.840.1.101.3.4.2.5': 'sha512-224', '2.16.840.1.101.3.4.2.6': 'sha512-256',
-  '2.16.840.1.101.3.4.2.7': 'sha3-224', '2.16.840.1.101.3.4.2.8': 'sha3-256', '2.16.840.1.101.3.4.2.9': 'sha3-384',
-  '2.16.840.1.101.3.4.2.10': 'sha3-512', '2.16.840.1.101.3.4.2.11': 'shake128', '2.16.840.1.101.3.4.2.12': 'shake256',
-  '1.2.156.10197.1.401': 'sm3', '1.3.6.1.4.1.1722.12.2.1.16': 'blake2b512', '1.3.6.1.4.1.1722.12.2.2.8': 'blake2s256',
+  '1.2.840.113549.2.4': 'md4',
+  '1.2.840.113549.2.5': 'md5',
+  '1.3.14.3.2.26': 'sha1',
+  '1.3.36.3.2.1': 'ripemd160',
+  '2.16.840.1.101.3.4.2.4': 'sha224',
+  '2.16.840.1.101.3.4.2.1': 'sha256',
+  '2.16.840.1.101.3.4.2.2': 'sha384',
+  '2.16.840.1.101.3.4.2.3': 'sha512',
+  '2.16.840.1.101.3.4.2.5': 'sha512-224',
+  '2.16.840.1.101.3.4.2.6': 'sha512-256',
+  '2.16.840.1.101.3.4.2.7': 'sha3-224',
+  '2.16.840.1.101.3.4.2.8': 'sha3-256',
+  '2.16.840.1.101.3.4.2.9': 'sha3-384',
+  '2.16.840.1.101.3.4.2.10': 'sha3-512',
+  '2.16.840.1.101.3.4.2.11': 'shake128',
+  '2.16.840.1.101.3.4.2.12': 'shake256',
+  '1.2.156.10197.1.401': 'sm3',
+  '1.3.6.1.4.1.1722.12.2.1.16': 'blake2b512',
+  '1.3.6.1.4.1.1722.12.2.2.8': 'blake2s256',
   '1.0.10118.3.0.55': 'whirlpool',
 };
 
@@ -168,10 +199,28 @@ export function keyFamily(k: KeyObject): KeyFamily {
 
 /** Bit length of the group order of the named curves node reports (EC_GROUP_order_bits). */
 const CURVE_ORDER_BITS: Record<string, number> = {
-  prime192v1: 192, secp224r1: 224, prime256v1: 256, secp384r1: 384, secp521r1: 521, secp256k1: 256,
-  secp192k1: 192, secp224k1: 225, secp160r1: 161, secp160k1: 161, secp160r2: 161,
-  brainpoolP160r1: 160, brainpoolP192r1: 192, brainpoolP224r1: 224, brainpoolP256r1: 256, brainpoolP320r1: 320,
-  brainpoolP384r1: 384, brainpoolP512r1: 512, secp112r1: 112, secp128r1: 128, prime239v1: 239, SM2: 256,
+  prime192v1: 192,
+  secp224r1: 224,
+  prime256v1: 256,
+  secp384r1: 384,
+  secp521r1: 521,
+  secp256k1: 256,
+  secp192k1: 192,
+  secp224k1: 225,
+  secp160r1: 161,
+  secp160k1: 161,
+  secp160r2: 161,
+  brainpoolP160r1: 160,
+  brainpoolP192r1: 192,
+  brainpoolP224r1: 224,
+  brainpoolP256r1: 256,
+  brainpoolP320r1: 320,
+  brainpoolP384r1: 384,
+  brainpoolP512r1: 512,
+  secp112r1: 112,
+  secp128r1: 128,
+  prime239v1: 239,
+  SM2: 256,
 };
 
 /** ec_security_bits() from the order's bit length. */
@@ -231,7 +280,13 @@ export function describeKey(key: KeyObject, algParams: ArrayBuffer | null | unde
     case 'ec': {
       const explicit = explicitEcOrderBits(algParams);
       const orderBits = explicit ?? CURVE_ORDER_BITS[d.namedCurve ?? ''] ?? 0;
-      return { family, securityBits: ecSecurityBits(orderBits), sizeBits: orderBits, explicitCurve: explicit !== null, curve: d.namedCurve };
+      return {
+        family,
+        securityBits: ecSecurityBits(orderBits),
+        sizeBits: orderBits,
+        explicitCurve: explicit !== null,
+        curve: d.namedCurve,
+      };
     }
     case 'ed25519':
       return { family, securityBits: 128, sizeBits: 256, explicitCurve: false };
@@ -252,7 +307,7 @@ export function describeKey(key: KeyObject, algParams: ArrayBuffer | null | unde
  */
 function explicitEcOrderBits(algParams: ArrayBuffer | null | undefined): number | null {
   if (!algParams) return null;
-  let node;
+  let node: ReturnType<typeof parseBer>;
   try {
     node = parseBer(algParams);
   } catch {

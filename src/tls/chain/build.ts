@@ -46,7 +46,11 @@ function findUntrustedIssuer(ctx: VerifyContext, pool: ChainCert[], x: ChainCert
 
 function selfSignedOrAbort(c: ChainCert): boolean {
   const s = selfSigned(c);
-  if (s < 0) throw new VerifyAbort(V.UNSPECIFIED, `OpenSSL cannot evaluate ${c.subjectText} (${c.ex.invalidReasons.join('; ') || 'unusable public key'})`);
+  if (s < 0)
+    throw new VerifyAbort(
+      V.UNSPECIFIED,
+      `OpenSSL cannot evaluate ${c.subjectText} (${c.ex.invalidReasons.join('; ') || 'unusable public key'})`,
+    );
   return s === 1;
 }
 
@@ -83,7 +87,10 @@ export function buildChain(ctx: VerifyContext): void {
         }
         if (ok) {
           search &= ~S_UNTRUSTED;
-          if (checkTrust(ctx, num)) { trusted = true; break; }
+          if (checkTrust(ctx, num)) {
+            trusted = true;
+            break;
+          }
           if (!ss) continue;
         }
       }

@@ -63,7 +63,10 @@ function parseStructure(der: Buffer, x509: X509Certificate): Omit<ChainCert, 'ex
 
   const extensionNodes = tbs.extensions ? children(children(f.find((n) => isContext(n, 3))!)[0]) : [];
   const extensions: ChainCert['extensions'] = (tbs.extensions ?? []).map((e, i) => ({
-    oid: e.extnID, critical: e.critical, value: Buffer.from(e.extnValue.buffer), der: tlvOf(extensionNodes[i]),
+    oid: e.extnID,
+    critical: e.critical,
+    value: Buffer.from(e.extnValue.buffer),
+    der: tlvOf(extensionNodes[i]),
   }));
   const issuer = nameFrom(tbs.issuer, issuerNode);
   const subject = nameFrom(tbs.subject, subjectNode);
@@ -77,11 +80,22 @@ function parseStructure(der: Buffer, x509: X509Certificate): Omit<ChainCert, 'ex
   }
   const { algorithm: tbsSignatureOid, parameters: tbsSignatureParams } = tbs.signature;
   return {
-    der, x509, version: tbs.version,
-    serial: integerValue(tbs.serialNumber), tbsSignatureOid, tbsSignatureParams, issuer, subject,
-    subjectText: nameToString(subject), issuerText: nameToString(issuer),
-    notBefore, notAfter, publicKey, key,
-    signatureBits: signatureSecurityBits(tbsSignatureOid, tbsSignatureParams), extensions,
+    der,
+    x509,
+    version: tbs.version,
+    serial: integerValue(tbs.serialNumber),
+    tbsSignatureOid,
+    tbsSignatureParams,
+    issuer,
+    subject,
+    subjectText: nameToString(subject),
+    issuerText: nameToString(issuer),
+    notBefore,
+    notAfter,
+    publicKey,
+    key,
+    signatureBits: signatureSecurityBits(tbsSignatureOid, tbsSignatureParams),
+    extensions,
   };
 }
 
@@ -111,7 +125,10 @@ export function parseCertificate(der: Buffer): ParseResult {
   } catch (e) {
     // The fallback for what OpenSSL accepts but @peculiar/x509 and asn1js cannot decode (say, a
     // BER construction asn1js refuses): the certificate is reported, never guessed at.
-    result = { error: `OpenSSL accepts it, but @peculiar/x509 cannot decode it (${(e as Error).message}), so gwctl cannot predict nginx's verdict`, by: 'gwctl' };
+    result = {
+      error: `OpenSSL accepts it, but @peculiar/x509 cannot decode it (${(e as Error).message}), so gwctl cannot predict nginx's verdict`,
+      by: 'gwctl',
+    };
   }
   remember(key, result);
   return result;
@@ -121,4 +138,3 @@ function remember(key: string, r: ParseResult): void {
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
   cache.set(key, r);
 }
-

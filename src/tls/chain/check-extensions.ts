@@ -25,7 +25,8 @@ export function checkExtensions(ctx: VerifyContext): void {
     }
     // check_purpose(): for a certificate from the store, aux trust settings override the purpose check.
     const trust = i >= ctx.numUntrusted ? sslServerTrust(x, ctx.store.aux.get(x), true) : 'untrusted';
-    if (trust === 'rejected' || (trust === 'untrusted' && sslServerPurposeProblem(x, mustBeCa > 0) !== null)) report(ctx, V.INVALID_PURPOSE, i);
+    if (trust === 'rejected' || (trust === 'untrusted' && sslServerPurposeProblem(x, mustBeCa > 0) !== null))
+      report(ctx, V.INVALID_PURPOSE, i);
     if (i > 1 && x.ex.pathlen !== -1 && plen > x.ex.pathlen) report(ctx, V.PATH_LENGTH_EXCEEDED, i);
     if (i > 0 && !x.ex.selfIssued) plen++;
     mustBeCa = x.ex.proxy ? 0 : 1;

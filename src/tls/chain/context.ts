@@ -41,7 +41,10 @@ export function report(ctx: VerifyContext, code: number, depth: number): void {
 
 /** Raised where X509_verify_cert() gives up without the callback (internal errors). */
 export class VerifyAbort extends Error {
-  constructor(readonly code: number, why: string) {
+  constructor(
+    readonly code: number,
+    why: string,
+  ) {
     super(why);
   }
 }

@@ -20,7 +20,12 @@ export function isoDate(t: ChainCert['notAfter']): string {
   return s === null ? `"${t.text}"` : new Date(s * 1000).toISOString().replace('.000Z', 'Z');
 }
 
-export function finding(severity: ChainFinding['severity'], code: string, message: string, source?: CertSource): ChainFinding {
+export function finding(
+  severity: ChainFinding['severity'],
+  code: string,
+  message: string,
+  source?: CertSource,
+): ChainFinding {
   const f: ChainFinding = { severity, code, message };
   if (source) {
     f.file = source.file;

@@ -1,4 +1,17 @@
-import { Asn1Error, TAG, children, contentOf, decode, integerValue, isContext, lib, parseBer, parseOptions, tagOf, type Node } from './asn1.js';
+import {
+  Asn1Error,
+  TAG,
+  children,
+  contentOf,
+  decode,
+  integerValue,
+  isContext,
+  lib,
+  parseBer,
+  parseOptions,
+  tagOf,
+  type Node,
+} from './asn1.js';
 import { sameName, type X509Name } from './name.js';
 import { keyFitsSignature, signatureAlgorithm } from './algorithms.js';
 import { generalNameFrom, generalNamesFrom, type GeneralName } from './general-name.js';
@@ -87,19 +100,53 @@ export const OID = {
 
 /** X509_supported_extension(): critical extensions outside this list make a certificate unusable. */
 const SUPPORTED_EXTENSIONS = new Set<string>([
-  OID.nsCertType, OID.keyUsage, OID.subjectAltName, OID.basicConstraints, '2.5.29.32', OID.crlDistributionPoints,
-  OID.extKeyUsage, OID.sbgpIpAddrBlock, OID.sbgpAsNum, '1.3.6.1.5.5.7.48.1.5', '2.5.29.36', OID.proxyCertInfo,
-  OID.nameConstraints, '2.5.29.33', '2.5.29.54',
+  OID.nsCertType,
+  OID.keyUsage,
+  OID.subjectAltName,
+  OID.basicConstraints,
+  '2.5.29.32',
+  OID.crlDistributionPoints,
+  OID.extKeyUsage,
+  OID.sbgpIpAddrBlock,
+  OID.sbgpAsNum,
+  '1.3.6.1.5.5.7.48.1.5',
+  '2.5.29.36',
+  OID.proxyCertInfo,
+  OID.nameConstraints,
+  '2.5.29.33',
+  '2.5.29.54',
 ]);
 
-export const KU = { DIGITAL_SIGNATURE: 0x80, KEY_ENCIPHERMENT: 0x20, KEY_AGREEMENT: 0x08, KEY_CERT_SIGN: 0x04, CRL_SIGN: 0x02 } as const;
-export const XKU = { SSL_SERVER: 0x1, SSL_CLIENT: 0x2, SMIME: 0x4, CODE_SIGN: 0x8, SGC: 0x10, OCSP_SIGN: 0x20, TIMESTAMP: 0x40, DVCS: 0x80, ANYEKU: 0x100 } as const;
+export const KU = {
+  DIGITAL_SIGNATURE: 0x80,
+  KEY_ENCIPHERMENT: 0x20,
+  KEY_AGREEMENT: 0x08,
+  KEY_CERT_SIGN: 0x04,
+  CRL_SIGN: 0x02,
+} as const;
+export const XKU = {
+  SSL_SERVER: 0x1,
+  SSL_CLIENT: 0x2,
+  SMIME: 0x4,
+  CODE_SIGN: 0x8,
+  SGC: 0x10,
+  OCSP_SIGN: 0x20,
+  TIMESTAMP: 0x40,
+  DVCS: 0x80,
+  ANYEKU: 0x100,
+} as const;
 export const NS = { SSL_CLIENT: 0x80, SSL_SERVER: 0x40, SSL_CA: 0x04, ANY_CA: 0x07 } as const;
 
 const XKU_BITS: Record<string, number> = {
-  [OID.serverAuth]: XKU.SSL_SERVER, [OID.clientAuth]: XKU.SSL_CLIENT, '1.3.6.1.5.5.7.3.4': XKU.SMIME,
-  '1.3.6.1.5.5.7.3.3': XKU.CODE_SIGN, '1.3.6.1.4.1.311.10.3.3': XKU.SGC, '2.16.840.1.113730.4.1': XKU.SGC,
-  '1.3.6.1.5.5.7.3.9': XKU.OCSP_SIGN, '1.3.6.1.5.5.7.3.8': XKU.TIMESTAMP, '1.3.6.1.5.5.7.3.10': XKU.DVCS,
+  [OID.serverAuth]: XKU.SSL_SERVER,
+  [OID.clientAuth]: XKU.SSL_CLIENT,
+  '1.3.6.1.5.5.7.3.4': XKU.SMIME,
+  '1.3.6.1.5.5.7.3.3': XKU.CODE_SIGN,
+  '1.3.6.1.4.1.311.10.3.3': XKU.SGC,
+  '2.16.840.1.113730.4.1': XKU.SGC,
+  '1.3.6.1.5.5.7.3.9': XKU.OCSP_SIGN,
+  '1.3.6.1.5.5.7.3.8': XKU.TIMESTAMP,
+  '1.3.6.1.5.5.7.3.10': XKU.DVCS,
   [OID.anyExtendedKeyUsage]: XKU.ANYEKU,
 };
 
@@ -121,7 +168,8 @@ export function decodeAkid(node: Node): AuthorityKeyId {
   const out: AuthorityKeyId = { keyId: null, issuerName: null, serial: null };
   for (const f of children(node)) {
     if (isContext(f, 0) && !f.idBlock.isConstructed) out.keyId = contentOf(f);
-    else if (isContext(f, 1) && f.idBlock.isConstructed) out.issuerName = generalNamesFrom(f, true).find((g) => g.dir)?.dir ?? null;
+    else if (isContext(f, 1) && f.idBlock.isConstructed)
+      out.issuerName = generalNamesFrom(f, true).find((g) => g.dir)?.dir ?? null;
     else if (isContext(f, 2) && !f.idBlock.isConstructed) out.serial = integerValue(contentOf(f));
     else throw new Asn1Error('unexpected field in AuthorityKeyIdentifier');
   }
@@ -136,17 +184,19 @@ export function decodeAkid(node: Node): AuthorityKeyId {
  */
 function decodeNameConstraints(node: Node): NameConstraints {
   if (tagOf(node) !== TAG.SEQUENCE) throw new Asn1Error('NameConstraints is not a SEQUENCE');
-  const subtrees = (f: Node): GeneralSubtree[] => children(f).map((st) => {
-    const [base, ...bounds] = children(st);
-    if (tagOf(st) !== TAG.SEQUENCE || !base) throw new Asn1Error('GeneralSubtree is malformed');
-    let minMaxInvalid = false;
-    for (const b of bounds) {
-      if (isContext(b, 0) && !b.idBlock.isConstructed) { if (integerValue(contentOf(b)) !== 0n) minMaxInvalid = true; }
-      else if (isContext(b, 1) && !b.idBlock.isConstructed) minMaxInvalid = true;
-      else throw new Asn1Error('unexpected field in GeneralSubtree');
-    }
-    return { base: generalNameFrom(base), minMaxInvalid };
-  });
+  const subtrees = (f: Node): GeneralSubtree[] =>
+    children(f).map((st) => {
+      const [base, ...bounds] = children(st);
+      if (tagOf(st) !== TAG.SEQUENCE || !base) throw new Asn1Error('GeneralSubtree is malformed');
+      let minMaxInvalid = false;
+      for (const b of bounds) {
+        if (isContext(b, 0) && !b.idBlock.isConstructed) {
+          if (integerValue(contentOf(b)) !== 0n) minMaxInvalid = true;
+        } else if (isContext(b, 1) && !b.idBlock.isConstructed) minMaxInvalid = true;
+        else throw new Asn1Error('unexpected field in GeneralSubtree');
+      }
+      return { base: generalNameFrom(base), minMaxInvalid };
+    });
   const nc: NameConstraints = { permitted: [], excluded: [] };
   for (const f of children(node)) {
     if (isContext(f, 0) && f.idBlock.isConstructed) nc.permitted = subtrees(f);
@@ -167,7 +217,8 @@ function checkCrlDistributionPoints(node: Node): void {
     if (tagOf(dp) !== TAG.SEQUENCE) throw new Asn1Error('DistributionPoint is not a SEQUENCE');
     const fields = children(dp);
     const issuers = fields.find((f) => isContext(f, 2));
-    if (!fields.some((f) => isContext(f, 0)) && (!issuers || children(issuers).length === 0)) throw new Asn1Error('distribution point without name or CRL issuer');
+    if (!fields.some((f) => isContext(f, 0)) && (!issuers || children(issuers).length === 0))
+      throw new Asn1Error('distribution point without name or CRL issuer');
     if (issuers) generalNamesFrom(issuers, true);
   }
 }
@@ -178,7 +229,11 @@ type Decoded<T> = { absent: true } | { value: T } | { invalid: string };
  * X509_get_ext_d2i(): absent, decoded, or (duplicate / undecodable) invalid. Like
  * X509V3_EXT_d2i(), decoding reads the first element of extnValue and ignores what follows it.
  */
-function getExt<T>(exts: ChainCert['extensions'], oid: string, decodeValue: (e: ChainCert['extensions'][number]) => T): Decoded<T> {
+function getExt<T>(
+  exts: ChainCert['extensions'],
+  oid: string,
+  decodeValue: (e: ChainCert['extensions'][number]) => T,
+): Decoded<T> {
   const found = exts.filter((e) => e.oid === oid);
   if (found.length === 0) return { absent: true };
   if (found.length > 1) return { invalid: `extension ${oid} appears more than once` };
@@ -195,11 +250,31 @@ const valueNode = (e: ChainCert['extensions'][number]): Node => parseBer(e.value
 export function deriveFacts(c: Omit<ChainCert, 'ex'>): ExtensionFacts {
   const reasons: string[] = [];
   const ex: ExtensionFacts = {
-    invalid: false, v1: c.version === 0, bcons: false, ca: false, pathlen: -1, proxy: false, keyUsage: null,
-    extKeyUsage: null, extKeyUsageOids: [], nsCertType: null, skid: null, akid: null, selfIssued: false, selfSigned: false,
-    unhandledCritical: null, altNames: null, nameConstraints: null, ipAddrBlocks: null, asIdentifiers: false, invalidReasons: reasons,
+    invalid: false,
+    v1: c.version === 0,
+    bcons: false,
+    ca: false,
+    pathlen: -1,
+    proxy: false,
+    keyUsage: null,
+    extKeyUsage: null,
+    extKeyUsageOids: [],
+    nsCertType: null,
+    skid: null,
+    akid: null,
+    selfIssued: false,
+    selfSigned: false,
+    unhandledCritical: null,
+    altNames: null,
+    nameConstraints: null,
+    ipAddrBlocks: null,
+    asIdentifiers: false,
+    invalidReasons: reasons,
   };
-  const bad = (why: string) => { ex.invalid = true; reasons.push(why); };
+  const bad = (why: string) => {
+    ex.invalid = true;
+    reasons.push(why);
+  };
   const exts = c.extensions;
 
   const { x509, asn1X509, asn1Schema } = lib();
@@ -228,7 +303,8 @@ export function deriveFacts(c: Omit<ChainCert, 'ex'>): ExtensionFacts {
   });
   if ('value' in pci) {
     ex.proxy = true;
-    if (ex.ca || exts.some((e) => e.oid === OID.subjectAltName || e.oid === OID.issuerAltName)) bad('proxy certificate with CA flag or alternative names');
+    if (ex.ca || exts.some((e) => e.oid === OID.subjectAltName || e.oid === OID.issuerAltName))
+      bad('proxy certificate with CA flag or alternative names');
   } else if ('invalid' in pci) bad(pci.invalid);
 
   // asn1-x509's KeyUsage schema rather than KeyUsagesExtension: that folds the whole bit string
@@ -239,7 +315,9 @@ export function deriveFacts(c: Omit<ChainCert, 'ex'>): ExtensionFacts {
     if (ex.keyUsage === 0) bad('keyUsage is empty');
   } else if ('invalid' in ku) bad(ku.invalid);
 
-  const eku = getExt(exts, OID.extKeyUsage, (e) => new x509.ExtendedKeyUsageExtension(new Uint8Array(e.der), opts(e)).usages.map(String));
+  const eku = getExt(exts, OID.extKeyUsage, (e) =>
+    new x509.ExtendedKeyUsageExtension(new Uint8Array(e.der), opts(e)).usages.map(String),
+  );
   if ('value' in eku) {
     ex.extKeyUsage = eku.value.reduce((bits, oid) => bits | (XKU_BITS[oid] ?? 0), 0);
     ex.extKeyUsageOids = eku.value;
@@ -249,7 +327,9 @@ export function deriveFacts(c: Omit<ChainCert, 'ex'>): ExtensionFacts {
   if ('value' in ns) ex.nsCertType = ns.value[0] ?? 0;
   else if ('invalid' in ns) bad(ns.invalid);
 
-  const skid = getExt(exts, OID.skid, (e) => Buffer.from(new x509.SubjectKeyIdentifierExtension(new Uint8Array(e.der), opts(e)).keyId, 'hex'));
+  const skid = getExt(exts, OID.skid, (e) =>
+    Buffer.from(new x509.SubjectKeyIdentifierExtension(new Uint8Array(e.der), opts(e)).keyId, 'hex'),
+  );
   if ('value' in skid) ex.skid = skid.value;
   else if ('invalid' in skid) bad(skid.invalid);
 
@@ -281,17 +361,23 @@ export function deriveFacts(c: Omit<ChainCert, 'ex'>): ExtensionFacts {
   ex.asIdentifiers = exts.some((e) => e.oid === OID.sbgpAsNum);
 
   for (const e of exts) {
-    if (e.critical && !SUPPORTED_EXTENSIONS.has(e.oid)) { ex.unhandledCritical = e.oid; break; }
+    if (e.critical && !SUPPORTED_EXTENSIONS.has(e.oid)) {
+      ex.unhandledCritical = e.oid;
+      break;
+    }
   }
   return ex;
 }
 
 /** X509_check_akid(issuer, akid) == X509_V_OK. */
-export function akidMatches(issuer: Pick<ChainCert, 'serial' | 'issuer'>, issuerSkid: Buffer | null, akid: AuthorityKeyId | null): boolean {
+export function akidMatches(
+  issuer: Pick<ChainCert, 'serial' | 'issuer'>,
+  issuerSkid: Buffer | null,
+  akid: AuthorityKeyId | null,
+): boolean {
   if (!akid) return true;
   if (akid.keyId && issuerSkid && !akid.keyId.equals(issuerSkid)) return false;
   if (akid.serial !== null && akid.serial !== issuer.serial) return false;
   if (akid.issuerName && !sameName(akid.issuerName, issuer.issuer)) return false;
   return true;
 }
-

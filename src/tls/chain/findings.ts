@@ -33,7 +33,12 @@ function logged(code: number): string {
 }
 
 /** Errors that only describe how path building stopped: explained by the depth analysis or by what follows them. */
-const PATH_END_ERRORS = new Set<number>([V.CERT_CHAIN_TOO_LONG, V.UNABLE_TO_GET_ISSUER_CERT_LOCALLY, V.UNABLE_TO_GET_ISSUER_CERT, V.UNABLE_TO_VERIFY_LEAF_SIGNATURE]);
+const PATH_END_ERRORS = new Set<number>([
+  V.CERT_CHAIN_TOO_LONG,
+  V.UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+  V.UNABLE_TO_GET_ISSUER_CERT,
+  V.UNABLE_TO_VERIFY_LEAF_SIGNATURE,
+]);
 
 /**
  * One actionable finding per problem OpenSSL met, in its order; the one nginx logs (the last)
@@ -47,11 +52,23 @@ export function explainErrors(input: ExplainInput): ChainFinding[] {
   const depthProblem = !outcome.anchored && requiredDepth !== null && requiredDepth > depth;
 
   if (outcome.aborted) {
-    out.push(finding('error', 'chain.unusable-certificate', `OpenSSL gives up on this chain: ${outcome.aborted}; the TLS handshake fails ("certificate verify failed") before nginx can log a verify error`));
+    out.push(
+      finding(
+        'error',
+        'chain.unusable-certificate',
+        `OpenSSL gives up on this chain: ${outcome.aborted}; the TLS handshake fails ("certificate verify failed") before nginx can log a verify error`,
+      ),
+    );
   }
   if (depthProblem) {
     const needed = requiredDepth!;
-    out.push(finding('error', 'chain.depth-exceeded', `verifyDepth ${depth} allows ${count(depth, 'intermediate')}, this chain has ${count(needed, 'intermediate')}: ${logged(outcome.error)}; set verifyDepth to ${needed} (proxy_ssl_verify_depth ${needed})`));
+    out.push(
+      finding(
+        'error',
+        'chain.depth-exceeded',
+        `verifyDepth ${depth} allows ${count(depth, 'intermediate')}, this chain has ${count(needed, 'intermediate')}: ${logged(outcome.error)}; set verifyDepth to ${needed} (proxy_ssl_verify_depth ${needed})`,
+      ),
+    );
   }
   const last = outcome.seen[outcome.seen.length - 1];
   const byKey = new Map<string, ChainFinding>();
@@ -60,7 +77,10 @@ export function explainErrors(input: ExplainInput): ChainFinding[] {
     if (code === V.CERT_CHAIN_TOO_LONG || (depthProblem && PATH_END_ERRORS.has(code))) continue;
     const x = chain[at];
     const crlFinding = CRL_ERRORS.has(code) ? explainCrl(code, at, input) : null;
-    const trustFinding = code === V.CERT_REJECTED || (code === V.INVALID_PURPOSE && at >= outcome.numUntrusted) ? explainTrust(x, input.trustAux?.get(x), store) : null;
+    const trustFinding =
+      code === V.CERT_REJECTED || (code === V.INVALID_PURPOSE && at >= outcome.numUntrusted)
+        ? explainTrust(x, input.trustAux?.get(x), store)
+        : null;
     const f = crlFinding ?? trustFinding ?? explainOne(code, at, x, chain, presented, store);
     const isLogged = last.code === code && last.depth === at;
     const suffix = isLogged ? `; ${logged(code)}` : ` (OpenSSL error ${code}: ${verifyErrorString(code)})`;
@@ -72,13 +92,23 @@ export function explainErrors(input: ExplainInput): ChainFinding[] {
   return [...out, ...byKey.values()];
 }
 
-function explainOne(code: number, at: number, x: ChainCert | undefined, chain: ChainCert[], presented: ChainCert[], store: string): { code: string; message: string } {
+function explainOne(
+  code: number,
+  at: number,
+  x: ChainCert | undefined,
+  chain: ChainCert[],
+  presented: ChainCert[],
+  store: string,
+): { code: string; message: string } {
   const name = x ? quoteName(x) : 'the certificate';
   const issuerName = x ? `'${x.issuerText}'` : 'its issuer';
   const issuer = chain[at + 1];
   const unmapped = x && !signatureAlgorithm(x.tbsSignatureOid);
   if (unmapped && (code === V.UNABLE_TO_GET_ISSUER_CERT_LOCALLY || code === V.UNABLE_TO_VERIFY_LEAF_SIGNATURE)) {
-    return { code: 'chain.unsupported-signature-algorithm', message: `${name} (depth ${at}) is signed with ${x.tbsSignatureOid}, a signature algorithm OpenSSL 3.0 does not know (it has no digest/key mapping for it), so OpenSSL never finds its issuer: reissue it with SHA-256 (ECDSA, RSA PKCS#1 v1.5 or RSASSA-PSS)` };
+    return {
+      code: 'chain.unsupported-signature-algorithm',
+      message: `${name} (depth ${at}) is signed with ${x.tbsSignatureOid}, a signature algorithm OpenSSL 3.0 does not know (it has no digest/key mapping for it), so OpenSSL never finds its issuer: reissue it with SHA-256 (ECDSA, RSA PKCS#1 v1.5 or RSASSA-PSS)`,
+    };
   }
   switch (code) {
     case V.UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
@@ -94,63 +124,123 @@ function explainOne(code: number, at: number, x: ChainCert | undefined, chain: C
         };
       }
       if (x && presented.some((p) => !chain.includes(p) && sameName(p.subject, x.issuer))) {
-        return { code: 'chain.untrusted-root', message: `${name} was issued by ${issuerName}, which the upstream serves beyond the verify depth, and ${store} holds no anchor within reach: trust the root of this chain in ${store}` };
+        return {
+          code: 'chain.untrusted-root',
+          message: `${name} was issued by ${issuerName}, which the upstream serves beyond the verify depth, and ${store} holds no anchor within reach: trust the root of this chain in ${store}`,
+        };
       }
-      return { code: 'chain.untrusted-root', message: `${name} was issued by ${issuerName}, which is neither in the upstream's chain nor in ${store}: add the CA certificate ${issuerName} (its root, if that is a root) to ${store}` };
+      return {
+        code: 'chain.untrusted-root',
+        message: `${name} was issued by ${issuerName}, which is neither in the upstream's chain nor in ${store}: add the CA certificate ${issuerName} (its root, if that is a root) to ${store}`,
+      };
     case V.UNABLE_TO_GET_ISSUER_CERT:
-      return { code: 'chain.anchor-not-self-signed', message: `${store} holds ${name} but not ${issuerName}, which issued it; nginx accepts no partial chains, so the store must contain the self-signed root: add ${issuerName} to ${store}` };
+      return {
+        code: 'chain.anchor-not-self-signed',
+        message: `${store} holds ${name} but not ${issuerName}, which issued it; nginx accepts no partial chains, so the store must contain the self-signed root: add ${issuerName} to ${store}`,
+      };
     case V.DEPTH_ZERO_SELF_SIGNED_CERT:
-      return { code: 'chain.self-signed-leaf', message: `the upstream's certificate ${name} is self-signed and not in ${store}: add that exact certificate to ${store}, or serve one issued by a CA the store trusts` };
+      return {
+        code: 'chain.self-signed-leaf',
+        message: `the upstream's certificate ${name} is self-signed and not in ${store}: add that exact certificate to ${store}, or serve one issued by a CA the store trusts`,
+      };
     case V.SELF_SIGNED_CERT_IN_CHAIN:
-      return { code: 'chain.untrusted-root', message: `the upstream's chain ends in the self-signed ${name}, which ${store} does not hold: trust that root, or serve a chain to a root the store holds` };
+      return {
+        code: 'chain.untrusted-root',
+        message: `the upstream's chain ends in the self-signed ${name}, which ${store} does not hold: trust that root, or serve a chain to a root the store holds`,
+      };
     case V.CERT_CHAIN_TOO_LONG:
       return { code: 'chain.depth-exceeded', message: `the chain is longer than the verify depth allows` };
     case V.CERT_HAS_EXPIRED:
       return { code: 'chain.expired', message: `${name} (depth ${at}) expired at ${x ? isoDate(x.notAfter) : '?'}` };
     case V.CERT_NOT_YET_VALID:
-      return { code: 'chain.not-yet-valid', message: `${name} (depth ${at}) is not valid before ${x ? isoDate(x.notBefore) : '?'}` };
+      return {
+        code: 'chain.not-yet-valid',
+        message: `${name} (depth ${at}) is not valid before ${x ? isoDate(x.notBefore) : '?'}`,
+      };
     case V.ERROR_IN_CERT_NOT_BEFORE_FIELD:
     case V.ERROR_IN_CERT_NOT_AFTER_FIELD:
-      return { code: 'chain.bad-validity', message: `${name} (depth ${at}) has a malformed ${code === V.ERROR_IN_CERT_NOT_BEFORE_FIELD ? 'notBefore' : 'notAfter'} time` };
+      return {
+        code: 'chain.bad-validity',
+        message: `${name} (depth ${at}) has a malformed ${code === V.ERROR_IN_CERT_NOT_BEFORE_FIELD ? 'notBefore' : 'notAfter'} time`,
+      };
     case V.CERT_SIGNATURE_FAILURE:
-      return { code: 'chain.bad-signature', message: `the signature on ${name} (depth ${at}) does not verify with the key of ${issuer ? quoteName(issuer) : issuerName}: the chain mixes certificates of different keys or was altered` };
+      return {
+        code: 'chain.bad-signature',
+        message: `the signature on ${name} (depth ${at}) does not verify with the key of ${issuer ? quoteName(issuer) : issuerName}: the chain mixes certificates of different keys or was altered`,
+      };
     case V.UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY:
       return { code: 'chain.bad-issuer-key', message: `OpenSSL cannot use the public key of ${name} (depth ${at})` };
     case V.INVALID_CA:
-      return { code: 'chain.issuer-not-ca', message: `${name} (depth ${at}) issues certificates but is not a CA certificate (it needs basicConstraints CA:TRUE${x?.ex.keyUsage !== null ? ' and keyUsage keyCertSign' : ''})` };
+      return {
+        code: 'chain.issuer-not-ca',
+        message: `${name} (depth ${at}) issues certificates but is not a CA certificate (it needs basicConstraints CA:TRUE${x?.ex.keyUsage !== null ? ' and keyUsage keyCertSign' : ''})`,
+      };
     case V.INVALID_NON_CA:
       return { code: 'chain.proxy-issuer', message: `${name} (depth ${at}) must not be a CA here` };
     case V.PATH_LENGTH_EXCEEDED:
-      return { code: 'chain.pathlen-exceeded', message: `${name} (depth ${at}) limits the path below it to pathlen ${x?.ex.pathlen}, but ${count(at - 1, 'CA')} follow${at - 1 === 1 ? 's' : ''} it` };
+      return {
+        code: 'chain.pathlen-exceeded',
+        message: `${name} (depth ${at}) limits the path below it to pathlen ${x?.ex.pathlen}, but ${count(at - 1, 'CA')} follow${at - 1 === 1 ? 's' : ''} it`,
+      };
     case V.INVALID_PURPOSE:
       return { code: 'chain.purpose', message: purposeMessage(x, at) };
     case V.KEYUSAGE_NO_CERTSIGN:
-      return { code: 'chain.issuer-key-usage', message: `${name} (depth ${at}) has a keyUsage without keyCertSign, so it may not issue certificates` };
+      return {
+        code: 'chain.issuer-key-usage',
+        message: `${name} (depth ${at}) has a keyUsage without keyCertSign, so it may not issue certificates`,
+      };
     case V.UNHANDLED_CRITICAL_EXTENSION:
-      return { code: 'chain.unhandled-critical-extension', message: `${name} (depth ${at}) has a critical extension OpenSSL does not understand (${x?.ex.unhandledCritical}); OpenSSL must reject it` };
+      return {
+        code: 'chain.unhandled-critical-extension',
+        message: `${name} (depth ${at}) has a critical extension OpenSSL does not understand (${x?.ex.unhandledCritical}); OpenSSL must reject it`,
+      };
     case V.PROXY_CERTIFICATES_NOT_ALLOWED:
-      return { code: 'chain.proxy-certificate', message: `${name} (depth ${at}) is a proxy certificate; nginx does not allow them` };
+      return {
+        code: 'chain.proxy-certificate',
+        message: `${name} (depth ${at}) is a proxy certificate; nginx does not allow them`,
+      };
     case V.PERMITTED_VIOLATION:
     case V.EXCLUDED_VIOLATION:
     case V.SUBTREE_MINMAX:
     case V.UNSUPPORTED_CONSTRAINT_TYPE:
     case V.UNSUPPORTED_NAME_SYNTAX:
-      return { code: 'chain.name-constraints', message: `${name} (depth ${at}) violates the name constraints of ${constrainingCa(chain, at)} (${verifyErrorString(code)})` };
+      return {
+        code: 'chain.name-constraints',
+        message: `${name} (depth ${at}) violates the name constraints of ${constrainingCa(chain, at)} (${verifyErrorString(code)})`,
+      };
     case V.EE_KEY_TOO_SMALL:
     case V.CA_KEY_TOO_SMALL:
-      return { code: 'chain.key-too-small', message: `${name} (depth ${at}) has a ${x?.key ? `${x.key.sizeBits}-bit ${x.key.family.toUpperCase()}` : 'unusable'} key, below OpenSSL security level 2 (112-bit strength: RSA 2048, EC P-224 or larger)` };
+      return {
+        code: 'chain.key-too-small',
+        message: `${name} (depth ${at}) has a ${x?.key ? `${x.key.sizeBits}-bit ${x.key.family.toUpperCase()}` : 'unusable'} key, below OpenSSL security level 2 (112-bit strength: RSA 2048, EC P-224 or larger)`,
+      };
     case V.CA_MD_TOO_WEAK:
-      return { code: 'chain.weak-signature', message: `${name} (depth ${at}) is signed with ${x?.signatureBits === null || x?.signatureBits === undefined ? 'an algorithm OpenSSL cannot rate' : `a digest of ${x.signatureBits}-bit strength`}, below OpenSSL security level 2 (112 bits: SHA-1, MD5, MD4 and RIPEMD-160 are refused); reissue it with SHA-256` };
+      return {
+        code: 'chain.weak-signature',
+        message: `${name} (depth ${at}) is signed with ${x?.signatureBits === null || x?.signatureBits === undefined ? 'an algorithm OpenSSL cannot rate' : `a digest of ${x.signatureBits}-bit strength`}, below OpenSSL security level 2 (112 bits: SHA-1, MD5, MD4 and RIPEMD-160 are refused); reissue it with SHA-256`,
+      };
     case V.EC_KEY_EXPLICIT_PARAMS:
-      return { code: 'chain.explicit-ec-parameters', message: `${name} (depth ${at}) has an EC key with explicit curve parameters, which OpenSSL 3 refuses in chains` };
+      return {
+        code: 'chain.explicit-ec-parameters',
+        message: `${name} (depth ${at}) has an EC key with explicit curve parameters, which OpenSSL 3 refuses in chains`,
+      };
     case V.UNNESTED_RESOURCE:
-      return { code: 'chain.rfc3779', message: x
-        ? `${name} (depth ${at}) does not delegate the IP address blocks (RFC 3779 sbgp-ipAddrBlock) that the leaf ${quoteName(chain[0])} lists, or "inherits" them as the trust anchor: give the leaf only addresses its issuers hold, or drop the extension from the leaf`
-        : `the trust anchor cannot "inherit" the IP address blocks (RFC 3779 sbgp-ipAddrBlock) that the leaf ${quoteName(chain[0])} lists: give the anchor explicit address blocks, or drop the extension from the leaf` };
+      return {
+        code: 'chain.rfc3779',
+        message: x
+          ? `${name} (depth ${at}) does not delegate the IP address blocks (RFC 3779 sbgp-ipAddrBlock) that the leaf ${quoteName(chain[0])} lists, or "inherits" them as the trust anchor: give the leaf only addresses its issuers hold, or drop the extension from the leaf`
+          : `the trust anchor cannot "inherit" the IP address blocks (RFC 3779 sbgp-ipAddrBlock) that the leaf ${quoteName(chain[0])} lists: give the anchor explicit address blocks, or drop the extension from the leaf`,
+      };
     case V.INVALID_EXTENSION:
-      return { code: 'chain.rfc3779', message: `${name} (depth ${at}) has an RFC 3779 IP address extension that is not in canonical form (sorted, non-overlapping, prefixes written as prefixes), which OpenSSL rejects` };
+      return {
+        code: 'chain.rfc3779',
+        message: `${name} (depth ${at}) has an RFC 3779 IP address extension that is not in canonical form (sorted, non-overlapping, prefixes written as prefixes), which OpenSSL rejects`,
+      };
     case V.UNSPECIFIED:
-      return { code: 'chain.unusable-certificate', message: `OpenSSL reports an unspecified error for ${name} (depth ${at})` };
+      return {
+        code: 'chain.unusable-certificate',
+        message: `OpenSSL reports an unspecified error for ${name} (depth ${at})`,
+      };
     default:
       return { code: 'chain.rejected', message: `OpenSSL rejects ${name} (depth ${at})` };
   }
@@ -161,12 +251,17 @@ function explainOne(code: number, at: number, x: ChainCert | undefined, chain: C
  * trust settings (a TRUSTED CERTIFICATE block) reject serverAuth: one finding (same text, so the
  * two merge and the later, logged, one is kept). Null when the aux settings are not the cause.
  */
-function explainTrust(x: ChainCert | undefined, aux: TrustAux | undefined, store: string): { code: string; message: string } | null {
+function explainTrust(
+  x: ChainCert | undefined,
+  aux: TrustAux | undefined,
+  store: string,
+): { code: string; message: string } | null {
   if (!x || !aux || sslServerTrust(x, aux, true) !== 'rejected') return null;
   const rejects = (aux.reject ?? []).filter((o) => o === OID.serverAuth || o === OID.anyExtendedKeyUsage);
-  const why = rejects.length > 0
-    ? `rejects ${purposeNames(rejects)} (reject settings, as \`openssl x509 -addreject\` writes them)`
-    : `trusts it only for ${purposeNames(aux.trust ?? [])}, not serverAuth (trust settings, as \`openssl x509 -addtrust\` writes them)`;
+  const why =
+    rejects.length > 0
+      ? `rejects ${purposeNames(rejects)} (reject settings, as \`openssl x509 -addreject\` writes them)`
+      : `trusts it only for ${purposeNames(aux.trust ?? [])}, not serverAuth (trust settings, as \`openssl x509 -addtrust\` writes them)`;
   return {
     code: 'chain.trust-rejected',
     message: `${store} holds ${quoteName(x)} as a TRUSTED CERTIFICATE block that ${why}; nginx honours these settings, so OpenSSL refuses it for TLS servers: store it as a plain CERTIFICATE block (\`openssl x509 -in FILE -out FILE.pem\` drops them) or mark it \`-addtrust serverAuth\``,
@@ -177,12 +272,17 @@ function explainTrust(x: ChainCert | undefined, aux: TrustAux | undefined, store
 function constrainingCa(chain: ChainCert[], at: number): string {
   const cas = chain.slice(at + 1).filter((c) => c.ex.nameConstraints);
   if (cas.length === 0) return 'a CA above it';
-  return cas.map((c) => {
-    const nc = c.ex.nameConstraints!;
-    const list = (subs: typeof nc.permitted) => subs.map((s) => generalNameText(s.base)).join(', ');
-    const parts = [nc.permitted.length ? `permitted ${list(nc.permitted)}` : '', nc.excluded.length ? `excluded ${list(nc.excluded)}` : ''].filter(Boolean);
-    return `${quoteName(c)}${parts.length ? ` (${parts.join('; ')})` : ''}`;
-  }).join(' and ');
+  return cas
+    .map((c) => {
+      const nc = c.ex.nameConstraints!;
+      const list = (subs: typeof nc.permitted) => subs.map((s) => generalNameText(s.base)).join(', ');
+      const parts = [
+        nc.permitted.length ? `permitted ${list(nc.permitted)}` : '',
+        nc.excluded.length ? `excluded ${list(nc.excluded)}` : '',
+      ].filter(Boolean);
+      return `${quoteName(c)}${parts.length ? ` (${parts.join('; ')})` : ''}`;
+    })
+    .join(' and ');
 }
 
 function purposeMessage(x: ChainCert | undefined, at: number): string {
@@ -204,32 +304,68 @@ function purposeMessage(x: ChainCert | undefined, at: number): string {
 }
 
 function ekuName(oid: string): string {
-  return oid === OID.serverAuth ? 'serverAuth' : oid === OID.clientAuth ? 'clientAuth' : oid === OID.anyExtendedKeyUsage ? 'anyExtendedKeyUsage' : oid;
+  return oid === OID.serverAuth
+    ? 'serverAuth'
+    : oid === OID.clientAuth
+      ? 'clientAuth'
+      : oid === OID.anyExtendedKeyUsage
+        ? 'anyExtendedKeyUsage'
+        : oid;
 }
 
 /** nginx compares proxy_ssl_name with X509_check_host(): DNS names (or CN), never IP SANs. */
-export function explainHostMismatch(leaf: ChainCert, name: string, ipSan: boolean, sourceOf: SourceOf, configured = name): ChainFinding {
+export function explainHostMismatch(
+  leaf: ChainCert,
+  name: string,
+  ipSan: boolean,
+  sourceOf: SourceOf,
+  configured = name,
+): ChainFinding {
   const names = presentedNames(leaf);
   if (configured !== name) {
     // ngx_http_upstream_ssl_name() cut the configured name at its first ':'.
     const what = name === '' ? 'nothing, which never matches' : `"${name}"`;
-    return finding('error', 'chain.host-mismatch', `nginx cuts proxy_ssl_name "${configured}" at its first ':' (to strip a port) and checks ${what}; the certificate ${quoteName(leaf)} does not match it. Set serverName to a DNS name in the certificate, without a port; nginx will log: upstream SSL certificate does not match "${name}"`, sourceOf(leaf));
+    return finding(
+      'error',
+      'chain.host-mismatch',
+      `nginx cuts proxy_ssl_name "${configured}" at its first ':' (to strip a port) and checks ${what}; the certificate ${quoteName(leaf)} does not match it. Set serverName to a DNS name in the certificate, without a port; nginx will log: upstream SSL certificate does not match "${name}"`,
+      sourceOf(leaf),
+    );
   }
   const has = names.length > 0 ? `it is valid for ${names.map((n) => `'${n}'`).join(', ')}` : 'it names no DNS host';
   const ipNote = ipSan
     ? `; nginx checks proxy_ssl_name as a DNS name and never matches IP addresses, even though the certificate has '${name}' as an IP SAN: set serverName to a DNS name in the certificate`
-    : /^[0-9.]+$|:/.test(name) ? '; nginx never matches IP addresses (it only compares DNS names): set serverName to a DNS name in the certificate' : '';
-  return finding('error', 'chain.host-mismatch', `the certificate ${quoteName(leaf)} does not match "${name}": ${has}${ipNote}; nginx will log: upstream SSL certificate does not match "${name}"`, sourceOf(leaf));
+    : /^[0-9.]+$|:/.test(name)
+      ? '; nginx never matches IP addresses (it only compares DNS names): set serverName to a DNS name in the certificate'
+      : '';
+  return finding(
+    'error',
+    'chain.host-mismatch',
+    `the certificate ${quoteName(leaf)} does not match "${name}": ${has}${ipNote}; nginx will log: upstream SSL certificate does not match "${name}"`,
+    sourceOf(leaf),
+  );
 }
 
-
 /** The errors check_revocation() reports (6 only there when a CRL was being checked). */
-const CRL_ERRORS = new Set<number>([V.UNABLE_TO_GET_CRL, V.CRL_SIGNATURE_FAILURE, V.CRL_NOT_YET_VALID, V.CRL_HAS_EXPIRED,
-  V.ERROR_IN_CRL_LAST_UPDATE_FIELD, V.ERROR_IN_CRL_NEXT_UPDATE_FIELD, V.CERT_REVOKED, V.KEYUSAGE_NO_CRL_SIGN,
-  V.UNHANDLED_CRITICAL_CRL_EXTENSION, V.DIFFERENT_CRL_SCOPE]);
+const CRL_ERRORS = new Set<number>([
+  V.UNABLE_TO_GET_CRL,
+  V.CRL_SIGNATURE_FAILURE,
+  V.CRL_NOT_YET_VALID,
+  V.CRL_HAS_EXPIRED,
+  V.ERROR_IN_CRL_LAST_UPDATE_FIELD,
+  V.ERROR_IN_CRL_NEXT_UPDATE_FIELD,
+  V.CERT_REVOKED,
+  V.KEYUSAGE_NO_CRL_SIGN,
+  V.UNHANDLED_CRITICAL_CRL_EXTENSION,
+  V.DIFFERENT_CRL_SCOPE,
+]);
 
 /** One finding for an error of check_revocation(), about the certificate at `at` and the CRL it was checked with. */
-function explainCrl(code: number, at: number, input: ExplainInput): { code: string; message: string; crl: ChainCrl | null } {
+function explainCrl(
+  code: number,
+  at: number,
+  input: ExplainInput,
+): { code: string; message: string; crl: ChainCrl | null } {
   const chain = input.outcome.chain;
   const x = chain[at];
   const note = input.outcome.revocation?.find((n) => n.depth === at);
@@ -237,37 +373,81 @@ function explainCrl(code: number, at: number, input: ExplainInput): { code: stri
   const file = `the CRL file of ${storeLabel(input.storeName)}`;
   const name = x ? quoteName(x) : 'the certificate';
   const of = crl ? `the CRL of '${crl.issuerText}'` : 'its CRL';
-  const rootNote = x && at === chain.length - 1 && x.ex.selfIssued ? ', the self-signed root included (it needs a CRL it signed itself)' : '';
+  const rootNote =
+    x && at === chain.length - 1 && x.ex.selfIssued
+      ? ', the self-signed root included (it needs a CRL it signed itself)'
+      : '';
   switch (code) {
     case V.UNABLE_TO_GET_CRL: {
       const sameName = (input.crls ?? []).filter((c) => x && c.issuer.canon.equals(x.issuer.canon));
-      const why = sameName.length === 0
-        ? `holds no CRL from '${x?.issuerText}'`
-        : sameName.some((c) => c.idpFlags !== 0)
-          ? `holds CRLs from '${x?.issuerText}', but only indirect or partitioned ones, which nginx does not use`
-          : `holds a CRL named '${x?.issuerText}' whose authorityKeyIdentifier does not match the key of the issuer in the chain (a CRL of another key or CA of the same name)`;
-      return { code: 'chain.crl-missing', crl: null, message: `${file} ${why}, so ${name} (depth ${at}) cannot be checked; with proxy_ssl_crl nginx checks every certificate of the chain${rootNote}: add the current CRL of '${x?.issuerText}' to that file` };
+      const why =
+        sameName.length === 0
+          ? `holds no CRL from '${x?.issuerText}'`
+          : sameName.some((c) => c.idpFlags !== 0)
+            ? `holds CRLs from '${x?.issuerText}', but only indirect or partitioned ones, which nginx does not use`
+            : `holds a CRL named '${x?.issuerText}' whose authorityKeyIdentifier does not match the key of the issuer in the chain (a CRL of another key or CA of the same name)`;
+      return {
+        code: 'chain.crl-missing',
+        crl: null,
+        message: `${file} ${why}, so ${name} (depth ${at}) cannot be checked; with proxy_ssl_crl nginx checks every certificate of the chain${rootNote}: add the current CRL of '${x?.issuerText}' to that file`,
+      };
     }
     case V.CERT_REVOKED:
-      return { code: 'chain.revoked', crl, message: `${name} (depth ${at}, serial ${x ? hexSerial(x.serial) : '?'}) is revoked by ${of}: ${at === 0 ? 'the upstream must serve a new certificate' : 'the upstream must serve a chain through a CA certificate that is not revoked'} (or, if the revocation is a mistake, the CA must issue a CRL without it)` };
+      return {
+        code: 'chain.revoked',
+        crl,
+        message: `${name} (depth ${at}, serial ${x ? hexSerial(x.serial) : '?'}) is revoked by ${of}: ${at === 0 ? 'the upstream must serve a new certificate' : 'the upstream must serve a chain through a CA certificate that is not revoked'} (or, if the revocation is a mistake, the CA must issue a CRL without it)`,
+      };
     case V.CRL_NOT_YET_VALID:
-      return { code: 'chain.crl-not-yet-valid', crl, message: `${of} (checked for ${name}, depth ${at}) is not valid before its lastUpdate ${crl ? isoDate(crl.lastUpdate) : '?'}: nginx rejects the chain until then; check the CA's clock, or use the CRL it issued before` };
+      return {
+        code: 'chain.crl-not-yet-valid',
+        crl,
+        message: `${of} (checked for ${name}, depth ${at}) is not valid before its lastUpdate ${crl ? isoDate(crl.lastUpdate) : '?'}: nginx rejects the chain until then; check the CA's clock, or use the CRL it issued before`,
+      };
     case V.CRL_HAS_EXPIRED:
-      return { code: 'chain.crl-expired', crl, message: `${of} (checked for ${name}, depth ${at}) expired at its nextUpdate ${crl?.nextUpdate ? isoDate(crl.nextUpdate) : '?'}: put a fresh CRL from '${crl?.issuerText ?? x?.issuerText}' into ${file} and reload nginx, which does not re-read CRLs on its own` };
+      return {
+        code: 'chain.crl-expired',
+        crl,
+        message: `${of} (checked for ${name}, depth ${at}) expired at its nextUpdate ${crl?.nextUpdate ? isoDate(crl.nextUpdate) : '?'}: put a fresh CRL from '${crl?.issuerText ?? x?.issuerText}' into ${file} and reload nginx, which does not re-read CRLs on its own`,
+      };
     case V.ERROR_IN_CRL_LAST_UPDATE_FIELD:
     case V.ERROR_IN_CRL_NEXT_UPDATE_FIELD:
-      return { code: 'chain.crl-bad-time', crl, message: `${of} (checked for ${name}, depth ${at}) has a malformed ${code === V.ERROR_IN_CRL_LAST_UPDATE_FIELD ? 'lastUpdate' : 'nextUpdate'} time` };
+      return {
+        code: 'chain.crl-bad-time',
+        crl,
+        message: `${of} (checked for ${name}, depth ${at}) has a malformed ${code === V.ERROR_IN_CRL_LAST_UPDATE_FIELD ? 'lastUpdate' : 'nextUpdate'} time`,
+      };
     case V.CRL_SIGNATURE_FAILURE:
       if (note?.crlIssuer && x && note.crlIssuer === x && !x.ex.selfIssued && !input.outcome.anchored) {
-        return { code: 'chain.crl-bad-signature', crl, message: `the chain does not reach a trusted root, so ${name} (depth ${at}) is its top and OpenSSL checks ${of} against ${name} itself, which fails: make the chain reach a root in ${storeLabel(input.storeName)} first` };
+        return {
+          code: 'chain.crl-bad-signature',
+          crl,
+          message: `the chain does not reach a trusted root, so ${name} (depth ${at}) is its top and OpenSSL checks ${of} against ${name} itself, which fails: make the chain reach a root in ${storeLabel(input.storeName)} first`,
+        };
       }
-      return { code: 'chain.crl-bad-signature', crl, message: `the signature on ${of} (checked for ${name}, depth ${at}) does not verify with the key of ${note?.crlIssuer ? quoteName(note.crlIssuer) : 'its issuer'} in the chain: it was signed by another key of the same name, or altered; use the CRL that CA issues with its current key` };
+      return {
+        code: 'chain.crl-bad-signature',
+        crl,
+        message: `the signature on ${of} (checked for ${name}, depth ${at}) does not verify with the key of ${note?.crlIssuer ? quoteName(note.crlIssuer) : 'its issuer'} in the chain: it was signed by another key of the same name, or altered; use the CRL that CA issues with its current key`,
+      };
     case V.KEYUSAGE_NO_CRL_SIGN:
-      return { code: 'chain.crl-issuer-key-usage', crl, message: `${note?.crlIssuer ? quoteName(note.crlIssuer) : 'the CA'} signed ${of} (checked for ${name}, depth ${at}), but its keyUsage lacks cRLSign, so OpenSSL refuses its CRLs: reissue that CA certificate with keyUsage cRLSign` };
+      return {
+        code: 'chain.crl-issuer-key-usage',
+        crl,
+        message: `${note?.crlIssuer ? quoteName(note.crlIssuer) : 'the CA'} signed ${of} (checked for ${name}, depth ${at}), but its keyUsage lacks cRLSign, so OpenSSL refuses its CRLs: reissue that CA certificate with keyUsage cRLSign`,
+      };
     case V.UNHANDLED_CRITICAL_CRL_EXTENSION:
-      return { code: 'chain.crl-unhandled-critical-extension', crl, message: `${of} (checked for ${name}, depth ${at}) has a critical extension OpenSSL does not handle (${crl?.unhandledCritical}), so OpenSSL refuses to trust it` };
+      return {
+        code: 'chain.crl-unhandled-critical-extension',
+        crl,
+        message: `${of} (checked for ${name}, depth ${at}) has a critical extension OpenSSL does not handle (${crl?.unhandledCritical}), so OpenSSL refuses to trust it`,
+      };
     case V.DIFFERENT_CRL_SCOPE:
-      return { code: 'chain.crl-scope', crl, message: `${of} (checked for ${name}, depth ${at}) has an issuingDistributionPoint that excludes ${x?.ex.ca ? 'CA' : 'end-entity'} certificates: add a CRL from '${x?.issuerText}' that covers them` };
+      return {
+        code: 'chain.crl-scope',
+        crl,
+        message: `${of} (checked for ${name}, depth ${at}) has an issuingDistributionPoint that excludes ${x?.ex.ca ? 'CA' : 'end-entity'} certificates: add a CRL from '${x?.issuerText}' that covers them`,
+      };
     default:
       return { code: 'chain.rejected', crl, message: `OpenSSL rejects ${name} (depth ${at})` };
   }
@@ -279,7 +459,13 @@ function hexSerial(n: bigint): string {
 }
 
 /** chain.crl-expiring-soon: a CRL nginx checks now expires within warnDays (nginx never reloads it on its own). */
-export function crlExpiryWarnings(outcome: VerifyOutcome, at: number, warnDays: number, storeName: string | undefined, crlSourceOf: (c: ChainCrl) => CertSource | undefined): ChainFinding[] {
+export function crlExpiryWarnings(
+  outcome: VerifyOutcome,
+  at: number,
+  warnDays: number,
+  storeName: string | undefined,
+  crlSourceOf: (c: ChainCrl) => CertSource | undefined,
+): ChainFinding[] {
   const out: ChainFinding[] = [];
   const seen = new Set<ChainCrl>();
   for (const n of outcome.revocation ?? []) {
@@ -288,7 +474,14 @@ export function crlExpiryWarnings(outcome: VerifyOutcome, at: number, warnDays: 
     seen.add(crl);
     const next = asnTimeSeconds(crl.nextUpdate);
     if (next === null || next <= at || next > at + warnDays * 86400) continue;
-    out.push(finding('warning', 'chain.crl-expiring-soon', `the CRL of '${crl.issuerText}' in the CRL file of ${storeLabel(storeName)} expires at ${isoDate(crl.nextUpdate)}, within ${warnDays} days; from then on nginx rejects every upstream of this trust store with (12:CRL has expired): publish and deploy a fresh CRL before that`, crlSourceOf(crl)));
+    out.push(
+      finding(
+        'warning',
+        'chain.crl-expiring-soon',
+        `the CRL of '${crl.issuerText}' in the CRL file of ${storeLabel(storeName)} expires at ${isoDate(crl.nextUpdate)}, within ${warnDays} days; from then on nginx rejects every upstream of this trust store with (12:CRL has expired): publish and deploy a fresh CRL before that`,
+        crlSourceOf(crl),
+      ),
+    );
   }
   return out;
 }

@@ -2,7 +2,17 @@ import { Asn1Error, TAG, children, contentOf, decode, lib, tagOf, tlvOf, type No
 import { nameFrom, type X509Name } from './name.js';
 
 /** GEN_* numbers of OpenSSL, which are the GeneralName CHOICE tags. */
-export const GEN = { OTHERNAME: 0, EMAIL: 1, DNS: 2, X400: 3, DIRNAME: 4, EDIPARTY: 5, URI: 6, IPADD: 7, RID: 8 } as const;
+export const GEN = {
+  OTHERNAME: 0,
+  EMAIL: 1,
+  DNS: 2,
+  X400: 3,
+  DIRNAME: 4,
+  EDIPARTY: 5,
+  URI: 6,
+  IPADD: 7,
+  RID: 8,
+} as const;
 
 export interface GeneralName {
   type: number;
@@ -36,7 +46,12 @@ export function generalNameFrom(node: Node): GeneralName {
   const g = decode(node, lib().asn1X509.GeneralName);
   if (g.otherName) {
     const inner = children(children(node)[1])[0];
-    return { type: GEN.OTHERNAME, value: tlvOf(inner), otherOid: g.otherName.typeId, otherValue: { tag: tagOf(inner), content: contentOf(inner) } };
+    return {
+      type: GEN.OTHERNAME,
+      value: tlvOf(inner),
+      otherOid: g.otherName.typeId,
+      otherValue: { tag: tagOf(inner), content: contentOf(inner) },
+    };
   }
   if (g.rfc822Name !== undefined) return { type: GEN.EMAIL, value: contentOf(node) };
   if (g.dNSName !== undefined) return { type: GEN.DNS, value: contentOf(node) };
@@ -58,13 +73,20 @@ export function generalNamesFrom(node: Node, implicit = false): GeneralName[] {
 
 export function generalNameText(g: GeneralName): string {
   switch (g.type) {
-    case GEN.DNS: return `DNS:${g.value.toString('latin1')}`;
-    case GEN.EMAIL: return `email:${g.value.toString('latin1')}`;
-    case GEN.URI: return `URI:${g.value.toString('latin1')}`;
-    case GEN.IPADD: return `IP:${ipText(g.value)}`;
-    case GEN.DIRNAME: return 'DirName';
-    case GEN.OTHERNAME: return `othername:${g.otherOid}`;
-    default: return `type${g.type}`;
+    case GEN.DNS:
+      return `DNS:${g.value.toString('latin1')}`;
+    case GEN.EMAIL:
+      return `email:${g.value.toString('latin1')}`;
+    case GEN.URI:
+      return `URI:${g.value.toString('latin1')}`;
+    case GEN.IPADD:
+      return `IP:${ipText(g.value)}`;
+    case GEN.DIRNAME:
+      return 'DirName';
+    case GEN.OTHERNAME:
+      return `othername:${g.otherOid}`;
+    default:
+      return `type${g.type}`;
   }
 }
 
@@ -72,6 +94,7 @@ export function ipText(b: Buffer): string {
   if (b.length === 4) return [...b].join('.');
   if (b.length === 16) return Array.from({ length: 8 }, (_, i) => b.readUInt16BE(i * 2).toString(16)).join(':');
   // Name constraints carry address and mask together.
-  if (b.length === 8 || b.length === 32) return `${ipText(b.subarray(0, b.length / 2))}/${ipText(b.subarray(b.length / 2))}`;
+  if (b.length === 8 || b.length === 32)
+    return `${ipText(b.subarray(0, b.length / 2))}/${ipText(b.subarray(b.length / 2))}`;
   return b.toString('hex');
 }

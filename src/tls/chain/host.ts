@@ -50,5 +50,8 @@ function ipBytes(ip: string, family: number): Buffer {
 export function presentedNames(leaf: ChainCert): string[] {
   const dns = (leaf.ex.altNames ?? []).filter((g) => g.type === GEN.DNS).map((g) => g.value.toString('latin1'));
   if (dns.length > 0) return dns;
-  return leaf.subject.rdns.flat().filter((e) => e.oid === '2.5.4.3').map((e) => e.value.toString('utf8'));
+  return leaf.subject.rdns
+    .flat()
+    .filter((e) => e.oid === '2.5.4.3')
+    .map((e) => e.value.toString('utf8'));
 }

@@ -36,9 +36,21 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
   for (const source of req.presented) {
     const r = parseCertificate(source.block.der);
     if ('error' in r) {
-      findings.push(r.by === 'openssl'
-        ? finding('error', 'chain.unparseable', `a certificate the upstream serves cannot be used: ${r.error}; the TLS handshake fails`, source)
-        : finding('error', 'chain.unsupported-certificate', `a certificate the upstream serves is beyond gwctl: ${r.error}`, source));
+      findings.push(
+        r.by === 'openssl'
+          ? finding(
+              'error',
+              'chain.unparseable',
+              `a certificate the upstream serves cannot be used: ${r.error}; the TLS handshake fails`,
+              source,
+            )
+          : finding(
+              'error',
+              'chain.unsupported-certificate',
+              `a certificate the upstream serves is beyond gwctl: ${r.error}`,
+              source,
+            ),
+      );
       continue;
     }
     presented.push(r.cert);
@@ -46,14 +58,39 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
   }
   const store = trustStoreOf(req.trusted);
   for (const p of store.problems) {
-    findings.push(p.by === 'openssl'
-      ? finding('error', 'chain.trust-store-unreadable', `${storeLabel(req.trustStoreName)} holds a certificate nginx cannot load (${p.message}); nginx refuses to start`, p.source)
-      : finding('error', 'chain.unsupported-certificate', `${storeLabel(req.trustStoreName)} holds a certificate beyond gwctl: ${p.message}`, p.source));
+    findings.push(
+      p.by === 'openssl'
+        ? finding(
+            'error',
+            'chain.trust-store-unreadable',
+            `${storeLabel(req.trustStoreName)} holds a certificate nginx cannot load (${p.message}); nginx refuses to start`,
+            p.source,
+          )
+        : finding(
+            'error',
+            'chain.unsupported-certificate',
+            `${storeLabel(req.trustStoreName)} holds a certificate beyond gwctl: ${p.message}`,
+            p.source,
+          ),
+    );
   }
   for (const p of req.trustFileProblems ?? []) {
-    findings.push({ severity: 'error', code: 'chain.trust-store-unloadable', file: p.file, line: p.line, message: `${storeLabel(req.trustStoreName)}: OpenSSL cannot load ${p.file} (${p.reason}, line ${p.line}): SSL_CTX_load_verify_locations() fails and nginx refuses to start. Rewrite the file as plain PEM blocks (BEGIN line, base64 lines with their '=' padding, END line, nothing else inside a block)` });
+    findings.push({
+      severity: 'error',
+      code: 'chain.trust-store-unloadable',
+      file: p.file,
+      line: p.line,
+      message: `${storeLabel(req.trustStoreName)}: OpenSSL cannot load ${p.file} (${p.reason}, line ${p.line}): SSL_CTX_load_verify_locations() fails and nginx refuses to start. Rewrite the file as plain PEM blocks (BEGIN line, base64 lines with their '=' padding, END line, nothing else inside a block)`,
+    });
   }
-  if (req.trusted.length === 0) findings.push(finding('error', 'chain.trust-store-empty', `${storeLabel(req.trustStoreName)} is empty: nginx refuses a trusted certificate file without certificates`));
+  if (req.trusted.length === 0)
+    findings.push(
+      finding(
+        'error',
+        'chain.trust-store-empty',
+        `${storeLabel(req.trustStoreName)} is empty: nginx refuses a trusted certificate file without certificates`,
+      ),
+    );
   const sourceOf = (c: ChainCert) => sources.get(c) ?? store.sources.get(c);
   // proxy_ssl_crl: the CRLs join the store (X509_STORE_add_crl() ignores duplicates).
   let crls: ChainCrl[] | null = null;
@@ -63,9 +100,21 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
     for (const source of req.crls) {
       const r = parseCrl(source.block.der);
       if ('error' in r) {
-        findings.push(r.by === 'openssl'
-          ? finding('error', 'chain.crl-unreadable', `the CRL file of ${storeLabel(req.trustStoreName)} holds a block that ${r.error}: nginx cannot load its proxy_ssl_crl file and refuses to start`, source)
-          : finding('error', 'chain.unsupported-crl', `the CRL file of ${storeLabel(req.trustStoreName)} holds a CRL beyond gwctl: ${r.error}`, source));
+        findings.push(
+          r.by === 'openssl'
+            ? finding(
+                'error',
+                'chain.crl-unreadable',
+                `the CRL file of ${storeLabel(req.trustStoreName)} holds a block that ${r.error}: nginx cannot load its proxy_ssl_crl file and refuses to start`,
+                source,
+              )
+            : finding(
+                'error',
+                'chain.unsupported-crl',
+                `the CRL file of ${storeLabel(req.trustStoreName)} holds a CRL beyond gwctl: ${r.error}`,
+                source,
+              ),
+        );
         continue;
       }
       if (crls.some((c) => c.der.equals(r.crl.der))) continue;
@@ -74,20 +123,38 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
     }
   }
 
-  if (presented.length === 0 || findings.some((f) => ['chain.unparseable', 'chain.unsupported-certificate', 'chain.crl-unreadable', 'chain.unsupported-crl'].includes(f.code))) {
-    if (req.presented.length === 0) findings.push(finding('error', 'chain.empty', 'the presented chain holds no certificate'));
+  if (
+    presented.length === 0 ||
+    findings.some((f) =>
+      ['chain.unparseable', 'chain.unsupported-certificate', 'chain.crl-unreadable', 'chain.unsupported-crl'].includes(
+        f.code,
+      ),
+    )
+  ) {
+    if (req.presented.length === 0)
+      findings.push(finding('error', 'chain.empty', 'the presented chain holds no certificate'));
     return { ok: false, chain: presented.map((c) => c.subjectText), requiredDepth: null, nginx: null, findings };
   }
 
   const at = epochSeconds(req.at);
   const sslName = req.name === undefined ? undefined : nginxSslName(req.name);
   const outcome = x509VerifyCert(presented, store, req.depth, at, crls);
-  const discovery = outcome.anchored || req.depth >= DISCOVERY_DEPTH ? outcome : x509VerifyCert(presented, store, DISCOVERY_DEPTH, at, crls);
+  const discovery =
+    outcome.anchored || req.depth >= DISCOVERY_DEPTH
+      ? outcome
+      : x509VerifyCert(presented, store, DISCOVERY_DEPTH, at, crls);
   const requiredDepth = discovery.anchored ? Math.max(0, discovery.chain.length - 2) : null;
 
   // X509v3_asid_validate_path() starts from the leaf's AS numbers: not modelled, so no verdict.
   if (presented[0].ex.asIdentifiers) {
-    findings.push(finding('error', 'chain.unsupported-rfc3779', `the leaf ${quoteName(presented[0])} carries RFC 3779 autonomous system numbers (sbgp-autonomousSysNum), whose path check gwctl does not model: it cannot predict nginx's verdict`, sourceOf(presented[0])));
+    findings.push(
+      finding(
+        'error',
+        'chain.unsupported-rfc3779',
+        `the leaf ${quoteName(presented[0])} carries RFC 3779 autonomous system numbers (sbgp-autonomousSysNum), whose path check gwctl does not model: it cannot predict nginx's verdict`,
+        sourceOf(presented[0]),
+      ),
+    );
     return { ok: false, chain: outcome.chain.map((c) => c.subjectText), requiredDepth, nginx: null, findings };
   }
 
@@ -96,20 +163,46 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
   const verifyFindings: ChainFinding[] = [];
   if (outcome.error !== V.OK) {
     verified = { code: outcome.error, reason: verifyErrorString(outcome.error) };
-    verifyFindings.push(...explainErrors({ outcome, presented, depth: req.depth, requiredDepth, storeName: req.trustStoreName, sourceOf, crls, crlSourceOf: (c) => crlSources.get(c), trustAux: store.aux }));
+    verifyFindings.push(
+      ...explainErrors({
+        outcome,
+        presented,
+        depth: req.depth,
+        requiredDepth,
+        storeName: req.trustStoreName,
+        sourceOf,
+        crls,
+        crlSourceOf: (c) => crlSources.get(c),
+        trustAux: store.aux,
+      }),
+    );
   } else if (sslName !== undefined && !hostMatches(presented[0], sslName)) {
     verified = { code: V.HOSTNAME_MISMATCH, reason: verifyErrorString(V.HOSTNAME_MISMATCH), name: sslName };
-    verifyFindings.push(explainHostMismatch(presented[0], sslName, hasIpSan(presented[0], sslName), sourceOf, req.name));
+    verifyFindings.push(
+      explainHostMismatch(presented[0], sslName, hasIpSan(presented[0], sslName), sourceOf, req.name),
+    );
   }
   // ...unless the server cannot present this leaf at all: then nothing is verified and nginx logs a handshake failure.
   const handshake = handshakeProblem(presented[0]);
   const nginx = handshake ? null : verified;
-  if (handshake) findings.push(finding('error', 'chain.handshake-fails', `nginx cannot complete the TLS handshake with the upstream serving ${quoteName(presented[0])}: ${handshake}; nginx logs "SSL_do_handshake() failed" instead of a verify error`, sourceOf(presented[0])));
+  if (handshake)
+    findings.push(
+      finding(
+        'error',
+        'chain.handshake-fails',
+        `nginx cannot complete the TLS handshake with the upstream serving ${quoteName(presented[0])}: ${handshake}; nginx logs "SSL_do_handshake() failed" instead of a verify error`,
+        sourceOf(presented[0]),
+      ),
+    );
   else findings.push(...verifyFindings);
   findings.push(...ipNameWarning(req.name));
   if (outcome.anchored) {
     findings.push(...expiryWarnings(outcome.chain, at, req.warnDays ?? DEFAULT_WARN_DAYS, sourceOf));
-    findings.push(...crlExpiryWarnings(outcome, at, req.warnDays ?? DEFAULT_WARN_DAYS, req.trustStoreName, (c) => crlSources.get(c)));
+    findings.push(
+      ...crlExpiryWarnings(outcome, at, req.warnDays ?? DEFAULT_WARN_DAYS, req.trustStoreName, (c) =>
+        crlSources.get(c),
+      ),
+    );
     if (nginx === null && !handshake) findings.push(...strictnessWarnings(outcome.chain, req.name, sourceOf));
   }
   findings.push(...trustStoreWarnings(store.certs.length, req.trustStoreName));

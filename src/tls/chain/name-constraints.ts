@@ -58,7 +58,8 @@ function ncEmail(eml: Buffer, base: Buffer): number {
 /** nc_uri() of OpenSSL 3.0: the host between "scheme://" and the next ':' or '/'. */
 function ncUri(uri: Buffer, base: Buffer): number {
   const colon = uri.indexOf(0x3a);
-  if (colon < 0 || uri.length - colon < 3 || uri[colon + 1] !== 0x2f || uri[colon + 2] !== 0x2f) return V.UNSUPPORTED_NAME_SYNTAX;
+  if (colon < 0 || uri.length - colon < 3 || uri[colon + 1] !== 0x2f || uri[colon + 2] !== 0x2f)
+    return V.UNSUPPORTED_NAME_SYNTAX;
   const hostStart = colon + 3;
   let end = uri.indexOf(0x3a, hostStart);
   if (end < 0) end = uri.indexOf(0x2f, hostStart);
@@ -75,7 +76,8 @@ function ncIp(ip: Buffer, base: Buffer): number {
   if (ip.length !== 4 && ip.length !== 16) return V.UNSUPPORTED_NAME_SYNTAX;
   if (base.length !== 8 && base.length !== 32) return V.UNSUPPORTED_NAME_SYNTAX;
   if (ip.length * 2 !== base.length) return V.PERMITTED_VIOLATION;
-  for (let i = 0; i < ip.length; i++) if ((ip[i] & base[ip.length + i]) !== (base[i] & base[ip.length + i])) return V.PERMITTED_VIOLATION;
+  for (let i = 0; i < ip.length; i++)
+    if ((ip[i] & base[ip.length + i]) !== (base[i] & base[ip.length + i])) return V.PERMITTED_VIOLATION;
   return V.OK;
 }
 
@@ -114,12 +116,18 @@ function matchSingle(c: Candidate, eff: number, base: GeneralName): number {
   switch (c.type) {
     case GEN.OTHERNAME:
       return eff === GEN.EMAIL && c.gen ? ncEmailEai(c.gen, base.value) : V.UNSUPPORTED_CONSTRAINT_TYPE;
-    case GEN.DIRNAME: return ncDn(c.dir!, base.dir!);
-    case GEN.DNS: return ncDns(c.value, base.value);
-    case GEN.EMAIL: return ncEmail(c.value, base.value);
-    case GEN.URI: return ncUri(c.value, base.value);
-    case GEN.IPADD: return ncIp(c.value, base.value);
-    default: return V.UNSUPPORTED_CONSTRAINT_TYPE;
+    case GEN.DIRNAME:
+      return ncDn(c.dir!, base.dir!);
+    case GEN.DNS:
+      return ncDns(c.value, base.value);
+    case GEN.EMAIL:
+      return ncEmail(c.value, base.value);
+    case GEN.URI:
+      return ncUri(c.value, base.value);
+    case GEN.IPADD:
+      return ncIp(c.value, base.value);
+    default:
+      return V.UNSUPPORTED_CONSTRAINT_TYPE;
   }
 }
 
@@ -224,4 +232,3 @@ export function checkNameConstraints(ctx: VerifyContext): void {
     }
   }
 }
-

@@ -26,7 +26,15 @@ export interface NameEntry {
 }
 
 /** String types OpenSSL canonicalises (ASN1_MASK_CANON); others are compared as they are. */
-const CANON_TAGS = new Set<number>([TAG.UTF8String, TAG.BMPString, TAG.UniversalString, TAG.PrintableString, TAG.T61String, TAG.IA5String, TAG.VisibleString]);
+const CANON_TAGS = new Set<number>([
+  TAG.UTF8String,
+  TAG.BMPString,
+  TAG.UniversalString,
+  TAG.PrintableString,
+  TAG.T61String,
+  TAG.IA5String,
+  TAG.VisibleString,
+]);
 
 export const OID_CN = '2.5.4.3';
 export const OID_EMAIL = '1.2.840.113549.1.9.1';
@@ -45,7 +53,13 @@ export function nameFrom(typed: AsnName, node: Node): X509Name {
     const atvs = children(sets[i]);
     return rdn.map((atv, j) => {
       const [oidNode, valueNode] = children(atvs[j]);
-      return { oid: atv.type, valueTag: tagOf(valueNode), value: contentOf(valueNode), valueTlv: tlvOf(valueNode), oidTlv: tlvOf(oidNode) };
+      return {
+        oid: atv.type,
+        valueTag: tagOf(valueNode),
+        value: contentOf(valueNode),
+        valueTlv: tlvOf(valueNode),
+        oidTlv: tlvOf(oidNode),
+      };
     });
   });
   return { rdns, canon: canonicalEncoding(rdns), der: tlvOf(node) };
@@ -99,16 +113,23 @@ function isSpace(b: number): boolean {
 function canonValue(utf8: Buffer): Buffer {
   let from = 0;
   let len = utf8.length;
-  while (len > 0 && isSpace(utf8[from])) { from++; len--; }
+  while (len > 0 && isSpace(utf8[from])) {
+    from++;
+    len--;
+  }
   while (len > 0 && isSpace(utf8[from + len - 1])) len--;
   const out: number[] = [];
   let i = 0;
   while (i < len) {
     const c = utf8[from + i];
-    if (c >= 0x80) { out.push(c); i++; }
-    else if (isSpace(c)) {
+    if (c >= 0x80) {
+      out.push(c);
+      i++;
+    } else if (isSpace(c)) {
       out.push(0x20);
-      do { i++; } while (i < len && isSpace(utf8[from + i]));
+      do {
+        i++;
+      } while (i < len && isSpace(utf8[from + i]));
     } else {
       out.push(c >= 0x41 && c <= 0x5a ? c + 0x20 : c);
       i++;
@@ -124,7 +145,10 @@ function canonValue(utf8: Buffer): Buffer {
 export function encodeLength(n: number): Buffer {
   if (n < 0x80) return Buffer.from([n]);
   const bytes: number[] = [];
-  while (n > 0) { bytes.unshift(n & 0xff); n = Math.floor(n / 256); }
+  while (n > 0) {
+    bytes.unshift(n & 0xff);
+    n = Math.floor(n / 256);
+  }
   return Buffer.from([0x80 | bytes.length, ...bytes]);
 }
 
@@ -155,13 +179,31 @@ function canonicalEncoding(rdns: NameEntry[][]): Buffer {
 
 /** OpenSSL's short names, so gwctl prints names the way `openssl x509 -nameopt RFC2253` does. */
 const SHORT_NAMES: Record<string, string> = {
-  '2.5.4.3': 'CN', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST', '2.5.4.10': 'O', '2.5.4.11': 'OU',
-  '2.5.4.9': 'street', '0.9.2342.19200300.100.1.25': 'DC', '0.9.2342.19200300.100.1.1': 'UID',
-  '1.2.840.113549.1.9.1': 'emailAddress', '2.5.4.5': 'serialNumber', '2.5.4.12': 'title', '2.5.4.4': 'SN',
-  '2.5.4.42': 'GN', '2.5.4.43': 'initials', '2.5.4.65': 'pseudonym', '2.5.4.44': 'generationQualifier',
-  '2.5.4.46': 'dnQualifier', '2.5.4.41': 'name', '2.5.4.15': 'businessCategory', '2.5.4.17': 'postalCode',
-  '1.3.6.1.4.1.311.60.2.1.3': 'jurisdictionC', '1.3.6.1.4.1.311.60.2.1.2': 'jurisdictionST',
-  '1.3.6.1.4.1.311.60.2.1.1': 'jurisdictionL', '2.5.4.97': 'organizationIdentifier',
+  '2.5.4.3': 'CN',
+  '2.5.4.6': 'C',
+  '2.5.4.7': 'L',
+  '2.5.4.8': 'ST',
+  '2.5.4.10': 'O',
+  '2.5.4.11': 'OU',
+  '2.5.4.9': 'street',
+  '0.9.2342.19200300.100.1.25': 'DC',
+  '0.9.2342.19200300.100.1.1': 'UID',
+  '1.2.840.113549.1.9.1': 'emailAddress',
+  '2.5.4.5': 'serialNumber',
+  '2.5.4.12': 'title',
+  '2.5.4.4': 'SN',
+  '2.5.4.42': 'GN',
+  '2.5.4.43': 'initials',
+  '2.5.4.65': 'pseudonym',
+  '2.5.4.44': 'generationQualifier',
+  '2.5.4.46': 'dnQualifier',
+  '2.5.4.41': 'name',
+  '2.5.4.15': 'businessCategory',
+  '2.5.4.17': 'postalCode',
+  '1.3.6.1.4.1.311.60.2.1.3': 'jurisdictionC',
+  '1.3.6.1.4.1.311.60.2.1.2': 'jurisdictionST',
+  '1.3.6.1.4.1.311.60.2.1.1': 'jurisdictionL',
+  '2.5.4.97': 'organizationIdentifier',
 };
 
 function escape2253(s: string): string {
@@ -169,7 +211,8 @@ function escape2253(s: string): string {
   for (let i = 0; i < s.length; i++) {
     const ch = s[i];
     const code = ch.charCodeAt(0);
-    if (',+"\\<>;'.includes(ch) || (i === 0 && (ch === '#' || ch === ' ')) || (i === s.length - 1 && ch === ' ')) out += '\\' + ch;
+    if (',+"\\<>;'.includes(ch) || (i === 0 && (ch === '#' || ch === ' ')) || (i === s.length - 1 && ch === ' '))
+      out += '\\' + ch;
     else if (code < 0x20 || code === 0x7f) out += '\\' + code.toString(16).toUpperCase().padStart(2, '0');
     else out += ch;
   }
@@ -178,9 +221,18 @@ function escape2253(s: string): string {
 
 /** RFC 4514 text (most specific RDN first), e.g. "CN=orders.internal,O=Acme". */
 export function nameToString(n: X509Name): string {
-  return [...n.rdns].reverse().map((rdn) => [...rdn].reverse().map((e) => {
-    const short = SHORT_NAMES[e.oid];
-    if (!short || !CANON_TAGS.has(e.valueTag) && e.valueTag !== 0x12) return `${short ?? e.oid}=#${e.valueTlv.toString('hex')}`;
-    return `${short}=${escape2253(entryToUtf8(e).toString('utf8'))}`;
-  }).join('+')).join(',');
+  return [...n.rdns]
+    .reverse()
+    .map((rdn) =>
+      [...rdn]
+        .reverse()
+        .map((e) => {
+          const short = SHORT_NAMES[e.oid];
+          if (!short || (!CANON_TAGS.has(e.valueTag) && e.valueTag !== 0x12))
+            return `${short ?? e.oid}=#${e.valueTlv.toString('hex')}`;
+          return `${short}=${escape2253(entryToUtf8(e).toString('utf8'))}`;
+        })
+        .join('+'),
+    )
+    .join(',');
 }

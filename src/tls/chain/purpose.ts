@@ -20,7 +20,13 @@ export type PurposeProblem = 'eku' | 'key-usage' | 'ns-cert-type' | 'not-ca' | n
 
 /** X509_check_purpose(x, SSL_SERVER, requireCa) < 0 (invalid cert) counts as acceptable without X509_STRICT. */
 export function sslServerPurposeProblem(x: ChainCert, requireCa: boolean): PurposeProblem {
-  return purposeProblem(x, requireCa, XKU.SSL_SERVER | XKU.SGC, NS.SSL_SERVER, KU.DIGITAL_SIGNATURE | KU.KEY_ENCIPHERMENT | KU.KEY_AGREEMENT);
+  return purposeProblem(
+    x,
+    requireCa,
+    XKU.SSL_SERVER | XKU.SGC,
+    NS.SSL_SERVER,
+    KU.DIGITAL_SIGNATURE | KU.KEY_ENCIPHERMENT | KU.KEY_AGREEMENT,
+  );
 }
 
 /** The same for a TLS client certificate (check_purpose_ssl_client). */

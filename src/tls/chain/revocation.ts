@@ -8,7 +8,15 @@ import { sameName } from './name.js';
 import { asnTimeSeconds, cmpTime } from './time.js';
 
 /** CRL score bits of crypto/x509/x509_vfy.c. */
-const SCORE = { NOCRITICAL: 0x100, SCOPE: 0x080, TIME: 0x040, ISSUER_NAME: 0x020, ISSUER_CERT: 0x018, SAME_PATH: 0x008, AKID: 0x004 } as const;
+const SCORE = {
+  NOCRITICAL: 0x100,
+  SCOPE: 0x080,
+  TIME: 0x040,
+  ISSUER_NAME: 0x020,
+  ISSUER_CERT: 0x018,
+  SAME_PATH: 0x008,
+  AKID: 0x004,
+} as const;
 
 /** What check_cert() decided for one certificate of the chain, for the findings. */
 export interface RevocationNote {
@@ -84,7 +92,17 @@ function getCrlScore(ctx: VerifyContext, depth: number, crl: ChainCrl): { score:
   let score = SCORE.ISSUER_NAME;
   if (crl.unhandledCritical === null) score |= SCORE.NOCRITICAL;
   if (crlTimeOk(crl, ctx.at)) score |= SCORE.TIME;
-  const issuer = crlAkidCheck(ctx, depth, crl, () => { score |= SCORE.AKID | SCORE.ISSUER_CERT; }, () => { score |= SCORE.AKID | SCORE.SAME_PATH; });
+  const issuer = crlAkidCheck(
+    ctx,
+    depth,
+    crl,
+    () => {
+      score |= SCORE.AKID | SCORE.ISSUER_CERT;
+    },
+    () => {
+      score |= SCORE.AKID | SCORE.SAME_PATH;
+    },
+  );
   if (!(score & SCORE.AKID) || !issuer) return null;
   if (crlInScope(x, crl)) score |= SCORE.SCOPE;
   return { score, issuer };
@@ -94,7 +112,13 @@ function getCrlScore(ctx: VerifyContext, depth: number, crl: ChainCrl): { score:
  * crl_akid_check(): the certificate above x in the chain (x itself at the top) when its key
  * matches the CRL's AKID; else a higher certificate named like the CRL issuer whose key does.
  */
-function crlAkidCheck(ctx: VerifyContext, depth: number, crl: ChainCrl, direct: () => void, samePath: () => void): ChainCert | null {
+function crlAkidCheck(
+  ctx: VerifyContext,
+  depth: number,
+  crl: ChainCrl,
+  direct: () => void,
+  samePath: () => void,
+): ChainCert | null {
   let cidx = depth === ctx.chain.length - 1 ? depth : depth + 1;
   const first = ctx.chain[cidx];
   if (akidMatches(first, first.ex.skid, crl.akid)) {
@@ -127,7 +151,8 @@ function crlTimeOk(crl: ChainCrl, at: number): boolean {
 
 /** check_crl(): the issuer's cRLSign, scope, the CRL's times (15/11, 16/12), the issuer key, the signature. */
 function checkCrl(ctx: VerifyContext, depth: number, crl: ChainCrl, issuer: ChainCert, score: number): void {
-  if (issuer.ex.keyUsage !== null && (issuer.ex.keyUsage & KU.CRL_SIGN) === 0) report(ctx, V.KEYUSAGE_NO_CRL_SIGN, depth);
+  if (issuer.ex.keyUsage !== null && (issuer.ex.keyUsage & KU.CRL_SIGN) === 0)
+    report(ctx, V.KEYUSAGE_NO_CRL_SIGN, depth);
   if (!(score & SCORE.SCOPE)) report(ctx, V.DIFFERENT_CRL_SCOPE, depth);
   // CRL_SCORE_SAME_PATH is always set here: the issuer comes from the chain itself.
   if (!(score & SCORE.TIME)) {
@@ -141,7 +166,8 @@ function checkCrl(ctx: VerifyContext, depth: number, crl: ChainCrl, issuer: Chai
     }
   }
   if (!issuer.publicKey) report(ctx, V.UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY, depth);
-  else if (!crlSignatureValid(crl, issuer.publicKey, issuer.key?.family ?? null)) report(ctx, V.CRL_SIGNATURE_FAILURE, depth);
+  else if (!crlSignatureValid(crl, issuer.publicKey, issuer.key?.family ?? null))
+    report(ctx, V.CRL_SIGNATURE_FAILURE, depth);
 }
 
 /** cert_crl(): unhandled critical CRL extensions (36), then the serial (23 unless removeFromCRL). */

@@ -44,7 +44,8 @@ export function decodeIpAddrBlocks(value: Buffer): IpAddressFamily[] {
   if (tagOf(top) !== TAG.SEQUENCE) throw new Error('not a SEQUENCE');
   return children(top).map((f) => {
     const [af, choice, ...rest] = children(f);
-    if (tagOf(f) !== TAG.SEQUENCE || !af || !choice || rest.length || tagOf(af) !== TAG.OCTET_STRING) throw new Error('bad IPAddressFamily');
+    if (tagOf(f) !== TAG.SEQUENCE || !af || !choice || rest.length || tagOf(af) !== TAG.OCTET_STRING)
+      throw new Error('bad IPAddressFamily');
     const family = contentOf(af);
     if (tagOf(choice) === TAG.NULL) return { family, ranges: null };
     if (tagOf(choice) !== TAG.SEQUENCE) throw new Error('bad IPAddressChoice');
@@ -125,7 +126,8 @@ export function addrIsCanonical(addr: IpAddressFamily[] | null): boolean {
       const a = minMax(aors[j], length);
       const b = minMax(aors[j + 1], length);
       if (!a || !b) return false;
-      if (Buffer.compare(a[0], b[0]) >= 0 || Buffer.compare(a[0], a[1]) > 0 || Buffer.compare(b[0], b[1]) > 0) return false;
+      if (Buffer.compare(a[0], b[0]) >= 0 || Buffer.compare(a[0], a[1]) > 0 || Buffer.compare(b[0], b[1]) > 0)
+        return false;
       if (Buffer.compare(a[1], minusOne(b[0])) >= 0) return false;
       if ('min' in aors[j] && rangeIsPrefix(a[0], a[1], length)) return false;
     }
@@ -145,7 +147,7 @@ function addrContains(parent: AddressOrRange[], child: AddressOrRange[], length:
   for (const c of child) {
     const cm = minMax(c, length);
     if (!cm) return false;
-    for (;; p++) {
+    for (; ; p++) {
       if (p >= parent.length) return false;
       const pm = minMax(parent[p], length);
       if (!pm) return false;

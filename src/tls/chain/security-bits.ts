@@ -43,7 +43,15 @@ function ilogE(v: bigint): bigint {
 }
 
 /** The canonical values OpenSSL returns before the formula (SP 800-56B, FIPS 140 IG 7.5). */
-const CANONICAL: Record<number, number> = { 2048: 112, 3072: 128, 4096: 152, 6144: 176, 7680: 192, 8192: 200, 15360: 256 };
+const CANONICAL: Record<number, number> = {
+  2048: 112,
+  3072: 128,
+  4096: 152,
+  6144: 176,
+  7680: 192,
+  8192: 200,
+  15360: 256,
+};
 
 /** RSA (and finite-field) strength of an n-bit modulus, as EVP_PKEY_get_security_bits() reports it. */
 export function ifcSecurityBits(n: number): number {

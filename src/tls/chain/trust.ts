@@ -30,7 +30,8 @@ export function splitTrustedBlock(der: Buffer): { cert: Buffer; aux: TrustAux | 
   const rest = der.subarray(first.offset);
   if (rest.length === 0) return { cert, aux: null };
   const r = asn1js.fromBER(new Uint8Array(rest), { maxNodes: 4 * rest.length + 64 });
-  if (r.offset === -1 || r.result.error || tagOf(r.result) !== TAG.SEQUENCE) return { error: 'its trust settings after the certificate (X509_CERT_AUX) are malformed' };
+  if (r.offset === -1 || r.result.error || tagOf(r.result) !== TAG.SEQUENCE)
+    return { error: 'its trust settings after the certificate (X509_CERT_AUX) are malformed' };
   const aux: TrustAux = { trust: null, reject: null };
   const oids = (n: Node): string[] | null => {
     const list = children(n);
@@ -65,8 +66,13 @@ export function sslServerTrust(x: ChainCert, aux: TrustAux | undefined, noSsComp
 /** Short names of purposes, for messages. */
 export function purposeNames(oids: string[]): string {
   const names: Record<string, string> = {
-    [OID.serverAuth]: 'serverAuth', [OID.clientAuth]: 'clientAuth', [OID.anyExtendedKeyUsage]: 'anyExtendedKeyUsage',
-    '1.3.6.1.5.5.7.3.3': 'codeSigning', '1.3.6.1.5.5.7.3.4': 'emailProtection', '1.3.6.1.5.5.7.3.8': 'timeStamping', '1.3.6.1.5.5.7.3.9': 'OCSPSigning',
+    [OID.serverAuth]: 'serverAuth',
+    [OID.clientAuth]: 'clientAuth',
+    [OID.anyExtendedKeyUsage]: 'anyExtendedKeyUsage',
+    '1.3.6.1.5.5.7.3.3': 'codeSigning',
+    '1.3.6.1.5.5.7.3.4': 'emailProtection',
+    '1.3.6.1.5.5.7.3.8': 'timeStamping',
+    '1.3.6.1.5.5.7.3.9': 'OCSPSigning',
   };
   return oids.length === 0 ? 'nothing' : oids.map((o) => names[o] ?? o).join(', ');
 }

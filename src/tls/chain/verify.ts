@@ -31,8 +31,25 @@ export interface VerifyOutcome {
  * connections, stage by stage and in OpenSSL's order, with a callback that always continues:
  * the last error set is the one nginx logs.
  */
-export function x509VerifyCert(presented: ChainCert[], store: TrustStore, depth: number, at: number, crls: ChainCrl[] | null = null): VerifyOutcome {
-  const ctx: VerifyContext = { chain: [presented[0]], numUntrusted: 1, error: V.OK, seen: [], at, depth, store, presented, anchored: false, crls };
+export function x509VerifyCert(
+  presented: ChainCert[],
+  store: TrustStore,
+  depth: number,
+  at: number,
+  crls: ChainCrl[] | null = null,
+): VerifyOutcome {
+  const ctx: VerifyContext = {
+    chain: [presented[0]],
+    numUntrusted: 1,
+    error: V.OK,
+    seen: [],
+    at,
+    depth,
+    store,
+    presented,
+    anchored: false,
+    crls,
+  };
   let aborted: string | null = null;
   try {
     if (!keyStrongEnough(presented[0])) report(ctx, V.EE_KEY_TOO_SMALL, 0);
@@ -51,5 +68,13 @@ export function x509VerifyCert(presented: ChainCert[], store: TrustStore, depth:
     aborted = e.message;
     if (ctx.error === V.OK) ctx.error = e.code;
   }
-  return { error: ctx.error, seen: ctx.seen, chain: ctx.chain, numUntrusted: ctx.numUntrusted, anchored: ctx.anchored, aborted, revocation: ctx.revocation };
+  return {
+    error: ctx.error,
+    seen: ctx.seen,
+    chain: ctx.chain,
+    numUntrusted: ctx.numUntrusted,
+    anchored: ctx.anchored,
+    aborted,
+    revocation: ctx.revocation,
+  };
 }

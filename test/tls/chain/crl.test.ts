@@ -30,7 +30,15 @@ after(() => rmSync(dirname(pki.dir), { recursive: true, force: true }));
 
 const codes = (v: ChainVerdict) => v.findings.map((f) => f.code);
 function verdictOf(sc: CrlScenario, depth = 100): ChainVerdict {
-  return verifyChain({ presented: sources(sc.chain), trusted: sources(sc.trusted), crls: crlSources(sc.crl), depth, name: 'svc.internal', at: new Date(), trustStoreName: 'internal' });
+  return verifyChain({
+    presented: sources(sc.chain),
+    trusted: sources(sc.trusted),
+    crls: crlSources(sc.crl),
+    depth,
+    name: 'svc.internal',
+    at: new Date(),
+    trustStoreName: 'internal',
+  });
 }
 const byName = (n: string) => scenarios.find((s) => s.name === n)!;
 
@@ -39,12 +47,31 @@ test('every CRL scenario, at depths 0, 1 and 100: gwctl agrees with libcrypto on
   let runs = 0;
   for (const sc of scenarios) {
     for (const depth of [0, 1, 100]) {
-      const c = compare(`${sc.name} (depth ${depth})`, sc.trusted, sc.chain, depth, 'svc.internal', new Date(), {}, sc.crl);
+      const c = compare(
+        `${sc.name} (depth ${depth})`,
+        sc.trusted,
+        sc.chain,
+        depth,
+        'svc.internal',
+        new Date(),
+        {},
+        sc.crl,
+      );
       runs++;
-      if (c.reference.loadError) { disagreements.push(`${c.label}: libcrypto could not load ${c.reference.loadError}`); continue; }
-      const same = c.gwctl.code === c.openssl.code && JSON.stringify(c.gwctl.seen) === JSON.stringify(c.openssl.seen) && JSON.stringify(c.gwctl.chain) === JSON.stringify(c.openssl.chain);
-      if (!same) disagreements.push(`${c.label}: libcrypto ${c.openssl.code} ${JSON.stringify(c.openssl.seen)}, gwctl ${c.gwctl.code} ${JSON.stringify(c.gwctl.seen)}`);
-      if (depth === 100 && c.openssl.code !== sc.expect) disagreements.push(`${c.label}: the scenario means ${sc.expect}, libcrypto gives ${c.openssl.code}`);
+      if (c.reference.loadError) {
+        disagreements.push(`${c.label}: libcrypto could not load ${c.reference.loadError}`);
+        continue;
+      }
+      const same =
+        c.gwctl.code === c.openssl.code &&
+        JSON.stringify(c.gwctl.seen) === JSON.stringify(c.openssl.seen) &&
+        JSON.stringify(c.gwctl.chain) === JSON.stringify(c.openssl.chain);
+      if (!same)
+        disagreements.push(
+          `${c.label}: libcrypto ${c.openssl.code} ${JSON.stringify(c.openssl.seen)}, gwctl ${c.gwctl.code} ${JSON.stringify(c.gwctl.seen)}`,
+        );
+      if (depth === 100 && c.openssl.code !== sc.expect)
+        disagreements.push(`${c.label}: the scenario means ${sc.expect}, libcrypto gives ${c.openssl.code}`);
     }
   }
   t.diagnostic(`CRL differential: ${runs - disagreements.length}/${runs} agree`);
@@ -52,7 +79,13 @@ test('every CRL scenario, at depths 0, 1 and 100: gwctl agrees with libcrypto on
 });
 
 test('without proxy_ssl_crl nothing changes: the same chains verify', () => {
-  const v = verifyChain({ presented: sources(leaf.chain), trusted: sources(root.cert), depth: 100, name: 'svc.internal', at: new Date() });
+  const v = verifyChain({
+    presented: sources(leaf.chain),
+    trusted: sources(root.cert),
+    depth: 100,
+    name: 'svc.internal',
+    at: new Date(),
+  });
   assert.equal(v.ok, true);
 });
 
@@ -61,7 +94,10 @@ describe('findings', () => {
     const v = verdictOf(byName('missing root CRL'));
     assert.deepEqual(v.nginx, { code: 3, reason: 'unable to get certificate CRL' });
     const f = v.findings.find((x) => x.code === 'chain.crl-missing' && x.message.includes('(depth 2)'))!;
-    assert.match(f.message, /the CRL file of trust store 'internal' holds no CRL from 'CN=Root CA', so 'CN=Root CA' \(depth 2\) cannot be checked; with proxy_ssl_crl nginx checks every certificate of the chain, the self-signed root included \(it needs a CRL it signed itself\): add the current CRL of 'CN=Root CA' to that file; nginx will log \(3:unable to get certificate CRL\)/);
+    assert.match(
+      f.message,
+      /the CRL file of trust store 'internal' holds no CRL from 'CN=Root CA', so 'CN=Root CA' \(depth 2\) cannot be checked; with proxy_ssl_crl nginx checks every certificate of the chain, the self-signed root included \(it needs a CRL it signed itself\): add the current CRL of 'CN=Root CA' to that file; nginx will log \(3:unable to get certificate CRL\)/,
+    );
   });
   test('near miss: with the root CRL too, the chain verifies', () => {
     const v = verdictOf(byName('all CRLs present and current'));
@@ -70,36 +106,67 @@ describe('findings', () => {
   });
   test('missing intermediate CRL', () => {
     const v = verdictOf(byName('missing intermediate CRL'));
-    assert.match(v.findings.find((x) => x.code === 'chain.crl-missing')!.message, /holds no CRL from 'CN=Issuing CA', so 'CN=svc.internal' \(depth 0\)/);
+    assert.match(
+      v.findings.find((x) => x.code === 'chain.crl-missing')!.message,
+      /holds no CRL from 'CN=Issuing CA', so 'CN=svc.internal' \(depth 0\)/,
+    );
   });
   test('revoked leaf, and the near miss removeFromCRL', () => {
     const v = verdictOf(byName('revoked leaf'));
     assert.deepEqual(v.nginx, { code: 23, reason: 'certificate revoked' });
     const f = v.findings.find((x) => x.code === 'chain.revoked')!;
-    assert.match(f.message, /'CN=svc.internal' \(depth 0, serial 0x[0-9A-F]+\) is revoked by the CRL of 'CN=Issuing CA': the upstream must serve a new certificate/);
+    assert.match(
+      f.message,
+      /'CN=svc.internal' \(depth 0, serial 0x[0-9A-F]+\) is revoked by the CRL of 'CN=Issuing CA': the upstream must serve a new certificate/,
+    );
     assert.match(f.file ?? '', /crls\.pem$/);
     assert.equal(verdictOf(byName('revoked leaf, reason removeFromCRL')).ok, true);
     assert.equal(verdictOf(byName('another certificate revoked')).ok, true);
   });
   test('revoked intermediate', () => {
     const v = verdictOf(byName('revoked intermediate'));
-    assert.match(v.findings.find((x) => x.code === 'chain.revoked')!.message, /'CN=Issuing CA' \(depth 1, .*revoked by the CRL of 'CN=Root CA': the upstream must serve a chain through a CA certificate that is not revoked/);
+    assert.match(
+      v.findings.find((x) => x.code === 'chain.revoked')!.message,
+      /'CN=Issuing CA' \(depth 1, .*revoked by the CRL of 'CN=Root CA': the upstream must serve a chain through a CA certificate that is not revoked/,
+    );
   });
   test('expired and not-yet-valid CRLs; near miss: a current CRL beside a stale one wins', () => {
-    assert.match(verdictOf(byName('expired intermediate CRL')).findings.find((x) => x.code === 'chain.crl-expired')!.message, /the CRL of 'CN=Issuing CA' \(checked for 'CN=svc.internal', depth 0\) expired at its nextUpdate .*Z: put a fresh CRL/);
-    assert.match(verdictOf(byName('not yet valid intermediate CRL')).findings.find((x) => x.code === 'chain.crl-not-yet-valid')!.message, /is not valid before its lastUpdate/);
+    assert.match(
+      verdictOf(byName('expired intermediate CRL')).findings.find((x) => x.code === 'chain.crl-expired')!.message,
+      /the CRL of 'CN=Issuing CA' \(checked for 'CN=svc.internal', depth 0\) expired at its nextUpdate .*Z: put a fresh CRL/,
+    );
+    assert.match(
+      verdictOf(byName('not yet valid intermediate CRL')).findings.find((x) => x.code === 'chain.crl-not-yet-valid')!
+        .message,
+      /is not valid before its lastUpdate/,
+    );
     assert.equal(verdictOf(byName('stale CRL beside a current one')).ok, true);
   });
   test('wrong key: signature failure, or no CRL at all when its AKID names the other key', () => {
-    assert.match(verdictOf(byName('CRL signed by the wrong key')).findings.find((x) => x.code === 'chain.crl-bad-signature')!.message, /does not verify with the key of 'CN=Issuing CA' in the chain/);
-    assert.match(verdictOf(byName('CRL signed by the wrong key, with its AKID')).findings.find((x) => x.code === 'chain.crl-missing')!.message, /authorityKeyIdentifier does not match/);
+    assert.match(
+      verdictOf(byName('CRL signed by the wrong key')).findings.find((x) => x.code === 'chain.crl-bad-signature')!
+        .message,
+      /does not verify with the key of 'CN=Issuing CA' in the chain/,
+    );
+    assert.match(
+      verdictOf(byName('CRL signed by the wrong key, with its AKID')).findings.find(
+        (x) => x.code === 'chain.crl-missing',
+      )!.message,
+      /authorityKeyIdentifier does not match/,
+    );
   });
   test('issuer without cRLSign; near miss: the default CA keyUsage has it', () => {
-    assert.match(verdictOf(byName('issuer without cRLSign')).findings.find((x) => x.code === 'chain.crl-issuer-key-usage')!.message, /'CN=No CRLSign CA' signed the CRL of 'CN=No CRLSign CA' .*lacks cRLSign/);
+    assert.match(
+      verdictOf(byName('issuer without cRLSign')).findings.find((x) => x.code === 'chain.crl-issuer-key-usage')!
+        .message,
+      /'CN=No CRLSign CA' signed the CRL of 'CN=No CRLSign CA' .*lacks cRLSign/,
+    );
     assert.ok(!codes(verdictOf(byName('all CRLs present and current'))).includes('chain.crl-issuer-key-usage'));
   });
   test('unknown critical CRL extension; near miss: non-critical', () => {
-    assert.ok(codes(verdictOf(byName('unknown critical CRL extension'))).includes('chain.crl-unhandled-critical-extension'));
+    assert.ok(
+      codes(verdictOf(byName('unknown critical CRL extension'))).includes('chain.crl-unhandled-critical-extension'),
+    );
     assert.equal(verdictOf(byName('unknown non-critical CRL extension')).ok, true);
   });
   test('scope: 44, then 3 because no CRL in scope is left', () => {
@@ -117,11 +184,21 @@ describe('findings', () => {
     const v = verdictOf(byName('untrusted root with CRLs'));
     assert.equal(v.nginx?.code, 8);
     assert.ok(codes(v).includes('chain.untrusted-root'));
-    assert.match(v.findings.find((x) => x.code === 'chain.crl-bad-signature')!.message, /the chain does not reach a trusted root/);
+    assert.match(
+      v.findings.find((x) => x.code === 'chain.crl-bad-signature')!.message,
+      /the chain does not reach a trusted root/,
+    );
   });
   test('a CRL expiring within warnDays is a warning', () => {
     const sc = byName('all CRLs present and current');
-    const v = verifyChain({ presented: sources(sc.chain), trusted: sources(sc.trusted), crls: crlSources(sc.crl), depth: 100, at: new Date(Date.now() + 70 * DAY), trustStoreName: 'internal' });
+    const v = verifyChain({
+      presented: sources(sc.chain),
+      trusted: sources(sc.trusted),
+      crls: crlSources(sc.crl),
+      depth: 100,
+      at: new Date(Date.now() + 70 * DAY),
+      trustStoreName: 'internal',
+    });
     const f = v.findings.filter((x) => x.code === 'chain.crl-expiring-soon');
     assert.equal(f.length, 2, JSON.stringify(v.findings));
     assert.match(f[0].message, /nginx rejects every upstream of this trust store with \(12:CRL has expired\)/);
@@ -129,7 +206,13 @@ describe('findings', () => {
   test('an undecodable CRL block: nginx does not start', () => {
     const sc = byName('all CRLs present and current');
     const bad = crlSources(sc.crl)[0];
-    const v = verifyChain({ presented: sources(sc.chain), trusted: sources(sc.trusted), crls: [{ ...bad, block: { ...bad.block, der: Buffer.from([0x30, 0x03, 0x02, 0x01, 0x01]) } }], depth: 100, at: new Date() });
+    const v = verifyChain({
+      presented: sources(sc.chain),
+      trusted: sources(sc.trusted),
+      crls: [{ ...bad, block: { ...bad.block, der: Buffer.from([0x30, 0x03, 0x02, 0x01, 0x01]) } }],
+      depth: 100,
+      at: new Date(),
+    });
     assert.equal(v.ok, false);
     assert.ok(codes(v).includes('chain.crl-unreadable'));
   });

@@ -31,21 +31,28 @@ test('gwctl agrees with OpenSSL on every scenario, depth and name', (t) => {
       for (const name of s.names) {
         const c = compare(`${s.name} | depth ${depth} | name ${name ?? '(none)'}`, s.trusted, s.chain, depth, name, at);
         runs++;
-        const same = c.gwctl.ok === c.openssl.ok && c.gwctl.code === c.openssl.code
-          && JSON.stringify(c.gwctl.chain) === JSON.stringify(c.openssl.chain)
-          && JSON.stringify(c.gwctl.seen) === JSON.stringify(c.openssl.seen);
-        if (!same) disagreements.push(`${c.label}: gwctl ${JSON.stringify(c.gwctl)} openssl ${JSON.stringify(c.openssl)}`);
+        const same =
+          c.gwctl.ok === c.openssl.ok &&
+          c.gwctl.code === c.openssl.code &&
+          JSON.stringify(c.gwctl.chain) === JSON.stringify(c.openssl.chain) &&
+          JSON.stringify(c.gwctl.seen) === JSON.stringify(c.openssl.seen);
+        if (!same)
+          disagreements.push(`${c.label}: gwctl ${JSON.stringify(c.gwctl)} openssl ${JSON.stringify(c.openssl)}`);
       }
     }
   }
-  t.diagnostic(`matrix: ${runs - disagreements.length}/${runs} agree (${scenarios.length} scenarios × ${DEPTHS.length} depths × names)`);
+  t.diagnostic(
+    `matrix: ${runs - disagreements.length}/${runs} agree (${scenarios.length} scenarios × ${DEPTHS.length} depths × names)`,
+  );
   assert.deepEqual(disagreements, []);
 });
 
 test('the matrix exercises every error it is meant to cover', () => {
   const at = new Date();
   const codes = new Set<number | string | null>();
-  for (const s of scenarios) for (const depth of [1, 100]) for (const name of s.names) codes.add(compare(s.name, s.trusted, s.chain, depth, name, at).openssl.code);
+  for (const s of scenarios)
+    for (const depth of [1, 100])
+      for (const name of s.names) codes.add(compare(s.name, s.trusted, s.chain, depth, name, at).openssl.code);
   for (const want of [null, 2, 7, 9, 10, 18, 19, 20, 21, 25, 26, 34, 46, 47, 48, 62, 66, 67, 68, 79]) {
     assert.ok(codes.has(want), `no scenario yields ${want}; seen ${[...codes].join(',')}`);
   }

@@ -34,14 +34,35 @@ const LEAF: NameSpec = [[[CN, TAG.UTF8String, 'leaf.internal']]];
 let serial = 10;
 
 function root(o: Partial<BuildOptions> = {}): Buffer {
-  return buildCertificate({ issuer: nameDer(ROOT), subject: nameDer(ROOT), publicKey: caPub, signingKey: caKey, extensions: [CA_TRUE], serial: serial++, ...o });
+  return buildCertificate({
+    issuer: nameDer(ROOT),
+    subject: nameDer(ROOT),
+    publicKey: caPub,
+    signingKey: caKey,
+    extensions: [CA_TRUE],
+    serial: serial++,
+    ...o,
+  });
 }
 
 function leaf(o: Partial<BuildOptions> = {}): Buffer {
-  return buildCertificate({ issuer: nameDer(ROOT), subject: nameDer(LEAF), publicKey: leafPub, signingKey: caKey, extensions: [san(dns('leaf.internal'))], serial: serial++, ...o });
+  return buildCertificate({
+    issuer: nameDer(ROOT),
+    subject: nameDer(LEAF),
+    publicKey: leafPub,
+    signingKey: caKey,
+    extensions: [san(dns('leaf.internal'))],
+    serial: serial++,
+    ...o,
+  });
 }
 
-function agree(label: string, rootDer: Buffer, leafDer: Buffer, name = 'leaf.internal'): { ok: boolean; code: number | null } {
+function agree(
+  label: string,
+  rootDer: Buffer,
+  leafDer: Buffer,
+  name = 'leaf.internal',
+): { ok: boolean; code: number | null } {
   for (const der of [rootDer, leafDer]) {
     const r = parseCertificate(der);
     assert.ok(!('error' in r), `${label}: gwctl must read the certificate: ${'error' in r ? r.error : ''}`);
@@ -51,7 +72,11 @@ function agree(label: string, rootDer: Buffer, leafDer: Buffer, name = 'leaf.int
   writeFileSync(trusted, toPem(rootDer));
   writeFileSync(chain, toPem(leafDer));
   const c = compare(label, trusted, chain, 1, name, new Date());
-  assert.deepEqual(c.gwctl, { ...c.openssl, ok: c.gwctl.ok }, `${label}: gwctl ${JSON.stringify(c.gwctl)}, openssl ${JSON.stringify(c.openssl)}`);
+  assert.deepEqual(
+    c.gwctl,
+    { ...c.openssl, ok: c.gwctl.ok },
+    `${label}: gwctl ${JSON.stringify(c.gwctl)}, openssl ${JSON.stringify(c.openssl)}`,
+  );
   assert.equal(c.gwctl.ok, c.openssl.ok, label);
   return { ok: c.gwctl.ok, code: c.gwctl.code as number | null };
 }
@@ -73,21 +98,51 @@ test('validity times are judged on their text, as X509_cmp_time() does', () => {
 
 test('names compare on their original string bytes, beyond the Basic Multilingual Plane too', () => {
   const smile = Buffer.from('Encodings Root \u{1F600}', 'utf8');
-  const universal = Buffer.concat([...'ENCODINGS ROOT \u{1F600}'].map((ch) => { const b = Buffer.alloc(4); b.writeUInt32BE(ch.codePointAt(0)!); return b; }));
+  const universal = Buffer.concat(
+    [...'ENCODINGS ROOT \u{1F600}'].map((ch) => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32BE(ch.codePointAt(0)!);
+      return b;
+    }),
+  );
   const rootName: NameSpec = [[[CN, TAG.UTF8String, smile]]];
-  const r = buildCertificate({ issuer: nameDer(rootName), subject: nameDer(rootName), publicKey: caPub, signingKey: caKey, extensions: [CA_TRUE], serial: serial++ });
+  const r = buildCertificate({
+    issuer: nameDer(rootName),
+    subject: nameDer(rootName),
+    publicKey: caPub,
+    signingKey: caKey,
+    extensions: [CA_TRUE],
+    serial: serial++,
+  });
   // asn1js would read U+1F600 in a UniversalString as U+F600: the names would no longer match.
   const l = leaf({ issuer: nameDer([[[CN, TAG.UniversalString, universal]]]) });
   assert.equal(agree('UniversalString issuer, UTF8String root', r, l).ok, true);
-  const other = Buffer.concat([...'ENCODINGS ROOT \u{F600}'].map((ch) => { const b = Buffer.alloc(4); b.writeUInt32BE(ch.codePointAt(0)!); return b; }));
+  const other = Buffer.concat(
+    [...'ENCODINGS ROOT \u{F600}'].map((ch) => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32BE(ch.codePointAt(0)!);
+      return b;
+    }),
+  );
   // No issuer for the leaf: 20, then 21 for a chain of one, which nginx logs.
-  assert.equal(agree('a UniversalString one code point away', r, leaf({ issuer: nameDer([[[CN, TAG.UniversalString, other]]]) })).code, 21);
+  assert.equal(
+    agree('a UniversalString one code point away', r, leaf({ issuer: nameDer([[[CN, TAG.UniversalString, other]]]) }))
+      .code,
+    21,
+  );
 });
 
 test('subjectAltName with x400Address and ediPartyName names, which asn1-x509 cannot decode', () => {
   const x400 = tlv(0xa3, seq());
   const edi = tlv(0xa5, tlv(0xa1, tlv(TAG.UTF8String, Buffer.from('party'))));
-  assert.equal(agree('x400Address and ediPartyName beside a DNS name', root(), leaf({ extensions: [san(x400, edi, dns('leaf.internal'))] })).ok, true);
+  assert.equal(
+    agree(
+      'x400Address and ediPartyName beside a DNS name',
+      root(),
+      leaf({ extensions: [san(x400, edi, dns('leaf.internal'))] }),
+    ).ok,
+    true,
+  );
 });
 
 test('iPAddress name constraints keep their exact mask', () => {
@@ -95,9 +150,18 @@ test('iPAddress name constraints keep their exact mask', () => {
   const nc: [string, boolean, Buffer] = ['2.5.29.30', true, seq(tlv(0xa0, seq(tlv(0x87, h('0a000000 ff00ff00')))))];
   const ca = root({ extensions: [CA_TRUE, nc] });
   const ip = (hex: string) => tlv(0x87, h(hex));
-  assert.equal(agree('10.5.0.7 fits 10.x.0.x', ca, leaf({ extensions: [san(dns('leaf.internal'), ip('0a050007'))] })).ok, true);
-  assert.equal(agree('10.5.1.7 does not', ca, leaf({ extensions: [san(dns('leaf.internal'), ip('0a050107'))] })).code, 47);
-  assert.equal(agree('a five-octet iPAddress SAN', ca, leaf({ extensions: [san(dns('leaf.internal'), ip('0a05000700'))] })).code, 53);
+  assert.equal(
+    agree('10.5.0.7 fits 10.x.0.x', ca, leaf({ extensions: [san(dns('leaf.internal'), ip('0a050007'))] })).ok,
+    true,
+  );
+  assert.equal(
+    agree('10.5.1.7 does not', ca, leaf({ extensions: [san(dns('leaf.internal'), ip('0a050107'))] })).code,
+    47,
+  );
+  assert.equal(
+    agree('a five-octet iPAddress SAN', ca, leaf({ extensions: [san(dns('leaf.internal'), ip('0a05000700'))] })).code,
+    53,
+  );
 });
 
 test('keyUsage and basicConstraints beyond the sizes the library converts exactly', () => {
@@ -112,7 +176,8 @@ test('keyUsage and basicConstraints beyond the sizes the library converts exactl
 
 test('BER OpenSSL accepts: indefinite lengths in a name and in an extension value', () => {
   // gwctl's earlier DER reader refused the first certificate outright and marked the second invalid.
-  const indefinite = (der: Buffer) => Buffer.concat([Buffer.from([der[0], 0x80]), der.subarray(2), Buffer.from([0, 0])]);
+  const indefinite = (der: Buffer) =>
+    Buffer.concat([Buffer.from([der[0], 0x80]), der.subarray(2), Buffer.from([0, 0])]);
   assert.equal(agree('indefinite-length issuer name', root(), leaf({ issuer: indefinite(nameDer(ROOT)) })).ok, true);
   const berSan: [string, boolean, Buffer] = ['2.5.29.17', false, indefinite(seq(dns('leaf.internal')))];
   assert.equal(agree('indefinite-length subjectAltName', root(), leaf({ extensions: [berSan] })).ok, true);
@@ -130,7 +195,16 @@ test('known limit: a GeneralizedTime asn1js cannot read at all is reported, not 
   writeFileSync(trusted, toPem(root()));
   writeFileSync(chain, toPem(l));
   assert.equal(nginxCode(opensslVerify({ trusted, chain, depth: 1, at: new Date(), name: 'leaf.internal' })), 13);
-  const v = verifyChain({ presented: sources(chain), trusted: sources(trusted), depth: 1, name: 'leaf.internal', at: new Date() });
+  const v = verifyChain({
+    presented: sources(chain),
+    trusted: sources(trusted),
+    depth: 1,
+    name: 'leaf.internal',
+    at: new Date(),
+  });
   assert.equal(v.ok, false);
-  assert.deepEqual(v.findings.map((f) => f.code), ['chain.unsupported-certificate']);
+  assert.deepEqual(
+    v.findings.map((f) => f.code),
+    ['chain.unsupported-certificate'],
+  );
 });

@@ -17,7 +17,13 @@ before(async () => {
 });
 
 function verdictFor(leaf: PkiCert) {
-  return verifyChain({ presented: sources(leaf.chain), trusted: sources(root.cert), depth: 1, name: 'svc.internal', at: new Date() });
+  return verifyChain({
+    presented: sources(leaf.chain),
+    trusted: sources(root.cert),
+    depth: 1,
+    name: 'svc.internal',
+    at: new Date(),
+  });
 }
 
 test('an ECDSA leaf on a curve nginx does not offer fails the handshake, not verification', () => {
@@ -33,9 +39,13 @@ test('an ECDSA leaf on a curve nginx does not offer fails the handshake, not ver
 });
 
 test('a leaf whose keyUsage lacks digitalSignature fails the handshake', () => {
-  const v = verdictFor(pki.leaf(root, { cn: 'svc.internal', dns: ['svc.internal'], keyUsage: 'critical,keyEncipherment' }));
+  const v = verdictFor(
+    pki.leaf(root, { cn: 'svc.internal', dns: ['svc.internal'], keyUsage: 'critical,keyEncipherment' }),
+  );
   assert.equal(v.ok, false);
   assert.ok(v.findings.some((x) => x.code === 'chain.handshake-fails' && /digitalSignature/.test(x.message)));
-  const near = verdictFor(pki.leaf(root, { cn: 'svc.internal', dns: ['svc.internal'], keyUsage: 'critical,digitalSignature' }));
+  const near = verdictFor(
+    pki.leaf(root, { cn: 'svc.internal', dns: ['svc.internal'], keyUsage: 'critical,digitalSignature' }),
+  );
   assert.equal(near.ok, true, JSON.stringify(near.findings));
 });

@@ -41,11 +41,23 @@ test('issuer names match exactly when OpenSSL says they do', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gwctl-names-'));
   const { publicKey: caPub, privateKey: caKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const { publicKey: leafPub } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  const caDer = buildCertificate({ issuer: nameDer(ROOT), subject: nameDer(ROOT), publicKey: caPub, signingKey: caKey, extensions: [CA_TRUE] });
+  const caDer = buildCertificate({
+    issuer: nameDer(ROOT),
+    subject: nameDer(ROOT),
+    publicKey: caPub,
+    signingKey: caKey,
+    extensions: [CA_TRUE],
+  });
   const trusted = join(dir, 'root.pem');
   writeFileSync(trusted, toPem(caDer));
   variants.forEach(([label, issuerName, expected], i) => {
-    const leafDer = buildCertificate({ issuer: nameDer(issuerName), subject: nameDer([[[CN, TAG.PrintableString, 'leaf.internal']]]), publicKey: leafPub, signingKey: caKey, serial: i + 2 });
+    const leafDer = buildCertificate({
+      issuer: nameDer(issuerName),
+      subject: nameDer([[[CN, TAG.PrintableString, 'leaf.internal']]]),
+      publicKey: leafPub,
+      signingKey: caKey,
+      serial: i + 2,
+    });
     const chain = join(dir, `leaf-${i}.pem`);
     writeFileSync(chain, toPem(leafDer));
     const node = new X509Certificate(leafDer).checkIssued(new X509Certificate(caDer));
@@ -60,8 +72,39 @@ test('issuer names match exactly when OpenSSL says they do', () => {
 
 test('multi-valued RDNs compare as sets', () => {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  const a = parsed(buildCertificate({ issuer: nameDer([[[O, TAG.UTF8String, 'Acme'], [CN, TAG.UTF8String, 'X']]]), subject: nameDer([[[O, TAG.UTF8String, 'Acme'], [CN, TAG.UTF8String, 'X']]]), publicKey, signingKey: privateKey, extensions: [CA_TRUE] }));
-  const b = parsed(buildCertificate({ issuer: nameDer([[[CN, TAG.UTF8String, 'x'], [O, TAG.UTF8String, 'ACME']]]), subject: nameDer([[[CN, TAG.UTF8String, 'leaf']]]), publicKey, signingKey: privateKey, serial: 9 }));
+  const a = parsed(
+    buildCertificate({
+      issuer: nameDer([
+        [
+          [O, TAG.UTF8String, 'Acme'],
+          [CN, TAG.UTF8String, 'X'],
+        ],
+      ]),
+      subject: nameDer([
+        [
+          [O, TAG.UTF8String, 'Acme'],
+          [CN, TAG.UTF8String, 'X'],
+        ],
+      ]),
+      publicKey,
+      signingKey: privateKey,
+      extensions: [CA_TRUE],
+    }),
+  );
+  const b = parsed(
+    buildCertificate({
+      issuer: nameDer([
+        [
+          [CN, TAG.UTF8String, 'x'],
+          [O, TAG.UTF8String, 'ACME'],
+        ],
+      ]),
+      subject: nameDer([[[CN, TAG.UTF8String, 'leaf']]]),
+      publicKey,
+      signingKey: privateKey,
+      serial: 9,
+    }),
+  );
   assert.equal(likelyIssued(a, b), true);
   assert.equal(b.x509.checkIssued(a.x509), true);
 });

@@ -36,7 +36,8 @@ function run(trusted: PkiCert[], chain: PkiCert[], o: Partial<ChainEngineRequest
 }
 
 const codes = (v: ChainVerdict) => v.findings.map((f) => f.code);
-const leafOf = (issuer: PkiCert, o: Parameters<Pki['leaf']>[1] = {}) => pki.leaf(issuer, { cn: 'orders.internal', dns: ['orders.internal'], ...o });
+const leafOf = (issuer: PkiCert, o: Parameters<Pki['leaf']>[1] = {}) =>
+  pki.leaf(issuer, { cn: 'orders.internal', dns: ['orders.internal'], ...o });
 
 describe('depth', () => {
   test('two intermediates at verifyDepth 1: error 20, explained as a depth problem', () => {
@@ -46,7 +47,10 @@ describe('depth', () => {
     assert.equal(v.requiredDepth, 2);
     const f = v.findings.find((x) => x.code === 'chain.depth-exceeded');
     assert.ok(f, JSON.stringify(v.findings));
-    assert.match(f.message, /verifyDepth 1 allows one intermediate, this chain has two intermediates: nginx will log \(20:unable to get local issuer certificate\)/);
+    assert.match(
+      f.message,
+      /verifyDepth 1 allows one intermediate, this chain has two intermediates: nginx will log \(20:unable to get local issuer certificate\)/,
+    );
     assert.ok(!codes(v).includes('chain.untrusted-root'), 'a depth problem is not reported as a CA problem');
   });
   test('near miss: verifyDepth 2 verifies and reports the path', () => {
@@ -69,7 +73,10 @@ describe('trust anchors and missing certificates', () => {
     const v = run([root], [leafOf(int1)]);
     assert.equal(v.nginx?.code, 21);
     const f = v.findings.find((x) => x.code === 'chain.missing-intermediate');
-    assert.match(f!.message, /serves only its leaf: add the intermediate 'CN=Issuing CA' to its chain, or to trust store 'internal'/);
+    assert.match(
+      f!.message,
+      /serves only its leaf: add the intermediate 'CN=Issuing CA' to its chain, or to trust store 'internal'/,
+    );
   });
   test('near miss: the intermediate in the trust store makes a lone leaf pass', () => {
     assert.equal(run([root, int1], [leafOf(int1)]).ok, true);
@@ -104,7 +111,10 @@ describe('validity', () => {
     const expired = leafOf(int1, { notBefore: new Date(Date.now() - 100 * DAY), notAfter: new Date(Date.now() - DAY) });
     const v = run([root], [expired, int1]);
     assert.equal(v.nginx?.code, 10);
-    assert.match(v.findings.find((f) => f.code === 'chain.expired')!.message, /'CN=orders.internal' \(depth 0\) expired at \d{4}-/);
+    assert.match(
+      v.findings.find((f) => f.code === 'chain.expired')!.message,
+      /'CN=orders.internal' \(depth 0\) expired at \d{4}-/,
+    );
     const future = leafOf(int1, { notBefore: new Date(Date.now() + DAY), notAfter: new Date(Date.now() + 100 * DAY) });
     assert.equal(run([root], [future, int1]).nginx?.code, 9);
   });
@@ -163,7 +173,10 @@ describe('purpose and extensions', () => {
   test('unknown critical extension: 34; the same extension non-critical passes', () => {
     const v = run([root], [leafOf(int1, { extraExtensions: ['1.3.6.1.4.1.55555.7=critical,ASN1:NULL'] }), int1]);
     assert.equal(v.nginx?.code, 34);
-    assert.match(v.findings.find((f) => f.code === 'chain.unhandled-critical-extension')!.message, /1\.3\.6\.1\.4\.1\.55555\.7/);
+    assert.match(
+      v.findings.find((f) => f.code === 'chain.unhandled-critical-extension')!.message,
+      /1\.3\.6\.1\.4\.1\.55555\.7/,
+    );
     assert.equal(run([root], [leafOf(int1, { extraExtensions: ['1.3.6.1.4.1.55555.7=ASN1:NULL'] }), int1]).ok, true);
   });
   test('name constraints: 47 outside the permitted tree, fine inside', () => {
@@ -193,14 +206,20 @@ describe('host name (nginx: X509_check_host, flags 0)', () => {
   test('mismatch: 62 and the names the certificate has', () => {
     const v = run([root], [leafOf(int1), int1], { name: 'payments.internal' });
     assert.deepEqual(v.nginx, { code: 62, reason: 'hostname mismatch', name: 'payments.internal' });
-    assert.match(v.findings.find((f) => f.code === 'chain.host-mismatch')!.message, /valid for 'orders.internal'.*upstream SSL certificate does not match "payments.internal"/);
+    assert.match(
+      v.findings.find((f) => f.code === 'chain.host-mismatch')!.message,
+      /valid for 'orders.internal'.*upstream SSL certificate does not match "payments.internal"/,
+    );
   });
-  test('nginx cuts the name at its first \':\'; near miss: the cut name matches', () => {
+  test("nginx cuts the name at its first ':'; near miss: the cut name matches", () => {
     const withPort = run([root], [leafOf(int1), int1], { name: 'orders.internal:8443' });
     assert.equal(withPort.ok, true);
     const v6 = run([root], [leafOf(int1), int1], { name: '::1' });
     assert.deepEqual(v6.nginx, { code: 62, reason: 'hostname mismatch', name: '' });
-    assert.match(v6.findings.find((f) => f.code === 'chain.host-mismatch')!.message, /cuts proxy_ssl_name "::1" at its first ':'.*does not match ""/);
+    assert.match(
+      v6.findings.find((f) => f.code === 'chain.host-mismatch')!.message,
+      /cuts proxy_ssl_name "::1" at its first ':'.*does not match ""/,
+    );
   });
   test('wildcards match one label only; CN is used only without DNS SANs', () => {
     const wild = leafOf(int1, { cn: 'wild', dns: ['*.orders.internal'] });
@@ -217,18 +236,29 @@ describe('host name (nginx: X509_check_host, flags 0)', () => {
     const withIp = leafOf(int1, { ip: ['10.0.0.12'] });
     const v = run([root], [withIp, int1], { name: '10.0.0.12' });
     assert.equal(v.nginx?.code, 62);
-    assert.match(v.findings.find((f) => f.code === 'chain.host-mismatch')!.message, /never matches IP addresses, even though the certificate has '10\.0\.0\.12' as an IP SAN/);
+    assert.match(
+      v.findings.find((f) => f.code === 'chain.host-mismatch')!.message,
+      /never matches IP addresses, even though the certificate has '10\.0\.0\.12' as an IP SAN/,
+    );
     assert.ok(codes(v).includes('chain.ip-name'));
   });
 });
 
 describe('inputs', () => {
   test('an unparseable presented certificate and an empty trust store are errors', () => {
-    const bogus = { block: { label: 'CERTIFICATE', der: Buffer.from('3003020100', 'hex'), line: 1, text: '' }, file: 'bogus.pem' };
+    const bogus = {
+      block: { label: 'CERTIFICATE', der: Buffer.from('3003020100', 'hex'), line: 1, text: '' },
+      file: 'bogus.pem',
+    };
     const v = verifyChain({ presented: [bogus], trusted: sources(root.cert), depth: 1, at: new Date() });
     assert.equal(v.ok, false);
     assert.deepEqual(codes(v), ['chain.unparseable']);
-    const e = verifyChain({ presented: sources(pki.bundle('lone.pem', [leafOf(root)])), trusted: [], depth: 1, at: new Date() });
+    const e = verifyChain({
+      presented: sources(pki.bundle('lone.pem', [leafOf(root)])),
+      trusted: [],
+      depth: 1,
+      at: new Date(),
+    });
     assert.equal(e.ok, false);
     assert.ok(codes(e).includes('chain.trust-store-empty'));
   });
@@ -248,26 +278,47 @@ describe('inputs', () => {
 
 describe('aux trust settings (TRUSTED CERTIFICATE blocks)', () => {
   test('a root rejected for serverAuth: 28 then 26 at its depth, one finding naming the block', () => {
-    const v = run([pki.trusted(root, { addreject: ['serverAuth'] })], [leafOf(int1), int1], { name: 'orders.internal' });
+    const v = run([pki.trusted(root, { addreject: ['serverAuth'] })], [leafOf(int1), int1], {
+      name: 'orders.internal',
+    });
     assert.equal(v.ok, false);
     assert.deepEqual(v.nginx, { code: 26, reason: 'unsuitable certificate purpose' });
     const f = v.findings.filter((x) => x.code === 'chain.trust-rejected');
     assert.equal(f.length, 1, JSON.stringify(v.findings));
-    assert.match(f[0].message, /trust store 'internal' holds 'CN=Root CA' as a TRUSTED CERTIFICATE block that rejects serverAuth .*plain CERTIFICATE block.*nginx will log \(26:unsuitable certificate purpose\)$/);
+    assert.match(
+      f[0].message,
+      /trust store 'internal' holds 'CN=Root CA' as a TRUSTED CERTIFICATE block that rejects serverAuth .*plain CERTIFICATE block.*nginx will log \(26:unsuitable certificate purpose\)$/,
+    );
     assert.ok(!codes(v).includes('chain.purpose'), 'the purpose error is explained by the aux settings');
   });
   test('a root trusted for clientAuth only: rejected for serverAuth too', () => {
     const v = run([pki.trusted(root, { addtrust: ['clientAuth'] })], [leafOf(int1), int1]);
     assert.equal(v.nginx?.code, 26);
-    assert.match(v.findings.find((x) => x.code === 'chain.trust-rejected')!.message, /trusts it only for clientAuth, not serverAuth/);
+    assert.match(
+      v.findings.find((x) => x.code === 'chain.trust-rejected')!.message,
+      /trusts it only for clientAuth, not serverAuth/,
+    );
   });
   test('near miss: trusted for serverAuth, or rejected only for clientAuth, verifies', () => {
-    assert.equal(run([pki.trusted(root, { addtrust: ['serverAuth'] })], [leafOf(int1), int1], { name: 'orders.internal' }).ok, true);
-    assert.equal(run([pki.trusted(root, { addreject: ['clientAuth'] })], [leafOf(int1), int1], { name: 'orders.internal' }).ok, true);
-    assert.equal(run([pki.trusted(root, { addtrust: ['anyExtendedKeyUsage'] })], [leafOf(int1), int1], { name: 'orders.internal' }).ok, true);
+    assert.equal(
+      run([pki.trusted(root, { addtrust: ['serverAuth'] })], [leafOf(int1), int1], { name: 'orders.internal' }).ok,
+      true,
+    );
+    assert.equal(
+      run([pki.trusted(root, { addreject: ['clientAuth'] })], [leafOf(int1), int1], { name: 'orders.internal' }).ok,
+      true,
+    );
+    assert.equal(
+      run([pki.trusted(root, { addtrust: ['anyExtendedKeyUsage'] })], [leafOf(int1), int1], { name: 'orders.internal' })
+        .ok,
+      true,
+    );
   });
   test('an intermediate trusted for serverAuth anchors the chain without its root', () => {
-    const v = run([pki.trusted(int1, { addtrust: ['serverAuth'] })], [leafOf(int1), int1], { name: 'orders.internal', depth: 0 });
+    const v = run([pki.trusted(int1, { addtrust: ['serverAuth'] })], [leafOf(int1), int1], {
+      name: 'orders.internal',
+      depth: 0,
+    });
     assert.equal(v.ok, true);
     assert.deepEqual(v.chain, ['CN=orders.internal', 'CN=Issuing CA']);
   });

@@ -10,7 +10,9 @@ import { opensslRsaSecurityBits } from '../../support/openssl-reference.js';
  */
 test('RSA security bits agree with libcrypto for every modulus size 512..16384', () => {
   const measured = opensslRsaSecurityBits(512, 16384);
-  const wrong = Object.entries(measured).filter(([n, bits]) => ifcSecurityBits(Number(n)) !== bits).map(([n, bits]) => `${n}: gwctl ${ifcSecurityBits(Number(n))}, libcrypto ${bits}`);
+  const wrong = Object.entries(measured)
+    .filter(([n, bits]) => ifcSecurityBits(Number(n)) !== bits)
+    .map(([n, bits]) => `${n}: gwctl ${ifcSecurityBits(Number(n))}, libcrypto ${bits}`);
   assert.deepEqual(wrong, []);
   assert.equal(measured['1962'], 104, 'the size the review found');
 });
