@@ -30,7 +30,7 @@ function fakePath(dir: string, seen: string): string {
     `#!/bin/sh\n{ echo "apt-get $1"; if [ -e "$GWCTL_CI_POLICY_RC_D" ]; then "$GWCTL_CI_POLICY_RC_D" nginx start; echo "policy $?"; else echo "policy none"; fi; } >> ${seen}\n`,
     { mode: 0o755 },
   );
-  writeFileSync(join(bin, 'npm'), `#!/bin/sh\necho "npm $1" >> ${seen}\n`, { mode: 0o755 });
+  writeFileSync(join(bin, 'npm'), `#!/bin/sh\necho "npm $*" >> ${seen}\n`, { mode: 0o755 });
   return bin;
 }
 
@@ -72,7 +72,15 @@ test('.ci/run: installs with services held back by policy-rc.d (101), removes it
     const policy = join(dir, 'policy-rc.d');
     const r = runCi(dir, policy);
     assert.equal(r.status, 0, r.output);
-    assert.deepEqual(r.seen, ['apt-get update', 'policy 101', 'apt-get install', 'policy 101', 'npm ci', 'npm test']);
+    assert.deepEqual(r.seen, [
+      'apt-get update',
+      'policy 101',
+      'apt-get install',
+      'policy 101',
+      'npm ci --no-audit --no-fund',
+      'npm run lint',
+      'npm test',
+    ]);
     assert.equal(existsSync(policy), false, 'the policy script placed for the install is removed');
     assert.equal(alive(join(nginx.prefix, 'logs/nginx.pid')), true, 'the developer nginx still runs');
   } finally {
@@ -89,7 +97,15 @@ test('.ci/run: a policy-rc.d the machine already has is used as it is and kept',
     writeFileSync(policy, own, { mode: 0o755 });
     const r = runCi(dir, policy);
     assert.equal(r.status, 0, r.output);
-    assert.deepEqual(r.seen, ['apt-get update', 'policy 104', 'apt-get install', 'policy 104', 'npm ci', 'npm test']);
+    assert.deepEqual(r.seen, [
+      'apt-get update',
+      'policy 104',
+      'apt-get install',
+      'policy 104',
+      'npm ci --no-audit --no-fund',
+      'npm run lint',
+      'npm test',
+    ]);
     assert.equal(readFileSync(policy, 'utf8'), own);
   } finally {
     rmSync(dir, { recursive: true, force: true });
