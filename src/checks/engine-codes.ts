@@ -483,6 +483,12 @@ export const ENGINE_CODES: readonly CodeInfo[] = [
       'nginx checks it as a DNS name and never matches IP SANs: use a DNS name from the certificate.',
     ],
     [
+      'chain.name-not-checked',
+      'info',
+      'verify-chain --chain was given no --name, so no host name was checked',
+      'nginx checks proxy_ssl_name against the certificate: add --name DNS to check it too.',
+    ],
+    [
       'chain.large-trust-store',
       'warning',
       'The CA file given to verify-chain holds many certificates',

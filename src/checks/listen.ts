@@ -1,4 +1,4 @@
-import { isListenAddress, numericHostProblem } from '../validate/addresses.js';
+import { isListenAddress, numericHostProblem, unixSocketProblem } from '../validate/addresses.js';
 import { show } from '../validate/show.js';
 import type { Check, Finding } from './types.js';
 
@@ -15,7 +15,7 @@ export const listenBadAddress: Check = {
         ? [
             {
               path: ['listen', i, 'address'],
-              message: `${show(l.address)} ${numericHostProblem(l.address) ?? 'is not an IPv4 address, [IPv6] address or host name'}`,
+              message: `${show(l.address)} ${unixSocketProblem(l.address) ?? numericHostProblem(l.address) ?? 'is not an IPv4 address, [IPv6] address or host name'}`,
             },
           ]
         : [],

@@ -1,4 +1,4 @@
-import { hostWhy, isHostHeader, parseHostPort } from '../validate/addresses.js';
+import { hostWhy, isHostHeader, parseHostPort, unixSocketProblem } from '../validate/addresses.js';
 import { show } from '../validate/show.js';
 import type { Check, Finding } from './types.js';
 
@@ -41,7 +41,7 @@ export const upstreamBadServer: Check = {
           {
             path:
               typeof s === 'string' ? ['upstreams', name, 'servers', i] : ['upstreams', name, 'servers', i, 'address'],
-            message: `${show(address)} ${hostWhy(address.replace(/:\d*$/, '')) ?? 'is not host:port (a DNS name, IPv4 address or [IPv6] address, then a port 1-65535)'}`,
+            message: `${show(address)} ${unixSocketProblem(address.replace(/:\d*$/, '')) ?? hostWhy(address.replace(/:\d*$/, '')) ?? 'is not host:port (a DNS name, IPv4 address or [IPv6] address, then a port 1-65535)'}`,
           },
         ];
       }),
