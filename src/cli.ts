@@ -135,7 +135,7 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
       (v: string, prev: string[] = []) => [...prev, v],
     )
     .option('--name <dns>', 'server name nginx checks (proxy_ssl_name)', parseServerName)
-    .option('--depth <n>', 'proxy_ssl_verify_depth, 0-100 (default: nginx default 1)', parseDepth)
+    .option('--depth <n>', 'proxy_ssl_verify_depth, 0-2147483647 (default: nginx default 1)', parseDepth)
     .addHelpText(
       'after',
       '\nExamples:\n  gwctl verify-chain gateway.yaml\n  gwctl verify-chain gateway.yaml --upstream orders --at 2027-01-01T00:00:00Z\n  gwctl verify-chain --chain orders-chain.pem --ca root.pem --name orders.internal --depth 2',
