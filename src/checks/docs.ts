@@ -8,7 +8,7 @@ const SECTIONS: [Scope, string][] = [
   ['paths', 'File paths'],
   ['runtime', 'Runtime'],
   ['listen', 'Listeners'],
-  ['upstream', 'Upstreams'],
+  ['upstream', 'Upstreams, status listener and health checks'],
   ['upstream-tls', 'Upstream TLS settings'],
   ['route', 'Routes'],
   ['references', 'References between names'],
@@ -18,6 +18,7 @@ const SECTIONS: [Scope, string][] = [
   ['client-certificate', 'Client certificates'],
   ['output', 'Rendered output'],
   ['nginx', 'nginx -t'],
+  ['import', 'gwctl import kong'],
   ['run', 'The run itself'],
 ];
 

@@ -219,6 +219,18 @@ export const ENGINE_CODES: readonly CodeInfo[] = [
       'Correct the path or the permissions; a password file holds a few passphrases.',
     ],
     ['key.permissions', 'warning', 'A private key is readable by its group or others', 'chmod 600 the key file.'],
+    [
+      'key.password-file-permissions',
+      'warning',
+      "A key's passphrase file is readable by its group or others",
+      'The passphrase exposes the key as much as a readable key file: chmod 600 the password file.',
+    ],
+    [
+      'pem.trailing-data',
+      'error',
+      'A certificate or CRL block has bytes after its DER object',
+      'OpenSSL ignores them, but they may hide anything (a private key): rewrite the block from its source.',
+    ],
   ]),
   ...rows('chain', [
     [
@@ -645,6 +657,86 @@ export const ENGINE_CODES: readonly CodeInfo[] = [
       'info',
       'Where in nginx.conf an nginx -t message points',
       'Shown beside the spec position for the line nginx named.',
+    ],
+  ]),
+  // Status listener and health checks (src/validate/health.ts).
+  ...rows('upstream', [
+    [
+      'status.bad-address',
+      'error',
+      'The status listener address is not an IP address or host name',
+      'Write an IPv4 address, an [IPv6] address or a host name; it defaults to 127.0.0.1.',
+    ],
+    [
+      'status.port-taken',
+      'error',
+      'The status listener uses a port of a gateway listener',
+      'Give the status listener a port of its own.',
+    ],
+    [
+      'health.status-required',
+      'error',
+      'Health checks are configured without a status listener',
+      'Health checks run through the status listener: add `status: { port: 9901 }`.',
+    ],
+    [
+      'health.timeout-not-below-interval',
+      'warning',
+      'A health check timeout is not shorter than its interval',
+      'A hanging peer is then taken out late: make timeout shorter than interval.',
+    ],
+  ]),
+  // gwctl import kong (src/import/kong/): findings about the Kong file, positioned in it.
+  ...rows('import', [
+    [
+      'kong.format-version',
+      'error',
+      'The Kong file has no _format_version gwctl reads',
+      'gwctl imports decK/declarative files with _format_version 1.1, 2.1 or 3.0.',
+    ],
+    ['kong.invalid', 'error', 'A Kong entity is invalid', 'Kong itself would refuse it: correct the field named.'],
+    ['kong.reference', 'error', 'A Kong entity refers to an id not in the file', 'Add the entity, or correct the id.'],
+    [
+      'kong.bad-pem',
+      'error',
+      'A Kong certificate or CA certificate is not usable PEM',
+      'Correct the PEM text in the Kong file.',
+    ],
+    [
+      'kong.vault-reference',
+      'error',
+      'A Kong certificate is a vault reference',
+      'gwctl cannot read Kong vaults: put the PEM text in the file to import it.',
+    ],
+    [
+      'kong.no-trust-store',
+      'error',
+      'A verifying Kong service has no ca_certificates',
+      "Add the service's ca_certificates, or say which CA signs the upstream.",
+    ],
+    [
+      'kong.ip-server-name',
+      'error',
+      'A verifying Kong service would check an IP address as the name',
+      'nginx matches DNS names only: give the upstream a DNS name.',
+    ],
+    [
+      'kong.tls-verify-default',
+      'warning',
+      'A Kong service leaves tls_verify unset, so it is imported unverified',
+      'Set tls_verify (and ca_certificates) on the service, or pass --verify-default on if your kong.conf verifies.',
+    ],
+    [
+      'kong.not-mapped',
+      'warning',
+      'Something in the Kong file has no gwctl equivalent and was not imported',
+      'Read the message: map it by hand in gateway.yaml if it matters.',
+    ],
+    [
+      'kong.differs',
+      'warning',
+      'A Kong setting is imported with a different meaning',
+      'The message says how gwctl behaves instead; check it is what you want.',
     ],
   ]),
   ...rows('run', [

@@ -19,6 +19,7 @@ export type Scope =
   | 'chain'
   | 'output'
   | 'nginx'
+  | 'import'
   | 'run';
 
 /**
