@@ -24,6 +24,7 @@ export function specText(out: GatewayOut, from: string, listen: { port: number; 
   if (out.clientCertificates.size) spec.clientCertificates = Object.fromEntries(out.clientCertificates);
   if (out.upstreams.size) spec.upstreams = Object.fromEntries(out.upstreams);
   if (out.routes.length) spec.routes = out.routes;
+  if (out.status) spec.status = out.status;
   const doc = new Document(spec);
   doc.commentBefore = [
     ` Imported by gwctl from the Kong declarative config ${basename(from)}.`,
