@@ -252,6 +252,14 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
       'the CA file kong.conf names in nginx_proxy_proxy_ssl_trusted_certificate, for services without ca_certificates',
     )
     .option('--listen <[address:]port>', "the gateway's listener (default: Kong's proxy port, 8000)")
+    .addOption(
+      new Option(
+        '--flavor <flavor>',
+        "runtime.flavor of the spec: openresty (Kong's own runtime) or stock nginx with the Lua module",
+      )
+        .choices(['openresty', 'nginx'])
+        .default('openresty'),
+    )
     .option(
       '--status-listen <[address:]port>',
       'the status listener health checks run through, when Kong has active checks (default: 127.0.0.1:8100)',
@@ -270,6 +278,7 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
           trustedCa?: string;
           listen?: string;
           statusListen?: string;
+          flavor: 'openresty' | 'nginx';
         },
       ) =>
         run(async () => {
@@ -283,6 +292,7 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
               trustedCa: o.trustedCa,
               listen: cmd.parseListen(o.listen, '--listen') ?? { port: 8000 },
               statusListen: cmd.parseListen(o.statusListen, '--status-listen'),
+              flavor: o.flavor,
             },
             ctx(),
           );

@@ -19,6 +19,8 @@ export interface ImportKongOptions {
   trustedCa?: string;
   listen: { port: number; address?: string };
   statusListen?: { port: number; address?: string };
+  /** runtime.flavor; openresty (Kong's runtime) is the spec's default and is not written. */
+  flavor?: 'openresty' | 'nginx';
 }
 
 /**
@@ -43,7 +45,7 @@ export function importKongCommand(kongPath: string, opts: ImportKongOptions, ctx
     capabilities: capabilities(),
   });
   if (findings.failed) return report(ctx, sorted(findings.list), extra);
-  out.addFile(SPEC_FILE, specText(out, kong.loaded.file, opts.listen));
+  out.addFile(SPEC_FILE, specText(out, kong.loaded.file, opts.listen, opts.flavor));
   const invalid = writeImport(outDir, [...out.files.values()], ctx.cwd);
   const diagnostics = [...sorted(findings.list), ...invalid];
   const warnings = findings.list.filter((d) => d.severity === 'warning').length;

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { show } from '../../validate/show.js';
 import type { Capabilities } from './capabilities.js';
 import { collectEntities } from './entities.js';
@@ -100,7 +101,9 @@ export function importKong(kong: KongFile, findings: Findings, opts: ImportOptio
       servers: servers.every((s) => s.weight === servers[0].weight)
         ? servers.map((s) => s.address)
         : servers.map((s) => ({ address: s.address, weight: s.weight })),
-      hostHeader,
+      // An IP address is no hostHeader the spec takes; gwctl's default for it, the first server's
+      // address with its port unless 80 (http) or 443 (https), is what Kong sends.
+      ...(isIP(stripPort(hostHeader).replace(/^\[|\]$/g, '')) ? {} : { hostHeader }),
     };
     if (target.protocol === 'https') {
       const tls = mapTls(svc, label, name, stripPort(hostHeader), kongUp, {
