@@ -6,7 +6,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gwctl } from '../support/gwctl.js';
-import { startNginx, type RunningNginx } from '../support/nginx.js';
+import { flavorDirectives, nginxTest, startNginx, type RunningNginx } from '../support/nginx.js';
 import { freePort } from '../support/ports.js';
 import { makePki, type PkiCert } from '../support/pki.js';
 import { getStatus, peerStatus, waitFor } from '../support/status.js';
@@ -35,6 +35,7 @@ let rogue: PkiCert;
 let root: PkiCert;
 let goodUpstream: Awaited<ReturnType<typeof startUpstream>>;
 let mtlsUpstream: Awaited<ReturnType<typeof startUpstream>>;
+let inv1Upstream: Awaited<ReturnType<typeof startUpstream>>;
 const closers = new Map<string, () => Promise<void>>();
 let deadConnections = 0;
 
@@ -76,7 +77,8 @@ before(async () => {
     clientCaFile: clientCa.cert,
   });
   closers.set('mtls', mtlsUpstream.close);
-  closers.set('inv1', (await startUpstream({ label: 'inv1', port: ports.inv1 })).close);
+  inv1Upstream = await startUpstream({ label: 'inv1', port: ports.inv1 });
+  closers.set('inv1', inv1Upstream.close);
   closers.set('inv2', (await startUpstream({ label: 'inv2', port: ports.inv2 })).close);
   // Counts every TCP connection, so a test can tell that the gateway did not connect at all.
   const dead = createTlsServer({ cert: readFileSync(rogue.chain), key: readFileSync(rogue.key) }, (s) => s.end());
@@ -293,4 +295,42 @@ test('checks of healthy peers leave no line in logs/health-check.log; failed one
   const lines = readFileSync(join(dir, 'out/logs/health-check.log'), 'utf8').split('\n').filter(Boolean);
   assert.ok(lines.length > 0);
   for (const line of lines) assert.doesNotMatch(line, new RegExp(`:${ports.good}\\b|:${ports.inv1}\\b`), line);
+});
+
+test('the openresty flavor renders the same runtime without load_module: nginx -t accepts it and it runs, the Lua module loaded from the command line', async () => {
+  const gateway = await freePort();
+  const status = await freePort();
+  const resty = join(dir, 'resty');
+  writeFileSync(
+    join(dir, 'resty.yaml'),
+    `version: 1
+runtime: { flavor: openresty }
+listen: [{ port: ${gateway}, address: 127.0.0.1 }]
+status: { port: ${status}, address: 127.0.0.1 }
+upstreams:
+  inventory:
+    servers: ["${server(ports.inv1)}"]
+    healthCheck: { path: /healthz-resty, interval: ${INTERVAL_MS}ms, timeout: ${TIMEOUT_MS}ms }
+routes: [{ path: /, upstream: inventory }]
+`,
+  );
+  const r = await gwctl(['render', 'resty.yaml', '--out', 'resty'], dir);
+  assert.equal(r.exitCode, 0, r.stderr);
+  const conf = readFileSync(join(resty, 'nginx.conf'), 'utf8');
+  assert.doesNotMatch(conf, /load_module/);
+  assert.match(conf, /balancer_by_lua_block/);
+  const t = nginxTest(resty, flavorDirectives('openresty'));
+  assert.ok(t.ok, t.output);
+  const running = await startNginx(resty, gateway, flavorDirectives('openresty'));
+  try {
+    const inv1 = await waitFor('a first check', async () => {
+      const p = (await getStatus(status)).upstreams.inventory.peers[0];
+      const checked = inv1Upstream.requests.some((q) => isCheck(q) && q.url === '/healthz-resty');
+      return checked ? p : undefined;
+    });
+    assert.deepEqual(inv1, { server: server(ports.inv1), address: server(ports.inv1), healthy: true, lastError: null });
+    assert.equal((await request(gateway, '/x')).json?.server, 'inv1');
+  } finally {
+    await running.stop();
+  }
 });
