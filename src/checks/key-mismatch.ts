@@ -1,9 +1,9 @@
 import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
 import type { SpecPath } from '../diagnostics/diagnostic.js';
 import type { CertSource } from '../tls/verdict.js';
-import type { KeyPair } from '../validate/files.js';
-import { showPath } from '../validate/show.js';
+import { showPath } from '../text/show.js';
 import type { Check, Finding } from './types.js';
+import type { KeyPair } from '../tls/material.js';
 
 export const keyMismatch: Check = {
   code: 'key.mismatch',

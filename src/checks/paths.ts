@@ -1,6 +1,6 @@
 import type { SpecPath } from '../diagnostics/diagnostic.js';
 import type { GatewaySpec } from '../load/spec-types.js';
-import { hasUnsafeCharacters, show } from '../validate/show.js';
+import { hasUnsafeCharacters, show } from '../text/show.js';
 import type { Check } from './types.js';
 
 interface NamedFile {

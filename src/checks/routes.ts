@@ -1,6 +1,6 @@
-import { hostWhy, isHostPattern, normalizeRouteHost } from '../validate/addresses.js';
-import { routePathProblem } from '../validate/route-path.js';
-import { show } from '../validate/show.js';
+import { hostWhy, isHostPattern, normalizeRouteHost } from '../text/addresses.js';
+import { routePathProblem } from '../text/route-path.js';
+import { show } from '../text/show.js';
 import type { Check, Finding } from './types.js';
 
 export const routeBadPath: Check = {

@@ -10,7 +10,7 @@ import { renderNginxConf } from '../render/templates.js';
 import { assessOutDir, realOutDir } from '../render/output-dir.js';
 import { diffOutput, writeOutput, type WriteResult } from '../render/write-output.js';
 import { exitFor, report, type CommandContext, type CommandResult } from './context.js';
-import type { TestOptions } from './test.js';
+import type { TestOptions } from './nginx-test-step.js';
 
 export interface RenderOptions {
   out: string;
@@ -80,7 +80,7 @@ export async function renderCommand(
     const extra = { out: outDir, drift };
     // nginx -t on DIR only once it is found up to date.
     if (opts.test && exitFor(all, ctx) === 0)
-      return (await import('./test.js')).reportWithNginxTest(
+      return (await import('./nginx-test-step.js')).reportWithNginxTest(
         ctx,
         realDir,
         opts.test,
@@ -94,12 +94,18 @@ export async function renderCommand(
   if (exitFor(diagnostics, ctx) !== 0) return report(ctx, diagnostics);
 
   // --test: nginx -t on the staged output, before it replaces anything in DIR.
-  let tested: Awaited<ReturnType<typeof import('./test.js').nginxTestStep>> | undefined;
+  let tested: Awaited<ReturnType<typeof import('./nginx-test-step.js').nginxTestStep>> | undefined;
   const testOpts = opts.test;
   const verifyStaged =
     testOpts &&
     (async (staged: string) => {
-      tested = await (await import('./test.js')).nginxTestStep(staged, testOpts, ctx, checked.loaded, realDir);
+      tested = await (await import('./nginx-test-step.js')).nginxTestStep(
+        staged,
+        testOpts,
+        ctx,
+        checked.loaded,
+        realDir,
+      );
       return exitFor(tested.diagnostics, ctx) === 0;
     });
   const result = await writeOutput(realDir, files, { verifyStaged });

@@ -9,9 +9,9 @@ import { PemFiles } from '../tls/pem-files.js';
 import type { CertSource, ChainFinding, ChainVerdict } from '../tls/verdict.js';
 import { probeCommand } from '../analyze/probe-command.js';
 import { verifyChain, parseCrl } from '../tls/chain/index.js';
-import { NGINX_DEFAULT_VERIFY_DEPTH } from '../plan/plan.js';
-import { escapeUnsafe } from '../validate/show.js';
+import { escapeUnsafe } from '../text/show.js';
 import { emitDiagnostics, exitFor, fatalJson, fatalLines, type CommandContext, type CommandResult } from './context.js';
+import { NGINX_DEFAULT_VERIFY_DEPTH } from '../load/spec-defaults.js';
 
 export interface VerifyChainOptions {
   upstream?: string;

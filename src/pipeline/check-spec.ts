@@ -3,9 +3,10 @@ import { hasFailures, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { loadSpec, positionDiagnostics, type LoadedSpec } from '../load/load-spec.js';
 import type { GatewaySpec } from '../load/spec-types.js';
 import { PemFiles } from '../tls/pem-files.js';
-import { loadMaterial, type Material } from '../validate/files.js';
+import { loadMaterial } from '../validate/files.js';
 import { validateHealth } from '../validate/health.js';
 import { validateSchema } from '../validate/schema.js';
+import type { Material } from '../tls/material.js';
 
 export interface CheckedSpec {
   loaded: LoadedSpec;

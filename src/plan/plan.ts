@@ -1,9 +1,7 @@
 import { isAbsolute, relative } from 'node:path';
 import type { GatewaySpec, UpstreamSpec } from '../load/spec-types.js';
-import { resolvePath, type Material } from '../validate/files.js';
 import { summarizeList } from './comment-text.js';
-import { MODULE_FILES } from '../validate/files.js';
-import { normalizeRouteHost, parseHostPort } from '../validate/addresses.js';
+import { normalizeRouteHost, parseHostPort } from '../text/addresses.js';
 import { outputFilePath, shortHash, toPem } from './pem-out.js';
 import type {
   OutputFile,
@@ -16,9 +14,8 @@ import type {
 } from './render-model.js';
 import { byCodePoint, planDispatch } from './routing.js';
 import { planRuntime } from './runtime.js';
-
-/** nginx's own default for proxy_ssl_verify_depth. */
-export const NGINX_DEFAULT_VERIFY_DEPTH = 1;
+import { NGINX_DEFAULT_VERIFY_DEPTH } from '../load/spec-defaults.js';
+import { resolvePath, type Material, MODULE_FILES } from '../tls/material.js';
 export const DEFAULT_KEEPALIVE = 16;
 export const DEFAULT_MODULES_PATH = '/usr/lib/nginx/modules';
 

@@ -1,9 +1,9 @@
 import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { GatewaySpec } from '../load/spec-types.js';
-import { DEFAULT_HEALTH_CHECK } from '../plan/runtime.js';
-import { durationMs } from '../plan/duration.js';
-import { isListenAddress, numericHostProblem } from './addresses.js';
-import { show } from './show.js';
+import { durationMs } from '../text/duration.js';
+import { isListenAddress, numericHostProblem } from '../text/addresses.js';
+import { show } from '../text/show.js';
+import { DEFAULT_HEALTH_CHECK } from '../load/spec-defaults.js';
 
 /** The status listener and health checks: what the schema cannot say. */
 export function validateHealth(spec: GatewaySpec): Diagnostic[] {

@@ -20,7 +20,7 @@ import fc from 'fast-check';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import type { GatewaySpec, UpstreamSpec } from '../../src/load/spec-types.js';
 import { upstreamId } from '../../src/plan/plan.js';
-import { parseHostPort } from '../../src/validate/addresses.js';
+import { parseHostPort } from '../../src/text/addresses.js';
 import { gwctl } from '../support/gwctl.js';
 import { nginxBinary } from '../support/nginx.js';
 import { freePort } from '../support/ports.js';
