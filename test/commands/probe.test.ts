@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parsePem } from '../../src/tls/pem.js';
@@ -54,9 +54,19 @@ before(async () => {
   ];
   for (const s of servers) closers.push(() => s.close());
   // Accepts TCP and never says a word.
-  const silent: Server = createServer(() => {});
+  const held = new Set<Socket>();
+  const silent: Server = createServer((socket) => {
+    held.add(socket);
+    socket.on('error', () => {});
+  });
   await new Promise<void>((r) => silent.listen(port.silent, '127.0.0.1', r));
-  closers.push(() => new Promise<void>((r) => silent.close(() => r())));
+  closers.push(
+    () =>
+      new Promise<void>((r) => {
+        for (const s of held) s.destroy();
+        silent.close(() => r());
+      }),
+  );
   // openssl s_server demanding a client certificate (TLS 1.3: alert 116 without one).
   const sServer: ChildProcess = spawn(
     'openssl',
