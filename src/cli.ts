@@ -309,6 +309,65 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
       run(async () => (await import('./commands/test.js')).testCommand(dir, { nginx: o.nginx, spec: o.spec }, ctx())),
     );
 
+  program
+    .command('import')
+    .description("write a gateway spec from another gateway's configuration")
+    .command('kong')
+    .description(
+      "Kong's declarative config (kong.yml, decK's files; _format_version 1.1, 2.1, 3.0) to DIR/gateway.yaml and PEM files",
+    )
+    .argument('<kong-file>', 'the Kong declarative config (YAML or JSON)')
+    .requiredOption('--out <dir>', 'a new or empty directory for gateway.yaml and its PEM files')
+    .addOption(
+      new Option(
+        '--verify-default <on|off>',
+        "Kong's global proxy_ssl_verify, for services that leave tls_verify unset",
+      )
+        .choices(['on', 'off'])
+        .default('off'),
+    )
+    .option(
+      '--verify-depth-default <n>',
+      "Kong's global proxy_ssl_verify_depth, for services that leave tls_verify_depth unset (default: nginx's 1)",
+      parseDepth,
+      1,
+    )
+    .option(
+      '--trusted-ca <file>',
+      'the CA file kong.conf names in nginx_proxy_proxy_ssl_trusted_certificate, for services without ca_certificates',
+    )
+    .option('--listen <[address:]port>', "the gateway's listener (default: Kong's proxy port, 8000)")
+    .addHelpText(
+      'after',
+      '\nExamples:\n  gwctl import kong kong.yml --out gateway/\n  gwctl import kong kong.yml --out gateway/ --verify-default on --trusted-ca /etc/kong/upstream-ca.pem\n\nSee docs/kong.md for what is mapped and what is not.',
+    )
+    .action(
+      (
+        file: string,
+        o: {
+          out: string;
+          verifyDefault: 'on' | 'off';
+          verifyDepthDefault: number;
+          trustedCa?: string;
+          listen?: string;
+        },
+      ) =>
+        run(async () => {
+          const cmd = await import('./commands/import.js');
+          return cmd.importKongCommand(
+            file,
+            {
+              out: o.out,
+              verifyDefault: o.verifyDefault === 'on',
+              verifyDepthDefault: o.verifyDepthDefault,
+              trustedCa: o.trustedCa,
+              listen: cmd.parseListen(o.listen),
+            },
+            ctx(),
+          );
+        }),
+    );
+
   program.addHelpText(
     'after',
     [
@@ -370,7 +429,7 @@ async function stopped(argv: readonly string[], env: MainEnvironment, message: s
   return fatalResult({ format: requestedFormat(argv), cwd: env.cwd, version: VERSION, color: false }, message, command);
 }
 
-const COMMANDS = ['validate', 'verify-chain', 'render', 'test', 'probe'];
+const COMMANDS = ['validate', 'verify-chain', 'render', 'test', 'import', 'probe'];
 
 function requestedFormat(argv: readonly string[]): Format {
   let format: Format = 'human';
