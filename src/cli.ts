@@ -337,6 +337,18 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
       'the CA file kong.conf names in nginx_proxy_proxy_ssl_trusted_certificate, for services without ca_certificates',
     )
     .option('--listen <[address:]port>', "the gateway's listener (default: Kong's proxy port, 8000)")
+    .addOption(
+      new Option(
+        '--flavor <flavor>',
+        "runtime.flavor of the spec: openresty (Kong's own runtime) or stock nginx with the Lua module",
+      )
+        .choices(['openresty', 'nginx'])
+        .default('openresty'),
+    )
+    .option(
+      '--status-listen <[address:]port>',
+      'the status listener health checks run through, when Kong has active checks (default: 127.0.0.1:8100)',
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  gwctl import kong kong.yml --out gateway/\n  gwctl import kong kong.yml --out gateway/ --verify-default on --trusted-ca /etc/kong/upstream-ca.pem\n\nSee docs/kong.md for what is mapped and what is not.',
@@ -350,6 +362,8 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
           verifyDepthDefault: number;
           trustedCa?: string;
           listen?: string;
+          statusListen?: string;
+          flavor: 'openresty' | 'nginx';
         },
       ) =>
         run(async () => {
@@ -361,7 +375,9 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
               verifyDefault: o.verifyDefault === 'on',
               verifyDepthDefault: o.verifyDepthDefault,
               trustedCa: o.trustedCa,
-              listen: cmd.parseListen(o.listen),
+              listen: cmd.parseListen(o.listen, '--listen') ?? { port: 8000 },
+              statusListen: cmd.parseListen(o.statusListen, '--status-listen'),
+              flavor: o.flavor,
             },
             ctx(),
           );

@@ -128,6 +128,37 @@ describe('import kong', () => {
     assert.equal(readFileSync(join(dir, 'taken', 'gateway.yaml'), 'utf8'), 'mine\n');
   });
 
+  test('health checks on one upstream and none on another: the result renders and passes nginx -t', async () => {
+    const file = kongFile(
+      'health.yml',
+      `_format_version: "2.1"
+services:
+- name: checked
+  host: checked-up
+  routes: [{ paths: [/c/] }]
+- name: unchecked
+  host: 127.0.0.1
+  port: 9
+  routes: [{ paths: [/u/] }]
+upstreams:
+- name: checked-up
+  healthchecks:
+    active:
+      http_path: /healthz
+      healthy: { interval: 2, successes: 2 }
+      unhealthy: { interval: 2, http_failures: 2 }
+  targets: [{ target: "127.0.0.1:9" }]
+`,
+    );
+    const r = await gwctl(['import', 'kong', file, '--out', 'out-health', '--flavor', 'nginx'], dir);
+    assert.equal(r.exitCode, 0, r.stderr);
+    const spec = readFileSync(join(dir, 'out-health/gateway.yaml'), 'utf8');
+    assert.match(spec, /status:\n {2}port: 8100\n {2}address: 127\.0\.0\.1\n/);
+    assert.match(spec, /unchecked:\n {4}servers:\n {6}- 127\.0\.0\.1:9\n(?! {4}hostHeader)/);
+    const render = await gwctl(['render', 'out-health/gateway.yaml', '--out', 'rendered-health', '--test'], dir);
+    assert.equal(render.exitCode, 0, render.stderr);
+  });
+
   test('--listen and --verify-default on reach the spec', async () => {
     const file = kongFile(
       'default.yml',
