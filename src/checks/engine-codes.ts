@@ -659,33 +659,6 @@ export const ENGINE_CODES: readonly CodeInfo[] = [
       'Shown beside the spec position for the line nginx named.',
     ],
   ]),
-  // Status listener and health checks (src/validate/health.ts).
-  ...rows('upstream', [
-    [
-      'status.bad-address',
-      'error',
-      'The status listener address is not an IP address or host name',
-      'Write an IPv4 address, an [IPv6] address or a host name; it defaults to 127.0.0.1.',
-    ],
-    [
-      'status.port-taken',
-      'error',
-      'The status listener uses a port of a gateway listener',
-      'Give the status listener a port of its own.',
-    ],
-    [
-      'health.status-required',
-      'error',
-      'Health checks are configured without a status listener',
-      'Health checks run through the status listener: add `status: { port: 9901 }`.',
-    ],
-    [
-      'health.timeout-not-below-interval',
-      'warning',
-      'A health check timeout is not shorter than its interval',
-      'A hanging peer is then taken out late: make timeout shorter than interval.',
-    ],
-  ]),
   // gwctl import kong (src/import/kong/): findings about the Kong file, positioned in it.
   ...rows('import', [
     [
@@ -737,6 +710,139 @@ export const ENGINE_CODES: readonly CodeInfo[] = [
       'warning',
       'A Kong setting is imported with a different meaning',
       'The message says how gwctl behaves instead; check it is what you want.',
+    ],
+  ]),
+  // gwctl probe (src/commands/probe.ts): what a live connection showed.
+  ...rows('probe', [
+    [
+      'probe.no-ca',
+      'info',
+      'No --ca was given, so the served chain was not verified',
+      'Add --ca ROOT.pem (repeatable) to verify it as nginx would.',
+    ],
+    [
+      'probe.timeout',
+      'error',
+      'The server gave no TLS answer in time',
+      'nginx would wait proxy_connect_timeout and answer 504: check the address, the firewall and that the server runs.',
+    ],
+    [
+      'probe.refused',
+      'error',
+      'The connection was refused',
+      'Nothing listens there; nginx would log "connect() failed (111: Connection refused)" and answer 502.',
+    ],
+    [
+      'probe.unreachable',
+      'error',
+      'The server cannot be reached',
+      'nginx cannot reach it either (502): check the address and the route.',
+    ],
+    [
+      'probe.not-tls',
+      'error',
+      'The server does not speak TLS',
+      'It answered the ClientHello with something else: is it a plain HTTP port?',
+    ],
+    [
+      'probe.closed',
+      'error',
+      'The server closed the connection during the handshake',
+      'nginx logs "peer closed connection in SSL handshake": see the server\'s own log for why.',
+    ],
+    [
+      'probe.client-certificate-required',
+      'error',
+      'The server demands a client certificate',
+      'Give the upstream a clientCertificate (or --client-cert/--client-key to probe).',
+    ],
+    [
+      'probe.client-certificate-rejected',
+      'error',
+      'The server rejected the client certificate',
+      'The alert says why: a CA the server does not trust, an expired or wrong-purpose certificate.',
+    ],
+    [
+      'probe.handshake-alert',
+      'error',
+      'The server ended the handshake with an alert',
+      'The message names the alert and its usual cause (protocols, ciphers, SNI).',
+    ],
+    [
+      'probe.handshake-failed',
+      'error',
+      'The TLS handshake failed',
+      'nginx logs "SSL_do_handshake() failed": the OpenSSL detail says why.',
+    ],
+    [
+      'probe.client-key-unavailable',
+      'warning',
+      'The client key cannot be used where the probe runs',
+      'The probe connects without a client certificate; run it on the gateway host to include it.',
+    ],
+    [
+      'probe.chain-differs',
+      'warning',
+      'The server serves another chain than presentedChain',
+      'Update presentedChain (gwctl probe SPEC --save) so verify-chain checks what is really served.',
+    ],
+    [
+      'probe.depth-not-derived',
+      'warning',
+      "Without presentedChain or verifyDepth, render writes nginx's default depth",
+      'Save the chain (--save) or set verifyDepth so render writes the depth the served chain needs.',
+    ],
+    [
+      'probe.not-saved',
+      'error',
+      'Nothing was saved: no server sent a certificate',
+      'Check the servers the message names.',
+    ],
+    [
+      'probe.peers-differ',
+      'error',
+      'The servers of one upstream serve different chains; nothing was saved',
+      'Make every server serve the same chain, or save one with HOST:PORT --save FILE.',
+    ],
+    [
+      'probe.add-presented-chain',
+      'info',
+      'The line to add so verify-chain checks the saved chain',
+      "Add it to the upstream's tls in the spec.",
+    ],
+    [
+      'probe.saved-partial',
+      'warning',
+      'The chain was saved, but some servers sent none',
+      'Check the servers the message names.',
+    ],
+    ['probe.saved', 'info', 'The served chain was written (or was already there)', 'Commit it with the spec.'],
+    [
+      'probe.save-refused',
+      'error',
+      'A file not written by gwctl probe was not replaced',
+      'Add --force to replace it (its content is kept as FILE.bak).',
+    ],
+  ]),
+  // gwctl test: the guard that reads nginx.conf before nginx -t runs it (src/check/conf-guard.ts).
+  ...rows('nginx', [
+    [
+      'test.unreadable-conf',
+      'error',
+      'gwctl test cannot read the nginx.conf to guard it',
+      'Check the path and permissions of DIR/nginx.conf.',
+    ],
+    [
+      'test.untrusted-directive',
+      'error',
+      'nginx.conf holds a directive gwctl never renders',
+      'gwctl test runs nginx -t only on what gwctl writes: render the directory again instead of editing it.',
+    ],
+    [
+      'test.untrusted-module',
+      'error',
+      'nginx.conf loads a module from outside the trusted directories',
+      'Use the modules under /usr/lib/nginx/modules, or name the directory in GWCTL_TRUSTED_MODULES.',
     ],
   ]),
   ...rows('run', [

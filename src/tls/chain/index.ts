@@ -234,3 +234,5 @@ export { signatureValid } from './internal-verify.js';
 export { sslClientPurposeProblem } from './purpose.js';
 export { asnTimeSeconds, cmpTime, epochSeconds } from './time.js';
 export { unofferedCurve } from './handshake.js';
+// gwctl probe sends the SNI nginx would.
+export { nginxSslName } from './host.js';
