@@ -6,7 +6,7 @@ import type { RenderModel } from '../plan/render-model.js';
 import { QuoteError, bare, comment, integer, quote, quoteLiteral, variable } from './quote.js';
 
 const TEMPLATES = fileURLToPath(new URL('../../../templates/', import.meta.url));
-const PARTIALS = ['upstream', 'routing', 'server', 'route', 'profile', 'proxy'];
+const PARTIALS = ['upstream', 'routing', 'server', 'route', 'proxy-location', 'profile', 'proxy'];
 
 /**
  * A host name or *.wildcard as a map key. A leading backslash makes nginx take the key
@@ -28,13 +28,19 @@ function list(items: unknown): string {
   return summarizeList(items);
 }
 
+/** Bare tokens separated by spaces (a directive's parameter list held as one string). */
+function words(value: unknown): string {
+  if (typeof value !== 'string') throw new QuoteError('expected a string of words');
+  return value.split(' ').map(bare).join(' ');
+}
+
 let compiled: Handlebars.TemplateDelegate<RenderModel> | undefined;
 
 /** Handlebars with no HTML escaping: nginx quoting is done explicitly by the helpers. */
 function engine(): Handlebars.TemplateDelegate<RenderModel> {
   if (compiled) return compiled;
   const hb = Handlebars.create();
-  hb.registerHelper({ quote, quoteLiteral, variable, bare, integer, comment, mapHost, list });
+  hb.registerHelper({ quote, quoteLiteral, variable, bare, integer, comment, mapHost, list, words });
   for (const name of PARTIALS) hb.registerPartial(name, readFileSync(`${TEMPLATES}partials/${name}.hbs`, 'utf8'));
   compiled = hb.compile<RenderModel>(readFileSync(`${TEMPLATES}nginx.conf.hbs`, 'utf8'), {
     noEscape: true,
