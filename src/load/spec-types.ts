@@ -8,6 +8,23 @@ export interface GatewaySpec {
   clientCertificates?: Record<string, ClientCertificateSpec>;
   upstreams?: Record<string, UpstreamSpec>;
   routes?: RouteSpec[];
+  status?: StatusSpec;
+}
+
+/** The GET /status listener; health checks run through it too. */
+export interface StatusSpec {
+  port: number;
+  address?: string;
+}
+
+export interface HealthCheckSpec {
+  path?: string;
+  /** Durations as written: "5s", "500ms". */
+  interval?: string;
+  timeout?: string;
+  healthyAfter?: number;
+  unhealthyAfter?: number;
+  successStatuses?: number[];
 }
 
 export interface ListenSpec {
@@ -42,6 +59,7 @@ export interface UpstreamSpec {
   retry?: RetrySpec;
   keepalive?: number;
   hostHeader?: string;
+  healthCheck?: HealthCheckSpec;
   tls?: UpstreamTlsSpec;
 }
 

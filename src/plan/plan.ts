@@ -19,6 +19,7 @@ import type {
   UpstreamModel,
 } from './render-model.js';
 import { byCodePoint, planDispatch } from './routing.js';
+import { planRuntime } from './runtime.js';
 
 /** nginx's own default for proxy_ssl_verify_depth. */
 export const NGINX_DEFAULT_VERIFY_DEPTH = 1;
@@ -68,6 +69,7 @@ export function plan(input: PlanInput): RenderModel {
           : { address: parseHostPort(s.address)!.text, params: serverParams(s) },
       ),
       keepalive: up.keepalive ?? DEFAULT_KEEPALIVE,
+      balancer: up.healthCheck !== undefined && spec.status !== undefined,
     }));
 
   const profiles = new Map<string, TlsProfileModel>();
@@ -110,6 +112,7 @@ export function plan(input: PlanInput): RenderModel {
     proxyLocations,
   }));
 
+  const runtime = planRuntime(spec, upstreamId, routing.upstreams, proxyLocations);
   const insecure = Object.entries(spec.upstreams ?? {})
     .filter(([, u]) => u.tls && u.tls.verify === false)
     .map(([upstream, u]) => ({ upstream, reason: u.tls!.insecureReason ?? '' }))
@@ -128,6 +131,7 @@ export function plan(input: PlanInput): RenderModel {
     serverBlocks,
     files: [...files.values()].sort((a, b) => byCodePoint(a.path, b.path)),
     insecure,
+    ...runtime,
   };
 }
 
@@ -149,7 +153,10 @@ function planRouting(
     })),
   );
   const hostOf = new Map(dispatch.hostGroups.map((g) => [g.id, g.pattern]));
-  const traffic = planTraffic(spec, profileOf, dispatch.locations);
+  // Health-checked upstreams are dispatched too: a check enters the same named location as traffic.
+  const checked = Object.keys(spec.upstreams ?? {}).filter((n) => spec.upstreams![n].healthCheck);
+  const used = [...new Set([...routes.map((r) => r.upstream), ...checked])].sort(byCodePoint);
+  const traffic = planTraffic(spec, profileOf, dispatch.locations, used);
   const routeName = (i: number) => `routes[${i}] -> ${routes[i].upstream}`;
   const locations = dispatch.locations.map((l) => {
     const parts = l.exceptions.map((e) => `${hostOf.get(e.group)}: ${routeName(e.route)}`);
@@ -175,7 +182,6 @@ function planRouting(
   const routeModels = routes.map((r, i) => ({ id: `r${i}`, upstreamId: upstreamId(r.upstream) }));
   const preserveHost = routes.flatMap((r, i) => (r.preserveHost ? [`r${i}`] : []));
 
-  const used = [...new Set(routes.map((r) => r.upstream))].sort(byCodePoint);
   const upstreams: UpstreamDispatchModel[] = used.map((name) => {
     const up = spec.upstreams![name];
     const profile = profileOf.get(name);

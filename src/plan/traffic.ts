@@ -54,6 +54,8 @@ export function planTraffic(
   spec: GatewaySpec,
   profileOf: Map<string, TlsProfileModel>,
   locations: readonly DispatchLocation[],
+  /** Upstreams requests are dispatched to: those of the routes, and the health-checked ones. */
+  used: readonly string[],
 ): TrafficPlan {
   const routes = spec.routes ?? [];
   const globalLimit: Size = spec.limits?.maxBodySize ?? DEFAULT_MAX_BODY_SIZE;
@@ -92,7 +94,6 @@ export function planTraffic(
     return target;
   };
 
-  const used = [...new Set(routes.map((r) => r.upstream))].sort(byCodePoint);
   const upstreamTarget = new Map<string, string>();
   for (const name of used)
     upstreamTarget.set(name, targetFor(name, settingsOf(spec.upstreams![name], undefined, globalLimit, false)));

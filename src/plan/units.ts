@@ -19,6 +19,11 @@ export function failTimeoutText(value: number | Duration): string {
   return typeof value === 'number' ? `${value}s` : value;
 }
 
+/** A failTimeout in seconds (nginx's fail_timeout takes no milliseconds; the schema admits s, m, h). */
+export function failTimeoutSeconds(value: number | Duration): number {
+  return typeof value === 'number' ? value : durationMs(value) / 1000;
+}
+
 const SCALE: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
 /** "10m" → 10485760; 0 means no limit. */

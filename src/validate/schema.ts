@@ -172,7 +172,7 @@ function field(path: SpecPath): string {
 const PATTERN_HINTS: Record<string, string> = {
   duration: 'must be a duration greater than zero: a number and ms, s, m or h (e.g. 500ms, 5s, 2m)',
   size: 'must be a size: bytes, or a number and k, m or g (e.g. 512k, 10m, 2g); 0 = no limit',
-  failTimeout: 'must be seconds (an integer) or a duration greater than zero: a number and ms, s, m or h (e.g. 30s)',
+  failTimeout: 'must be seconds (an integer) or a duration greater than zero: a number and s, m or h (e.g. 30s)',
 };
 
 function patternHint(e: ErrorObject): string | undefined {

@@ -191,7 +191,7 @@ routes:
   assert.deepEqual(directive(location(conf, '"/shared/"'), 'client_max_body_size'), ['0']);
   assert.deepEqual(directive(location(conf, '"/files/"'), 'client_max_body_size'), []);
   assert.deepEqual(directive(location(conf, target('r4')), 'client_max_body_size'), ['1k']);
-  assert.match(conf, new RegExp(`location ${target('r4')} \\{[^}]*access_by_lua_block \\{[^}]*length > 1024 then`));
+  assert.match(conf, new RegExp(`location ${target('r4')} \\{[^}]*rewrite_by_lua_block \\{[^}]*length > 1024 then`));
   assert.doesNotMatch(conf, new RegExp(`location ${target('r3')} \\{[^}]*_by_lua_block`));
   const t = nginxTest(dir);
   assert.ok(t.ok, t.output);

@@ -412,7 +412,6 @@ export const ALLOWED: Record<string, string[]> = {
     'proxy_buffering',
     // Lua bodies are gwctl's own code (templates/partials/proxy-location.hbs), never spec text.
     'rewrite_by_lua_block',
-    'access_by_lua_block',
     'proxy_ignore_headers',
     'internal',
   ],

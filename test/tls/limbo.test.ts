@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parsePem } from '../../src/tls/pem.js';
@@ -11,7 +11,7 @@ import { nginxCode, opensslVerify, repoRoot } from '../support/openssl-reference
 /**
  * x509-limbo (C2SP) against the OpenSSL reference: for every SERVER case with a DNS peer name (or
  * none) and no CRL, gwctl must decide what libcrypto decides under nginx's profile — not what the
- * suite's strict validator expects (see ../shared/testdata/x509-limbo/README.md).
+ * suite's strict validator expects (see test/fixtures/x509-limbo/README.md, vendored with its licence).
  */
 interface LimboCase {
   id: string;
@@ -30,7 +30,7 @@ interface LimboCase {
 const KNOWN_DIVERGENCES: Record<string, string> = {};
 
 function limboFile(): string {
-  return join(repoRoot(), '..', 'shared', 'testdata', 'x509-limbo', 'limbo.json');
+  return join(repoRoot(), 'test', 'fixtures', 'x509-limbo', 'limbo.json');
 }
 
 function sources(pem: string, file: string): CertSource[] {
@@ -39,9 +39,7 @@ function sources(pem: string, file: string): CertSource[] {
   return r.blocks.map((block) => ({ block, file }));
 }
 
-test('x509-limbo: gwctl agrees with OpenSSL under nginx settings', {
-  skip: !existsSync(limboFile()) && 'limbo.json not found beside the repository',
-}, (t) => {
+test('x509-limbo: gwctl agrees with OpenSSL under nginx settings', (t) => {
   const cases = (JSON.parse(readFileSync(limboFile(), 'utf8')) as { testcases: LimboCase[] }).testcases.filter(
     (c) =>
       c.validation_kind === 'SERVER' &&

@@ -36,6 +36,8 @@ export interface ChainCrl {
   unhandledCritical: string | null;
   /** IDP_* flags (IDP_PRESENT etc.); 0 without an issuingDistributionPoint. */
   idpFlags: number;
+  /** crl->base_crl_number is set: a delta CRL (deltaCRLIndicator present). */
+  delta: boolean;
   /** The TBSCertList bytes, the outer signature algorithm and the signature, for X509_CRL_verify(). */
   tbs: Buffer;
   sigOid: string;
@@ -114,7 +116,9 @@ function parseStructure(der: Buffer): ChainCrl {
   let unhandledCritical: string | null = null;
   let akid: AuthorityKeyId | null = null;
   let flags = 0;
+  let delta = false;
   for (const e of tbs.crlExtensions ?? []) {
+    if (e.extnID === OID_CRL.deltaCrl) delta = true;
     const value = Buffer.from(e.extnValue.buffer);
     if (e.extnID === OID_CRL.akid) akid = decodeAkid(parseBer(value));
     else if (e.extnID === OID_CRL.idp) flags = idpFlags(value);
@@ -146,6 +150,7 @@ function parseStructure(der: Buffer): ChainCrl {
     akid,
     unhandledCritical,
     idpFlags: flags,
+    delta,
     tbs: tlvOf(tbsNode),
     sigOid: cl.signatureAlgorithm.algorithm,
     sigParams: cl.signatureAlgorithm.parameters,

@@ -30,8 +30,8 @@ export interface RevocationNote {
  * check_revocation() of OpenSSL 3.0 with nginx's proxy_ssl_crl flags, X509_V_FLAG_CRL_CHECK |
  * X509_V_FLAG_CRL_CHECK_ALL: every certificate of the chain, the self-signed root included, is
  * checked against a CRL from the store (ctx->crls is unset, so lookup_crls() by issuer name).
- * No X509_V_FLAG_EXTENDED_CRL_SUPPORT: indirect and reason-partitioned CRLs are never used, and a
- * delta CRL is used as if it were a full one (see getCrlScore()).
+ * No X509_V_FLAG_EXTENDED_CRL_SUPPORT: indirect and reason-partitioned CRLs are never used, and
+ * delta CRLs are never used either (see getCrlScore()).
  */
 export function checkRevocation(ctx: VerifyContext): void {
   if (!ctx.crls) return;
@@ -86,8 +86,10 @@ function getCrlScore(ctx: VerifyContext, depth: number, crl: ChainCrl): { score:
   const x = ctx.chain[depth];
   if (crl.idpFlags & IDP.INVALID) return null;
   if (crl.idpFlags & (IDP.INDIRECT | IDP.REASONS)) return null; // needs extended CRL support
-  // OpenSSL's "Don't process deltas at this stage" is an else-branch of the extended-support test,
-  // so without that flag a delta CRL is scored, and used, like a full CRL (measured on nginx).
+  // "Don't process deltas at this stage": current OpenSSL 3.0 releases (3.0.22 here, measured on
+  // nginx) skip a delta CRL whatever the flags. Older 3.0 builds had this test in the else-branch
+  // of the extended-support check and used a delta like a full CRL; see docs/chain-engine.md.
+  if (crl.delta) return null;
   if (!sameName(x.issuer, crl.issuer)) return null; // an indirect CRL would be needed
   let score = SCORE.ISSUER_NAME;
   if (crl.unhandledCritical === null) score |= SCORE.NOCRITICAL;
