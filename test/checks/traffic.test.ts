@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GatewaySpec } from '../../src/load/spec-types.js';
 import { validateSchema } from '../../src/validate/schema.js';
-import { validateTraffic } from '../../src/validate/traffic.js';
+import { runChecks } from '../../src/checks/index.js';
 
 function spec(patch: (s: GatewaySpec) => void = () => {}): GatewaySpec {
   const s: GatewaySpec = {
@@ -14,6 +14,8 @@ function spec(patch: (s: GatewaySpec) => void = () => {}): GatewaySpec {
   patch(s);
   return s;
 }
+/** The checks of the spec alone, as checkSpec runs them. */
+const validateTraffic = (s: GatewaySpec) => runChecks('spec', { spec: s, specDir: '/nonexistent' });
 const found = (s: GatewaySpec) =>
   validateTraffic(s).map((d) => ({ code: d.code, severity: d.severity, path: d.path.join('.') }));
 const schema = (s: unknown) =>
