@@ -2,7 +2,8 @@ import { DEFAULT_HEALTH_CHECK } from '../load/spec-defaults.js';
 import type { GatewaySpec } from '../load/spec-types.js';
 import { parseHostPort } from '../text/addresses.js';
 import { durationMs } from '../text/duration.js';
-import type { LuaModel, StatusServerModel, TlsProfileModel, UpstreamDispatchModel } from './render-model.js';
+import type { LuaModel, ProxyLocationModel, StatusServerModel, UpstreamDispatchModel } from './render-model.js';
+import { failTimeoutSeconds } from '../load/units.js';
 
 export const DEFAULT_STATUS_ADDRESS = '127.0.0.1';
 /** nginx's defaults for a server's weight, max_fails and fail_timeout (seconds). */
@@ -17,7 +18,7 @@ export function planRuntime(
   spec: GatewaySpec,
   upstreamId: (name: string) => string,
   dispatch: UpstreamDispatchModel[],
-  profiles: TlsProfileModel[],
+  proxyLocations: ProxyLocationModel[],
 ): { lua?: LuaModel; statusServer?: StatusServerModel } {
   const status = spec.status;
   if (!status) return {};
@@ -57,7 +58,8 @@ export function planRuntime(
             port: hp.port,
             weight: o.weight ?? NGINX_SERVER_DEFAULTS.weight,
             maxFails: o.maxFails ?? NGINX_SERVER_DEFAULTS.maxFails,
-            failTimeout: o.failTimeout ?? NGINX_SERVER_DEFAULTS.failTimeout,
+            failTimeout:
+              o.failTimeout === undefined ? NGINX_SERVER_DEFAULTS.failTimeout : failTimeoutSeconds(o.failTimeout),
             backup: o.backup ?? false,
           };
         }),
@@ -68,8 +70,7 @@ export function planRuntime(
   const statusServer: StatusServerModel = {
     listen: `${address}:${status.port}`,
     checks: checked.length > 0,
-    profiles: profiles.filter((p) => checkedTargets.has(`@${p.id}`)),
-    plainHttp: [...checkedTargets].some((t) => !t?.startsWith('@tls_')),
+    proxyLocations: proxyLocations.filter((l) => checkedTargets.has(`@${l.id}`)),
   };
   return { lua, statusServer };
 }
