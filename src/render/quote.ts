@@ -18,6 +18,11 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
  */
 export const NGINX_TOKEN_MAX_BYTES = 4095;
 
+/** Bytes of a value as nginx.conf holds it double-quoted, `"` and `\` escaped (UTF-8). */
+export function quotedBytes(s: string): number {
+  return Buffer.byteLength(s.replace(/[\\"]/g, '\\$&')) + 2;
+}
+
 /** The token as written, or a QuoteError when nginx could not read it back. */
 function fits(token: string, raw: string): string {
   const bytes = Buffer.byteLength(token);
