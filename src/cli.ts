@@ -334,6 +334,9 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
   program
     .command('import')
     .description("write a gateway spec from another gateway's configuration")
+    .action(() => {
+      throw new FatalError('name what to import: gwctl import kong KONG.yml --out DIR');
+    })
     .command('kong')
     .description(
       "Kong's declarative config (kong.yml, decK's files; _format_version 1.1, 2.1, 3.0) to DIR/gateway.yaml and PEM files",

@@ -4,6 +4,7 @@ import { FatalError, error, type Diagnostic } from '../diagnostics/diagnostic.js
 import { readRegularFile } from '../load/read-file.js';
 import { MAX_CONF_BYTES } from '../render/output-dir.js';
 import { makeDirs } from '../render/modes.js';
+import { guardNginxConf } from './conf-guard.js';
 import { mapNginxMessages, parseNginxOutput, type SpecShape } from './map-errors.js';
 
 /** nginx -t reads certificates and keys; anything slower than this is stuck. */
@@ -28,6 +29,8 @@ export interface NginxTestOptions {
   spec?: { file: string; data: SpecShape };
   /** The directory to name in messages instead of `dir`: render --test tests a staged copy of DIR beside it. */
   shownAs?: string;
+  /** The environment (GWCTL_TRUSTED_MODULES). */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** `BINARY -p DIR/ -c nginx.conf -e logs/error.log -t`, through execa; nginx's complaints become diagnostics. */
@@ -36,13 +39,21 @@ export async function runNginxTest(o: NginxTestOptions): Promise<NginxTestRun> {
   // -e needs its directory before nginx parses anything; a fresh checkout may not have logs/.
   makeDirs(join(o.dir, 'logs'));
   const args = ['-p', o.dir.endsWith('/') ? o.dir : `${o.dir}/`, '-c', 'nginx.conf', '-e', 'logs/error.log', '-t'];
+  // Loading a module, or some directives, runs code: nginx only sees what gwctl would render (conf-guard.ts).
+  const refused = guardNginxConf(text, {
+    dir: o.dir,
+    confShown: join(o.shownAs ?? o.dir, 'nginx.conf'),
+    env: o.env ?? {},
+  });
+  if (refused.length > 0) return { binary: o.binary, args, exitCode: undefined, output: '', diagnostics: refused };
   const { execa } = await import('execa');
   const r = await execa(o.binary, args, {
     reject: false,
     all: true,
     stdin: 'ignore',
     timeout: NGINX_TEST_TIMEOUT_MS,
-    cwd: o.dir,
+    // Not DIR: nothing nginx or a module looks up relative to its working directory (Lua's "./?.lua") may come from the checkout.
+    cwd: '/',
   });
   if (r.failed && r.exitCode === undefined) {
     const why = r.timedOut

@@ -1,5 +1,6 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { ENGINE_CODES } from './engine-codes.js';
+import { healthStatusRequired, healthTimeoutNotBelowInterval, statusBadAddress, statusPortTaken } from './health.js';
 import { keyMismatch } from './key-mismatch.js';
 import { listenBadAddress, listenDuplicate } from './listen.js';
 import { pathBad, pathUnrenderable } from './paths.js';
@@ -53,6 +54,10 @@ export const CHECKS: readonly Check[] = [
   routeBadHost,
   routeDuplicate,
   refUnused,
+  statusBadAddress,
+  statusPortTaken,
+  healthStatusRequired,
+  healthTimeoutNotBelowInterval,
   runtimeModulesMissing,
   trustPublicBundle,
   keyMismatch,

@@ -50,7 +50,7 @@ export async function nginxTestStep(
   if ('problem' in found) throw new FatalError(found.problem);
   ctx.progress?.(`running ${found.binary} -t on ${shownAs ?? dir}`);
   const spec = loaded && isShape(loaded.data) ? { file: loaded.file, data: loaded.data } : undefined;
-  const run = await runNginxTest({ dir, binary: found.binary, cwd: ctx.cwd, spec, shownAs });
+  const run = await runNginxTest({ dir, binary: found.binary, cwd: ctx.cwd, spec, shownAs, env: ctx.env ?? {} });
   const diagnostics = loaded ? positionDiagnostics(loaded, run.diagnostics) : run.diagnostics;
   return {
     run,

@@ -2,6 +2,8 @@
 export interface RenderModel {
   /** Comment lines at the top of nginx.conf. */
   header: string[];
+  /** events { worker_connections }: 1024, more when health checks keep connections to many peers. */
+  workerConnections: number;
   /** Absolute paths of dynamic modules to load (stock nginx flavor). */
   loadModules: string[];
   upstreams: UpstreamModel[];

@@ -159,6 +159,26 @@ upstreams:
     assert.equal(render.exitCode, 0, render.stderr);
   });
 
+  test('usage errors exit 2: no source, no --out, an unreadable Kong file, a bad --listen', async () => {
+    const cases: [string[], RegExp][] = [
+      [['import'], /name what to import: gwctl import kong KONG\.yml --out DIR/],
+      [['import', 'kong', 'ok.yml'], /required option '--out <dir>' not specified/],
+      [['import', 'kong', 'missing.yml', '--out', 'out-missing'], /missing\.yml: does not exist/],
+      [
+        ['import', 'kong', 'ok.yml', '--out', 'out-listen', '--listen', 'x:99999'],
+        /--listen x:99999: expected PORT or ADDRESS:PORT/,
+      ],
+    ];
+    kongFile('ok.yml', '_format_version: "3.0"\n');
+    for (const [args, message] of cases) {
+      const r = await gwctl(args, dir);
+      assert.equal(r.exitCode, 2, args.join(' '));
+      assert.match(r.stderr, message);
+    }
+    assert.equal(existsSync(join(dir, 'out-missing')), false);
+    assert.equal(existsSync(join(dir, 'out-listen')), false);
+  });
+
   test('--listen and --verify-default on reach the spec', async () => {
     const file = kongFile(
       'default.yml',
