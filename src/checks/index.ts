@@ -20,6 +20,7 @@ import {
   tlsVerifyOff,
 } from './tls-verification.js';
 import { trustPublicBundle } from './trust-public-bundle.js';
+import { TRAFFIC_CHECKS } from './traffic.js';
 import type { Check, CheckContext, CodeInfo } from './types.js';
 import { upstreamBadHostHeader, upstreamBadServer, upstreamCaseCollision, upstreamOnlyBackup } from './upstreams.js';
 
@@ -61,6 +62,7 @@ export const CHECKS: readonly Check[] = [
   runtimeModulesMissing,
   trustPublicBundle,
   keyMismatch,
+  ...TRAFFIC_CHECKS,
 ];
 
 /** Every diagnostic code gwctl can emit: the checks above, then what the loaders, the chain engine and the commands report. */

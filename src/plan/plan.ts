@@ -1,12 +1,16 @@
 import { isAbsolute, relative } from 'node:path';
-import type { GatewaySpec, UpstreamSpec } from '../load/spec-types.js';
+import type { GatewaySpec, ServerObjectSpec, UpstreamSpec } from '../load/spec-types.js';
 import { resolvePath, type Material } from '../validate/files.js';
 import { summarizeList } from './comment-text.js';
 import { MODULE_FILES } from '../validate/files.js';
 import { normalizeRouteHost, parseHostPort } from '../validate/addresses.js';
 import { outputFilePath, shortHash, toPem } from './pem-out.js';
+import { nginxTarget } from './nginx-version.js';
+import { planTraffic } from './traffic.js';
+import { failTimeoutText } from './units.js';
 import type {
   OutputFile,
+  ProxyLocationModel,
   RenderModel,
   RoutingModel,
   ServerBlockModel,
@@ -35,6 +39,7 @@ export interface PlanInput {
 
 export function plan(input: PlanInput): RenderModel {
   const { spec } = input;
+  const target = nginxTarget(spec.runtime?.nginxVersion);
   const files = new Map<string, OutputFile>();
   const addFile = (prefix: string, content: string): string => {
     const path = outputFilePath(prefix, content);
@@ -88,7 +93,7 @@ export function plan(input: PlanInput): RenderModel {
         : undefined,
       certificateKey: client ? outPath(client.key) : undefined,
       passwordFile: client?.passwordFile !== undefined ? outPath(client.passwordFile) : undefined,
-      protocols: tls.protocols ? [...tls.protocols].sort() : undefined,
+      protocols: tls.protocols ? [...tls.protocols].sort() : target.defaultProtocols,
       ciphers: tls.ciphers,
       sessionReuse: tls.sessionReuse ?? true,
     };
@@ -99,18 +104,15 @@ export function plan(input: PlanInput): RenderModel {
     profileOf.set(name, profile);
   }
 
-  const routing = planRouting(spec, profileOf);
-  const usedProfiles = new Set(routing.upstreams.map((u) => u.target));
-  const plainHttp = routing.upstreams.some((u) => u.target === PLAIN_HTTP_TARGET);
+  const { routing, proxyLocations } = planRouting(spec, profileOf);
   const serverBlocks: ServerBlockModel[] = listenerGroups(spec, input, addFile, outPath).map((group) => ({
     listens: group.listens.map((l) => ({ address: l.address, params: [...l.params, 'default_server'] })),
     serverNames: ['_'],
-    tls: group.tls,
-    profiles: [...profiles.values()].filter((p) => usedProfiles.has(`@${p.id}`)),
-    plainHttp,
+    tls: group.tls && { ...group.tls, protocols: target.defaultProtocols },
+    proxyLocations,
   }));
 
-  const runtime = planRuntime(spec, upstreamId, routing.upstreams, [...profiles.values()]);
+  const runtime = planRuntime(spec, upstreamId, routing.upstreams, proxyLocations);
   const insecure = Object.entries(spec.upstreams ?? {})
     .filter(([, u]) => u.tls && u.tls.verify === false)
     .map(([upstream, u]) => ({ upstream, reason: u.tls!.insecureReason ?? '' }))
@@ -146,15 +148,15 @@ function workerConnections(spec: GatewaySpec): number {
   return 1024 + 4 * checkedPeers;
 }
 
-/** The named location for plain-http upstreams. */
-export const PLAIN_HTTP_TARGET = '@gw_http';
-
 /**
  * Routes → dispatch tables. Every route location only sets $gw_loc and hands the request to the
  * named location of its upstream's TLS profile; maps resolve host group, route, upstream, name
  * and Host header. See routing.ts for why this is the same routing as one server per host.
  */
-function planRouting(spec: GatewaySpec, profileOf: Map<string, TlsProfileModel>): RoutingModel {
+function planRouting(
+  spec: GatewaySpec,
+  profileOf: Map<string, TlsProfileModel>,
+): { routing: RoutingModel; proxyLocations: ProxyLocationModel[] } {
   const routes = spec.routes ?? [];
   const dispatch = planDispatch(
     routes.map((r, index) => ({
@@ -164,6 +166,10 @@ function planRouting(spec: GatewaySpec, profileOf: Map<string, TlsProfileModel>)
     })),
   );
   const hostOf = new Map(dispatch.hostGroups.map((g) => [g.id, g.pattern]));
+  // Health-checked upstreams are dispatched too: a check enters the same named location as traffic.
+  const checked = Object.keys(spec.upstreams ?? {}).filter((n) => spec.upstreams![n].healthCheck);
+  const used = [...new Set([...routes.map((r) => r.upstream), ...checked])].sort(byCodePoint);
+  const traffic = planTraffic(spec, profileOf, dispatch.locations, used);
   const routeName = (i: number) => `routes[${i}] -> ${routes[i].upstream}`;
   const locations = dispatch.locations.map((l) => {
     const parts = l.exceptions.map((e) => `${hostOf.get(e.group)}: ${routeName(e.route)}`);
@@ -173,7 +179,12 @@ function planRouting(spec: GatewaySpec, profileOf: Map<string, TlsProfileModel>)
         ? `${l.exceptions.length ? 'other hosts' : 'any host'}: ${rest}`
         : rest,
     );
-    return { id: l.id, path: l.path, summary: summarizeList(parts, '; ') };
+    return {
+      id: l.id,
+      path: l.path,
+      summary: summarizeList(parts, '; '),
+      maxBodySize: traffic.locationBodySize.get(l.id),
+    };
   });
   const anyHost = dispatch.locations
     .filter((l) => l.anyHost !== undefined)
@@ -184,9 +195,6 @@ function planRouting(spec: GatewaySpec, profileOf: Map<string, TlsProfileModel>)
   const routeModels = routes.map((r, i) => ({ id: `r${i}`, upstreamId: upstreamId(r.upstream) }));
   const preserveHost = routes.flatMap((r, i) => (r.preserveHost ? [`r${i}`] : []));
 
-  // Health-checked upstreams are dispatched too: a check enters the same named location as traffic.
-  const checked = Object.keys(spec.upstreams ?? {}).filter((n) => spec.upstreams![n].healthCheck);
-  const used = [...new Set([...routes.map((r) => r.upstream), ...checked])].sort(byCodePoint);
   const upstreams: UpstreamDispatchModel[] = used.map((name) => {
     const up = spec.upstreams![name];
     const profile = profileOf.get(name);
@@ -194,17 +202,25 @@ function planRouting(spec: GatewaySpec, profileOf: Map<string, TlsProfileModel>)
       upstreamId: upstreamId(name),
       hostHeader: hostHeaderOf(up),
       sslName: profile ? sslNameOf(up) : undefined,
-      target: profile ? `@${profile.id}` : PLAIN_HTTP_TARGET,
+      target: traffic.upstreamTarget.get(name)!,
     };
   });
 
-  const entries = Math.max(hostOf.size, anyHost.length, exceptions.length, routeModels.length, upstreams.length);
+  const entries = Math.max(
+    hostOf.size,
+    anyHost.length,
+    exceptions.length,
+    routeModels.length,
+    upstreams.length,
+    traffic.methodTargets.length,
+  );
   const longestKey = Math.max(
     0,
     ...dispatch.hostGroups.map((g) => g.pattern.length),
     ...used.map((n) => upstreamId(n).length),
+    ...traffic.methodTargets.map((m) => m.key.length),
   );
-  return {
+  const routing: RoutingModel = {
     hostGroups: dispatch.hostGroups,
     locations,
     anyHost,
@@ -212,8 +228,13 @@ function planRouting(spec: GatewaySpec, profileOf: Map<string, TlsProfileModel>)
     routes: routeModels,
     preserveHost,
     upstreams,
+    routeTargets: traffic.routeTargets,
+    methodTargets: traffic.methodTargets,
+    strip: traffic.strip,
+    maxBodySize: traffic.maxBodySize,
     mapHash: mapHashSizes(entries, longestKey),
   };
+  return { routing, proxyLocations: traffic.proxyLocations };
 }
 
 /**
@@ -235,11 +256,12 @@ export function upstreamId(name: string): string {
   return `up_${name}`;
 }
 
-function serverParams(s: { weight?: number; maxFails?: number; failTimeout?: number; backup?: boolean }): string[] {
+/** nginx's own server parameters; their meaning is nginx's (docs/traffic.md, "Servers"). */
+function serverParams(s: ServerObjectSpec): string[] {
   const p: string[] = [];
   if (s.weight !== undefined) p.push(`weight=${s.weight}`);
   if (s.maxFails !== undefined) p.push(`max_fails=${s.maxFails}`);
-  if (s.failTimeout !== undefined) p.push(`fail_timeout=${s.failTimeout}s`);
+  if (s.failTimeout !== undefined) p.push(`fail_timeout=${failTimeoutText(s.failTimeout)}`);
   if (s.backup) p.push('backup');
   return p;
 }
