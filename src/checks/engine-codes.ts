@@ -658,6 +658,25 @@ export const ENGINE_CODES: readonly CodeInfo[] = [
       'Where in nginx.conf an nginx -t message points',
       'Shown beside the spec position for the line nginx named.',
     ],
+    // src/check/conf-guard.ts: what nginx -t may load (docs/security.md, "Who controls what").
+    [
+      'test.untrusted-module',
+      'error',
+      'nginx -t would load a module from outside the trusted module directories',
+      'Loading a module runs its code: install the Lua module under /usr/lib/nginx/modules, or, if you (not the pull request) trust its directory, name it in GWCTL_TRUSTED_MODULES.',
+    ],
+    [
+      'test.untrusted-directive',
+      'error',
+      'nginx.conf holds a directive or value gwctl never writes, so nginx -t does not run on it',
+      'Render DIR again with gwctl render; a committed nginx.conf must be what gwctl renders.',
+    ],
+    [
+      'test.unreadable-conf',
+      'error',
+      'gwctl cannot read nginx.conf the way nginx would, so nginx -t does not run on it',
+      'Render DIR again with gwctl render.',
+    ],
   ]),
   // gwctl import kong (src/import/kong/): findings about the Kong file, positioned in it.
   ...rows('import', [
