@@ -687,7 +687,12 @@ export const ENGINE_CODES: readonly CodeInfo[] = [
       'gwctl imports decK/declarative files with _format_version 1.1, 2.1 or 3.0.',
     ],
     ['kong.invalid', 'error', 'A Kong entity is invalid', 'Kong itself would refuse it: correct the field named.'],
-    ['kong.reference', 'error', 'A Kong entity refers to an id not in the file', 'Add the entity, or correct the id.'],
+    [
+      'kong.reference',
+      'error',
+      'A Kong entity refers to a name or id not in the file',
+      'Add the entity it names, or correct the name or id.',
+    ],
     [
       'kong.bad-pem',
       'error',
@@ -704,13 +709,13 @@ export const ENGINE_CODES: readonly CodeInfo[] = [
       'kong.no-trust-store',
       'error',
       'A verifying Kong service has no ca_certificates',
-      "Add the service's ca_certificates, or say which CA signs the upstream.",
+      "Add the CA to the service's ca_certificates, or pass the file kong.conf names in nginx_proxy_proxy_ssl_trusted_certificate with --trusted-ca FILE.",
     ],
     [
       'kong.ip-server-name',
       'error',
       'A verifying Kong service would check an IP address as the name',
-      'nginx matches DNS names only: give the upstream a DNS name.',
+      "nginx matches DNS names only: set the Kong upstream's host_header (or the service's host) to a DNS name in the certificate.",
     ],
     [
       'kong.tls-verify-default',
