@@ -20,6 +20,7 @@ const SECTIONS: [Scope, string][] = [
   ['nginx', 'nginx -t'],
   ['probe', 'gwctl probe'],
   ['import', 'gwctl import kong'],
+  ['probe', 'gwctl probe (live upstreams)'],
   ['run', 'The run itself'],
 ];
 

@@ -5,7 +5,7 @@ import { positionDiagnostics } from '../load/load-spec.js';
 import { checkSpec } from '../pipeline/check-spec.js';
 import { plan } from '../plan/plan.js';
 import type { OutputFile } from '../plan/render-model.js';
-import { QuoteError } from '../render/quote.js';
+import { QuoteError } from '../text/quote.js';
 import { renderNginxConf } from '../render/templates.js';
 import { assessOutDir, realOutDir } from '../render/output-dir.js';
 import { diffOutput, writeOutput, type WriteResult } from '../render/write-output.js';
