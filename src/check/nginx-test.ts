@@ -17,6 +17,8 @@ export interface NginxTestRun {
   /** stdout and stderr, interleaved as nginx wrote them. */
   output: string;
   diagnostics: Diagnostic[];
+  /** TLS contexts tested with generated stand-in keys (their keys live on the gateway host). */
+  standIns: number;
 }
 
 export interface NginxTestOptions {
@@ -27,6 +29,8 @@ export interface NginxTestOptions {
   spec?: { file: string; data: SpecShape };
   /** The directory to name in messages instead of `dir`: render --test tests a staged copy of DIR beside it. */
   shownAs?: string;
+  /** Keys and password files that live only on the gateway host: tested with stand-ins (stand-ins.ts). */
+  standInFor?: ReadonlySet<string>;
 }
 
 /** `BINARY -p DIR/ -c nginx.conf -e logs/error.log -t`, through execa; nginx's complaints become diagnostics. */
@@ -34,7 +38,18 @@ export async function runNginxTest(o: NginxTestOptions): Promise<NginxTestRun> {
   const text = readConf(o.dir);
   // -e needs its directory before nginx parses anything; a fresh checkout may not have logs/.
   mkdirSync(join(o.dir, 'logs'), { recursive: true });
-  const args = ['-p', o.dir.endsWith('/') ? o.dir : `${o.dir}/`, '-c', 'nginx.conf', '-e', 'logs/error.log', '-t'];
+  const standIn = o.standInFor?.size
+    ? await (await import('./stand-ins.js')).withStandIns(o.dir, text, o.standInFor)
+    : undefined;
+  const args = [
+    '-p',
+    o.dir.endsWith('/') ? o.dir : `${o.dir}/`,
+    '-c',
+    standIn?.confFile ?? 'nginx.conf',
+    '-e',
+    'logs/error.log',
+    '-t',
+  ];
   const { execa } = await import('execa');
   const r = await execa(o.binary, args, {
     reject: false,
@@ -42,7 +57,7 @@ export async function runNginxTest(o: NginxTestOptions): Promise<NginxTestRun> {
     stdin: 'ignore',
     timeout: NGINX_TEST_TIMEOUT_MS,
     cwd: o.dir,
-  });
+  }).finally(() => standIn?.dispose());
   if (r.failed && r.exitCode === undefined) {
     const why = r.timedOut
       ? `did not finish within ${NGINX_TEST_TIMEOUT_MS / 1000} s`
@@ -51,7 +66,9 @@ export async function runNginxTest(o: NginxTestOptions): Promise<NginxTestRun> {
         : r.shortMessage;
     throw new FatalError(`${o.binary} -t: ${why}`);
   }
-  const said = typeof r.all === 'string' ? r.all : '';
+  let said = typeof r.all === 'string' ? r.all : '';
+  // The substituted copy has the lines of DIR/nginx.conf: name that file.
+  if (standIn) said = said.split(standIn.confFile).join(join(o.dir, 'nginx.conf'));
   const shown = o.shownAs ?? o.dir;
   // The staged copy's name means nothing to the user, and is gone once the render ends.
   const output = o.shownAs === undefined ? said : said.split(o.dir).join(o.shownAs);
@@ -65,11 +82,11 @@ export async function runNginxTest(o: NginxTestOptions): Promise<NginxTestRun> {
       column: 1,
     });
   }
-  return { binary: o.binary, args, exitCode: r.exitCode, output, diagnostics };
+  return { binary: o.binary, args, exitCode: r.exitCode, output, diagnostics, standIns: standIn?.replaced ?? 0 };
 }
 
 /** DIR/nginx.conf as nginx will read it; never a FIFO (which would hang) nor a device or huge file (which would fill memory). */
-function readConf(dir: string): string {
+export function readConf(dir: string): string {
   let isDir: boolean;
   try {
     isDir = statSync(dir).isDirectory();

@@ -12,8 +12,16 @@ export interface GatewaySpec {
 export interface ListenSpec {
   port: number;
   address?: string;
-  tls?: { certificate: string; key: string; passwordFile?: string };
+  tls?: { certificate: string; key: FileRef; passwordFile?: FileRef };
 }
+
+/** A key or password file on the gateway host, named in nginx.conf verbatim and never read by gwctl. */
+export interface HostFile {
+  hostPath: string;
+}
+
+/** A path read where gwctl runs (relative to the spec), or a file that exists only on the gateway host. */
+export type FileRef = string | HostFile;
 
 export interface TrustStoreSpec {
   certificates: string[];
@@ -22,8 +30,8 @@ export interface TrustStoreSpec {
 
 export interface ClientCertificateSpec {
   certificate: string;
-  key: string;
-  passwordFile?: string;
+  key: FileRef;
+  passwordFile?: FileRef;
 }
 
 export interface ServerObjectSpec {

@@ -36,6 +36,8 @@ export interface TlsProfileModel {
   certificate?: string;
   certificateKey?: string;
   passwordFile?: string;
+  /** The key or password file is a path of the rendering machine (not a hostPath): say so beside it. */
+  localSecret?: boolean;
   protocols?: string[];
   ciphers?: string;
   sessionReuse: boolean;
@@ -46,7 +48,7 @@ export interface TlsProfileModel {
 export interface ServerBlockModel {
   listens: { address: string; params: string[] }[];
   serverNames: string[];
-  tls?: { certificate: string; certificateKey: string; passwordFile?: string };
+  tls?: { certificate: string; certificateKey: string; passwordFile?: string; localSecret?: boolean };
   /** Named locations, one per TLS profile used by any route. */
   profiles: TlsProfileModel[];
   /** A named location for plain-http upstreams is needed. */

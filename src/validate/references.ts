@@ -1,7 +1,8 @@
 import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
-import type { GatewaySpec } from '../load/spec-types.js';
+import type { FileRef, GatewaySpec } from '../load/spec-types.js';
+import { isHostFile } from '../load/file-ref.js';
 import { routePathProblem } from './route-path.js';
 import {
   isDnsName,
@@ -60,6 +61,9 @@ export function validateReferences(spec: GatewaySpec): Diagnostic[] {
         ),
       );
   };
+  /** Keys and password files: nginx.conf names them, whether they are read here or live on the host. */
+  const checkRef = (ref: FileRef, path: (string | number)[]) =>
+    isHostFile(ref) ? checkPath(ref.hostPath, [...path, 'hostPath'], true) : checkPath(ref, path, true);
   if (spec.runtime?.modulesPath !== undefined) checkPath(spec.runtime.modulesPath, ['runtime', 'modulesPath'], true);
   for (const [name, ts] of Object.entries(spec.trustStores ?? {})) {
     ts.certificates.forEach((p, i) => checkPath(p, ['trustStores', name, 'certificates', i], false));
@@ -67,8 +71,8 @@ export function validateReferences(spec: GatewaySpec): Diagnostic[] {
   }
   for (const [name, cc] of Object.entries(spec.clientCertificates ?? {})) {
     checkPath(cc.certificate, ['clientCertificates', name, 'certificate'], false);
-    checkPath(cc.key, ['clientCertificates', name, 'key'], true);
-    if (cc.passwordFile !== undefined) checkPath(cc.passwordFile, ['clientCertificates', name, 'passwordFile'], true);
+    checkRef(cc.key, ['clientCertificates', name, 'key']);
+    if (cc.passwordFile !== undefined) checkRef(cc.passwordFile, ['clientCertificates', name, 'passwordFile']);
   }
 
   const ports = new Map<string, number>();
@@ -83,8 +87,8 @@ export function validateReferences(spec: GatewaySpec): Diagnostic[] {
       );
     if (l.tls) {
       checkPath(l.tls.certificate, ['listen', i, 'tls', 'certificate'], false);
-      checkPath(l.tls.key, ['listen', i, 'tls', 'key'], true);
-      if (l.tls.passwordFile !== undefined) checkPath(l.tls.passwordFile, ['listen', i, 'tls', 'passwordFile'], true);
+      checkRef(l.tls.key, ['listen', i, 'tls', 'key']);
+      if (l.tls.passwordFile !== undefined) checkRef(l.tls.passwordFile, ['listen', i, 'tls', 'passwordFile']);
     }
     const key = `${l.address ?? '*'}:${l.port}`;
     if (ports.has(key))
