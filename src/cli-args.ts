@@ -15,11 +15,11 @@ export function parseTime(v: string): Date {
   return d;
 }
 
-/** As the spec's verifyDepth: nginx's proxy_ssl_verify_depth, 0 to 100. */
-const MAX_VERIFY_DEPTH = 100;
+/** As the spec's verifyDepth: nginx's proxy_ssl_verify_depth, which it hands to OpenSSL as an int. */
+export const MAX_VERIFY_DEPTH = 2147483647;
 
 export function parseDepth(v: string): number {
-  if (!/^\d{1,3}$/.test(v) || Number(v) > MAX_VERIFY_DEPTH)
+  if (!/^\d{1,10}$/.test(v) || Number(v) > MAX_VERIFY_DEPTH)
     throw new InvalidArgumentError(`expected a whole number from 0 to ${MAX_VERIFY_DEPTH} (as the spec's verifyDepth)`);
   return Number(v);
 }

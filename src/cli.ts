@@ -135,7 +135,7 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
       (v: string, prev: string[] = []) => [...prev, v],
     )
     .option('--name <dns>', 'server name nginx checks (proxy_ssl_name)', parseServerName)
-    .option('--depth <n>', 'proxy_ssl_verify_depth, 0-100 (default: nginx default 1)', parseDepth)
+    .option('--depth <n>', 'proxy_ssl_verify_depth, 0-2147483647 (default: nginx default 1)', parseDepth)
     .addHelpText(
       'after',
       '\nExamples:\n  gwctl verify-chain gateway.yaml\n  gwctl verify-chain gateway.yaml --upstream orders --at 2027-01-01T00:00:00Z\n  gwctl verify-chain --chain orders-chain.pem --ca root.pem --name orders.internal --depth 2',
@@ -224,6 +224,65 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
       run(async () => (await import('./commands/test.js')).testCommand(dir, { nginx: o.nginx, spec: o.spec }, ctx())),
     );
 
+  program
+    .command('import')
+    .description("write a gateway spec from another gateway's configuration")
+    .command('kong')
+    .description(
+      "Kong's declarative config (kong.yml, decK's files; _format_version 1.1, 2.1, 3.0) to DIR/gateway.yaml and PEM files",
+    )
+    .argument('<kong-file>', 'the Kong declarative config (YAML or JSON)')
+    .requiredOption('--out <dir>', 'a new or empty directory for gateway.yaml and its PEM files')
+    .addOption(
+      new Option(
+        '--verify-default <on|off>',
+        "Kong's global proxy_ssl_verify, for services that leave tls_verify unset",
+      )
+        .choices(['on', 'off'])
+        .default('off'),
+    )
+    .option(
+      '--verify-depth-default <n>',
+      "Kong's global proxy_ssl_verify_depth, for services that leave tls_verify_depth unset (default: nginx's 1)",
+      parseDepth,
+      1,
+    )
+    .option(
+      '--trusted-ca <file>',
+      'the CA file kong.conf names in nginx_proxy_proxy_ssl_trusted_certificate, for services without ca_certificates',
+    )
+    .option('--listen <[address:]port>', "the gateway's listener (default: Kong's proxy port, 8000)")
+    .addHelpText(
+      'after',
+      '\nExamples:\n  gwctl import kong kong.yml --out gateway/\n  gwctl import kong kong.yml --out gateway/ --verify-default on --trusted-ca /etc/kong/upstream-ca.pem\n\nSee docs/kong.md for what is mapped and what is not.',
+    )
+    .action(
+      (
+        file: string,
+        o: {
+          out: string;
+          verifyDefault: 'on' | 'off';
+          verifyDepthDefault: number;
+          trustedCa?: string;
+          listen?: string;
+        },
+      ) =>
+        run(async () => {
+          const cmd = await import('./commands/import.js');
+          return cmd.importKongCommand(
+            file,
+            {
+              out: o.out,
+              verifyDefault: o.verifyDefault === 'on',
+              verifyDepthDefault: o.verifyDepthDefault,
+              trustedCa: o.trustedCa,
+              listen: cmd.parseListen(o.listen),
+            },
+            ctx(),
+          );
+        }),
+    );
+
   program.addHelpText(
     'after',
     [
@@ -285,7 +344,7 @@ async function stopped(argv: readonly string[], env: MainEnvironment, message: s
   return fatalResult({ format: requestedFormat(argv), cwd: env.cwd, version: VERSION, color: false }, message, command);
 }
 
-const COMMANDS = ['validate', 'verify-chain', 'render', 'test'];
+const COMMANDS = ['validate', 'verify-chain', 'render', 'test', 'import'];
 
 function requestedFormat(argv: readonly string[]): Format {
   let format: Format = 'human';

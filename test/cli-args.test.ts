@@ -27,10 +27,12 @@ test('--at takes a real ISO-8601 date or date-time with its zone, nothing else',
   }
 });
 
-test("--depth is 0 to 100, as the spec's verifyDepth", () => {
+test("--depth is 0 to 2147483647, as the spec's verifyDepth and as nginx passes it to OpenSSL", () => {
   assert.equal(parseDepth('0'), 0);
   assert.equal(parseDepth('100'), 100);
-  for (const bad of ['101', '999999', '-1', '1.5', 'two', '']) assert.throws(() => parseDepth(bad), /0 to 100/, bad);
+  assert.equal(parseDepth('2147483647'), 2147483647);
+  for (const bad of ['2147483648', '99999999999', '-1', '1.5', 'two', '', '1e3'])
+    assert.throws(() => parseDepth(bad), /0 to 2147483647/, bad);
 });
 
 test('--name may not be empty', () => {

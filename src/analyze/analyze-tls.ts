@@ -5,6 +5,7 @@ import type { Material } from '../validate/files.js';
 import type { ChainFinding, ChainVerdict } from '../tls/verdict.js';
 import { verifyChain } from '../tls/chain/index.js';
 import { checkClientCertificate } from '../tls/client-certificate.js';
+import { probeCommand } from './probe-command.js';
 
 export interface UpstreamTlsAnalysis {
   name: string;
@@ -12,6 +13,8 @@ export interface UpstreamTlsAnalysis {
   verifyDepth: number;
   /** Present when the spec gave a presentedChain to verify offline. */
   verdict?: ChainVerdict;
+  /** Why there is no verdict (no presentedChain, verify off), for upstreams without one. */
+  notChecked?: string;
 }
 
 export interface AnalyzeOptions {
@@ -19,6 +22,8 @@ export interface AnalyzeOptions {
   warnDays: number;
   /** Only these upstreams (verify-chain --upstream). */
   only?: string;
+  /** The spec as the user named it, for the `gwctl probe` command advised (default gateway.yaml). */
+  specArg?: string;
 }
 
 /** Verifies every TLS upstream's presented chain as nginx will, and settles its verify depth. */
@@ -37,20 +42,25 @@ export function analyzeTls(
     const presented = material.presentedChains.get(name);
     const trusted = tls.trustStore !== undefined ? material.trustStores.get(tls.trustStore) : undefined;
     if ((tls.verify ?? true) === false) {
-      upstreams.push({ name, verifyDepth: declared ?? NGINX_DEFAULT_VERIFY_DEPTH });
+      upstreams.push({
+        name,
+        verifyDepth: declared ?? NGINX_DEFAULT_VERIFY_DEPTH,
+        notChecked: 'verify is false: nginx does not verify this upstream',
+      });
       continue;
     }
     if (!presented || !trusted) {
+      const verifyDepth = declared ?? NGINX_DEFAULT_VERIFY_DEPTH;
       if (tls.presentedChain === undefined) {
         diagnostics.push(
           warning(
             'chain.not-checked',
-            `upstream "${name}" has no presentedChain, so gwctl cannot check offline that nginx will accept its certificate; add the chain it serves (leaf first)`,
+            `upstream "${name}" has no presentedChain, so gwctl cannot check offline that nginx will accept its certificate; nginx will use proxy_ssl_verify_depth ${verifyDepth}${declared === undefined ? " (nginx's default)" : ''}, which allows ${intermediates(verifyDepth)}. Fetch the chain the upstream serves with: ${probeCommand(opts.specArg ?? 'gateway.yaml', name)}`,
             path,
           ),
         );
       }
-      upstreams.push({ name, verifyDepth: declared ?? NGINX_DEFAULT_VERIFY_DEPTH });
+      upstreams.push({ name, verifyDepth, notChecked: 'no presentedChain' });
       continue;
     }
     // proxy_ssl_crl: rendered when the trust store has a crl (and verification is on).
@@ -87,6 +97,10 @@ export function analyzeTls(
   }
   diagnostics.push(...analyzeClientCertificates(spec, material, opts));
   return { upstreams, diagnostics };
+}
+
+function intermediates(depth: number): string {
+  return depth === 0 ? 'no intermediate CA' : depth === 1 ? 'one intermediate CA' : `${depth} intermediate CAs`;
 }
 
 /** Each client certificate an upstream in scope presents: order, client purpose, validity, strength. */

@@ -50,7 +50,9 @@ export function checkHostKeys(o: HostKeyOptions): Diagnostic[] {
     });
     // readKey names the password file's problems at the passwordFile field.
     out.push(
-      ...found.map((d) => at(d, d.code === 'key.password-file' && use.passwordFile ? use.passwordFile : use.key)),
+      ...found.map((d) =>
+        at(d, d.code.startsWith('key.password-file') && use.passwordFile ? use.passwordFile : use.key),
+      ),
     );
     if (!key || !use.certificate) continue;
     const certs = files.read(abs(use.certificate), 'certificate');

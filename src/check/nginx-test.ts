@@ -1,8 +1,9 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FatalError, error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { readRegularFile } from '../load/read-file.js';
 import { MAX_CONF_BYTES } from '../render/output-dir.js';
+import { makeDirs } from '../render/modes.js';
 import { mapNginxMessages, parseNginxOutput, type SpecShape } from './map-errors.js';
 
 /** nginx -t reads certificates and keys; anything slower than this is stuck. */
@@ -37,7 +38,7 @@ export interface NginxTestOptions {
 export async function runNginxTest(o: NginxTestOptions): Promise<NginxTestRun> {
   const text = readConf(o.dir);
   // -e needs its directory before nginx parses anything; a fresh checkout may not have logs/.
-  mkdirSync(join(o.dir, 'logs'), { recursive: true });
+  makeDirs(join(o.dir, 'logs'));
   const standIn = o.standInFor?.size
     ? await (await import('./stand-ins.js')).withStandIns(o.dir, text, o.standInFor)
     : undefined;

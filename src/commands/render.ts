@@ -39,7 +39,11 @@ export async function renderCommand(
   let diagnostics = checked.diagnostics;
   if (!checked.spec || !checked.material || hasFailures(diagnostics)) return report(ctx, diagnostics);
   ctx.progress?.(`verifying the upstream chains of ${specPath}`);
-  const analysis = analyzeTls(checked.spec, checked.material, { at: ctx.now, warnDays: opts.warnDays });
+  const analysis = analyzeTls(checked.spec, checked.material, {
+    at: ctx.now,
+    warnDays: opts.warnDays,
+    specArg: specPath,
+  });
   diagnostics = [...diagnostics, ...positionDiagnostics(checked.loaded, analysis.diagnostics)];
   if (hasFailures(diagnostics)) return report(ctx, diagnostics);
 

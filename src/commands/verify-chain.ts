@@ -6,7 +6,8 @@ import { positionDiagnostics } from '../load/load-spec.js';
 import { checkSpec } from '../pipeline/check-spec.js';
 import type { PemKind } from '../tls/pem.js';
 import { PemFiles } from '../tls/pem-files.js';
-import type { CertSource, ChainVerdict } from '../tls/verdict.js';
+import type { CertSource, ChainFinding, ChainVerdict } from '../tls/verdict.js';
+import { probeCommand } from '../analyze/probe-command.js';
 import { verifyChain, parseCrl } from '../tls/chain/index.js';
 import { NGINX_DEFAULT_VERIFY_DEPTH } from '../plan/plan.js';
 import { escapeUnsafe } from '../validate/show.js';
@@ -25,7 +26,12 @@ export interface UpstreamReport {
   /** proxy_ssl_name checked by nginx. */
   serverName?: string;
   verifyDepth: number;
-  verdict: ChainVerdict;
+  /** null: not checked (see notChecked). */
+  verdict: ChainVerdict | null;
+  /** Why the upstream was not checked (no presentedChain, verify off). */
+  notChecked?: string;
+  /** The command that fetches the served chain, for an upstream not checked for want of one. */
+  probe?: string;
   /** Findings as positioned diagnostics. */
   findings: Diagnostic[];
 }
@@ -75,17 +81,26 @@ function verifySpec(
     at: opts.at ?? ctx.now,
     warnDays: opts.warnDays,
     only: opts.upstream,
+    specArg: specPath,
   });
   const positioned = positionDiagnostics(checked.loaded, analysis.diagnostics);
-  const reports = analysis.upstreams
-    .filter((u): u is Required<UpstreamTlsAnalysis> => !!u.verdict)
-    .map((u) => ({
+  // Every TLS upstream gets an entry: one without a verdict says why and how to get one.
+  const reports = analysis.upstreams.map(
+    (u: UpstreamTlsAnalysis): UpstreamReport => ({
       name: u.name,
       serverName: checked.spec!.upstreams![u.name].tls?.serverName,
       verifyDepth: u.verifyDepth,
-      verdict: u.verdict,
-      findings: positioned.filter((d) => d.path[1] === u.name && d.path[3] === 'presentedChain'),
-    }));
+      verdict: u.verdict ?? null,
+      ...(u.notChecked !== undefined ? { notChecked: u.notChecked } : {}),
+      ...(u.notChecked === 'no presentedChain' ? { probe: probeCommand(specPath, u.name) } : {}),
+      findings: positioned.filter(
+        (d) =>
+          d.path[0] === 'upstreams' &&
+          d.path[1] === u.name &&
+          (d.path[3] === 'presentedChain' || (d.path.length === 3 && d.code === 'chain.not-checked')),
+      ),
+    }),
+  );
   const general = [...checked.diagnostics, ...positioned.filter((d) => !reports.some((r) => r.findings.includes(d)))];
   return { reports, general };
 }
@@ -121,6 +136,7 @@ export function verifyChainFilesCommand(opts: ChainFilesOptions, ctx: CommandCon
     trustFileProblems,
   });
   const file = resolve(ctx.cwd, opts.chain);
+  if (opts.name === undefined) verdict.findings.push(nameNotChecked());
   const findings: Diagnostic[] = verdict.findings.map((f) => ({
     code: f.code,
     severity: f.severity,
@@ -131,6 +147,16 @@ export function verifyChainFilesCommand(opts: ChainFilesOptions, ctx: CommandCon
     column: 1,
   }));
   return output(ctx, [{ name: basename(opts.chain), serverName: opts.name, verifyDepth, verdict, findings }], []);
+}
+
+/** Without --name nothing checked the certificate's names, which nginx always does. */
+function nameNotChecked(): ChainFinding {
+  return {
+    severity: 'info',
+    code: 'chain.name-not-checked',
+    message:
+      'no name was checked (no --name): nginx checks proxy_ssl_name (by default the host of proxy_pass) against the certificate and logs `upstream SSL certificate does not match "NAME"` when it fails; add --name DNS to check it',
+  };
 }
 
 /**
@@ -167,23 +193,14 @@ function output(
   fatal: readonly Fatal[] = [],
 ): CommandResult {
   const all = [...general, ...reports.flatMap((r) => r.findings)];
-  const failed = reports.some((r) => !r.verdict.ok);
+  const failed = reports.some((r) => r.verdict !== null && !r.verdict.ok);
   const exitCode = fatal.length ? 2 : failed || exitFor(all, ctx) ? 1 : 0;
   if (ctx.format === 'json') {
     return {
       exitCode,
       stdout: formatJson({
         ok: exitCode === 0,
-        upstreams: reports.map((r) => ({
-          name: r.name,
-          ...(r.spec !== undefined ? { spec: r.spec } : {}),
-          ok: r.verdict.ok,
-          requiredDepth: r.verdict.requiredDepth,
-          verifyDepth: r.verifyDepth,
-          chain: r.verdict.chain,
-          nginx: r.verdict.nginx,
-          findings: r.findings.map(diagnosticJson),
-        })),
+        upstreams: reports.map(upstreamJson),
         ...fatalJson(fatal),
         diagnostics: general.map(diagnosticJson),
       }),
@@ -198,9 +215,18 @@ function output(
   const e = (s: string) => escapeUnsafe(s);
   const lines: string[] = [];
   for (const r of reports) {
+    const head = `${r.spec !== undefined ? `${e(r.spec)}: ` : ''}${e(r.name)}`;
+    if (r.verdict === null) {
+      lines.push(`${head}: not checked: ${e(r.notChecked ?? 'no verdict')}`);
+      lines.push(`  depth: nginx will use proxy_ssl_verify_depth ${r.verifyDepth}`);
+      if (r.probe) lines.push(`  check it: ${e(r.probe)}`);
+      for (const f of r.findings)
+        if (f.code !== 'chain.not-checked') lines.push(`  ${f.severity}: ${e(f.message)} [${e(f.code)}]`);
+      continue;
+    }
     const mark = r.verdict.ok ? 'ok' : 'FAIL';
     lines.push(
-      `${r.spec !== undefined ? `${e(r.spec)}: ` : ''}${e(r.name)}: ${mark}${r.verdict.nginx ? `: nginx will log: ${e(nginxLogLine(r.verdict, r.serverName))}` : ''}`,
+      `${head}: ${mark}${r.verdict.nginx ? `: nginx will log: ${e(nginxLogLine(r.verdict, r.serverName))}` : ''}`,
     );
     if (r.verdict.chain.length) lines.push(`  chain: ${r.verdict.chain.map(e).join('  <-  ')}`);
     lines.push(`  depth: chain needs ${r.verdict.requiredDepth ?? 'n/a'}, proxy_ssl_verify_depth ${r.verifyDepth}`);
@@ -210,9 +236,26 @@ function output(
   return { exitCode, stdout: body, stderr: emitDiagnostics(ctx, general, fatal).stderr };
 }
 
+/** One upstream in the contract's JSON shape; one not checked has checked: false and null verdict fields. */
+export function upstreamJson(r: UpstreamReport): Record<string, unknown> {
+  return {
+    name: r.name,
+    ...(r.spec !== undefined ? { spec: r.spec } : {}),
+    checked: r.verdict !== null,
+    ...(r.notChecked !== undefined ? { reason: r.notChecked } : {}),
+    ok: r.verdict?.ok ?? null,
+    requiredDepth: r.verdict?.requiredDepth ?? null,
+    verifyDepth: r.verifyDepth,
+    chain: r.verdict?.chain ?? [],
+    nginx: r.verdict?.nginx ?? null,
+    ...(r.probe !== undefined ? { probe: r.probe } : {}),
+    findings: r.findings.map(diagnosticJson),
+  };
+}
+
 /** An upstream's findings as annotations; a rejected chain always shows up as an error, findings or not. */
 function verdictDiagnostics(r: UpstreamReport): Diagnostic[] {
-  if (r.verdict.ok || r.findings.some((f) => f.severity === 'error')) return r.findings;
+  if (r.verdict === null || r.verdict.ok || r.findings.some((f) => f.severity === 'error')) return r.findings;
   const at = r.findings[0];
   return [
     ...r.findings,

@@ -7,6 +7,23 @@ export interface GatewaySpec {
   clientCertificates?: Record<string, ClientCertificateSpec>;
   upstreams?: Record<string, UpstreamSpec>;
   routes?: RouteSpec[];
+  status?: StatusSpec;
+}
+
+/** The GET /status listener; health checks run through it too. */
+export interface StatusSpec {
+  port: number;
+  address?: string;
+}
+
+export interface HealthCheckSpec {
+  path?: string;
+  /** Durations as written: "5s", "500ms". */
+  interval?: string;
+  timeout?: string;
+  healthyAfter?: number;
+  unhealthyAfter?: number;
+  successStatuses?: number[];
 }
 
 export interface ListenSpec {
@@ -46,6 +63,7 @@ export interface UpstreamSpec {
   servers: (string | ServerObjectSpec)[];
   keepalive?: number;
   hostHeader?: string;
+  healthCheck?: HealthCheckSpec;
   tls?: UpstreamTlsSpec;
 }
 

@@ -3,6 +3,7 @@ import { loadSpec, positionDiagnostics, type LoadedSpec } from '../load/load-spe
 import type { GatewaySpec } from '../load/spec-types.js';
 import { PemFiles } from '../tls/pem-files.js';
 import { loadMaterial, type Material } from '../validate/files.js';
+import { validateHealth } from '../validate/health.js';
 import { validateReferences } from '../validate/references.js';
 import { validateSchema } from '../validate/schema.js';
 
@@ -27,7 +28,7 @@ export function checkSpec(specPath: string, cwd: string, files = new PemFiles())
   if (schemaProblems.length)
     return { ...out, diagnostics: positionDiagnostics(loaded, [...out.diagnostics, ...schemaProblems]) };
   const spec = loaded.data as GatewaySpec;
-  const refs = validateReferences(spec);
+  const refs = [...validateReferences(spec), ...validateHealth(spec)];
   const { material, diagnostics: fileProblems } = loadMaterial(spec, loaded.dir, files);
   const diagnostics = positionDiagnostics(loaded, [...out.diagnostics, ...refs, ...fileProblems]);
   return { loaded, spec, material: hasFailures(refs) ? undefined : material, diagnostics };

@@ -15,6 +15,7 @@ import type {
   UpstreamModel,
 } from './render-model.js';
 import { byCodePoint, planDispatch } from './routing.js';
+import { planRuntime } from './runtime.js';
 
 /** nginx's own default for proxy_ssl_verify_depth. */
 export const NGINX_DEFAULT_VERIFY_DEPTH = 1;
@@ -64,6 +65,7 @@ export function plan(input: PlanInput): RenderModel {
           : { address: parseHostPort(s.address)!.text, params: serverParams(s) },
       ),
       keepalive: up.keepalive ?? DEFAULT_KEEPALIVE,
+      balancer: up.healthCheck !== undefined && spec.status !== undefined,
     }));
 
   const profiles = new Map<string, TlsProfileModel>();
@@ -109,6 +111,7 @@ export function plan(input: PlanInput): RenderModel {
     plainHttp,
   }));
 
+  const runtime = planRuntime(spec, upstreamId, routing.upstreams, [...profiles.values()]);
   const insecure = Object.entries(spec.upstreams ?? {})
     .filter(([, u]) => u.tls && u.tls.verify === false)
     .map(([upstream, u]) => ({ upstream, reason: u.tls!.insecureReason ?? '' }))
@@ -127,6 +130,7 @@ export function plan(input: PlanInput): RenderModel {
     serverBlocks,
     files: [...files.values()].sort((a, b) => byCodePoint(a.path, b.path)),
     insecure,
+    ...runtime,
   };
 }
 
@@ -168,7 +172,9 @@ function planRouting(spec: GatewaySpec, profileOf: Map<string, TlsProfileModel>)
   const routeModels = routes.map((r, i) => ({ id: `r${i}`, upstreamId: upstreamId(r.upstream) }));
   const preserveHost = routes.flatMap((r, i) => (r.preserveHost ? [`r${i}`] : []));
 
-  const used = [...new Set(routes.map((r) => r.upstream))].sort(byCodePoint);
+  // Health-checked upstreams are dispatched too: a check enters the same named location as traffic.
+  const checked = Object.keys(spec.upstreams ?? {}).filter((n) => spec.upstreams![n].healthCheck);
+  const used = [...new Set([...routes.map((r) => r.upstream), ...checked])].sort(byCodePoint);
   const upstreams: UpstreamDispatchModel[] = used.map((name) => {
     const up = spec.upstreams![name];
     const profile = profileOf.get(name);

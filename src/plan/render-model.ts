@@ -11,6 +11,59 @@ export interface RenderModel {
   files: OutputFile[];
   /** Comments listing every upstream whose verification is deliberately off. */
   insecure: { upstream: string; reason: string }[];
+  /** gwctl's Lua runtime (health checks, balancer, status), when the spec uses health checks or status. */
+  lua?: LuaModel;
+  /** The status listener, and the server health checks enter the proxy path through. */
+  statusServer?: StatusServerModel;
+}
+
+export interface LuaModel {
+  /** lua_shared_dict size for health state, e.g. "1m". */
+  sharedDictSize: string;
+  maxPendingTimers: number;
+  maxRunningTimers: number;
+  /** Any upstream has health checks (the profile locations then carry the 503 gate). */
+  checks: boolean;
+  /** Where the checker sends its requests: the status listener, as an address to connect to. */
+  status: { connect: string; port: number };
+  /** Every spec upstream, for /status; those with `check` are health-checked. */
+  upstreams: LuaUpstreamModel[];
+}
+
+export interface LuaUpstreamModel {
+  id: string;
+  name: string;
+  /** The named location a check enters (the upstream's TLS profile, or @gw_http); "" unchecked. */
+  target: string;
+  check?: {
+    path: string;
+    intervalMs: number;
+    timeoutMs: number;
+    healthyAfter: number;
+    unhealthyAfter: number;
+    /** Absent: 200 to 399. */
+    statuses?: number[];
+  };
+  servers: {
+    server: string;
+    host: string;
+    port: number;
+    weight: number;
+    maxFails: number;
+    /** Seconds. */
+    failTimeout: number;
+    backup: boolean;
+  }[];
+}
+
+export interface StatusServerModel {
+  /** The listen directive's address: 127.0.0.1:9901. */
+  listen: string;
+  /** Render the check server (some upstream has health checks). */
+  checks: boolean;
+  /** Profile locations of health-checked TLS upstreams, rendered from the same profiles as traffic's. */
+  profiles: TlsProfileModel[];
+  plainHttp: boolean;
 }
 
 export interface OutputFile {
@@ -24,6 +77,8 @@ export interface UpstreamModel {
   specName: string;
   servers: { address: string; params: string[] }[];
   keepalive: number;
+  /** Peers are chosen by gwctl's Lua balancer (the upstream is health-checked). */
+  balancer: boolean;
 }
 
 /** Everything that lives in one OpenSSL SSL_CTX. Upstreams with equal profiles share a context. */

@@ -7,9 +7,13 @@ import { FatalError } from '../diagnostics/diagnostic.js';
 
 /** Lock candidates and stale locks set aside that their writers abandoned (killed while taking or breaking the lock). */
 export function removeAbandonedLockFiles(outDir: string, lockFile: string): void {
+  // Only names gwctl gives its candidates (.TOKEN) and stale locks set aside (.stale-HEX), and only regular files.
+  const leftover = new RegExp(
+    `^${basename(lockFile).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(?:[0-9a-f]{16}|stale-[0-9a-f]{12})$`,
+  );
   for (const name of readdirSync(dirname(outDir))) {
-    if (name.startsWith(`${basename(lockFile)}.`) && lockLeftoverAbandoned(join(dirname(outDir), name)))
-      rmSync(join(dirname(outDir), name), { force: true });
+    const path = join(dirname(outDir), name);
+    if (leftover.test(name) && isRegularFile(path) && lockLeftoverAbandoned(path)) rmSync(path, { force: true });
   }
 }
 
@@ -22,6 +26,14 @@ export function removeAbandonedLockFiles(outDir: string, lockFile: string): void
 function lockLeftoverAbandoned(path: string): boolean {
   const content = readLock(path);
   return content === undefined || !lockHolderAlive(content) || ageMs(path) > LOCK_CANDIDATE_MAX_AGE_MS;
+}
+
+function isRegularFile(path: string): boolean {
+  try {
+    return lstatSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function ageMs(path: string): number {
@@ -76,6 +88,12 @@ export function lock(outDir: string, waitMs: number): HeldLock {
         if (code !== 'EEXIST') throw new FatalError(`${lockFile}: cannot create the render lock (${code})`);
       }
       const current = readLock(lockFile);
+      // What no gwctl can have left there must not stall renders for the whole wait, nor be removed.
+      const notALock = current === undefined ? notALiveLock(lockFile) : notALiveLock(lockFile, current);
+      if (notALock !== undefined)
+        throw new FatalError(
+          `${lockFile}: ${notALock}, so it cannot be the lock of a running gwctl; gwctl left it as it is and rendered nothing: remove it if you know what put it there, then render again`,
+        );
       if (current !== undefined && !lockHolderAlive(current)) {
         breakStaleLock(lockFile, current);
         continue;
@@ -102,9 +120,58 @@ export function lock(outDir: string, waitMs: number): HeldLock {
   };
 }
 
+/** gwctl's lock record: "pid start-time token" (start-time "-" where /proc is missing). */
+const LOCK_RECORD = /^([1-9]\d{0,9}) (\d{1,20}|-) ([0-9a-f]{16})\n$/;
+const MAX_LOCK_BYTES = 64;
+
+/** A lock record, read only from a regular file of a record's size (never a FIFO, device or huge file). */
 function readLock(file: string): string | undefined {
   try {
+    const st = lstatSync(file);
+    if (!st.isFile() || st.size > MAX_LOCK_BYTES) return undefined;
     return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Why what is at the lock path cannot be a live gwctl lock, or undefined when it may be one. gwctl
+ * creates its lock complete (a hard link of a written file), so anything else was put there by
+ * something else: a directory, a link, a FIFO, text that is no lock record, a record gwctl on
+ * this machine never writes ("-" for a start time where /proc exists), or one naming a live
+ * process that is no gwctl (another program, say pid 1, with its real start time).
+ */
+function notALiveLock(lockFile: string, content?: string): string | undefined {
+  let st: ReturnType<typeof lstatSync>;
+  try {
+    st = lstatSync(lockFile);
+  } catch {
+    return undefined; // gone meanwhile: the next attempt takes it
+  }
+  if (st.isDirectory()) return 'a directory is there';
+  if (st.isSymbolicLink()) return 'a symbolic link is there';
+  if (!st.isFile()) return 'a special file (FIFO, socket or device) is there';
+  if (content === undefined)
+    return st.size > MAX_LOCK_BYTES
+      ? `a file of ${st.size} bytes is there, too large for a lock record`
+      : 'a file gwctl cannot read is there';
+  const m = LOCK_RECORD.exec(content);
+  if (!m) return `a file of ${st.size} bytes is there that is not a gwctl lock record ("pid start-time token")`;
+  const [, pid, started] = m;
+  if (started === '-' && processStartTime(process.pid) !== undefined)
+    return `the record there gives no start time for pid ${pid}, which gwctl always records on this machine`;
+  const ours = processName(process.pid);
+  const theirs = processName(Number(pid));
+  if (ours !== undefined && theirs !== undefined && theirs !== ours && lockHolderAlive(content))
+    return `the record there names pid ${pid}, a live process that is not gwctl (${JSON.stringify(theirs.slice(0, 32))})`;
+  return undefined;
+}
+
+/** The kernel's name for a process (Linux /proc/PID/comm), or undefined. */
+function processName(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
   } catch {
     return undefined;
   }

@@ -1,4 +1,5 @@
 import { closeSync, fsyncSync, lstatSync, openSync, renameSync, rmSync, rmdirSync, writeSync } from 'node:fs';
+import { FILE_MODE, setFileMode } from './modes.js';
 import { join } from 'node:path';
 import { readRegularFileOrUndefined } from '../load/read-file.js';
 import { OUTPUT_FILE_NAME, shortHash } from '../plan/pem-out.js';
@@ -70,8 +71,9 @@ const RECORD = '.gwctl-pending.json';
 
 export function writePendingRecord(staging: string, pending: PendingChanges): void {
   const tmp = join(staging, `${RECORD}.tmp`);
-  const fd = openSync(tmp, 'wx', 0o644);
+  const fd = openSync(tmp, 'wx', FILE_MODE);
   try {
+    setFileMode(fd);
     writeSync(fd, JSON.stringify(pending));
     fsyncSync(fd);
   } finally {

@@ -43,6 +43,17 @@ export function variable(name: unknown): string {
   return `$${s}`;
 }
 
+/**
+ * A double-quoted Lua string inside a *_by_lua_block. Only plain text is accepted: nginx reads
+ * the block with its own Lua-aware tokenizer, and a control character has no business in the
+ * values gwctl writes there (upstream names, addresses, health check paths).
+ */
+export function luaString(value: unknown): string {
+  const s = asString(value);
+  if (CONTROL.test(s)) throw new QuoteError(`value ${JSON.stringify(s)} contains a control character`);
+  return `"${s.replace(/[\\"]/g, '\\$&')}"`;
+}
+
 /** A bare nginx token made only of safe characters (identifiers, numbers, addresses). */
 export function bare(value: unknown): string {
   const s = asString(value);

@@ -3,10 +3,10 @@ import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { summarizeList } from '../plan/comment-text.js';
 import type { RenderModel } from '../plan/render-model.js';
-import { QuoteError, bare, comment, integer, quote, quoteLiteral, variable } from './quote.js';
+import { QuoteError, bare, comment, integer, luaString, quote, quoteLiteral, variable } from './quote.js';
 
 const TEMPLATES = fileURLToPath(new URL('../../../templates/', import.meta.url));
-const PARTIALS = ['upstream', 'routing', 'server', 'route', 'profile', 'proxy'];
+const PARTIALS = ['upstream', 'routing', 'server', 'route', 'profile', 'proxy', 'targets', 'lua', 'status'];
 
 /**
  * A host name or *.wildcard as a map key. A leading backslash makes nginx take the key
@@ -34,7 +34,10 @@ let compiled: Handlebars.TemplateDelegate<RenderModel> | undefined;
 function engine(): Handlebars.TemplateDelegate<RenderModel> {
   if (compiled) return compiled;
   const hb = Handlebars.create();
-  hb.registerHelper({ quote, quoteLiteral, variable, bare, integer, comment, mapHost, list });
+  // The Lua runtime goes into nginx.conf verbatim (its source is reviewed, linted and tested as a file).
+  const luaRuntime = readFileSync(`${TEMPLATES}lua/gwctl.lua`, 'utf8').trimEnd();
+  hb.registerHelper({ quote, quoteLiteral, variable, bare, integer, comment, mapHost, list, luaString });
+  hb.registerHelper('luaRuntime', () => luaRuntime);
   for (const name of PARTIALS) hb.registerPartial(name, readFileSync(`${TEMPLATES}partials/${name}.hbs`, 'utf8'));
   compiled = hb.compile<RenderModel>(readFileSync(`${TEMPLATES}nginx.conf.hbs`, 'utf8'), {
     noEscape: true,

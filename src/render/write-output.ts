@@ -1,4 +1,5 @@
 import {
+  chmodSync,
   closeSync,
   cpSync,
   existsSync,
@@ -28,6 +29,7 @@ import {
   stagingPrefix,
 } from './output-dir.js';
 import { currentReferences, readPendingRecord, removable, undoAbandoned, writePendingRecord } from './provenance.js';
+import { DIR_MODE, FILE_MODE, makeDirs, setFileMode, tightenDir } from './modes.js';
 import { LOCK_WAIT_MS, lock, removeAbandonedLockFiles } from './output-lock.js';
 
 export { GENERATED_MARKER } from './output-dir.js';
@@ -68,7 +70,7 @@ export async function writeOutput(outDir: string, files: OutputFile[], opts: Wri
       );
     const previous = currentReferences(outDir);
     for (const f of files) writeDurably(join(staging, f.path), f.content);
-    for (const d of RUNTIME_DIRS) mkdirSync(join(staging, d), { recursive: true });
+    for (const d of RUNTIME_DIRS) makeDirs(join(staging, d));
     syncDirs(staging, files);
     if (opts.verifyStaged) {
       const prefix = besideOutDir(staging, outDir);
@@ -112,7 +114,8 @@ export async function writeOutput(outDir: string, files: OutputFile[], opts: Wri
     journal.commit();
     syncDir(outDir);
     // 3. After the commit: runtime directories, and what only the old nginx.conf referred to.
-    for (const d of RUNTIME_DIRS) mkdirSync(join(outDir, d), { recursive: true });
+    for (const d of RUNTIME_DIRS) makeDirs(join(outDir, d));
+    for (const d of OWNED_DIRS) tightenDir(join(outDir, d));
     const removed = removable(outDir, previous, new Set(files.map((f) => f.path)));
     for (const stale of removed) rmSync(join(outDir, stale), { force: true });
     for (const d of OWNED_DIRS) if (existsSync(join(outDir, d))) syncDir(join(outDir, d));
@@ -167,7 +170,7 @@ class Journal {
       // Keep the old file by a second name, then replace it with one rename: the path never
       // goes missing, not even for an instant.
       const keep = join(this.backup, rel);
-      mkdirSync(dirname(keep), { recursive: true });
+      makeDirs(dirname(keep));
       linkSync(target, keep);
       renameSync(staged, target);
       this.replaced.push(rel);
@@ -205,6 +208,7 @@ class Journal {
       missing.unshift(d);
     for (const d of missing) {
       mkdirSync(d);
+      chmodSync(d, DIR_MODE);
       this.madeDirs.push(d);
     }
   }
@@ -276,9 +280,10 @@ function isSymlink(path: string): boolean {
 }
 
 function writeDurably(path: string, content: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const fd = openSync(path, 'wx', 0o644);
+  makeDirs(dirname(path));
+  const fd = openSync(path, 'wx', FILE_MODE);
   try {
+    setFileMode(fd);
     writeSync(fd, content);
     fsyncSync(fd);
   } finally {

@@ -97,6 +97,15 @@ export function parsePem(
       };
     }
     const der = Buffer.from(base64, 'base64');
+    const trailing = kind === 'key' ? 0 : trailingBytes(der, label);
+    if (trailing > 0)
+      return {
+        problem: {
+          code: 'pem.trailing-data',
+          message: `has a "BEGIN ${label}" block at line ${line} whose data goes on for ${trailing} byte(s) after the ${kind === 'crl' ? 'CRL' : 'certificate'} ends (another object, a private key, say, hidden inside it): OpenSSL ignores them, but a block must hold exactly one ${kind === 'crl' ? 'CRL' : 'certificate'}; re-export it (\`openssl ${kind === 'crl' ? 'crl' : 'x509'} -in FILE -out FILE.pem\`)`,
+          line,
+        },
+      };
     blocks.push({ label, der, line, text: text.slice(m.index, endAt + endMarker.length) + '\n' });
     begin.lastIndex = endAt + endMarker.length;
   }
@@ -113,6 +122,34 @@ export function parsePem(
     };
   }
   return others.length ? { blocks, others } : { blocks };
+}
+
+/**
+ * Bytes after the DER object a certificate or CRL block holds (0 when none, or when its length
+ * cannot be read: the parsers then report the block). A TRUSTED CERTIFICATE block legitimately
+ * carries one more object, its trust settings (X509_CERT_AUX), and nothing after that. Without
+ * this, bytes after the object (which OpenSSL's d2i ignores) would be re-encoded into tls/.
+ */
+function trailingBytes(der: Buffer, label: string): number {
+  // An indefinite (BER) length leaves the end to a parse gwctl does not do: no certificate needs one.
+  if (der.length >= 2 && der[1] === 0x80) return der.length;
+  let end = derElementEnd(der, 0);
+  if (end === undefined) return 0;
+  if (label === 'TRUSTED CERTIFICATE' && end < der.length) end = derElementEnd(der, end) ?? der.length;
+  return der.length - end;
+}
+
+/** The offset just past the DER element at `at` (definite lengths only), or undefined. */
+export function derElementEnd(der: Buffer, at: number): number | undefined {
+  if (at + 2 > der.length || (der[at] & 0x1f) === 0x1f) return undefined; // multi-byte tags: none in these objects
+  const first = der[at + 1];
+  if (first < 0x80) return at + 2 + first;
+  const n = first & 0x7f;
+  if (n === 0 || n > 4 || at + 2 + n > der.length) return undefined; // indefinite (BER) or absurd
+  let length = 0;
+  for (let i = 0; i < n; i++) length = length * 256 + der[at + 2 + i];
+  const end = at + 2 + n + length;
+  return end <= der.length ? end : undefined;
 }
 
 /** Line numbers for increasing offsets, counted incrementally (bundles hold hundreds of blocks). */

@@ -3,6 +3,18 @@ import { isIP } from 'node:net';
 const LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
 const DNS_NAME = new RegExp(`^${LABEL}(?:\\.${LABEL})*\\.?$`);
 
+/**
+ * nginx's URL parser (ngx_parse_url) reads text starting with "unix:", in any letter case, as a
+ * unix-domain socket path: `server unix:80;` and `listen unix:8080;` are sockets named "80" and
+ * "8080", not the host "unix". gwctl renders `HOST:PORT`, so the host "unix" must be refused
+ * wherever nginx parses it as an address (upstream servers, listen addresses).
+ */
+export function unixSocketProblem(host: string): string | undefined {
+  return /^unix$/i.test(host)
+    ? `is read by nginx as a unix-domain socket path, not a host: nginx takes any address starting with "unix:" (in any letter case) for a socket, so "${host}:PORT" would name the socket file PORT; use another host name or an IP address`
+    : undefined;
+}
+
 export function isDnsName(s: string): boolean {
   return s.length <= 253 && DNS_NAME.test(s) && isIP(s) === 0 && numericHostProblem(s) === undefined;
 }
@@ -59,12 +71,13 @@ export function parseHostPort(s: string): HostPort | undefined {
   }
   const host = m[2];
   if (isIP(host) !== 4 && !isDnsName(host)) return undefined;
+  if (unixSocketProblem(host)) return undefined;
   return { host, port, text: `${host}:${port}` };
 }
 
 export function isListenAddress(s: string): boolean {
   if (s.startsWith('[') && s.endsWith(']')) return isIPv6(s.slice(1, -1));
-  return isIP(s) === 4 || isDnsName(s);
+  return isIP(s) === 4 || (isDnsName(s) && unixSocketProblem(s) === undefined);
 }
 
 /** An IPv6 address both Node and nginx accept (nginx refuses some forms Node allows, e.g. "1:2:3:4:5:6:7::"). */

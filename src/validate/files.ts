@@ -385,27 +385,15 @@ export function readKey(files: PemFiles, k: KeyRead): KeyObject | undefined {
     );
     return undefined;
   }
-  try {
-    const mode = statSync(file).mode;
-    if (k.perms === 'host' && mode & 0o007)
-      out.push(
-        error(
-          'key.readable-by-others',
-          `${showPath(shown)}: private key is readable by every user of this host (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); chmod 600 it (or 640 with a group only nginx's user is in)`,
-          path,
-        ),
-      );
-    else if (k.perms !== 'host' && mode & 0o077)
-      out.push(
-        warning(
-          'key.permissions',
-          `${showPath(shown)}: private key is readable by ${mode & 0o007 ? 'others' : 'its group'} (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); chmod 600 it`,
-          path,
-        ),
-      );
-  } catch {
-    /* already read above; a race here changes nothing */
-  }
+  if (k.perms === 'host') readableByOthers(file, shown, path, out);
+  else
+    warnIfShared(
+      file,
+      'key.permissions',
+      (by, mode) => `${showPath(shown)}: private key is readable by ${by} (mode ${mode}); chmod 600 it`,
+      path,
+      out,
+    );
   const block = r.blocks[0];
   const encrypted = block.label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type: 4,ENCRYPTED/.test(block.text);
   let passwords: Buffer[] = [];
@@ -434,6 +422,15 @@ export function readKey(files: PemFiles, k: KeyRead): KeyObject | undefined {
       return undefined;
     }
     passwords = passphrases(r.data);
+    // The passphrase unlocks the key: shared, it is as good as a shared key.
+    warnIfShared(
+      passwordFile,
+      'key.password-file-permissions',
+      (by, mode) =>
+        `${showPath(passwordShown ?? '')}: the file with the key's passphrase is readable by ${by} (mode ${mode}), which exposes the key as much as a readable key file; chmod 600 it`,
+      [...path.slice(0, -1), 'passwordFile'],
+      out,
+    );
   }
   if (encrypted && passwords.length === 0) {
     out.push(
@@ -462,6 +459,46 @@ export function readKey(files: PemFiles, k: KeyRead): KeyObject | undefined {
     ),
   );
   return undefined;
+}
+
+/** gwctl test on the gateway host: a key every user can read is an error; group-readable is fine. */
+function readableByOthers(file: string, shown: string, path: SpecPath, out: Diagnostic[]): void {
+  try {
+    const mode = statSync(file).mode;
+    if (mode & 0o007)
+      out.push(
+        error(
+          'key.readable-by-others',
+          `${showPath(shown)}: private key is readable by every user of this host (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); chmod 600 it (or 640 with a group only nginx's user is in)`,
+          path,
+        ),
+      );
+  } catch {
+    /* already read; a race here changes nothing */
+  }
+}
+
+/** A warning when `file` (a key, or what unlocks one) is readable by group or others. */
+function warnIfShared(
+  file: string,
+  code: string,
+  message: (by: string, mode: string) => string,
+  path: SpecPath,
+  out: Diagnostic[],
+): void {
+  try {
+    const mode = statSync(file).mode;
+    if (mode & 0o077)
+      out.push(
+        warning(
+          code,
+          message(mode & 0o007 ? 'others' : 'its group', (mode & 0o777).toString(8).padStart(4, '0')),
+          path,
+        ),
+      );
+  } catch {
+    /* already read; a race here changes nothing */
+  }
 }
 
 export function keyMatches(cert: CertSource, key: KeyObject): boolean {

@@ -11,6 +11,7 @@ import {
   normalizeRouteHost,
   numericHostProblem,
   parseHostPort,
+  unixSocketProblem,
 } from './addresses.js';
 import { hasUnsafeCharacters, show } from './show.js';
 import { suggest } from './suggest.js';
@@ -81,7 +82,7 @@ export function validateReferences(spec: GatewaySpec): Diagnostic[] {
       out.push(
         error(
           'listen.bad-address',
-          `${show(l.address)} ${numericHostProblem(l.address) ?? 'is not an IPv4 address, [IPv6] address or host name'}`,
+          `${show(l.address)} ${unixSocketProblem(l.address) ?? numericHostProblem(l.address) ?? 'is not an IPv4 address, [IPv6] address or host name'}`,
           ['listen', i, 'address'],
         ),
       );
@@ -125,7 +126,7 @@ export function validateReferences(spec: GatewaySpec): Diagnostic[] {
         out.push(
           error(
             'upstream.bad-server',
-            `${show(address)} ${hostWhy(address.replace(/:\d*$/, '')) ?? 'is not host:port (a DNS name, IPv4 address or [IPv6] address, then a port 1-65535)'}`,
+            `${show(address)} ${unixSocketProblem(address.replace(/:\d*$/, '')) ?? hostWhy(address.replace(/:\d*$/, '')) ?? 'is not host:port (a DNS name, IPv4 address or [IPv6] address, then a port 1-65535)'}`,
             path,
           ),
         );

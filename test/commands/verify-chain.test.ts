@@ -1,6 +1,6 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { gwctl, gwctlProcess } from '../support/gwctl.js';
@@ -45,6 +45,7 @@ test('spec form, JSON: the contract shape, depth too small reported as nginx log
   const orders = out.upstreams.find((u: { name: string }) => u.name === 'orders');
   assert.deepEqual(Object.keys(orders).sort(), [
     'chain',
+    'checked',
     'findings',
     'name',
     'nginx',
@@ -185,7 +186,9 @@ test('bad arguments exit 2 with a message, not a stack trace', () => {
     ['verify-chain', 'derived.yaml', '--at', '2024-02-30'],
     ['verify-chain', 'derived.yaml', '--at', '2027-01-01 junk'],
     ['verify-chain', 'derived.yaml', '--at', '0000-01-01'],
-    ['verify-chain', '--chain', deepLeaf.chain, '--ca', root.cert, '--depth', '999999'],
+    ['verify-chain', '--chain', deepLeaf.chain, '--ca', root.cert, '--depth', '2147483648'],
+    ['verify-chain', '--chain', deepLeaf.chain, '--ca', root.cert, '--depth', '-1'],
+    ['verify-chain', '--chain', deepLeaf.chain, '--ca', root.cert, '--depth', '1.5'],
   ]) {
     const r = gwctlProcess(args, { cwd: dir });
     assert.equal(r.exitCode, 2, `${args.join(' ')}: ${r.stderr}`);
@@ -299,4 +302,180 @@ test('a large trust store is reported once: per store by validation for a spec, 
     ['trust.public-bundle'],
     spec.stdout.slice(0, 2000),
   );
+});
+
+test('no silent upstreams: an upstream without presentedChain (or with verify off) has its line, and does not fail the run', async () => {
+  writeFileSync(
+    join(dir, 'unchecked.yaml'),
+    `version: 1
+listen: [{ port: 8080 }]
+trustStores:
+  internal: { certificates: ["${root.cert}"] }
+upstreams:
+  orders:
+    servers: ["127.0.0.1:8443"]
+    tls: { trustStore: internal, serverName: orders.internal, presentedChain: "${deepLeaf.chain}" }
+  billing:
+    servers: ["127.0.0.1:8445"]
+    tls: { trustStore: internal, serverName: billing.internal }
+  legacy:
+    servers: ["127.0.0.1:8446"]
+    tls: { verify: false, insecureReason: "vendor appliance", verifyDepth: 3 }
+  plain:
+    servers: ["127.0.0.1:8080"]
+routes:
+  - { path: /o/, upstream: orders }
+  - { path: /b/, upstream: billing }
+  - { path: /l/, upstream: legacy }
+  - { path: /p/, upstream: plain }
+`,
+  );
+  const r = await gwctl(['verify-chain', 'unchecked.yaml', '--format', 'json'], dir);
+  assert.equal(r.exitCode, 0, r.stdout);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.ok, true);
+  assert.deepEqual(
+    out.upstreams.map((u: { name: string }) => u.name),
+    ['orders', 'billing', 'legacy'],
+    'every TLS upstream, the plain one not',
+  );
+  const billing = out.upstreams[1];
+  const probe = 'gwctl probe unchecked.yaml --upstream billing --save';
+  assert.deepEqual(
+    { ...billing, findings: billing.findings.map((f: { code: string }) => f.code) },
+    {
+      name: 'billing',
+      checked: false,
+      reason: 'no presentedChain',
+      ok: null,
+      requiredDepth: null,
+      verifyDepth: 1,
+      chain: [],
+      nginx: null,
+      probe,
+      findings: ['chain.not-checked'],
+    },
+  );
+  assert.equal(
+    billing.findings[0].message,
+    `upstream "billing" has no presentedChain, so gwctl cannot check offline that nginx will accept its certificate; nginx will use proxy_ssl_verify_depth 1 (nginx's default), which allows one intermediate CA. Fetch the chain the upstream serves with: ${probe}`,
+  );
+  assert.equal(billing.findings[0].severity, 'warning');
+  const legacy = out.upstreams[2];
+  assert.deepEqual(
+    [legacy.checked, legacy.ok, legacy.nginx, legacy.verifyDepth, legacy.reason],
+    [false, null, null, 3, 'verify is false: nginx does not verify this upstream'],
+  );
+  assert.equal(out.upstreams[0].checked, true);
+
+  const human = gwctlProcess(['verify-chain', 'unchecked.yaml'], { cwd: dir });
+  assert.equal(human.exitCode, 0, human.stderr);
+  const lines = human.stdout.split('\n');
+  const at = lines.indexOf('billing: not checked: no presentedChain');
+  assert.ok(at > 0, human.stdout);
+  assert.deepEqual(lines.slice(at, at + 3), [
+    'billing: not checked: no presentedChain',
+    '  depth: nginx will use proxy_ssl_verify_depth 1',
+    `  check it: ${probe}`,
+  ]);
+  assert.ok(lines.includes('legacy: not checked: verify is false: nginx does not verify this upstream'));
+  const strict = await gwctl(['--fail-severity', 'warning', 'verify-chain', 'unchecked.yaml'], dir);
+  assert.equal(strict.exitCode, 1, 'the warning counts where warnings are asked to fail');
+});
+
+test('the probe command advised is quoted for the shell when the spec path needs it', async () => {
+  const sub = join(dir, 'my specs');
+  mkdirSync(sub, { recursive: true });
+  writeFileSync(
+    join(sub, "it's.yaml"),
+    `version: 1\nlisten: [{ port: 8080 }]\ntrustStores: { internal: { certificates: ["${root.cert}"] } }\nupstreams:\n  billing: { servers: ["127.0.0.1:8445"], tls: { trustStore: internal, serverName: billing.internal } }\nroutes: [{ path: /b/, upstream: billing }]\n`,
+  );
+  const r = await gwctl(['verify-chain', "my specs/it's.yaml", '--format', 'json'], dir);
+  assert.equal(
+    JSON.parse(r.stdout).upstreams[0].probe,
+    `gwctl probe 'my specs/it'\\''s.yaml' --upstream billing --save`,
+  );
+});
+
+test('--chain without --name says that no name was checked', async () => {
+  const r = await gwctl(
+    ['verify-chain', '--chain', deepLeaf.chain, '--ca', root.cert, '--depth', '2', '--format', 'json'],
+    dir,
+  );
+  assert.equal(r.exitCode, 0, r.stdout);
+  const u = JSON.parse(r.stdout).upstreams[0];
+  assert.deepEqual(
+    u.findings.map((f: { code: string; severity: string }) => [f.code, f.severity]),
+    [['chain.name-not-checked', 'info']],
+  );
+  const human = gwctlProcess(['verify-chain', '--chain', deepLeaf.chain, '--ca', root.cert, '--depth', '2'], {
+    cwd: dir,
+  });
+  assert.match(human.stdout, /info: no name was checked \(no --name\)/);
+  const named = await gwctl(
+    [
+      'verify-chain',
+      '--chain',
+      deepLeaf.chain,
+      '--ca',
+      root.cert,
+      '--depth',
+      '2',
+      '--name',
+      'orders.internal',
+      '--format',
+      'json',
+    ],
+    dir,
+  );
+  assert.deepEqual(JSON.parse(named.stdout).upstreams[0].findings, []);
+});
+
+test('verifyDepth and --depth accept 0 to 2147483647, as nginx passes them to OpenSSL', async () => {
+  const max = await gwctl(
+    [
+      'verify-chain',
+      '--chain',
+      deepLeaf.chain,
+      '--ca',
+      root.cert,
+      '--depth',
+      '2147483647',
+      '--name',
+      'orders.internal',
+      '--format',
+      'json',
+    ],
+    dir,
+  );
+  assert.equal(max.exitCode, 0, max.stdout);
+  assert.equal(JSON.parse(max.stdout).upstreams[0].verifyDepth, 2147483647);
+  const zero = await gwctl(
+    [
+      'verify-chain',
+      '--chain',
+      deepLeaf.chain,
+      '--ca',
+      root.cert,
+      '--depth',
+      '0',
+      '--name',
+      'orders.internal',
+      '--format',
+      'json',
+    ],
+    dir,
+  );
+  assert.equal(JSON.parse(zero.stdout).upstreams[0].nginx.code, 20);
+  const spec = (depth: string) =>
+    `version: 1\nlisten: [{ port: 8080 }]\ntrustStores: { internal: { certificates: ["${root.cert}"] } }\nupstreams:\n  orders: { servers: ["127.0.0.1:8443"], tls: { trustStore: internal, serverName: orders.internal, presentedChain: "${deepLeaf.chain}", verifyDepth: ${depth} } }\nroutes: [{ path: /o/, upstream: orders }]\n`;
+  writeFileSync(join(dir, 'max-depth.yaml'), spec('2147483647'));
+  writeFileSync(join(dir, 'over-depth.yaml'), spec('2147483648'));
+  const ok = await gwctl(['verify-chain', 'max-depth.yaml', '--format', 'json'], dir);
+  assert.equal(ok.exitCode, 0, ok.stdout);
+  assert.equal(JSON.parse(ok.stdout).upstreams[0].verifyDepth, 2147483647);
+  const over = await gwctl(['validate', 'over-depth.yaml', '--format', 'json'], dir);
+  assert.equal(over.exitCode, 1);
+  const d = JSON.parse(over.stdout).diagnostics[0];
+  assert.deepEqual([d.path, d.line], ['$.upstreams.orders.tls.verifyDepth', 5]);
 });

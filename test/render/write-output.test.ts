@@ -263,12 +263,15 @@ test('verifyStaged sees the complete output beside DIR before the commit; when i
 });
 
 test('a lock left by a dead gwctl, or by a pid now used by another process, is broken', async () => {
-  for (const content of ['999999999 - deadbeef\n', `1 1 deadbeef\n`, '', 'garbage']) {
+  // (What cannot be a gwctl record at all is not broken but reported: test/render/output-lock.test.ts.)
+  for (const content of ['999999999 1 0123456789abcdef\n', `1 1 0123456789abcdef\n`]) {
     const { parent, out } = fresh();
     writeFileSync(join(parent, '.out.gwctl-lock'), content);
     mkdirSync(join(parent, '.out.gwctl-staging-abandoned/tls'), { recursive: true });
-    // What a render killed while taking or breaking the lock leaves: its candidate, a lock set aside.
-    writeFileSync(join(parent, '.out.gwctl-lock.0123456789abcdef'), content);
+    // What a render killed while taking or breaking the lock leaves: its candidate (possibly
+    // half-written), a lock set aside.
+    writeFileSync(join(parent, '.out.gwctl-lock.0123456789abcdef'), content.slice(0, 7));
+    writeFileSync(join(parent, '.out.gwctl-lock.fedcba9876543210'), '');
     writeFileSync(join(parent, '.out.gwctl-lock.stale-0123456789ab'), content);
     await writeOutput(out, output('a', ['a']));
     assert.deepEqual(
@@ -293,14 +296,14 @@ test('a live lock holder makes the render wait, and it fails cleanly when the ho
   // Our own pid and start time: a live holder.
   const stat = readFileSync('/proc/self/stat', 'utf8');
   const started = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  writeFileSync(join(parent, '.out.gwctl-lock'), `${process.pid} ${started} someone-else\n`);
+  writeFileSync(join(parent, '.out.gwctl-lock'), `${process.pid} ${started} 0123456789abcdef\n`);
   const t0 = Date.now();
   await assert.rejects(writeOutput(out, output('a', ['a']), { lockWaitMs: 500 }), /being rendered by another gwctl/);
   assert.ok(Date.now() - t0 >= 500, 'it waited for the holder');
   assert.ok(!existsSync(out));
   assert.equal(
     readFileSync(join(parent, '.out.gwctl-lock'), 'utf8'),
-    `${process.pid} ${started} someone-else\n`,
+    `${process.pid} ${started} 0123456789abcdef\n`,
     'the live lock is left alone',
   );
 });

@@ -244,3 +244,66 @@ routes: [{ path: /, upstream: up }]
   const r = await runBin(['render', 'loose.yaml', '--out', 'out-loose'], { cwd: dir });
   assert.doesNotMatch(r.stderr, /key\.permissions/);
 });
+
+/** A PEM block of `label` whose base64 holds `der` as it is. */
+function pemBlock(label: string, der: Buffer): string {
+  return `-----BEGIN ${label}-----\n${der.toString('base64').replace(/.{1,64}/g, '$&\n')}-----END ${label}-----\n`;
+}
+
+function derOf(pemFile: string): Buffer {
+  const b64 = readFileSync(pemFile, 'utf8')
+    .split('\n')
+    .filter((l) => /^[A-Za-z0-9+/=]+$/.test(l));
+  return Buffer.from(b64.join(''), 'base64');
+}
+
+test('a certificate block whose bytes go on after the certificate (a key smuggled inside it) is refused in every certificate field; DIR untouched', async () => {
+  const keyDer = derOf(client.key);
+  // X509_CERT_AUX trusting serverAuth: what a TRUSTED CERTIFICATE block may carry after its certificate.
+  const aux = Buffer.from('300c300a06082b06010505070301', 'hex');
+  const smuggle: Record<string, (cert: Buffer) => string> = {
+    'CERTIFICATE + key': (c) => pemBlock('CERTIFICATE', Buffer.concat([c, keyDer])),
+    'CERTIFICATE + 1 byte': (c) => pemBlock('CERTIFICATE', Buffer.concat([c, Buffer.from([0])])),
+    'TRUSTED CERTIFICATE + aux + key': (c) => pemBlock('TRUSTED CERTIFICATE', Buffer.concat([c, aux, keyDer])),
+  };
+  // Each field gets its own certificate (so nothing else is wrong), smuggled.
+  const fields: [string, PkiCert, string][] = [
+    ['$.trustStores.internal.certificates[0]', root, 'store'],
+    ['$.clientCertificates.gw.certificate', client, 'client'],
+    ['$.upstreams.up.tls.presentedChain', upstream, 'chain'],
+    ['$.listen[1].tls.certificate', listener, 'listener'],
+  ];
+  for (const [what, make] of Object.entries(smuggle)) {
+    for (const [at, owner, field] of fields) {
+      const file = join(dir, 'smuggled.pem');
+      writeFileSync(file, make(derOf(owner.cert)));
+      const pick = (f: string, normal: string) => (field === f ? file : normal);
+      writeFileSync(
+        join(dir, 'smuggle.yaml'),
+        `version: 1
+listen:
+  - { port: 18080 }
+  - { port: 18443, tls: { certificate: "${pick('listener', listener.chain)}", key: "${listener.key}" } }
+trustStores: { internal: { certificates: ["${pick('store', root.cert)}"] } }
+clientCertificates: { gw: { certificate: "${pick('client', client.chain)}", key: "${client.key}" } }
+upstreams:
+  up:
+    servers: ["127.0.0.1:9443"]
+    tls: { trustStore: internal, serverName: up.internal, clientCertificate: gw, presentedChain: "${pick('chain', upstream.chain)}" }
+routes: [{ path: /, upstream: up }]
+`,
+      );
+      const before = snapshot(dir);
+      const r = await runBin(['--format', 'json', 'render', 'smuggle.yaml', '--out', 'out-smuggle'], { cwd: dir });
+      assert.equal(r.exitCode, 1, `${what} at ${at}: ${r.stdout}${r.stderr}`);
+      const errors = JSON.parse(r.stdout).diagnostics.filter((d: { severity: string }) => d.severity === 'error');
+      assert.deepEqual(
+        errors.map((d: { code: string; path: string }) => `${d.code} ${d.path}`),
+        [`pem.trailing-data ${at}`],
+        `${what} at ${at}`,
+      );
+      assert.deepEqual(snapshotDiff(before, snapshot(dir)), [], 'nothing written');
+      assertNoSecrets('gwctl output', r.stdout + r.stderr);
+    }
+  }
+});

@@ -14,9 +14,21 @@ export function nginxBinary(): string {
   throw new Error('no nginx or openresty binary found: install nginx-light libnginx-mod-http-lua lua-resty-core');
 }
 
+/**
+ * `-g` directives that let this machine's nginx run output rendered for another flavor: the
+ * openresty flavor's output (Lua directives, no load_module) on stock nginx, which can load the
+ * Lua module itself — load_module given with -g is read before nginx.conf.
+ */
+export function flavorDirectives(flavor: 'nginx' | 'openresty'): string {
+  if (flavor === 'nginx' || /openresty/.test(nginxBinary())) return '';
+  const modules = process.env.GWCTL_MODULES_PATH ?? '/usr/lib/nginx/modules';
+  return `load_module ${modules}/ndk_http_module.so; load_module ${modules}/ngx_http_lua_module.so;`;
+}
+
 /** `nginx -t` on a rendered prefix. */
-export function nginxTest(prefix: string): { ok: boolean; output: string } {
-  const r = spawnSync(nginxBinary(), ['-p', prefix, '-c', 'nginx.conf', '-e', 'logs/error.log', '-t'], {
+export function nginxTest(prefix: string, globals = ''): { ok: boolean; output: string } {
+  const g = globals ? ['-g', globals] : [];
+  const r = spawnSync(nginxBinary(), ['-p', prefix, '-c', 'nginx.conf', '-e', 'logs/error.log', ...g, '-t'], {
     encoding: 'utf8',
   });
   return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
@@ -29,11 +41,11 @@ export interface RunningNginx {
 }
 
 /** Starts nginx in the foreground on a rendered prefix and waits until `port` accepts connections. */
-export async function startNginx(prefix: string, port: number): Promise<RunningNginx> {
+export async function startNginx(prefix: string, port: number, globals = ''): Promise<RunningNginx> {
   const logBefore = readLog(prefix).length; // a restart in the same prefix: only this run's lines count
   const child: ChildProcess = spawn(
     nginxBinary(),
-    ['-p', prefix, '-c', 'nginx.conf', '-e', 'logs/error.log', '-g', 'daemon off;'],
+    ['-p', prefix, '-c', 'nginx.conf', '-e', 'logs/error.log', '-g', `${globals} daemon off;`.trim()],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';

@@ -88,6 +88,45 @@ test('key.permissions: a key readable by group or others is a warning naming the
   assert.deepEqual(codes(spec([root.cert], cc)), []);
 });
 
+test('key.password-file-permissions: a passphrase file readable by group or others is a warning like a readable key, at passwordFile', () => {
+  const key = pki.encryptedKey(client, 'correct horse');
+  const passwordFile = join(dir, 'shared.pass');
+  writeFileSync(passwordFile, 'correct horse\n');
+  const cc = { gw: { certificate: client.chain, key, passwordFile } };
+  for (const [mode, who] of [
+    [0o640, 'its group'],
+    [0o604, 'others'],
+    [0o644, 'others'],
+  ] as const) {
+    chmodSync(passwordFile, mode);
+    const ds = loadMaterial(spec([root.cert], cc), dir).diagnostics;
+    assert.deepEqual(
+      ds.map((d) => `${d.severity} ${d.code} ${d.path.join('.')}`),
+      ['warning key.password-file-permissions clientCertificates.gw.passwordFile'],
+    );
+    assert.ok(
+      ds[0].message.includes(
+        `${passwordFile}: the file with the key's passphrase is readable by ${who} (mode 0${mode.toString(8)})`,
+      ),
+      ds[0].message,
+    );
+    assert.doesNotMatch(ds[0].message, /correct horse/);
+  }
+  chmodSync(passwordFile, 0o600);
+  assert.deepEqual(codes(spec([root.cert], cc)), []);
+  // The listener's passwordFile too.
+  chmodSync(passwordFile, 0o644);
+  const listener: GatewaySpec = {
+    ...spec([root.cert], cc),
+    listen: [{ port: 8443, tls: { certificate: client.chain, key, passwordFile } }],
+  };
+  assert.deepEqual(codes(listener), [
+    'warning key.password-file-permissions listen.0.tls.passwordFile',
+    'warning key.password-file-permissions clientCertificates.gw.passwordFile',
+  ]);
+  chmodSync(passwordFile, 0o600);
+});
+
 test('encrypted keys: PKCS#8 and legacy PEM through passwordFile; wrong or missing passphrases are errors at the key', () => {
   const pkcs8 = pki.encryptedKey(client, 'correct horse');
   const legacy = join(dir, 'legacy-encrypted.key');

@@ -333,3 +333,38 @@ test('TLS versions below 1.2: an error when nothing else is allowed, a warning b
     [],
   );
 });
+
+test('"unix" in any letter case as a host nginx parses as an address (listen address, server string, server object): refused, with why', () => {
+  // All 16 spellings: nginx's ngx_parse_url compares "unix:" case-insensitively.
+  const variants = Array.from({ length: 16 }, (_, bits) =>
+    [...'unix'].map((c, i) => (bits & (1 << i) ? c.toUpperCase() : c)).join(''),
+  );
+  for (const v of variants) {
+    const ds = validateReferences(
+      spec((s) => {
+        s.listen = [{ port: 8080, address: v }];
+        s.upstreams!.orders.servers = [`${v}:8443`, { address: `${v}:8444` }];
+      }),
+    );
+    assert.deepEqual(
+      ds.map((d) => `${d.code} ${d.path.join('.')}`),
+      [
+        'listen.bad-address listen.0.address',
+        'upstream.bad-server upstreams.orders.servers.0',
+        'upstream.bad-server upstreams.orders.servers.1.address',
+      ],
+      v,
+    );
+    for (const d of ds) assert.match(d.message, /unix-domain socket path/, v);
+  }
+  // Names that merely contain "unix" are hosts like any other.
+  assert.deepEqual(
+    codes(
+      spec((s) => {
+        s.listen = [{ port: 8080, address: 'unix.internal' }];
+        s.upstreams!.orders.servers = ['unixes:8443', 'my-unix:8443'];
+      }),
+    ),
+    [],
+  );
+});

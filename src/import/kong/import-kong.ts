@@ -1,0 +1,216 @@
+import { show } from '../../validate/show.js';
+import type { Capabilities } from './capabilities.js';
+import { collectEntities } from './entities.js';
+import { Fields, type Entity } from './fields.js';
+import type { Findings } from './findings.js';
+import { GatewayOut, type OutUpstream } from './gateway-out.js';
+import { activeChecksOn, duration, mapHealthCheck } from './health.js';
+import type { KongFile } from './kong-file.js';
+import { dropDuplicates, routeOrderDifferences, type PlacedRoute } from './route-order.js';
+import { mapRoute, routeLabel, type MappedService } from './routes.js';
+import { kongHostHeader, serviceTarget } from './service-target.js';
+import { mapTargets, type Server } from './targets.js';
+import { mapTls, refuseTlsOnHttp, type KongDefaults } from './tls.js';
+import { CERTIFICATE_FIELDS, listUnmapped, SERVICE_FIELDS, UPSTREAM_FIELDS } from './unmapped.js';
+
+export interface ImportOptions {
+  defaults: KongDefaults;
+  /** Which second-wave spec fields this gwctl has (see capabilities.ts). */
+  capabilities: Capabilities;
+  /** The gateway's listener: Kong's default proxy port, 8000. */
+  listen: { port: number; address?: string };
+}
+
+/** Kong's proxy port (proxy_listen 0.0.0.0:8000): the contract's default listener. */
+export const KONG_PROXY_PORT = 8000;
+
+/**
+ * Kong entities → a gwctl gateway. Each Kong service becomes one spec upstream (Kong sets upstream
+ * TLS per service), whose servers are the targets of the Kong upstream its host names, or the host
+ * itself; its routes follow. Findings say what is not mapped and where gwctl differs.
+ */
+export function importKong(kong: KongFile, findings: Findings, opts: ImportOptions): GatewayOut {
+  const out = new GatewayOut();
+  const f = new Fields(findings);
+  const entities = collectEntities(kong.root, findings);
+  for (const p of entities.plugins)
+    findings.notMapped(
+      p.path,
+      `plugin ${show(f.str(p, 'name') ?? '(unnamed)')}: Kong plugins have no gwctl equivalent; not imported`,
+    );
+
+  const upstreamByName = new Map(entities.upstreams.map((u) => [String(u.data.name ?? '').toLowerCase(), u]));
+  const serversOf = new Map<Entity, Server[]>();
+  const usedUpstreams = new Set<Entity>();
+  for (const u of entities.upstreams) listUnmapped(u, UPSTREAM_FIELDS, `upstream ${show(u.data.name)}`, findings);
+
+  const mapped = new Map<Entity, MappedService>();
+  entities.services.forEach((svc, i) => {
+    const label = `service ${show(f.str(svc, 'name') ?? f.str(svc, 'id') ?? `#${i + 1}`)}`;
+    listUnmapped(svc, SERVICE_FIELDS, label, findings);
+    if (f.bool(svc, 'enabled') === false) {
+      findings.notMapped(
+        [...svc.path, 'enabled'],
+        `${label} is disabled (enabled: false): Kong routes nothing to it; it and its routes are not imported`,
+      );
+      return;
+    }
+    const target = serviceTarget(svc, label, findings);
+    if (!target) return;
+    if (target.protocol === 'http') refuseTlsOnHttp(svc, label, findings);
+    const kongUp = upstreamByName.get(target.host);
+    let servers: Server[];
+    let hostNames: string[];
+    if (kongUp) {
+      usedUpstreams.add(kongUp);
+      if (!serversOf.has(kongUp))
+        serversOf.set(kongUp, mapTargets(String(kongUp.data.name), entities.targets.get(kongUp)!, findings));
+      servers = serversOf.get(kongUp)!;
+      if (!servers.length) {
+        findings.warn(
+          'kong.not-mapped',
+          `${label}: upstream ${show(kongUp.data.name)} has no target that takes traffic (Kong answers 503); the service is not imported`,
+          kongUp.path,
+        );
+        return;
+      }
+      const hostHeader = f.str(kongUp, 'host_header');
+      hostNames = servers.map((s) =>
+        kongHostHeader(hostHeader?.replace(/:\d+$/, '').toLowerCase() ?? s.host, s.port, target.protocol),
+      );
+    } else {
+      servers = [{ host: target.host, port: target.port, address: hostPort(target.host, target.port), weight: 1 }];
+      hostNames = [kongHostHeader(target.host, target.port, target.protocol)];
+    }
+    const distinct = [...new Set(hostNames)];
+    if (distinct.length > 1)
+      findings.warn(
+        'kong.differs',
+        `${label}: Kong sends each target its own Host${target.protocol === 'https' ? ' and SNI, and checks each certificate against it' : ''} (${distinct.join(', ')}); gwctl sends one, ${distinct[0]}, to all of them${target.protocol === 'https' ? ': set host_header on the Kong upstream to the name every certificate carries, or check each server with `gwctl probe`' : ''}`,
+        kongUp?.path ?? svc.path,
+      );
+    const hostHeader = distinct[0];
+    const name = out.uniqueName(f.str(svc, 'name'), `service-${i + 1}`);
+    const up: OutUpstream = {
+      servers: servers.every((s) => s.weight === servers[0].weight)
+        ? servers.map((s) => s.address)
+        : servers.map((s) => ({ address: s.address, weight: s.weight })),
+      hostHeader,
+    };
+    if (target.protocol === 'https') {
+      const tls = mapTls(svc, label, name, stripPort(hostHeader), kongUp, {
+        entities,
+        out,
+        findings,
+        defaults: opts.defaults,
+      });
+      if (tls) up.tls = tls;
+    }
+    if (kongUp) {
+      if (opts.capabilities.healthCheck) {
+        const hc = mapHealthCheck(
+          kongUp,
+          `upstream ${show(kongUp.data.name)} (${label})`,
+          target.protocol,
+          up.tls,
+          findings,
+        );
+        if (hc) up.healthCheck = hc;
+      } else if (activeChecksOn(kongUp))
+        findings.notMapped(
+          [...kongUp.path, 'healthchecks', 'active'],
+          `upstream ${show(kongUp.data.name)}: active health checks are not mapped yet (this gwctl has no healthCheck); Kong takes failing targets out, this gateway will not`,
+        );
+    }
+    mapTimeouts(svc, label, up, opts.capabilities, f, findings);
+    if (target.path)
+      findings.notMapped(
+        [...svc.path, svc.data.url !== undefined ? 'url' : 'path'],
+        `${label}: the service path ${show(target.path)} (which Kong puts before every forwarded path) has no gwctl equivalent yet; requests are forwarded without it`,
+      );
+    out.upstreams.set(name, up);
+    mapped.set(svc, { upstream: name, protocol: target.protocol, path: target.path });
+  });
+
+  const placed: PlacedRoute[] = [];
+  for (const { route, service } of entities.routes) {
+    const label = routeLabel(route);
+    if (!service) {
+      if (route.data.service === undefined || route.data.service === null)
+        findings.warn('kong.not-mapped', `${label} has no service (Kong answers 503 for it); not imported`, route.path);
+      continue;
+    }
+    const svc = mapped.get(service);
+    if (!svc) {
+      findings.warn('kong.not-mapped', `${label}: its service is not imported, so neither is the route`, route.path);
+      continue;
+    }
+    for (const r of mapRoute(route, svc, kong.format, opts.capabilities, findings))
+      placed.push({ route: r, path: route.path, label });
+  }
+  const kept = dropDuplicates(placed, findings);
+  routeOrderDifferences(kept, findings);
+  out.routes.push(...kept.map((p) => p.route));
+
+  for (const u of entities.upstreams)
+    if (!usedUpstreams.has(u))
+      findings.notMapped(
+        u.path,
+        `upstream ${show(u.data.name)}: no service's host names it, so Kong sends it no traffic; not imported`,
+      );
+  for (const [id, cert] of entities.certificates)
+    if (!out.clientCertIds.has(id)) {
+      listUnmapped(cert, CERTIFICATE_FIELDS, `certificate ${show(id)}`, findings);
+      const snis = Array.isArray(cert.data.snis)
+        ? cert.data.snis.map((s) => (typeof s === 'string' ? s : (s as { name?: string })?.name)).filter(Boolean)
+        : [];
+      findings.notMapped(
+        cert.path,
+        `certificate ${show(id)}${snis.length ? ` (snis ${snis.join(', ')})` : ''} serves Kong's TLS proxy listener; the imported gateway listens on plain http, so it is not imported`,
+      );
+    }
+  for (const [id, ca] of entities.caCertificates)
+    if (!out.caIds.has(id))
+      findings.notMapped(
+        ca.path,
+        `ca_certificate ${show(id)}: no service names it in ca_certificates, so it verifies nothing; not imported`,
+      );
+  return out;
+}
+
+/** Kong's connect/read/write timeouts (ms, default 60000, as nginx's own 60s) as the spec's timeouts. */
+function mapTimeouts(
+  svc: Entity,
+  label: string,
+  up: OutUpstream,
+  caps: Capabilities,
+  f: Fields,
+  findings: Findings,
+): void {
+  const ms = (key: string) => f.num(svc, key, 1, 2 ** 31 - 2) ?? KONG_DEFAULT_TIMEOUT_MS;
+  const [connect, read, send] = ['connect_timeout', 'read_timeout', 'write_timeout'].map(ms);
+  if (caps.timeouts) {
+    up.timeouts = { connect: duration(connect / 1000), read: duration(read / 1000), send: duration(send / 1000) };
+    return;
+  }
+  for (const [key, value] of [
+    ['connect_timeout', connect],
+    ['read_timeout', read],
+    ['write_timeout', send],
+  ] as const)
+    if (value !== KONG_DEFAULT_TIMEOUT_MS)
+      findings.notMapped(
+        [...svc.path, key],
+        `${label}: ${key} ${value} ms is not mapped yet (this gwctl has no timeouts); nginx's default, 60 s, applies`,
+      );
+}
+
+const KONG_DEFAULT_TIMEOUT_MS = 60000;
+
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function stripPort(hostHeader: string): string {
+  return hostHeader.startsWith('[') ? hostHeader.slice(1, hostHeader.indexOf(']')) : hostHeader.replace(/:\d+$/, '');
+}

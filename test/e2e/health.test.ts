@@ -1,0 +1,336 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gwctl } from '../support/gwctl.js';
+import { flavorDirectives, nginxTest, startNginx, type RunningNginx } from '../support/nginx.js';
+import { freePort } from '../support/ports.js';
+import { makePki, type PkiCert } from '../support/pki.js';
+import { getStatus, peerStatus, waitFor } from '../support/status.js';
+import { request, startUpstream, type EchoReply } from '../support/upstream.js';
+
+/**
+ * Active health checks on real nginx (stock nginx + the Lua module, flavor nginx), real TLS
+ * upstreams on loopback:
+ *   orders:         two peers; "bad" serves a chain from another CA, then is restarted with a good one
+ *   payments:       one peer requiring a client certificate; the spec presents it
+ *   paymentsNoCert: the same peer, no client certificate declared
+ *   inventory:      two plain-http peers; the second stops answering, then comes back
+ *   dead:           one peer serving a chain from another CA: every peer down
+ */
+const INTERVAL_MS = 1000;
+const TIMEOUT_MS = 500;
+const UNHEALTHY_AFTER = 2;
+const HEALTHY_AFTER = 3;
+const CHECK_AGENT = 'gwctl-health-check';
+
+let dir: string;
+let nginx: RunningNginx;
+let ports: Record<'gateway' | 'status' | 'good' | 'bad' | 'mtls' | 'inv1' | 'inv2' | 'dead', number>;
+let good: PkiCert;
+let rogue: PkiCert;
+let root: PkiCert;
+let goodUpstream: Awaited<ReturnType<typeof startUpstream>>;
+let mtlsUpstream: Awaited<ReturnType<typeof startUpstream>>;
+let inv1Upstream: Awaited<ReturnType<typeof startUpstream>>;
+const closers = new Map<string, () => Promise<void>>();
+let deadConnections = 0;
+
+const server = (port: number) => `127.0.0.1:${port}`;
+const isCheck = (r: EchoReply) => r.headers['user-agent'] === CHECK_AGENT;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'gwctl-health-'));
+  const pki = await makePki(join(dir, 'pki'));
+  root = pki.root('Orders Root CA');
+  const issuing = pki.intermediate(root, 'Orders Issuing CA');
+  const rogueRoot = pki.root('Rogue Root CA');
+  const rogueIssuing = pki.intermediate(rogueRoot, 'Rogue Issuing CA');
+  const clientCa = pki.root('Client CA');
+  good = pki.leaf(issuing, { cn: 'orders.internal', dns: ['orders.internal'] });
+  rogue = pki.leaf(rogueIssuing, { cn: 'orders.internal', dns: ['orders.internal'] });
+  const payments = pki.leaf(issuing, { cn: 'payments.internal', dns: ['payments.internal'] });
+  const client = pki.leaf(clientCa, { cn: 'gateway-client', client: true });
+
+  ports = {
+    gateway: await freePort(),
+    status: await freePort(),
+    good: await freePort(),
+    bad: await freePort(),
+    mtls: await freePort(),
+    inv1: await freePort(),
+    inv2: await freePort(),
+    dead: await freePort(),
+  };
+  goodUpstream = await startUpstream({ label: 'good', port: ports.good, chainFile: good.chain, keyFile: good.key });
+  closers.set('good', goodUpstream.close);
+  const bad = await startUpstream({ label: 'bad', port: ports.bad, chainFile: rogue.chain, keyFile: rogue.key });
+  closers.set('bad', bad.close);
+  mtlsUpstream = await startUpstream({
+    label: 'mtls',
+    port: ports.mtls,
+    chainFile: payments.chain,
+    keyFile: payments.key,
+    clientCaFile: clientCa.cert,
+  });
+  closers.set('mtls', mtlsUpstream.close);
+  inv1Upstream = await startUpstream({ label: 'inv1', port: ports.inv1 });
+  closers.set('inv1', inv1Upstream.close);
+  closers.set('inv2', (await startUpstream({ label: 'inv2', port: ports.inv2 })).close);
+  // Counts every TCP connection, so a test can tell that the gateway did not connect at all.
+  const dead = createTlsServer({ cert: readFileSync(rogue.chain), key: readFileSync(rogue.key) }, (s) => s.end());
+  dead.on('connection', () => deadConnections++);
+  dead.on('tlsClientError', () => {});
+  await new Promise<void>((resolve) => dead.listen(ports.dead, '127.0.0.1', resolve));
+  closers.set('dead', () => new Promise<void>((resolve) => dead.close(() => resolve())));
+
+  const check = `{ path: /healthz, interval: ${INTERVAL_MS}ms, timeout: ${TIMEOUT_MS}ms, healthyAfter: ${HEALTHY_AFTER}, unhealthyAfter: ${UNHEALTHY_AFTER} }`;
+  writeFileSync(
+    join(dir, 'gateway.yaml'),
+    `version: 1
+runtime: { flavor: nginx }
+listen:
+  - { port: ${ports.gateway}, address: 127.0.0.1 }
+status: { port: ${ports.status} }
+trustStores:
+  internal: { certificates: ["${root.cert}"] }
+clientCertificates:
+  gateway: { certificate: "${client.chain}", key: "${client.key}" }
+upstreams:
+  orders:
+    servers: ["${server(ports.good)}", "${server(ports.bad)}"]
+    healthCheck: ${check}
+    tls: { trustStore: internal, serverName: orders.internal, verifyDepth: 1 }
+  payments:
+    servers: ["${server(ports.mtls)}"]
+    healthCheck: ${check}
+    tls: { trustStore: internal, serverName: payments.internal, verifyDepth: 1, clientCertificate: gateway }
+  paymentsNoCert:
+    servers: ["${server(ports.mtls)}"]
+    healthCheck: ${check}
+    tls: { trustStore: internal, serverName: payments.internal, verifyDepth: 1 }
+  inventory:
+    servers: ["${server(ports.inv1)}", "${server(ports.inv2)}"]
+    healthCheck: ${check}
+  dead:
+    servers: ["${server(ports.dead)}"]
+    healthCheck: { path: /healthz, interval: 1h, timeout: ${TIMEOUT_MS}ms, unhealthyAfter: 1 }
+    tls: { trustStore: internal, serverName: orders.internal, verifyDepth: 1 }
+routes:
+  - { path: /orders/, upstream: orders }
+  - { path: /payments/, upstream: payments }
+  - { path: /inventory/, upstream: inventory }
+  - { path: /dead/, upstream: dead }
+`,
+  );
+  const r = await gwctl(['render', 'gateway.yaml', '--out', 'out'], dir);
+  assert.equal(r.exitCode, 0, r.stderr);
+  nginx = await startNginx(join(dir, 'out'), ports.gateway);
+});
+
+after(async () => {
+  await nginx?.stop();
+  for (const close of closers.values()) await close();
+});
+
+async function restart(name: 'bad' | 'inv2', start: () => Promise<{ close(): Promise<void> }>): Promise<void> {
+  await closers.get(name)?.();
+  closers.set(name, (await start()).close);
+}
+
+test('a peer serving a chain from another CA is unhealthy with the verify error gwctl predicts, gets no traffic, and is back once its chain is fixed', async () => {
+  const bad = await waitFor('the bad peer to be unhealthy', async () => {
+    const p = await peerStatus(ports.status, 'orders', server(ports.bad));
+    return p.healthy ? undefined : p;
+  });
+  const predicted = await gwctl([
+    '--format',
+    'json',
+    'verify-chain',
+    '--chain',
+    rogue.chain,
+    '--ca',
+    root.cert,
+    '--name',
+    'orders.internal',
+    '--depth',
+    '1',
+  ]);
+  const { nginx: expected } = JSON.parse(predicted.stdout).upstreams[0] as { nginx: { code: number; reason: string } };
+  assert.deepEqual(expected, { code: 20, reason: 'unable to get local issuer certificate' });
+  assert.deepEqual(bad, {
+    server: server(ports.bad),
+    address: server(ports.bad),
+    healthy: false,
+    lastError: 'upstream SSL certificate verify error: (20:unable to get local issuer certificate)',
+  });
+  assert.deepEqual(await peerStatus(ports.status, 'orders', server(ports.good)), {
+    server: server(ports.good),
+    address: server(ports.good),
+    healthy: true,
+    lastError: null,
+  });
+
+  const served: string[] = [];
+  for (let i = 0; i < 12; i++) {
+    const r = await request(ports.gateway, `/orders/${i}`);
+    assert.equal(r.status, 200, r.body);
+    served.push(String(r.json?.server));
+  }
+  assert.deepEqual(served, Array(12).fill('good'), 'every request reaches the healthy peer');
+  assert.doesNotMatch(
+    nginx.errorLog(),
+    /while SSL handshaking to upstream/,
+    'traffic never tried the unhealthy peer (its failure would be in error.log)',
+  );
+
+  // The check itself travels as traffic does: the upstream's name as SNI and Host, the path, no gwctl header.
+  const checkSeen = goodUpstream.requests.find(isCheck);
+  assert.ok(checkSeen);
+  assert.equal(checkSeen.url, '/healthz');
+  assert.equal(checkSeen.sni, 'orders.internal');
+  assert.equal(checkSeen.headers.host, 'orders.internal');
+  assert.equal(checkSeen.headers['x-gwctl-check'], undefined);
+
+  // Fixed: the same peer now serves a chain from the trusted CA.
+  let fixed!: Awaited<ReturnType<typeof startUpstream>>;
+  await restart('bad', async () => {
+    fixed = await startUpstream({ label: 'fixed', port: ports.bad, chainFile: good.chain, keyFile: good.key });
+    return fixed;
+  });
+  await waitFor('the fixed peer to be healthy', async () =>
+    (await peerStatus(ports.status, 'orders', server(ports.bad))).healthy ? true : undefined,
+  );
+  assert.equal((await peerStatus(ports.status, 'orders', server(ports.bad))).lastError, null);
+  const after: string[] = [];
+  for (let i = 0; i < 6; i++) after.push(String((await request(ports.gateway, `/orders/${i}`)).json?.server));
+  assert.deepEqual([...new Set(after)].sort(), ['fixed', 'good'], 'traffic reaches both peers again');
+  assert.ok(fixed.requests.filter(isCheck).length >= HEALTHY_AFTER);
+});
+
+test('a peer requiring a client certificate is healthy because the check presents the spec’s certificate', async () => {
+  await waitFor('the checks of paymentsNoCert to fail', async () =>
+    (await peerStatus(ports.status, 'paymentsNoCert', server(ports.mtls))).healthy ? undefined : true,
+  );
+  const status = await getStatus(ports.status);
+  assert.deepEqual(status.upstreams.payments, {
+    checked: true,
+    peers: [{ server: server(ports.mtls), address: server(ports.mtls), healthy: true, lastError: null }],
+  });
+  const noCert = status.upstreams.paymentsNoCert.peers[0];
+  assert.equal(noCert.healthy, false);
+  // The peer refuses the handshake without a client certificate; nginx logs OpenSSL's words for it.
+  assert.equal(
+    noCert.lastError,
+    'SSL_do_handshake() failed (SSL: error:0A000410:SSL routines::sslv3 alert handshake failure:SSL alert number 40)',
+  );
+  const checks = mtlsUpstream.requests.filter(isCheck);
+  assert.ok(checks.length > 0);
+  assert.deepEqual([...new Set(checks.map((r) => r.clientCertificate))], ['gateway-client']);
+});
+
+test('a peer that stops answering is out within interval × unhealthyAfter and back after healthyAfter successful checks', async () => {
+  await waitFor('both inventory peers healthy', async () =>
+    (await getStatus(ports.status)).upstreams.inventory.peers.every((p) => p.healthy) ? true : undefined,
+  );
+  // Stops answering: accepts connections, never replies.
+  const hung = new Set<Socket>();
+  const stopped = Date.now();
+  await restart('inv2', async () => {
+    const s = createServer((c) => {
+      hung.add(c);
+      c.on('close', () => hung.delete(c));
+    });
+    await new Promise<void>((resolve) => s.listen(ports.inv2, '127.0.0.1', resolve));
+    return {
+      close: () =>
+        new Promise<void>((resolve) => {
+          for (const c of hung) c.destroy();
+          s.close(() => resolve());
+        }),
+    };
+  });
+  const out = await waitFor('the hung peer to be unhealthy', async () => {
+    const p = await peerStatus(ports.status, 'inventory', server(ports.inv2));
+    return p.healthy ? undefined : p;
+  });
+  const elapsed = Date.now() - stopped;
+  // The first failing check starts within one interval of the stop and takes up to the timeout.
+  const bound = INTERVAL_MS * UNHEALTHY_AFTER + INTERVAL_MS + TIMEOUT_MS;
+  assert.ok(elapsed <= bound + 1000, `taken out after ${elapsed} ms, bound ${bound} ms (+1 s for a loaded machine)`);
+  assert.equal(out.lastError, 'upstream timed out (110: Connection timed out)');
+  for (let i = 0; i < 6; i++) assert.equal((await request(ports.gateway, '/inventory/')).json?.server, 'inv1');
+
+  // Back: traffic flows all along; the restarted peer gets none before healthyAfter checks passed.
+  let back!: Awaited<ReturnType<typeof startUpstream>>;
+  await restart('inv2', async () => {
+    back = await startUpstream({ label: 'back', port: ports.inv2 });
+    return back;
+  });
+  await waitFor('the peer to be back in traffic', async () => {
+    const r = await request(ports.gateway, '/inventory/');
+    assert.equal(r.status, 200);
+    return r.json?.server === 'back' ? true : undefined;
+  });
+  const firstTraffic = back.requests.findIndex((r) => !isCheck(r));
+  assert.ok(
+    firstTraffic >= HEALTHY_AFTER && back.requests.slice(0, firstTraffic).every(isCheck),
+    `the peer got traffic after ${firstTraffic} checks`,
+  );
+});
+
+test('with every peer unhealthy the gateway answers 503 without connecting to any', async () => {
+  await waitFor('the dead upstream to be down', async () =>
+    (await peerStatus(ports.status, 'dead', server(ports.dead))).healthy ? undefined : true,
+  );
+  const before = deadConnections;
+  for (let i = 0; i < 5; i++) assert.equal((await request(ports.gateway, '/dead/')).status, 503);
+  assert.equal(deadConnections, before);
+});
+
+test('checks of healthy peers leave no line in logs/health-check.log; failed ones name their peer', () => {
+  const lines = readFileSync(join(dir, 'out/logs/health-check.log'), 'utf8').split('\n').filter(Boolean);
+  assert.ok(lines.length > 0);
+  for (const line of lines) assert.doesNotMatch(line, new RegExp(`:${ports.good}\\b|:${ports.inv1}\\b`), line);
+});
+
+test('the openresty flavor renders the same runtime without load_module: nginx -t accepts it and it runs, the Lua module loaded from the command line', async () => {
+  const gateway = await freePort();
+  const status = await freePort();
+  const resty = join(dir, 'resty');
+  writeFileSync(
+    join(dir, 'resty.yaml'),
+    `version: 1
+runtime: { flavor: openresty }
+listen: [{ port: ${gateway}, address: 127.0.0.1 }]
+status: { port: ${status}, address: 127.0.0.1 }
+upstreams:
+  inventory:
+    servers: ["${server(ports.inv1)}"]
+    healthCheck: { path: /healthz-resty, interval: ${INTERVAL_MS}ms, timeout: ${TIMEOUT_MS}ms }
+routes: [{ path: /, upstream: inventory }]
+`,
+  );
+  const r = await gwctl(['render', 'resty.yaml', '--out', 'resty'], dir);
+  assert.equal(r.exitCode, 0, r.stderr);
+  const conf = readFileSync(join(resty, 'nginx.conf'), 'utf8');
+  assert.doesNotMatch(conf, /load_module/);
+  assert.match(conf, /balancer_by_lua_block/);
+  const t = nginxTest(resty, flavorDirectives('openresty'));
+  assert.ok(t.ok, t.output);
+  const running = await startNginx(resty, gateway, flavorDirectives('openresty'));
+  try {
+    const inv1 = await waitFor('a first check', async () => {
+      const p = (await getStatus(status)).upstreams.inventory.peers[0];
+      const checked = inv1Upstream.requests.some((q) => isCheck(q) && q.url === '/healthz-resty');
+      return checked ? p : undefined;
+    });
+    assert.deepEqual(inv1, { server: server(ports.inv1), address: server(ports.inv1), healthy: true, lastError: null });
+    assert.equal((await request(gateway, '/x')).json?.server, 'inv1');
+  } finally {
+    await running.stop();
+  }
+});
