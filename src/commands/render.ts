@@ -55,7 +55,7 @@ export async function renderCommand(
   try {
     const model = plan({
       spec: checked.spec,
-      specFile: checked.loaded.file,
+      specFile: checked.loaded.overlay?.loaded.file ?? checked.loaded.file,
       specDir: checked.loaded.dir,
       outDir: realDir,
       material: checked.material,

@@ -5,7 +5,8 @@ import { checkHostKeys } from '../check/host-keys.js';
 import type { GatewaySpec } from '../load/spec-types.js';
 import type { SpecShape } from '../check/map-errors.js';
 import { FatalError, diag, hasFailures, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { loadSpec, positionDiagnostics, type LoadedSpec } from '../load/load-spec.js';
+import { positionDiagnostics, type LoadedSpec } from '../load/load-spec.js';
+import { loadSpecOrEnvironment } from '../load/environment.js';
 import { validateSchema } from '../validate/schema.js';
 import { report, type CommandContext, type CommandResult } from './context.js';
 
@@ -24,7 +25,7 @@ export interface TestOptions {
 export async function testCommand(dir: string, opts: TestOptions, ctx: CommandContext): Promise<CommandResult> {
   if (dir === '')
     throw new FatalError('the directory to test is empty: name the rendered output directory (e.g. gwctl test out/)');
-  const loaded = opts.spec !== undefined ? loadSpec(opts.spec, ctx.cwd) : undefined;
+  const loaded = opts.spec !== undefined ? loadSpecOrEnvironment(opts.spec, ctx.cwd) : undefined;
   const specProblems = loaded ? specShapeProblems(loaded) : [];
   const abs = resolve(ctx.cwd, dir);
   const spec =

@@ -8,6 +8,8 @@ export interface GatewaySpec {
   upstreams?: Record<string, UpstreamSpec>;
   routes?: RouteSpec[];
   status?: StatusSpec;
+  /** Which fields an environment file may change (src/load/environment.ts, docs/environments.md). */
+  environments?: { overridable?: string[] };
 }
 
 /** The GET /status listener; health checks run through it too. */
