@@ -175,6 +175,91 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
     );
 
   program
+    .command('probe')
+    .description('connect to upstreams as nginx will, take the chain they really serve, and verify it')
+    .argument('<target>', 'HOST:PORT, or a gateway spec (YAML): every server of every TLS upstream')
+    .option('--upstream <name>', 'spec form: only this upstream')
+    .option(
+      '--save [file]',
+      "write the served chain as PEM: to FILE (HOST:PORT form), or to each upstream's presentedChain, else chains/UPSTREAM.pem beside the spec",
+    )
+    .option('--force', 'with --save: replace a file gwctl probe did not write (kept as FILE.bak)')
+    .option(
+      '--server-name <dns>',
+      'HOST:PORT form: proxy_ssl_name, sent as SNI and checked (default: HOST)',
+      parseServerName,
+    )
+    .option('--ca <file>', 'HOST:PORT form: PEM trust anchors (repeatable)', (v: string, prev: string[] = []) => [
+      ...prev,
+      v,
+    ])
+    .option('--depth <n>', 'HOST:PORT form: proxy_ssl_verify_depth (default 1)', parseDepth)
+    .option('--client-cert <file>', 'HOST:PORT form: client certificate to present (leaf first)')
+    .option('--client-key <file>', 'HOST:PORT form: its key')
+    .option('--timeout <seconds>', 'give up on a server after this many seconds', parseCount, 10)
+    .option('--at <time>', 'verify at this ISO-8601 time instead of now', parseTime)
+    .option(
+      '--warn-days <days>',
+      'warn about certificates expiring within this many days',
+      parseCount,
+      DEFAULT_WARN_DAYS,
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  gwctl probe gateway.yaml                       # every server of every TLS upstream\n  gwctl probe gateway.yaml --upstream orders --save\n  gwctl probe orders-1.internal:8443 --server-name orders.internal --ca root.pem --depth 2',
+    )
+    .action(
+      (
+        target: string,
+        o: {
+          upstream?: string;
+          save?: boolean | string;
+          force?: boolean;
+          serverName?: string;
+          ca?: string[];
+          depth?: number;
+          clientCert?: string;
+          clientKey?: string;
+          timeout: number;
+          at?: Date;
+          warnDays: number;
+        },
+      ) =>
+        run(async () => {
+          const cmd = await import('./commands/probe.js');
+          if (o.timeout < 1) throw new FatalError('--timeout: expected at least 1 second');
+          const common = { timeoutSeconds: o.timeout, at: o.at, warnDays: o.warnDays, force: o.force };
+          if (cmd.isHostPort(target, env.cwd)) {
+            if (o.upstream !== undefined) throw new FatalError('--upstream goes with a spec, not HOST:PORT');
+            if (o.save === true) throw new FatalError('--save FILE: with HOST:PORT, name the file to write');
+            return cmd.probeHostCommand(
+              target,
+              {
+                ...common,
+                serverName: o.serverName,
+                ca: o.ca ?? [],
+                depth: o.depth,
+                clientCert: o.clientCert,
+                clientKey: o.clientKey,
+                save: o.save || undefined,
+              },
+              ctx(),
+            );
+          }
+          if ([o.serverName, o.ca, o.depth, o.clientCert, o.clientKey].some((v) => v !== undefined))
+            throw new FatalError(
+              '--server-name, --ca, --depth, --client-cert and --client-key go with HOST:PORT; a spec gives them per upstream (tls.serverName, trustStore, verifyDepth, clientCertificate)',
+            );
+          if (typeof o.save === 'string')
+            throw new FatalError(
+              "--save takes no file with a spec: each upstream's chain goes to its presentedChain (else chains/UPSTREAM.pem)",
+            );
+          if (o.force && !o.save) throw new FatalError('--force goes with --save');
+          return cmd.probeSpecCommand(target, { ...common, upstream: o.upstream, save: !!o.save }, ctx());
+        }),
+    );
+
+  program
     .command('render')
     .description('validate, verify, then write DIR/nginx.conf and the files it references')
     .argument('<spec>', 'gateway spec (YAML)')
@@ -227,6 +312,9 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
   program
     .command('import')
     .description("write a gateway spec from another gateway's configuration")
+    .action(() => {
+      throw new FatalError('name what to import: gwctl import kong KONG.yml --out DIR');
+    })
     .command('kong')
     .description(
       "Kong's declarative config (kong.yml, decK's files; _format_version 1.1, 2.1, 3.0) to DIR/gateway.yaml and PEM files",
@@ -252,6 +340,18 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
       'the CA file kong.conf names in nginx_proxy_proxy_ssl_trusted_certificate, for services without ca_certificates',
     )
     .option('--listen <[address:]port>', "the gateway's listener (default: Kong's proxy port, 8000)")
+    .addOption(
+      new Option(
+        '--flavor <flavor>',
+        "runtime.flavor of the spec: openresty (Kong's own runtime) or stock nginx with the Lua module",
+      )
+        .choices(['openresty', 'nginx'])
+        .default('openresty'),
+    )
+    .option(
+      '--status-listen <[address:]port>',
+      'the status listener health checks run through, when Kong has active checks (default: 127.0.0.1:8100)',
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  gwctl import kong kong.yml --out gateway/\n  gwctl import kong kong.yml --out gateway/ --verify-default on --trusted-ca /etc/kong/upstream-ca.pem\n\nSee docs/kong.md for what is mapped and what is not.',
@@ -265,6 +365,8 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
           verifyDepthDefault: number;
           trustedCa?: string;
           listen?: string;
+          statusListen?: string;
+          flavor: 'openresty' | 'nginx';
         },
       ) =>
         run(async () => {
@@ -276,7 +378,9 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
               verifyDefault: o.verifyDefault === 'on',
               verifyDepthDefault: o.verifyDepthDefault,
               trustedCa: o.trustedCa,
-              listen: cmd.parseListen(o.listen),
+              listen: cmd.parseListen(o.listen, '--listen') ?? { port: 8000 },
+              statusListen: cmd.parseListen(o.statusListen, '--status-listen'),
+              flavor: o.flavor,
             },
             ctx(),
           );
@@ -344,7 +448,7 @@ async function stopped(argv: readonly string[], env: MainEnvironment, message: s
   return fatalResult({ format: requestedFormat(argv), cwd: env.cwd, version: VERSION, color: false }, message, command);
 }
 
-const COMMANDS = ['validate', 'verify-chain', 'render', 'test', 'import'];
+const COMMANDS = ['validate', 'verify-chain', 'render', 'test', 'import', 'probe'];
 
 function requestedFormat(argv: readonly string[]): Format {
   let format: Format = 'human';

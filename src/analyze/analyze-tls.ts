@@ -3,7 +3,7 @@ import type { GatewaySpec } from '../load/spec-types.js';
 import { NGINX_DEFAULT_VERIFY_DEPTH } from '../plan/plan.js';
 import type { Material } from '../validate/files.js';
 import type { ChainFinding, ChainVerdict } from '../tls/verdict.js';
-import { verifyChain } from '../tls/chain/index.js';
+import { verifyChain, type ChainEngineRequest } from '../tls/chain/index.js';
 import { checkClientCertificate } from '../tls/client-certificate.js';
 import { probeCommand } from './probe-command.js';
 
@@ -65,23 +65,18 @@ export function analyzeTls(
     }
     // proxy_ssl_crl: rendered when the trust store has a crl (and verification is on).
     const crls = tls.trustStore !== undefined ? material.crls.get(tls.trustStore) : undefined;
-    const request = {
-      presented,
-      trusted,
-      crls,
-      name: tls.serverName,
-      at: opts.at,
-      trustStoreName: tls.trustStore,
-      warnDays: opts.warnDays,
-    };
-    let verifyDepth = declared ?? NGINX_DEFAULT_VERIFY_DEPTH;
-    let verdict = verifyChain({ ...request, depth: verifyDepth });
-    if (declared === undefined && verdict.requiredDepth !== null && verdict.requiredDepth !== verifyDepth) {
-      // The engine reports the depth the chain needs whatever depth it ran at: derive it, then
-      // verify again at exactly what will be rendered.
-      verifyDepth = verdict.requiredDepth;
-      verdict = verifyChain({ ...request, depth: verifyDepth });
-    }
+    const { verifyDepth, verdict } = verifyUpstreamChain(
+      {
+        presented,
+        trusted,
+        crls,
+        name: tls.serverName,
+        at: opts.at,
+        trustStoreName: tls.trustStore,
+        warnDays: opts.warnDays,
+      },
+      declared,
+    );
     upstreams.push({ name, verifyDepth, verdict });
     for (const f of verdict.findings)
       diagnostics.push(fromFinding(`upstream "${name}"`, f, [...path, 'presentedChain']));
@@ -97,6 +92,25 @@ export function analyzeTls(
   }
   diagnostics.push(...analyzeClientCertificates(spec, material, opts));
   return { upstreams, diagnostics };
+}
+
+/**
+ * One upstream's chain at the depth render will write: the declared verifyDepth, else the depth
+ * the chain needs (derived), else nginx's default.
+ */
+export function verifyUpstreamChain(
+  request: Omit<ChainEngineRequest, 'depth'>,
+  declared: number | undefined,
+): { verifyDepth: number; verdict: ChainVerdict } {
+  let verifyDepth = declared ?? NGINX_DEFAULT_VERIFY_DEPTH;
+  let verdict = verifyChain({ ...request, depth: verifyDepth });
+  if (declared === undefined && verdict.requiredDepth !== null && verdict.requiredDepth !== verifyDepth) {
+    // The engine reports the depth the chain needs whatever depth it ran at: derive it, then
+    // verify again at exactly what will be rendered.
+    verifyDepth = verdict.requiredDepth;
+    verdict = verifyChain({ ...request, depth: verifyDepth });
+  }
+  return { verifyDepth, verdict };
 }
 
 function intermediates(depth: number): string {

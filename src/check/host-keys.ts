@@ -3,7 +3,8 @@ import { error, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic
 import { isHostFile, secretRefs } from '../load/file-ref.js';
 import type { GatewaySpec } from '../load/spec-types.js';
 import { PemFiles } from '../tls/pem-files.js';
-import { keyMatches, readKey, resolvePath } from '../validate/files.js';
+import { keyMatches } from '../checks/key-mismatch.js';
+import { readKey, resolvePath } from '../validate/files.js';
 import { showPath } from '../validate/show.js';
 import { keyUses, type ConfValue } from './conf-keys.js';
 

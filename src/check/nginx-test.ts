@@ -4,6 +4,7 @@ import { FatalError, error, type Diagnostic } from '../diagnostics/diagnostic.js
 import { readRegularFile } from '../load/read-file.js';
 import { MAX_CONF_BYTES } from '../render/output-dir.js';
 import { makeDirs } from '../render/modes.js';
+import { guardNginxConf } from './conf-guard.js';
 import { mapNginxMessages, parseNginxOutput, type SpecShape } from './map-errors.js';
 
 /** nginx -t reads certificates and keys; anything slower than this is stuck. */
@@ -32,6 +33,8 @@ export interface NginxTestOptions {
   shownAs?: string;
   /** Keys and password files that live only on the gateway host: tested with stand-ins (stand-ins.ts). */
   standInFor?: ReadonlySet<string>;
+  /** The environment (GWCTL_TRUSTED_MODULES). */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** `BINARY -p DIR/ -c nginx.conf -e logs/error.log -t`, through execa; nginx's complaints become diagnostics. */
@@ -39,25 +42,35 @@ export async function runNginxTest(o: NginxTestOptions): Promise<NginxTestRun> {
   const text = readConf(o.dir);
   // -e needs its directory before nginx parses anything; a fresh checkout may not have logs/.
   makeDirs(join(o.dir, 'logs'));
+  // Loading a module, or some directives, runs code: nginx only sees what gwctl would render (conf-guard.ts).
+  const refused = guardNginxConf(text, {
+    dir: o.dir,
+    confShown: join(o.shownAs ?? o.dir, 'nginx.conf'),
+    env: o.env ?? {},
+  });
+  const prefix = o.dir.endsWith('/') ? o.dir : `${o.dir}/`;
+  if (refused.length > 0)
+    return {
+      binary: o.binary,
+      args: ['-p', prefix, '-c', 'nginx.conf', '-e', 'logs/error.log', '-t'],
+      exitCode: undefined,
+      output: '',
+      diagnostics: refused,
+      standIns: 0,
+    };
+  // Keys that live only on the gateway host: nginx -t reads stand-ins in their place (stand-ins.ts).
   const standIn = o.standInFor?.size
     ? await (await import('./stand-ins.js')).withStandIns(o.dir, text, o.standInFor)
     : undefined;
-  const args = [
-    '-p',
-    o.dir.endsWith('/') ? o.dir : `${o.dir}/`,
-    '-c',
-    standIn?.confFile ?? 'nginx.conf',
-    '-e',
-    'logs/error.log',
-    '-t',
-  ];
+  const args = ['-p', prefix, '-c', standIn?.confFile ?? 'nginx.conf', '-e', 'logs/error.log', '-t'];
   const { execa } = await import('execa');
   const r = await execa(o.binary, args, {
     reject: false,
     all: true,
     stdin: 'ignore',
     timeout: NGINX_TEST_TIMEOUT_MS,
-    cwd: o.dir,
+    // Not DIR: nothing nginx or a module looks up relative to its working directory (Lua's "./?.lua") may come from the checkout.
+    cwd: '/',
   }).finally(() => standIn?.dispose());
   if (r.failed && r.exitCode === undefined) {
     const why = r.timedOut

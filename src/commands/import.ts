@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { FatalError, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { capabilities } from '../import/kong/capabilities.js';
-import { importKong, KONG_PROXY_PORT } from '../import/kong/import-kong.js';
+import { importKong } from '../import/kong/import-kong.js';
 import { readKongFile } from '../import/kong/kong-file.js';
 import type { KongDefaults } from '../import/kong/tls.js';
 import { SPEC_FILE, specText, writeImport } from '../import/kong/write-import.js';
@@ -18,6 +18,9 @@ export interface ImportKongOptions {
   /** --trusted-ca: the file kong.conf names in nginx_proxy_proxy_ssl_trusted_certificate. */
   trustedCa?: string;
   listen: { port: number; address?: string };
+  statusListen?: { port: number; address?: string };
+  /** runtime.flavor; openresty (Kong's runtime) is the spec's default and is not written. */
+  flavor?: 'openresty' | 'nginx';
 }
 
 /**
@@ -35,9 +38,14 @@ export function importKongCommand(kongPath: string, opts: ImportKongOptions, ctx
   const { kong, findings } = readKongFile(kongPath, ctx.cwd);
   const extra = { kong: findings.list[0]?.file ?? resolve(ctx.cwd, kongPath), out: outDir };
   if (!kong) return report(ctx, sorted(findings.list), extra);
-  const out = importKong(kong, findings, { defaults, listen: opts.listen, capabilities: capabilities() });
+  const out = importKong(kong, findings, {
+    defaults,
+    listen: opts.listen,
+    statusListen: opts.statusListen && { address: '127.0.0.1', ...opts.statusListen },
+    capabilities: capabilities(),
+  });
   if (findings.failed) return report(ctx, sorted(findings.list), extra);
-  out.addFile(SPEC_FILE, specText(out, kong.loaded.file, opts.listen));
+  out.addFile(SPEC_FILE, specText(out, kong.loaded.file, opts.listen, opts.flavor));
   const invalid = writeImport(outDir, [...out.files.values()], ctx.cwd);
   const diagnostics = [...sorted(findings.list), ...invalid];
   const warnings = findings.list.filter((d) => d.severity === 'warning').length;
@@ -49,12 +57,12 @@ export function importKongCommand(kongPath: string, opts: ImportKongOptions, ctx
   return report(ctx, diagnostics, { ...extra, spec: resolve(outDir, SPEC_FILE) }, summary);
 }
 
-/** Kong's port by default; `--listen 127.0.0.1:8000` or `--listen 8080`. */
-export function parseListen(text: string | undefined): { port: number; address?: string } {
-  if (text === undefined) return { port: KONG_PROXY_PORT };
+/** `--listen 127.0.0.1:8000` or `--listen 8080`; undefined when not given. */
+export function parseListen(text: string | undefined, option: string): { port: number; address?: string } | undefined {
+  if (text === undefined) return undefined;
   const m = /^(?:(.+):)?(\d{1,5})$/.exec(text);
   const port = m ? Number(m[2]) : 0;
-  if (!m || port < 1 || port > 65535) throw new FatalError(`--listen ${text}: expected PORT or ADDRESS:PORT`);
+  if (!m || port < 1 || port > 65535) throw new FatalError(`${option} ${text}: expected PORT or ADDRESS:PORT`);
   return m[1] !== undefined ? { port, address: m[1] } : { port };
 }
 

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { findNginx } from '../check/find-nginx.js';
 import { readConf, runNginxTest, type NginxTestRun } from '../check/nginx-test.js';
 import { checkHostKeys } from '../check/host-keys.js';
+import { guardNginxConf } from '../check/conf-guard.js';
 import type { GatewaySpec } from '../load/spec-types.js';
 import type { SpecShape } from '../check/map-errors.js';
 import { FatalError, diag, hasFailures, type Diagnostic } from '../diagnostics/diagnostic.js';
@@ -32,7 +33,12 @@ export async function testCommand(dir: string, opts: TestOptions, ctx: CommandCo
     loaded && !hasFailures(specProblems)
       ? { file: loaded.file, data: loaded.data as GatewaySpec, dir: loaded.dir }
       : undefined;
-  const keyProblems = checkHostKeys({ dir: abs, conf: readConf(abs), spec });
+  const conf = readConf(abs);
+  // A committed nginx.conf is untrusted input: the guard refuses what gwctl never writes (an
+  // engine key, a module) before any key it names is opened; nginxTestStep reports the refusal.
+  const trusted =
+    guardNginxConf(conf, { dir: abs, confShown: join(abs, 'nginx.conf'), env: ctx.env ?? {} }).length === 0;
+  const keyProblems = trusted ? checkHostKeys({ dir: abs, conf, spec }) : [];
   const keys = loaded ? positionDiagnostics(loaded, keyProblems) : keyProblems;
   if (hasFailures(keys)) {
     // nginx -t would stop at the first of these keys: they are the findings, named once.
@@ -81,6 +87,7 @@ export async function nginxTestStep(
     spec,
     shownAs,
     standInFor: opts.standInFor,
+    env: ctx.env ?? {},
   });
   const said = [...run.diagnostics];
   if (run.standIns)

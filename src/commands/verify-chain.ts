@@ -32,6 +32,10 @@ export interface UpstreamReport {
   notChecked?: string;
   /** The command that fetches the served chain, for an upstream not checked for want of one. */
   probe?: string;
+  /** gwctl probe: the HOST:PORT whose served chain this is. */
+  server?: string;
+  /** gwctl probe: what the connection showed (protocol, cipher, ...), human output only. */
+  notes?: string[];
   /** Findings as positioned diagnostics. */
   findings: Diagnostic[];
 }
@@ -61,7 +65,7 @@ export function verifyChainSpecCommand(
     reports.push(...one.reports.map((r) => (specs.length > 1 ? { ...r, spec: specPath } : r)));
     general.push(...one.general);
   }
-  return output(ctx, reports, general, fatal);
+  return reportOutput(ctx, reports, general, fatal);
 }
 
 function verifySpec(
@@ -146,7 +150,7 @@ export function verifyChainFilesCommand(opts: ChainFilesOptions, ctx: CommandCon
     line: f.line ?? 1,
     column: 1,
   }));
-  return output(ctx, [{ name: basename(opts.chain), serverName: opts.name, verifyDepth, verdict, findings }], []);
+  return reportOutput(ctx, [{ name: basename(opts.chain), serverName: opts.name, verifyDepth, verdict, findings }], []);
 }
 
 /** Without --name nothing checked the certificate's names, which nginx always does. */
@@ -186,7 +190,8 @@ function readPemOrFail(files: PemFiles, file: string, kind: PemKind, flag: strin
   return r.blocks.map((block) => ({ block, file }));
 }
 
-function output(
+/** verify-chain's output for any list of upstream reports (gwctl probe prints the same shape). */
+export function reportOutput(
   ctx: CommandContext,
   reports: UpstreamReport[],
   general: Diagnostic[],
@@ -215,11 +220,12 @@ function output(
   const e = (s: string) => escapeUnsafe(s);
   const lines: string[] = [];
   for (const r of reports) {
-    const head = `${r.spec !== undefined ? `${e(r.spec)}: ` : ''}${e(r.name)}`;
+    const head = `${r.spec !== undefined ? `${e(r.spec)}: ` : ''}${e(r.name)}${r.server !== undefined && r.server !== r.name ? ` (${e(r.server)})` : ''}`;
     if (r.verdict === null) {
       lines.push(`${head}: not checked: ${e(r.notChecked ?? 'no verdict')}`);
       lines.push(`  depth: nginx will use proxy_ssl_verify_depth ${r.verifyDepth}`);
       if (r.probe) lines.push(`  check it: ${e(r.probe)}`);
+      for (const n of r.notes ?? []) lines.push(`  ${e(n)}`);
       for (const f of r.findings)
         if (f.code !== 'chain.not-checked') lines.push(`  ${f.severity}: ${e(f.message)} [${e(f.code)}]`);
       continue;
@@ -228,6 +234,7 @@ function output(
     lines.push(
       `${head}: ${mark}${r.verdict.nginx ? `: nginx will log: ${e(nginxLogLine(r.verdict, r.serverName))}` : ''}`,
     );
+    for (const n of r.notes ?? []) lines.push(`  ${e(n)}`);
     if (r.verdict.chain.length) lines.push(`  chain: ${r.verdict.chain.map(e).join('  <-  ')}`);
     lines.push(`  depth: chain needs ${r.verdict.requiredDepth ?? 'n/a'}, proxy_ssl_verify_depth ${r.verifyDepth}`);
     for (const f of r.findings) lines.push(`  ${f.severity}: ${e(f.message)} [${e(f.code)}]`);
@@ -241,6 +248,7 @@ export function upstreamJson(r: UpstreamReport): Record<string, unknown> {
   return {
     name: r.name,
     ...(r.spec !== undefined ? { spec: r.spec } : {}),
+    ...(r.server !== undefined ? { server: r.server } : {}),
     checked: r.verdict !== null,
     ...(r.notChecked !== undefined ? { reason: r.notChecked } : {}),
     ok: r.verdict?.ok ?? null,

@@ -1,6 +1,8 @@
 import { workspaceRelative } from './paths.js';
 import { pathToFileURL } from 'node:url';
 import type { Log, Notification, ReportingDescriptor, Result } from 'sarif';
+import { codeInfo } from '../checks/index.js';
+import { DIAGNOSTICS_DOC, codeAnchor } from '../checks/docs.js';
 import { formatPath, type Diagnostic, type Fatal, type Severity } from '../diagnostics/diagnostic.js';
 
 /**
@@ -18,23 +20,6 @@ export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 export const SRCROOT = '%SRCROOT%';
 
 const LEVEL: Record<Severity, Result.level> = { error: 'error', warning: 'warning', info: 'note' };
-
-/** What each area of codes is about: the rules' short descriptions (`schema.unknown-key` → area `schema`). */
-const AREAS: Record<string, string> = {
-  yaml: 'The spec is not well-formed YAML',
-  schema: 'The spec does not match the gateway spec schema',
-  ref: 'A name in the spec refers to nothing, or nothing refers to it',
-  file: 'A file the spec names cannot be used',
-  pem: 'A PEM file cannot be used',
-  key: 'A private key cannot be used',
-  listen: 'A listener is invalid',
-  upstream: 'An upstream is invalid',
-  route: 'A route is invalid',
-  tls: 'Upstream TLS settings are unsafe or inconsistent',
-  chain: 'nginx will reject (or cannot be shown to accept) the certificate chain an upstream presents',
-  render: 'The rendered output cannot be written, or differs from what is committed',
-  nginx: 'nginx -t rejects the rendered configuration',
-};
 
 export function formatSarif(
   diagnostics: readonly Diagnostic[],
@@ -88,13 +73,16 @@ function notification(f: Fatal, cwd: string): Notification {
   };
 }
 
+/** A rule's metadata comes from the registry (src/checks/): its summary, help and default severity. */
 function rule(d: Diagnostic): ReportingDescriptor {
   const area = d.code.split('.')[0] ?? d.code;
+  const info = codeInfo(d.code);
   return {
     id: d.code,
     name: d.code.replace(/(^|[.-])([a-z0-9])/g, (_m, _s: string, c: string) => c.toUpperCase()),
-    shortDescription: { text: AREAS[area] ?? `gwctl ${area} check` },
-    defaultConfiguration: { level: LEVEL[d.severity] },
+    shortDescription: { text: info?.summary ?? `gwctl ${area} check` },
+    ...(info ? { help: { text: `${info.help} (${DIAGNOSTICS_DOC}#${codeAnchor(d.code)})` } } : {}),
+    defaultConfiguration: { level: LEVEL[info?.severity ?? d.severity] },
     properties: { tags: ['gwctl', area] },
   };
 }

@@ -79,7 +79,7 @@ function failed(env: LoadedSpec, problems: Diagnostic[]): LoadedSpec {
   return { ...env, data: undefined, diagnostics: [...env.diagnostics, ...positionDiagnostics(env, problems)] };
 }
 
-/** The base's allow-list: `environments.overridable`, dot-separated, `*` for any one name. */
+/** The base's allow-list: environments: overridable, dot-separated, `*` for any one name. */
 function overridable(base: Record<string, unknown>): string[][] {
   const envs = base.environments;
   if (!isMap(envs) || !Array.isArray(envs.overridable)) return [];

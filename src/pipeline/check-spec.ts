@@ -1,3 +1,4 @@
+import { runChecks } from '../checks/index.js';
 import { hasFailures, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { positionDiagnostics, type LoadedSpec } from '../load/load-spec.js';
 import { loadSpecOrEnvironment } from '../load/environment.js';
@@ -5,7 +6,6 @@ import type { GatewaySpec } from '../load/spec-types.js';
 import { PemFiles } from '../tls/pem-files.js';
 import { loadMaterial, type Material } from '../validate/files.js';
 import { validateHealth } from '../validate/health.js';
-import { validateReferences } from '../validate/references.js';
 import { validateSchema } from '../validate/schema.js';
 
 export interface CheckedSpec {
@@ -18,7 +18,7 @@ export interface CheckedSpec {
 }
 
 /**
- * load → schema → references → files. Each stage runs only when the previous one left usable input.
+ * load → schema → checks of the spec → files → checks of the files. Each stage runs only when the previous one left usable input.
  * Pass one `files` to every spec of a run: each PEM file is then read once, within one budget.
  */
 export function checkSpec(specPath: string, cwd: string, files = new PemFiles()): CheckedSpec {
@@ -29,8 +29,9 @@ export function checkSpec(specPath: string, cwd: string, files = new PemFiles())
   if (schemaProblems.length)
     return { ...out, diagnostics: positionDiagnostics(loaded, [...out.diagnostics, ...schemaProblems]) };
   const spec = loaded.data as GatewaySpec;
-  const refs = [...validateReferences(spec), ...validateHealth(spec)];
+  const refs = [...runChecks('spec', { spec, specDir: loaded.dir }), ...validateHealth(spec)];
   const { material, diagnostics: fileProblems } = loadMaterial(spec, loaded.dir, files);
-  const diagnostics = positionDiagnostics(loaded, [...out.diagnostics, ...refs, ...fileProblems]);
+  const fileChecks = runChecks('material', { spec, specDir: loaded.dir, material });
+  const diagnostics = positionDiagnostics(loaded, [...out.diagnostics, ...refs, ...fileProblems, ...fileChecks]);
   return { loaded, spec, material: hasFailures(refs) ? undefined : material, diagnostics };
 }

@@ -128,3 +128,14 @@ function nginxInet6(text: string): boolean {
   if (--n) return zero;
   return !zero;
 }
+
+/** The numeric-host reason, only for text that is otherwise a well-formed name (so "a;b" keeps the general message). */
+export function hostWhy(host: string): string | undefined {
+  return /^[A-Za-z0-9_.-]+$/.test(host) ? numericHostProblem(host) : undefined;
+}
+
+/** A Host header value: a DNS name, optionally with :port. */
+export function isHostHeader(s: string): boolean {
+  const m = /^(.*?)(?::(\d{1,5}))?$/.exec(s);
+  return !!m && isDnsName(m[1]) && (m[2] === undefined || Number(m[2]) <= 65535);
+}

@@ -1,17 +1,16 @@
-import { X509Certificate, createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
-import { rootCertificates } from 'node:tls';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { diag, error, warning, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
 import { isHostFile, refPath } from '../load/file-ref.js';
 import type { FileRef, GatewaySpec } from '../load/spec-types.js';
 import { readRegularFile } from '../load/read-file.js';
 import type { PemBlock, PemKind } from '../tls/pem.js';
 import { PemFiles, type PemResult } from '../tls/pem-files.js';
-import { MAX_PRIVATE_ROOTS } from '../tls/trust-store-size.js';
+import { certificateFacts } from '../tls/certificate-facts.js';
 import type { OpensslPemLoad } from '../tls/openssl-pem.js';
 import type { CertSource } from '../tls/verdict.js';
-import { show, showPath } from './show.js';
+import { showPath } from './show.js';
 
 /** nginx's ssl_password_file holds a few passphrases; anything larger is not a password file. */
 export const MAX_PASSWORD_FILE_BYTES = 4096;
@@ -149,7 +148,7 @@ export function loadMaterial(
         out,
       });
     if (!certs) return undefined;
-    const pair: KeyPair = {
+    return {
       certs,
       certFile: resolvePath(specDir, certPath),
       keyFile,
@@ -157,16 +156,6 @@ export function loadMaterial(
       key,
       onHost: isHostFile(keyRef) || isHostFile(passwordRef),
     };
-    if (key && !keyMatches(certs[0], key)) {
-      out.push(
-        error(
-          'key.mismatch',
-          `${showPath(refPath(keyRef))} is not the private key of the certificate in ${showPath(certPath)} (their public keys differ)`,
-          [...path, 'key'],
-        ),
-      );
-    }
-    return pair;
   };
 
   spec.listen.forEach((l, i) => {
@@ -174,21 +163,6 @@ export function loadMaterial(
     const pair = keyPair(l.tls.certificate, l.tls.key, l.tls.passwordFile, ['listen', i, 'tls']);
     if (pair) material.listeners.set(i, pair);
   });
-  // Stock nginx loads the Lua module from modulesPath. Only a path the spec sets is checked: the
-  // default may well be right on the machine that runs the output, not on the one rendering it.
-  const modulesPath = spec.runtime?.modulesPath;
-  if (modulesPath !== undefined && (spec.runtime?.flavor ?? 'openresty') === 'nginx') {
-    const dir = resolvePath(specDir, modulesPath);
-    const missing = MODULE_FILES.filter((m) => !existsSync(join(dir, m)));
-    if (missing.length)
-      out.push(
-        warning(
-          'runtime.modules-missing',
-          `${showPath(modulesPath)} holds no ${missing.join(' or ')} on this machine: nginx -t here would fail on load_module (fine if the output runs on another machine that has them)`,
-          ['runtime', 'modulesPath'],
-        ),
-      );
-  }
   for (const [name, ts] of Object.entries(spec.trustStores ?? {})) {
     const certs: CertSource[] = [];
     const seen = new Set<PemBlock>();
@@ -207,22 +181,6 @@ export function loadMaterial(
       }
     });
     if (complete) material.trustStores.set(name, certs);
-    const bundle = publicBundle(certs);
-    if (bundle) {
-      const where = [
-        'trustStores',
-        name,
-        'certificates',
-        ts.certificates.findIndex((p) => resolvePath(specDir, p) === bundle.file),
-      ];
-      out.push(
-        warning(
-          'trust.public-bundle',
-          `trust store "${name}" ${bundle.why}: any of those CAs can issue a certificate for an upstream's serverName and impersonate it. Trust only the CA that signs the upstream's certificate (its own root, or an internal root)${bundle.count > MAX_PRIVATE_ROOTS ? `; a bundle this size also costs nginx memory and start-up time in every TLS context` : ''}`,
-          where,
-        ),
-      );
-    }
     if (ts.crl !== undefined) {
       const crl = pem(ts.crl, 'crl', ['trustStores', name, 'crl']);
       if (crl) material.crls.set(name, crl);
@@ -266,82 +224,6 @@ function opensslReadability(p: string, load: OpensslPemLoad, path: SpecPath): Di
     ];
   }
   return [];
-}
-
-/** Why a trust store looks like a public CA bundle, or undefined. */
-function publicBundle(certs: CertSource[]): { why: string; file: string; count: number } | undefined {
-  if (certs.length === 0) return undefined;
-  const roots: { cert: CertSource; x509: X509Certificate }[] = [];
-  const publicOnes: { cert: CertSource; x509: X509Certificate }[] = [];
-  for (const c of certs) {
-    const facts = certificateFacts(c.block);
-    if (!facts) continue;
-    if (facts.selfIssued) roots.push({ cert: c, x509: facts.x509 });
-    if (facts.selfIssued && publicRoots().has(fingerprint(c.block.der))) publicOnes.push({ cert: c, x509: facts.x509 });
-  }
-  if (publicOnes.length > 0) {
-    const first = publicOnes[0];
-    return {
-      why: `holds ${publicOnes.length} public Web PKI root${publicOnes.length === 1 ? '' : 's'} (such as ${show(commonName(first.x509))})`,
-      file: first.cert.file,
-      count: roots.length,
-    };
-  }
-  if (roots.length > MAX_PRIVATE_ROOTS)
-    return {
-      why: `holds ${roots.length} self-signed roots (more than ${MAX_PRIVATE_ROOTS}: a public-style CA bundle, not an internal CA)`,
-      file: roots[0].cert.file,
-      count: roots.length,
-    };
-  return undefined;
-}
-
-let publicRootSet: Set<string> | undefined;
-/**
- * Fingerprints of the public Web PKI roots: the Mozilla store built into Node. Not the system
- * bundle: it also holds CAs installed locally (a company's own root would count as public), and it
- * differs from machine to machine.
- */
-function publicRoots(): Set<string> {
-  if (!publicRootSet) {
-    publicRootSet = new Set();
-    for (const pem of rootCertificates) {
-      const body = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/.exec(pem);
-      if (body) publicRootSet.add(fingerprint(Buffer.from(body[1].replace(/\s/g, ''), 'base64')));
-    }
-  }
-  return publicRootSet;
-}
-
-function fingerprint(der: Buffer): string {
-  return createHash('sha256').update(der).digest('hex');
-}
-
-function commonName(x: X509Certificate): string {
-  const cn = x.subject.split('\n').find((l) => l.startsWith('CN='));
-  return cn ? cn.slice(3) : x.subject.replace(/\n/g, ', ');
-}
-
-interface CertificateFacts {
-  x509: X509Certificate;
-  selfIssued: boolean;
-}
-
-/** Per block, and blocks are shared by every reference to their file: each certificate is parsed once per run. */
-const factsOf = new WeakMap<PemBlock, CertificateFacts | null>();
-
-function certificateFacts(b: PemBlock): CertificateFacts | undefined {
-  let facts = factsOf.get(b);
-  if (facts === undefined) {
-    try {
-      const x509 = new X509Certificate(b.der);
-      facts = { x509, selfIssued: x509.issuer === x509.subject };
-    } catch {
-      facts = null;
-    }
-    factsOf.set(b, facts);
-  }
-  return facts ?? undefined;
 }
 
 /** The first block that is not an X.509 certificate, checked once per file. */
@@ -498,15 +380,5 @@ function warnIfShared(
       );
   } catch {
     /* already read; a race here changes nothing */
-  }
-}
-
-export function keyMatches(cert: CertSource, key: KeyObject): boolean {
-  try {
-    const fromCert = new X509Certificate(cert.block.der).publicKey.export({ type: 'spki', format: 'der' });
-    const fromKey = createPublicKey(key).export({ type: 'spki', format: 'der' });
-    return fromCert.equals(fromKey);
-  } catch {
-    return false;
   }
 }

@@ -34,6 +34,7 @@ const char *inet_ntop(int af, const void *src, char *dst, unsigned int size);
 int open(const char *path, int flags, int mode);
 long pread(int fd, void *buf, unsigned long count, int64_t offset);
 int ftruncate(int fd, int64_t length);
+int close(int fd);
 ]]
 )
 local AF_INET, AF_INET6, SOCK_STREAM, AI_ADDRCONFIG = 2, 10, 1, 0x20
@@ -109,6 +110,8 @@ function M.configure(c)
   if c.checks then
     local path = ngx.config.prefix() .. "logs/health-check.log"
     c.log_fd = ffi.C.open(path, bit.bor(O_RDWR, O_CREAT, O_APPEND, O_CLOEXEC), 420) -- 0644
+    -- closed with this Lua VM (a reload makes a new one), so reloads do not pile up descriptors
+    if c.log_fd >= 0 then c.log_guard = ffi.gc(ffi.new("int[1]", c.log_fd), function(h) ffi.C.close(h[0]) end) end
     if c.log_fd < 0 then ngx.log(ngx.WARN, "gwctl: cannot open ", path, ": lastError will not name nginx's reason") end
   end
   local ip = resolve(c.status.address)[1]

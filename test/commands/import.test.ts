@@ -128,6 +128,57 @@ describe('import kong', () => {
     assert.equal(readFileSync(join(dir, 'taken', 'gateway.yaml'), 'utf8'), 'mine\n');
   });
 
+  test('health checks on one upstream and none on another: the result renders and passes nginx -t', async () => {
+    const file = kongFile(
+      'health.yml',
+      `_format_version: "2.1"
+services:
+- name: checked
+  host: checked-up
+  routes: [{ paths: [/c/] }]
+- name: unchecked
+  host: 127.0.0.1
+  port: 9
+  routes: [{ paths: [/u/] }]
+upstreams:
+- name: checked-up
+  healthchecks:
+    active:
+      http_path: /healthz
+      healthy: { interval: 2, successes: 2 }
+      unhealthy: { interval: 2, http_failures: 2 }
+  targets: [{ target: "127.0.0.1:9" }]
+`,
+    );
+    const r = await gwctl(['import', 'kong', file, '--out', 'out-health', '--flavor', 'nginx'], dir);
+    assert.equal(r.exitCode, 0, r.stderr);
+    const spec = readFileSync(join(dir, 'out-health/gateway.yaml'), 'utf8');
+    assert.match(spec, /status:\n {2}port: 8100\n {2}address: 127\.0\.0\.1\n/);
+    assert.match(spec, /unchecked:\n {4}servers:\n {6}- 127\.0\.0\.1:9\n(?! {4}hostHeader)/);
+    const render = await gwctl(['render', 'out-health/gateway.yaml', '--out', 'rendered-health', '--test'], dir);
+    assert.equal(render.exitCode, 0, render.stderr);
+  });
+
+  test('usage errors exit 2: no source, no --out, an unreadable Kong file, a bad --listen', async () => {
+    const cases: [string[], RegExp][] = [
+      [['import'], /name what to import: gwctl import kong KONG\.yml --out DIR/],
+      [['import', 'kong', 'ok.yml'], /required option '--out <dir>' not specified/],
+      [['import', 'kong', 'missing.yml', '--out', 'out-missing'], /missing\.yml: does not exist/],
+      [
+        ['import', 'kong', 'ok.yml', '--out', 'out-listen', '--listen', 'x:99999'],
+        /--listen x:99999: expected PORT or ADDRESS:PORT/,
+      ],
+    ];
+    kongFile('ok.yml', '_format_version: "3.0"\n');
+    for (const [args, message] of cases) {
+      const r = await gwctl(args, dir);
+      assert.equal(r.exitCode, 2, args.join(' '));
+      assert.match(r.stderr, message);
+    }
+    assert.equal(existsSync(join(dir, 'out-missing')), false);
+    assert.equal(existsSync(join(dir, 'out-listen')), false);
+  });
+
   test('--listen and --verify-default on reach the spec', async () => {
     const file = kongFile(
       'default.yml',

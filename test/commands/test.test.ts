@@ -48,26 +48,27 @@ test('a good rendered output passes nginx -t: exit 0', async () => {
 test('a broken output fails with exit 1 at nginx.conf:LINE, and with --spec also points at the spec', async () => {
   const dir = await rendered();
   const conf = join(dir, 'out/nginx.conf');
-  edit(conf, 'proxy_ssl_verify_depth 1;', 'proxy_ssl_verify_dept 1;');
-  const line = lineOf(conf, 'proxy_ssl_verify_dept ');
+  // (A directive gwctl never writes does not reach nginx at all: test/check/conf-guard.test.ts.)
+  edit(conf, 'proxy_ssl_verify_depth 1;', 'proxy_ssl_verify_depth one;');
+  const line = lineOf(conf, 'proxy_ssl_verify_depth one');
   const bare = await run(['test', 'out'], dir);
   assert.equal(bare.exitCode, 1);
   assert.match(
     bare.stderr,
     new RegExp(
-      `^out/nginx\\.conf:${line}:1 +error +nginx -t: unknown directive "proxy_ssl_verify_dept" +\\[nginx\\.rejected\\]`,
+      `^out/nginx\\.conf:${line}:1 +error +nginx -t: "proxy_ssl_verify_depth" directive invalid number +\\[nginx\\.rejected\\]`,
       'm',
     ),
   );
 
   const withSpec = await run(['test', 'out', '--spec', SPEC], dir);
   assert.equal(withSpec.exitCode, 1);
-  // An unknown directive maps to no particular field: the pointer lands on upstream orders' tls block (its first key).
+  // verifyDepth is not in the spec (derived): the pointer lands on upstream orders' tls block (its first key).
   const tlsLine = lineOf(join(dir, SPEC), 'trustStore: internal');
   assert.match(
     withSpec.stderr,
     new RegExp(
-      `^gw/gateway\\.yaml:${tlsLine}:7 +info +out/nginx\\.conf:${line}, rendered from the TLS settings of upstream "orders", fails nginx -t: unknown directive "proxy_ssl_verify_dept"`,
+      `^gw/gateway\\.yaml:${tlsLine}:7 +info +out/nginx\\.conf:${line}, rendered from the TLS settings of upstream "orders" \\(tls\\.verifyDepth\\), fails nginx -t: "proxy_ssl_verify_depth" directive invalid number`,
       'm',
     ),
   );
@@ -76,7 +77,7 @@ test('a broken output fails with exit 1 at nginx.conf:LINE, and with --spec also
   assert.match(
     gh.stdout,
     new RegExp(
-      `^::error file=out/nginx\\.conf,line=${line},col=1,title=nginx\\.rejected::nginx -t: unknown directive`,
+      `^::error file=out/nginx\\.conf,line=${line},col=1,title=nginx\\.rejected::nginx -t: "proxy_ssl_verify_depth" directive invalid number`,
       'm',
     ),
   );

@@ -168,3 +168,30 @@ test('every command emits one valid SARIF document on stdout, and exit codes fol
   assert.equal(typo.locations![0].physicalLocation!.region!.startLine, line + 2, 'two lines were added above the typo');
   assert.match(typo.message.text!, /did you mean "serverName"/);
 });
+
+test('rule metadata comes from the check registry: summary, help with its docs anchor, default level', () => {
+  const log = sarifLog([d({ code: 'tls.verify-off', severity: 'warning' }), d({ code: 'no.such-code' })], {
+    cwd: '/ws',
+    toolVersion: '1.2.3',
+  });
+  assertValidSarif(log);
+  assert.deepEqual(log.runs[0].tool.driver.rules, [
+    {
+      id: 'tls.verify-off',
+      name: 'TlsVerifyOff',
+      shortDescription: { text: 'Certificate verification is off for an upstream' },
+      help: {
+        text: 'Reported on every run while `verify: false` stands, with its insecureReason. Give the upstream a trust store and serverName to turn verification back on. (docs/diagnostics.md#tls-verify-off)',
+      },
+      defaultConfiguration: { level: 'warning' },
+      properties: { tags: ['gwctl', 'tls'] },
+    },
+    {
+      id: 'no.such-code',
+      name: 'NoSuchCode',
+      shortDescription: { text: 'gwctl no check' },
+      defaultConfiguration: { level: 'error' },
+      properties: { tags: ['gwctl', 'no'] },
+    },
+  ]);
+});

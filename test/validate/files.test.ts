@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import type { GatewaySpec } from '../../src/load/spec-types.js';
 import { PemFiles } from '../../src/tls/pem-files.js';
-import { MAX_PASSWORD_FILE_BYTES, loadMaterial, passphrases } from '../../src/validate/files.js';
+import { MAX_PASSWORD_FILE_BYTES, loadMaterial as loadFiles, passphrases } from '../../src/validate/files.js';
+import { runChecks } from '../../src/checks/index.js';
 import { MAX_PRIVATE_ROOTS } from '../../src/tls/trust-store-size.js';
 import { makePki, type Pki, type PkiCert } from '../support/pki.js';
 
@@ -23,6 +24,15 @@ before(async () => {
   root = pki.root('Files Root CA');
   client = pki.leaf(root, { cn: 'files-client', client: true });
 });
+
+/** The files loaded, then the checks of the loaded files (src/checks/), as checkSpec runs them. */
+function loadMaterial(s: GatewaySpec, specDir: string, files?: PemFiles) {
+  const r = loadFiles(s, specDir, files);
+  return {
+    ...r,
+    diagnostics: [...r.diagnostics, ...runChecks('material', { spec: s, specDir, material: r.material })],
+  };
+}
 
 function spec(trust: string[], cc?: GatewaySpec['clientCertificates']): GatewaySpec {
   return {

@@ -10,9 +10,15 @@ export interface Capabilities {
   buffering: boolean;
   timeouts: boolean;
   healthCheck: boolean;
+  successStatuses: boolean;
+  retry: boolean;
 }
 
 const BASE = { version: 1, listen: [{ port: 8000 }], upstreams: { u: { servers: ['a.internal:80'] } } };
+
+const HEALTH = { path: '/', interval: '5s', timeout: '1s', healthyAfter: 1, unhealthyAfter: 1 };
+/** Health checks run through the status listener (issue 10), so a spec with one has the other. */
+const STATUS = { port: 8100, address: '127.0.0.1' };
 
 function accepts(spec: unknown): boolean {
   return validateSchema(spec).length === 0;
@@ -25,8 +31,11 @@ export function capabilities(): Capabilities {
     stripPath: accepts(route({ stripPath: true })),
     buffering: accepts(route({ buffering: { request: false, response: false } })),
     timeouts: accepts(upstream({ timeouts: { connect: '5s', read: '1500ms', send: '60s' } })),
-    healthCheck: accepts(
-      upstream({ healthCheck: { path: '/', interval: '5s', timeout: '1s', healthyAfter: 1, unhealthyAfter: 1 } }),
-    ),
+    healthCheck: accepts({ ...upstream({ healthCheck: HEALTH }), status: STATUS }),
+    successStatuses: accepts({
+      ...upstream({ healthCheck: { ...HEALTH, successStatuses: [200, 302] } }),
+      status: STATUS,
+    }),
+    retry: accepts(upstream({ retry: { tries: 6, nonIdempotent: 'unsent' } })),
   };
 }

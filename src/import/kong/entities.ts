@@ -62,7 +62,7 @@ export function collectEntities(root: Entity, findings: Findings): KongEntities 
     for (const route of f.entities(service, 'routes')) {
       if (route.data.service !== undefined && route.data.service !== null)
         findings.warn(
-          'kong.invalid',
+          'kong.differs',
           'a route nested under a service takes that service; its own service field is ignored',
           [...route.path, 'service'],
         );

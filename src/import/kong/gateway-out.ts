@@ -15,6 +15,7 @@ export interface OutHealthCheck {
   timeout: string;
   healthyAfter: number;
   unhealthyAfter: number;
+  successStatuses?: number[];
 }
 
 export interface OutUpstream {
@@ -23,6 +24,7 @@ export interface OutUpstream {
   tls?: OutTls;
   healthCheck?: OutHealthCheck;
   timeouts?: { connect: string; read: string; send: string };
+  retry?: { tries: number; nonIdempotent: 'unsent' };
 }
 
 export interface OutRoute {
@@ -49,6 +51,8 @@ export class GatewayOut {
   readonly clientCertificates = new Map<string, { certificate: string; key: string }>();
   readonly upstreams = new Map<string, OutUpstream>();
   readonly routes: OutRoute[] = [];
+  /** The status listener health checks run through, when there are any. */
+  status?: { port: number; address: string };
   readonly files = new Map<string, OutFile>();
   /** Trust store name per set of CA files, and client certificate name per Kong certificate id: one each, however many services share them. */
   readonly storeByFiles = new Map<string, string>();

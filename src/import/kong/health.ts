@@ -4,6 +4,8 @@ import { Fields, type Entity } from './fields.js';
 import type { Findings } from './findings.js';
 import type { OutHealthCheck, OutTls } from './gateway-out.js';
 import type { MappedProtocol } from './service-target.js';
+import { durationText } from './durations.js';
+import type { Capabilities } from './capabilities.js';
 
 /** Kong's defaults (kong/db/schema/entities/upstreams.lua, healthchecks_config). */
 const HEALTHY_STATUSES = [200, 302];
@@ -30,6 +32,7 @@ export function mapHealthCheck(
   label: string,
   protocol: MappedProtocol,
   tls: OutTls | undefined,
+  caps: Pick<Capabilities, 'successStatuses'>,
   findings: Findings,
 ): OutHealthCheck | undefined {
   const f = new Fields(findings);
@@ -88,7 +91,8 @@ export function mapHealthCheck(
     );
 
   const statuses = healthy.data.http_statuses;
-  if (statuses !== undefined && statuses !== null && !isDeepStrictEqual(statuses, HEALTHY_STATUSES))
+  const successStatuses = statusList(statuses) ?? HEALTHY_STATUSES;
+  if (!caps.successStatuses && !isDeepStrictEqual(successStatuses, HEALTHY_STATUSES))
     findings.warn(
       'kong.differs',
       `${label}: healthy.http_statuses ${JSON.stringify(statuses)}: gwctl counts 200-399 as healthy`,
@@ -116,11 +120,19 @@ export function mapHealthCheck(
 
   return {
     path: f.str(active, 'http_path') ?? '/',
-    interval: duration(interval),
-    timeout: duration(timeout),
+    interval: seconds(interval),
+    timeout: seconds(timeout || DEFAULT_TIMEOUT),
     healthyAfter: Math.max(1, successes),
     unhealthyAfter,
+    // Kong's healthy statuses, its default [200, 302] included, made explicit.
+    ...(caps.successStatuses ? { successStatuses } : {}),
   };
+}
+
+function statusList(v: unknown): number[] | undefined {
+  return Array.isArray(v) && v.length > 0 && v.every((n) => Number.isInteger(n) && n >= 100 && n <= 599)
+    ? (v as number[])
+    : undefined;
 }
 
 /** Kong probes healthy and unhealthy targets on separate intervals; gwctl has one. */
@@ -184,7 +196,7 @@ function listPassive(hc: Entity, label: string, f: Fields, findings: Findings): 
     );
 }
 
-/** Seconds as the spec writes durations: whole seconds as "5s", fractions in milliseconds. */
-export function duration(seconds: number): string {
-  return Number.isInteger(seconds) ? `${seconds}s` : `${Math.round(seconds * 1000)}ms`;
+/** Kong's seconds (fractions allowed) as a spec duration. */
+function seconds(value: number): string {
+  return durationText(value * 1000).text;
 }

@@ -1,10 +1,12 @@
+import { isIP } from 'node:net';
 import { show } from '../../validate/show.js';
 import type { Capabilities } from './capabilities.js';
 import { collectEntities } from './entities.js';
 import { Fields, type Entity } from './fields.js';
 import type { Findings } from './findings.js';
 import { GatewayOut, type OutUpstream } from './gateway-out.js';
-import { activeChecksOn, duration, mapHealthCheck } from './health.js';
+import { durationText } from './durations.js';
+import { activeChecksOn, mapHealthCheck } from './health.js';
 import type { KongFile } from './kong-file.js';
 import { dropDuplicates, routeOrderDifferences, type PlacedRoute } from './route-order.js';
 import { mapRoute, routeLabel, type MappedService } from './routes.js';
@@ -19,10 +21,14 @@ export interface ImportOptions {
   capabilities: Capabilities;
   /** The gateway's listener: Kong's default proxy port, 8000. */
   listen: { port: number; address?: string };
+  /** The status listener health checks run through (Kong's status_listen is conventionally 8100). */
+  statusListen?: { port: number; address: string };
 }
 
 /** Kong's proxy port (proxy_listen 0.0.0.0:8000): the contract's default listener. */
 export const KONG_PROXY_PORT = 8000;
+/** Where the import puts the status listener: Kong's documented status_listen port, on loopback. */
+export const KONG_STATUS_LISTEN = { port: 8100, address: '127.0.0.1' };
 
 /**
  * Kong entities → a gwctl gateway. Each Kong service becomes one spec upstream (Kong sets upstream
@@ -95,7 +101,9 @@ export function importKong(kong: KongFile, findings: Findings, opts: ImportOptio
       servers: servers.every((s) => s.weight === servers[0].weight)
         ? servers.map((s) => s.address)
         : servers.map((s) => ({ address: s.address, weight: s.weight })),
-      hostHeader,
+      // An IP address is no hostHeader the spec takes; gwctl's default for it, the first server's
+      // address with its port unless 80 (http) or 443 (https), is what Kong sends.
+      ...(isIP(stripPort(hostHeader).replace(/^\[|\]$/g, '')) ? {} : { hostHeader }),
     };
     if (target.protocol === 'https') {
       const tls = mapTls(svc, label, name, stripPort(hostHeader), kongUp, {
@@ -113,9 +121,13 @@ export function importKong(kong: KongFile, findings: Findings, opts: ImportOptio
           `upstream ${show(kongUp.data.name)} (${label})`,
           target.protocol,
           up.tls,
+          opts.capabilities,
           findings,
         );
-        if (hc) up.healthCheck = hc;
+        if (hc) {
+          up.healthCheck = hc;
+          out.status = opts.statusListen ?? KONG_STATUS_LISTEN;
+        }
       } else if (activeChecksOn(kongUp))
         findings.notMapped(
           [...kongUp.path, 'healthchecks', 'active'],
@@ -123,6 +135,7 @@ export function importKong(kong: KongFile, findings: Findings, opts: ImportOptio
         );
     }
     mapTimeouts(svc, label, up, opts.capabilities, f, findings);
+    mapRetries(svc, label, up, opts.capabilities, f, findings);
     if (target.path)
       findings.notMapped(
         [...svc.path, svc.data.url !== undefined ? 'url' : 'path'],
@@ -190,7 +203,19 @@ function mapTimeouts(
   const ms = (key: string) => f.num(svc, key, 1, 2 ** 31 - 2) ?? KONG_DEFAULT_TIMEOUT_MS;
   const [connect, read, send] = ['connect_timeout', 'read_timeout', 'write_timeout'].map(ms);
   if (caps.timeouts) {
-    up.timeouts = { connect: duration(connect / 1000), read: duration(read / 1000), send: duration(send / 1000) };
+    const [c, r, w] = [connect, read, send].map(durationText);
+    up.timeouts = { connect: c.text, read: r.text, send: w.text };
+    for (const [key, d] of [
+      ['connect_timeout', c],
+      ['read_timeout', r],
+      ['write_timeout', w],
+    ] as const)
+      if (!d.exact)
+        findings.warn(
+          'kong.differs',
+          `${label}: ${key} is written as ${d.text}, the nearest duration the spec can hold`,
+          [...svc.path, key],
+        );
     return;
   }
   for (const [key, value] of [
@@ -206,6 +231,39 @@ function mapTimeouts(
 }
 
 const KONG_DEFAULT_TIMEOUT_MS = 60000;
+const KONG_DEFAULT_RETRIES = 5;
+/** The spec's retry.tries maximum. */
+const MAX_TRIES = 100;
+
+/**
+ * Kong's retries (5 by default) as retry.tries, the first attempt included. Kong retries after a
+ * connection error or timeout, and a request already sent only when idempotent: nginx's own
+ * proxy_next_upstream default, which is retry.nonIdempotent "unsent".
+ */
+function mapRetries(
+  svc: Entity,
+  label: string,
+  up: OutUpstream,
+  caps: Capabilities,
+  f: Fields,
+  findings: Findings,
+): void {
+  const retries = f.num(svc, 'retries', 0, 32767) ?? KONG_DEFAULT_RETRIES;
+  if (!caps.retry) {
+    if (retries !== KONG_DEFAULT_RETRIES)
+      findings.notMapped(
+        [...svc.path, 'retries'],
+        `${label}: retries ${retries} is not mapped yet (this gwctl has no retry); nginx's default applies`,
+      );
+    return;
+  }
+  up.retry = { tries: Math.min(retries + 1, MAX_TRIES), nonIdempotent: 'unsent' };
+  if (retries + 1 > MAX_TRIES)
+    findings.warn('kong.differs', `${label}: retries ${retries}: gwctl tries at most ${MAX_TRIES} times`, [
+      ...svc.path,
+      'retries',
+    ]);
+}
 
 function hostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;

@@ -32,6 +32,7 @@ export const SERVICE_FIELDS: FieldTable = {
     'connect_timeout',
     'read_timeout',
     'write_timeout',
+    'retries',
     'tls_verify',
     'tls_verify_depth',
     'ca_certificates',
@@ -39,7 +40,6 @@ export const SERVICE_FIELDS: FieldTable = {
   ],
   metadata: METADATA,
   unmapped: {
-    retries: [5, 'retries a failed request on another target up to this many times'],
     tls_sans: [undefined, 'accepts these other names in the upstream certificate'],
   },
 };

@@ -18,8 +18,16 @@ import type { GatewayOut } from './gateway-out.js';
 export const SPEC_FILE = 'gateway.yaml';
 
 /** The spec's text: contract field order, a header saying where it came from. */
-export function specText(out: GatewayOut, from: string, listen: { port: number; address?: string }): string {
-  const spec: Record<string, unknown> = { version: 1, listen: [listen] };
+export function specText(
+  out: GatewayOut,
+  from: string,
+  listen: { port: number; address?: string },
+  flavor?: 'openresty' | 'nginx',
+): string {
+  const spec: Record<string, unknown> = { version: 1 };
+  if (flavor === 'nginx') spec.runtime = { flavor };
+  spec.listen = [listen];
+  if (out.status) spec.status = out.status;
   if (out.trustStores.size) spec.trustStores = Object.fromEntries(out.trustStores);
   if (out.clientCertificates.size) spec.clientCertificates = Object.fromEntries(out.clientCertificates);
   if (out.upstreams.size) spec.upstreams = Object.fromEntries(out.upstreams);

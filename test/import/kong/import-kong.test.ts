@@ -52,11 +52,13 @@ routes:
             servers: ['orders.internal:8080'],
             hostHeader: 'orders.internal:8080',
             timeouts: { connect: '60s', read: '60s', send: '60s' },
+            retry: { tries: 6, nonIdempotent: 'unsent' },
           },
           users: {
             servers: ['users.internal:80'],
             hostHeader: 'users.internal',
             timeouts: { connect: '60s', read: '60s', send: '60s' },
+            retry: { tries: 6, nonIdempotent: 'unsent' },
           },
         },
         routes: [
@@ -116,6 +118,7 @@ services:
           clientCertificate: 'kong-cert-7f1c2a9e',
         },
         timeouts: { connect: '60s', read: '60s', send: '60s' },
+        retry: { tries: 6, nonIdempotent: 'unsent' },
       });
       const files = r.out!.files;
       assert.equal(files.get('pki/ca-2d3b9f0e-6a5c-4c1e-9d7a-000000000001.pem')?.content, pem(root.cert));
@@ -259,6 +262,7 @@ targets:
         insecureReason: 'Kong service "billing" sets tls_verify: false',
       },
       timeouts: { connect: '60s', read: '60s', send: '60s' },
+      retry: { tries: 6, nonIdempotent: 'unsent' },
     });
     // weight 0: left out; targets on different ports: Kong's Host differs per target.
     assert.deepEqual(r.found, ['15:13 warning kong.differs', '8:3 warning kong.differs']);
@@ -311,7 +315,9 @@ ca_certificates:
       timeout: '2s',
       healthyAfter: 2,
       unhealthyAfter: 3,
+      successStatuses: [200, 302],
     });
+    assert.deepEqual(r.spec.status, { port: 8100, address: '127.0.0.1' });
     assert.deepEqual(r.spec.upstreams.api.tls, {
       trustStore: 'kong-ca-00000000',
       serverName: 'api.internal',
@@ -334,6 +340,7 @@ ca_certificates:
       timeout: '2s',
       healthyAfter: 1,
       unhealthyAfter: 1,
+      successStatuses: [200, 302],
     });
     assert.deepEqual(r.found, [
       '13:7 warning kong.differs', // intervals 10 and 5: gwctl probes every 5s
@@ -347,6 +354,7 @@ ca_certificates:
   test('without healthCheck in this gwctl, active checks are listed as not mapped yet', () => {
     const r = importText(kong(pem(root.cert)), { capabilities: NONE });
     assert.equal(r.spec.upstreams.api.healthCheck, undefined);
+    assert.equal(r.spec.status, undefined);
     assert.deepEqual(r.found, ['12:5 warning kong.not-mapped']);
     assert.deepEqual(r.messages, [
       'upstream "api-up": active health checks are not mapped yet (this gwctl has no healthCheck); Kong takes failing targets out, this gateway will not',
@@ -518,5 +526,49 @@ services:
 
   test('YAML syntax errors keep the YAML rules of a spec', () => {
     assert.deepEqual(importText('_format_version: "3.0"\nservices: [\n').found, ['3:1 error yaml.syntax']);
+  });
+});
+
+describe('timeouts, retries and buffering', () => {
+  const kong = `_format_version: "3.0"
+services:
+- name: s
+  host: s.internal
+  connect_timeout: 1500
+  read_timeout: 300000
+  retries: 2
+  routes:
+  - paths: [/upload/]
+    request_buffering: false
+    response_buffering: false
+`;
+
+  test('map to timeouts, retry (tries = retries + 1) and buffering', () => {
+    const r = importText(kong);
+    assert.deepEqual(r.spec.upstreams.s.timeouts, { connect: '1500ms', read: '300s', send: '60s' });
+    assert.deepEqual(r.spec.upstreams.s.retry, { tries: 3, nonIdempotent: 'unsent' });
+    assert.deepEqual(r.spec.routes, [
+      {
+        path: '/upload/',
+        upstream: 's',
+        stripPath: true,
+        preserveHost: false,
+        buffering: { request: false, response: false },
+      },
+    ]);
+    assert.deepEqual(r.found, []);
+  });
+
+  test('a gwctl without those fields lists each as not mapped yet, and writes none of them', () => {
+    const r = importText(kong, { capabilities: NONE });
+    assert.deepEqual(r.spec.upstreams.s, { servers: ['s.internal:80'], hostHeader: 's.internal' });
+    assert.deepEqual(r.spec.routes, [{ path: '/upload/', upstream: 's', preserveHost: false }]);
+    assert.deepEqual(r.found, [
+      '5:3 warning kong.not-mapped', // connect_timeout
+      '6:3 warning kong.not-mapped', // read_timeout
+      '7:3 warning kong.not-mapped', // retries
+      '9:5 warning kong.not-mapped', // strip_path unset: Kong strips
+      '9:5 warning kong.not-mapped', // buffering
+    ]);
   });
 });

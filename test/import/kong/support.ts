@@ -5,8 +5,22 @@ import { parseKong } from '../../../src/import/kong/kong-file.js';
 import type { GatewayOut, OutRoute, OutUpstream } from '../../../src/import/kong/gateway-out.js';
 import { specText } from '../../../src/import/kong/write-import.js';
 
-export const ALL: Capabilities = { stripPath: true, buffering: true, timeouts: true, healthCheck: true };
-export const NONE: Capabilities = { stripPath: false, buffering: false, timeouts: false, healthCheck: false };
+export const ALL: Capabilities = {
+  stripPath: true,
+  buffering: true,
+  timeouts: true,
+  healthCheck: true,
+  successStatuses: true,
+  retry: true,
+};
+export const NONE: Capabilities = {
+  stripPath: false,
+  buffering: false,
+  timeouts: false,
+  healthCheck: false,
+  successStatuses: false,
+  retry: false,
+};
 
 /** gateway.yaml as the import writes it. */
 export interface SpecRead {
@@ -16,6 +30,7 @@ export interface SpecRead {
   clientCertificates?: Record<string, { certificate: string; key: string }>;
   upstreams: Record<string, OutUpstream>;
   routes?: OutRoute[];
+  status?: { port: number; address: string };
 }
 
 export interface Imported {

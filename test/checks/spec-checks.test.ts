@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateReferences } from '../../src/validate/references.js';
+import { runChecks } from '../../src/checks/index.js';
 import type { GatewaySpec } from '../../src/load/spec-types.js';
+
+/** The checks of the spec alone (src/checks/), as checkSpec runs them before any file is read. */
+const validateReferences = (s: GatewaySpec) => runChecks('spec', { spec: s, specDir: '/nonexistent' });
 
 function spec(patch: (s: GatewaySpec) => void = () => {}): GatewaySpec {
   const s: GatewaySpec = {

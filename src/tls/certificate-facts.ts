@@ -1,0 +1,25 @@
+import { X509Certificate } from 'node:crypto';
+import type { PemBlock } from './pem.js';
+
+export interface CertificateFacts {
+  x509: X509Certificate;
+  selfIssued: boolean;
+}
+
+/** Per block, and blocks are shared by every reference to their file: each certificate is parsed once per run. */
+const factsOf = new WeakMap<PemBlock, CertificateFacts | null>();
+
+/** Node's reading of a PEM certificate block, or undefined when it is not an X.509 certificate. */
+export function certificateFacts(b: PemBlock): CertificateFacts | undefined {
+  let facts = factsOf.get(b);
+  if (facts === undefined) {
+    try {
+      const x509 = new X509Certificate(b.der);
+      facts = { x509, selfIssued: x509.issuer === x509.subject };
+    } catch {
+      facts = null;
+    }
+    factsOf.set(b, facts);
+  }
+  return facts ?? undefined;
+}
