@@ -707,33 +707,6 @@ export const ENGINE_CODES: readonly CodeInfo[] = [
       'Shown beside the spec position for the line nginx named.',
     ],
   ]),
-  // Status listener and health checks (src/validate/health.ts).
-  ...rows('upstream', [
-    [
-      'status.bad-address',
-      'error',
-      'The status listener address is not an IP address or host name',
-      'Write an IPv4 address, an [IPv6] address or a host name; it defaults to 127.0.0.1.',
-    ],
-    [
-      'status.port-taken',
-      'error',
-      'The status listener uses a port of a gateway listener',
-      'Give the status listener a port of its own.',
-    ],
-    [
-      'health.status-required',
-      'error',
-      'Health checks are configured without a status listener',
-      'Health checks run through the status listener: add `status: { port: 9901 }`.',
-    ],
-    [
-      'health.timeout-not-below-interval',
-      'warning',
-      'A health check timeout is not shorter than its interval',
-      'A hanging peer is then taken out late: make timeout shorter than interval.',
-    ],
-  ]),
   // gwctl import kong (src/import/kong/): findings about the Kong file, positioned in it.
   ...rows('import', [
     [

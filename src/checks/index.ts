@@ -1,5 +1,6 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { ENGINE_CODES } from './engine-codes.js';
+import { healthStatusRequired, healthTimeoutNotBelowInterval, statusBadAddress, statusPortTaken } from './health.js';
 import { keyMismatch } from './key-mismatch.js';
 import { listenBadAddress, listenDuplicate } from './listen.js';
 import { pathBad, pathUnrenderable } from './paths.js';
@@ -19,6 +20,7 @@ import {
   tlsVerifyOff,
 } from './tls-verification.js';
 import { trustPublicBundle } from './trust-public-bundle.js';
+import { TRAFFIC_CHECKS } from './traffic.js';
 import type { Check, CheckContext, CodeInfo } from './types.js';
 import { upstreamBadHostHeader, upstreamBadServer, upstreamCaseCollision, upstreamOnlyBackup } from './upstreams.js';
 
@@ -53,9 +55,14 @@ export const CHECKS: readonly Check[] = [
   routeBadHost,
   routeDuplicate,
   refUnused,
+  statusBadAddress,
+  statusPortTaken,
+  healthStatusRequired,
+  healthTimeoutNotBelowInterval,
   runtimeModulesMissing,
   trustPublicBundle,
   keyMismatch,
+  ...TRAFFIC_CHECKS,
 ];
 
 /** Every diagnostic code gwctl can emit: the checks above, then what the loaders, the chain engine and the commands report. */

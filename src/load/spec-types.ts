@@ -2,6 +2,7 @@
 export interface GatewaySpec {
   version: 1;
   runtime?: { flavor?: 'openresty' | 'nginx'; nginxVersion?: string; modulesPath?: string };
+  limits?: { maxBodySize?: Size };
   listen: ListenSpec[];
   trustStores?: Record<string, TrustStoreSpec>;
   clientCertificates?: Record<string, ClientCertificateSpec>;
@@ -57,12 +58,15 @@ export interface ServerObjectSpec {
   address: string;
   weight?: number;
   maxFails?: number;
-  failTimeout?: number;
+  /** Seconds, or a duration string. */
+  failTimeout?: number | Duration;
   backup?: boolean;
 }
 
 export interface UpstreamSpec {
   servers: (string | ServerObjectSpec)[];
+  timeouts?: { connect?: Duration; read?: Duration; send?: Duration };
+  retry?: RetrySpec;
   keepalive?: number;
   hostHeader?: string;
   healthCheck?: HealthCheckSpec;
@@ -87,4 +91,18 @@ export interface RouteSpec {
   upstream: string;
   host?: string;
   preserveHost?: boolean;
+  maxBodySize?: Size;
+  buffering?: { request?: boolean; response?: boolean };
+  stripPath?: boolean;
+}
+
+/** A number and ms, s, m or h, e.g. "5s" (schema definition "duration"). */
+export type Duration = string;
+/** Bytes, or a number and k, m or g, e.g. "10m"; 0 = no limit (schema definition "size"). */
+export type Size = string | number;
+
+export interface RetrySpec {
+  tries?: number;
+  timeout?: Duration;
+  nonIdempotent?: 'never' | 'unsent' | 'always';
 }

@@ -5,7 +5,6 @@ import { loadSpecOrEnvironment } from '../load/environment.js';
 import type { GatewaySpec } from '../load/spec-types.js';
 import { PemFiles } from '../tls/pem-files.js';
 import { loadMaterial, type Material } from '../validate/files.js';
-import { validateHealth } from '../validate/health.js';
 import { validateSchema } from '../validate/schema.js';
 
 export interface CheckedSpec {
@@ -29,7 +28,7 @@ export function checkSpec(specPath: string, cwd: string, files = new PemFiles())
   if (schemaProblems.length)
     return { ...out, diagnostics: positionDiagnostics(loaded, [...out.diagnostics, ...schemaProblems]) };
   const spec = loaded.data as GatewaySpec;
-  const refs = [...runChecks('spec', { spec, specDir: loaded.dir }), ...validateHealth(spec)];
+  const refs = runChecks('spec', { spec, specDir: loaded.dir });
   const { material, diagnostics: fileProblems } = loadMaterial(spec, loaded.dir, files);
   const fileChecks = runChecks('material', { spec, specDir: loaded.dir, material });
   const diagnostics = positionDiagnostics(loaded, [...out.diagnostics, ...refs, ...fileProblems, ...fileChecks]);

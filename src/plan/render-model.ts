@@ -2,6 +2,8 @@
 export interface RenderModel {
   /** Comment lines at the top of nginx.conf. */
   header: string[];
+  /** events { worker_connections }: 1024, more when health checks keep connections to many peers. */
+  workerConnections: number;
   /** Absolute paths of dynamic modules to load (stock nginx flavor). */
   loadModules: string[];
   upstreams: UpstreamModel[];
@@ -61,9 +63,8 @@ export interface StatusServerModel {
   listen: string;
   /** Render the check server (some upstream has health checks). */
   checks: boolean;
-  /** Profile locations of health-checked TLS upstreams, rendered from the same profiles as traffic's. */
-  profiles: TlsProfileModel[];
-  plainHttp: boolean;
+  /** The proxy locations health-checked upstreams' traffic uses, rendered from the same models. */
+  proxyLocations: ProxyLocationModel[];
 }
 
 export interface OutputFile {
@@ -79,6 +80,43 @@ export interface UpstreamModel {
   keepalive: number;
   /** Peers are chosen by gwctl's Lua balancer (the upstream is health-checked). */
   balancer: boolean;
+}
+
+/**
+ * One named location that proxies: a TLS profile (or plain http) together with the traffic
+ * settings nginx only takes per location (timeouts, retries, body size, buffering, stripPath).
+ * Routes and upstreams with equal settings share one; see src/plan/traffic.ts.
+ */
+export interface ProxyLocationModel {
+  /** Named location: tls_<hash>, gw_http or gw_http_<hash>. */
+  id: string;
+  /** Who uses it, for the comment above it. */
+  summary: string;
+  /** Its traffic settings in words, for a second comment line. */
+  details: string;
+  tls?: TlsProfileModel;
+  settings: TrafficSettings;
+}
+
+/** Everything a proxy location sets besides TLS. Equal settings → one location. */
+export interface TrafficSettings {
+  timeouts: { connect: string; read: string; send: string };
+  /** proxy_next_upstream value. */
+  nextUpstream: string;
+  /** retry.nonIdempotent: twins are chosen by the location, so the policy is part of it. */
+  nonIdempotent: 'never' | 'unsent' | 'always';
+  /** proxy_next_upstream_tries. */
+  tries: number;
+  /** proxy_next_upstream_timeout; 0 = no limit. */
+  retryTimeout: string;
+  /** client_max_body_size (checked here for chunked bodies). */
+  maxBodySize: string;
+  /** Bytes: a Content-Length above it is refused here, because the route location allowed more for another host. */
+  contentLengthLimit?: number;
+  requestBuffering: boolean;
+  responseBuffering: boolean;
+  /** Remove $gw_strip bytes of the URI before proxying. */
+  stripPath: boolean;
 }
 
 /** Everything that lives in one OpenSSL SSL_CTX. Upstreams with equal profiles share a context. */
@@ -103,11 +141,15 @@ export interface TlsProfileModel {
 export interface ServerBlockModel {
   listens: { address: string; params: string[] }[];
   serverNames: string[];
-  tls?: { certificate: string; certificateKey: string; passwordFile?: string; localSecret?: boolean };
-  /** Named locations, one per TLS profile used by any route. */
-  profiles: TlsProfileModel[];
-  /** A named location for plain-http upstreams is needed. */
-  plainHttp: boolean;
+  tls?: {
+    certificate: string;
+    certificateKey: string;
+    passwordFile?: string;
+    protocols?: string[];
+    localSecret?: boolean;
+  };
+  /** Named locations that proxy: one per TLS profile and traffic settings used by any route. */
+  proxyLocations: ProxyLocationModel[];
 }
 
 /**
@@ -127,8 +169,16 @@ export interface RoutingModel {
   routes: RouteModel[];
   /** Routes that send the client's Host header ($gw_route → $gw_host = $http_host). */
   preserveHost: string[];
-  /** $gw_upstream → $gw_upstream_host, $gw_ssl_name, $gw_target. */
+  /** $gw_upstream → $gw_upstream_host, $gw_ssl_name, $gw_upstream_target. */
   upstreams: UpstreamDispatchModel[];
+  /** $gw_route → $gw_route_target, for routes whose settings differ from their upstream's. */
+  routeTargets: { route: string; target: string }[];
+  /** "$gw_route_target|$request_method" → $gw_target: non-idempotent requests that must not be retried. */
+  methodTargets: { key: string; target: string }[];
+  /** $gw_route → $gw_strip: bytes of the URI stripPath removes. */
+  strip: { route: string; bytes: number }[];
+  /** client_max_body_size in http{}: limits.maxBodySize or nginx's 1m. */
+  maxBodySize: string;
   /** map_hash_max_size / map_hash_bucket_size large enough for the maps above. */
   mapHash: { maxSize: number; bucketSize: number };
 }
@@ -139,6 +189,8 @@ export interface LocationModel {
   path: string;
   /** One-line summary of who answers here, for the comment above the location. */
   summary: string;
+  /** client_max_body_size here when its routes allow another size than http{} (the largest of theirs). */
+  maxBodySize?: string;
 }
 
 export interface RouteModel {
@@ -153,6 +205,6 @@ export interface UpstreamDispatchModel {
   hostHeader: string;
   /** proxy_ssl_name for TLS upstreams. */
   sslName?: string;
-  /** Named location the request is handed to: @tls_<hash> or @gw_http. */
+  /** Named location the upstream's requests are handed to unless the route says otherwise. */
   target: string;
 }

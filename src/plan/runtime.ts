@@ -1,7 +1,8 @@
 import type { GatewaySpec } from '../load/spec-types.js';
 import { parseHostPort } from '../validate/addresses.js';
 import { durationMs } from './duration.js';
-import type { LuaModel, StatusServerModel, TlsProfileModel, UpstreamDispatchModel } from './render-model.js';
+import type { LuaModel, ProxyLocationModel, StatusServerModel, UpstreamDispatchModel } from './render-model.js';
+import { failTimeoutSeconds } from './units.js';
 
 /** What a healthCheck leaves out. */
 export const DEFAULT_HEALTH_CHECK = {
@@ -24,7 +25,7 @@ export function planRuntime(
   spec: GatewaySpec,
   upstreamId: (name: string) => string,
   dispatch: UpstreamDispatchModel[],
-  profiles: TlsProfileModel[],
+  proxyLocations: ProxyLocationModel[],
 ): { lua?: LuaModel; statusServer?: StatusServerModel } {
   const status = spec.status;
   if (!status) return {};
@@ -64,7 +65,8 @@ export function planRuntime(
             port: hp.port,
             weight: o.weight ?? NGINX_SERVER_DEFAULTS.weight,
             maxFails: o.maxFails ?? NGINX_SERVER_DEFAULTS.maxFails,
-            failTimeout: o.failTimeout ?? NGINX_SERVER_DEFAULTS.failTimeout,
+            failTimeout:
+              o.failTimeout === undefined ? NGINX_SERVER_DEFAULTS.failTimeout : failTimeoutSeconds(o.failTimeout),
             backup: o.backup ?? false,
           };
         }),
@@ -75,8 +77,7 @@ export function planRuntime(
   const statusServer: StatusServerModel = {
     listen: `${address}:${status.port}`,
     checks: checked.length > 0,
-    profiles: profiles.filter((p) => checkedTargets.has(`@${p.id}`)),
-    plainHttp: [...checkedTargets].some((t) => !t?.startsWith('@tls_')),
+    proxyLocations: proxyLocations.filter((l) => checkedTargets.has(`@${l.id}`)),
   };
   return { lua, statusServer };
 }

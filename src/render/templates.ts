@@ -6,7 +6,18 @@ import type { RenderModel } from '../plan/render-model.js';
 import { QuoteError, bare, comment, integer, luaString, quote, quoteLiteral, variable } from './quote.js';
 
 const TEMPLATES = fileURLToPath(new URL('../../../templates/', import.meta.url));
-const PARTIALS = ['upstream', 'routing', 'server', 'route', 'profile', 'proxy', 'targets', 'lua', 'status'];
+const PARTIALS = [
+  'upstream',
+  'routing',
+  'server',
+  'route',
+  'proxy-location',
+  'profile',
+  'proxy',
+  'targets',
+  'lua',
+  'status',
+];
 
 /**
  * A host name or *.wildcard as a map key. A leading backslash makes nginx take the key
@@ -28,6 +39,12 @@ function list(items: unknown): string {
   return summarizeList(items);
 }
 
+/** Bare tokens separated by spaces (a directive's parameter list held as one string). */
+function words(value: unknown): string {
+  if (typeof value !== 'string') throw new QuoteError('expected a string of words');
+  return value.split(' ').map(bare).join(' ');
+}
+
 let compiled: Handlebars.TemplateDelegate<RenderModel> | undefined;
 
 /** Handlebars with no HTML escaping: nginx quoting is done explicitly by the helpers. */
@@ -36,8 +53,9 @@ function engine(): Handlebars.TemplateDelegate<RenderModel> {
   const hb = Handlebars.create();
   // The Lua runtime goes into nginx.conf verbatim (its source is reviewed, linted and tested as a file).
   const luaRuntime = readFileSync(`${TEMPLATES}lua/gwctl.lua`, 'utf8').trimEnd();
-  hb.registerHelper({ quote, quoteLiteral, variable, bare, integer, comment, mapHost, list, luaString });
+  hb.registerHelper({ quote, quoteLiteral, variable, bare, integer, comment, mapHost, list, luaString, words });
   hb.registerHelper('luaRuntime', () => luaRuntime);
+  hb.registerHelper('either', (a: unknown, b: unknown) => Boolean(a) || Boolean(b));
   for (const name of PARTIALS) hb.registerPartial(name, readFileSync(`${TEMPLATES}partials/${name}.hbs`, 'utf8'));
   compiled = hb.compile<RenderModel>(readFileSync(`${TEMPLATES}nginx.conf.hbs`, 'utf8'), {
     noEscape: true,

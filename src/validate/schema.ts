@@ -123,7 +123,11 @@ function toDiagnostic(e: ErrorObject): Diagnostic {
     case 'type':
       return error('schema.bad-type', `${where} must be ${article(String(p.type))}`, path);
     case 'pattern':
-      return error('schema.bad-value', `${where} has characters or a form that is not allowed here`, path);
+      return error(
+        'schema.bad-value',
+        `${where} ${patternHint(e) ?? 'has characters or a form that is not allowed here'}`,
+        path,
+      );
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':
@@ -162,6 +166,19 @@ function field(path: SpecPath): string {
     return `${parent === undefined ? '' : typeof parent === 'string' && /^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(parent) ? parent : show(parent)}[${last}]`;
   }
   return /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(last) ? last : show(last);
+}
+
+/** Fields whose pattern stands for a unit of measure say which forms they take. */
+const PATTERN_HINTS: Record<string, string> = {
+  duration: 'must be a duration greater than zero: a number and ms, s, m or h (e.g. 500ms, 5s, 2m)',
+  size: 'must be a size: bytes, or a number and k, m or g (e.g. 512k, 10m, 2g); 0 = no limit',
+  failTimeout: 'must be seconds (an integer) or a duration greater than zero: a number and s, m or h (e.g. 30s)',
+};
+
+function patternHint(e: ErrorObject): string | undefined {
+  const definition = /^#\/definitions\/([A-Za-z]+)\//.exec(e.schemaPath)?.[1];
+  const key = e.instancePath.split('/').pop() ?? '';
+  return PATTERN_HINTS[definition ?? ''] ?? PATTERN_HINTS[key];
 }
 
 function allowedKeys(e: ErrorObject): string[] {

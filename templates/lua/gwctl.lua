@@ -380,11 +380,18 @@ local function lead(premature)
     started = true
     scan_log() -- later reads start at the current end
     log_errors = {}
+    -- spread the upstreams over their interval, so that checks do not all start at once
+    local checked = {}
     for _, up in ipairs(cfg.upstreams) do
-      if up.check then
-        ngx.timer.at(0, check_upstream, up)
-        ngx.timer.every(up.check.interval / 1000, check_upstream, up)
-      end
+      if up.check then checked[#checked + 1] = up end
+    end
+    for k, up in ipairs(checked) do
+      local interval = up.check.interval / 1000
+      ngx.timer.at((k - 1) / #checked * interval, function(early)
+        if early then return end
+        ngx.timer.every(interval, check_upstream, up)
+        check_upstream(false, up)
+      end)
     end
   end
 end

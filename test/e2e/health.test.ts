@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gwctl } from '../support/gwctl.js';
 import { flavorDirectives, nginxTest, startNginx, type RunningNginx } from '../support/nginx.js';
@@ -20,6 +20,8 @@ import { request, startUpstream, type EchoReply } from '../support/upstream.js';
  *   paymentsNoCert: the same peer, no client certificate declared
  *   inventory:      two plain-http peers; the second stops answering, then comes back
  *   dead:           one peer serving a chain from another CA: every peer down
+ *   weighted:       plain peers of weight 3 and 1 and a backup
+ *   passive:        two plain peers checked once an hour: maxFails/failTimeout take a dead one out
  */
 const INTERVAL_MS = 1000;
 const TIMEOUT_MS = 500;
@@ -29,7 +31,10 @@ const CHECK_AGENT = 'gwctl-health-check';
 
 let dir: string;
 let nginx: RunningNginx;
-let ports: Record<'gateway' | 'status' | 'good' | 'bad' | 'mtls' | 'inv1' | 'inv2' | 'dead', number>;
+let ports: Record<
+  'gateway' | 'status' | 'good' | 'bad' | 'mtls' | 'inv1' | 'inv2' | 'dead' | 'heavy' | 'light' | 'spare' | 'p1' | 'p2',
+  number
+>;
 let good: PkiCert;
 let rogue: PkiCert;
 let root: PkiCert;
@@ -64,7 +69,14 @@ before(async () => {
     inv1: await freePort(),
     inv2: await freePort(),
     dead: await freePort(),
+    heavy: await freePort(),
+    light: await freePort(),
+    spare: await freePort(),
+    p1: await freePort(),
+    p2: await freePort(),
   };
+  for (const label of ['heavy', 'light', 'spare', 'p1', 'p2'] as const)
+    closers.set(label, (await startUpstream({ label, port: ports[label] })).close);
   goodUpstream = await startUpstream({ label: 'good', port: ports.good, chainFile: good.chain, keyFile: good.key });
   closers.set('good', goodUpstream.close);
   const bad = await startUpstream({ label: 'bad', port: ports.bad, chainFile: rogue.chain, keyFile: rogue.key });
@@ -119,7 +131,20 @@ upstreams:
     servers: ["${server(ports.dead)}"]
     healthCheck: { path: /healthz, interval: 1h, timeout: ${TIMEOUT_MS}ms, unhealthyAfter: 1 }
     tls: { trustStore: internal, serverName: orders.internal, verifyDepth: 1 }
+  weighted:
+    servers:
+      - { address: "${server(ports.heavy)}", weight: 3 }
+      - { address: "${server(ports.light)}", weight: 1 }
+      - { address: "${server(ports.spare)}", backup: true }
+    healthCheck: ${check}
+  passive:
+    servers:
+      - { address: "${server(ports.p1)}", maxFails: 1, failTimeout: 60 }
+      - { address: "${server(ports.p2)}", maxFails: 1, failTimeout: 60 }
+    healthCheck: { path: /healthz, interval: 1h, timeout: ${TIMEOUT_MS}ms }
 routes:
+  - { path: /weighted/, upstream: weighted }
+  - { path: /passive/, upstream: passive }
   - { path: /orders/, upstream: orders }
   - { path: /payments/, upstream: payments }
   - { path: /inventory/, upstream: inventory }
@@ -333,4 +358,50 @@ routes: [{ path: /, upstream: inventory }]
   } finally {
     await running.stop();
   }
+});
+
+test('the Lua balancer keeps the servers’ meanings: weights, backup only when every primary is out', async () => {
+  const served: string[] = [];
+  for (let i = 0; i < 40; i++) served.push(String((await request(ports.gateway, '/weighted/')).json?.server));
+  const count = (label: string) => served.filter((s) => s === label).length;
+  assert.equal(count('spare'), 0, 'the backup gets nothing while a primary is available');
+  assert.equal(count('heavy') + count('light'), 40);
+  // Each worker runs nginx's smooth weighted round robin on its own: 3 of every 4 picks per worker.
+  assert.ok(count('heavy') >= 26 && count('heavy') <= 34, `weight 3 of 4 got ${count('heavy')} of 40`);
+
+  await closers.get('heavy')?.();
+  await closers.get('light')?.();
+  closers.delete('heavy');
+  closers.delete('light');
+  await waitFor('both primaries unhealthy', async () => {
+    const peers = (await getStatus(ports.status)).upstreams.weighted.peers;
+    return peers
+      .filter((p) => !p.healthy)
+      .map((p) => p.server)
+      .join() === [server(ports.heavy), server(ports.light)].join()
+      ? true
+      : undefined;
+  });
+  for (let i = 0; i < 4; i++) assert.equal((await request(ports.gateway, '/weighted/')).json?.server, 'spare');
+});
+
+test('maxFails/failTimeout: a peer that refuses traffic is left alone for failTimeout, before any check notices', async () => {
+  await closers.get('p2')?.();
+  closers.delete('p2');
+  const before = nginx.errorLog().length;
+  const served: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    const r = await request(ports.gateway, '/passive/');
+    assert.equal(r.status, 200, 'a failed attempt is retried on the other peer');
+    served.push(String(r.json?.server));
+  }
+  assert.deepEqual(served, Array(10).fill('p1'));
+  const refused = nginx
+    .errorLog()
+    .slice(before)
+    .split('\n')
+    .filter((l) => l.includes('connect() failed (111: Connection refused)') && l.includes(`:${ports.p2}/`));
+  // maxFails 1: one failed attempt per worker (nginx counts failures per worker too), then none for 60 s
+  assert.ok(refused.length >= 1 && refused.length <= availableParallelism(), refused.join('\n'));
+  assert.equal((await peerStatus(ports.status, 'passive', server(ports.p2))).healthy, true, 'no check ran since');
 });

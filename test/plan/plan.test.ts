@@ -1,24 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mapHashSizes } from '../../src/plan/plan.js';
 import { QuoteError } from '../../src/render/quote.js';
 import { mapHost } from '../../src/render/templates.js';
-import { gwctl } from '../support/gwctl.js';
+import { renderSpec } from '../support/render.js';
 import { nginxTest } from '../support/nginx.js';
 import { makePki } from '../support/pki.js';
 
-async function render(spec: string): Promise<{ dir: string; conf: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'gwctl-plan-'));
-  chmodSync(dir, 0o755);
-  writeFileSync(join(dir, 'gateway.yaml'), spec);
-  const r = await gwctl(['render', 'gateway.yaml', '--out', 'out'], dir);
-  assert.equal(r.exitCode, 0, r.stderr);
-  const out = join(dir, 'out');
-  return { dir: out, conf: readFileSync(join(out, 'nginx.conf'), 'utf8') };
-}
+const render = (spec: string) => renderSpec(spec, 'gwctl-plan-');
 
 const count = (text: string, re: RegExp) => (text.match(re) ?? []).length;
 

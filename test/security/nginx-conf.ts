@@ -239,6 +239,8 @@ export class Gateway {
       ['http_host', host],
       ['scheme', 'http'],
       ['uri', uri],
+      ['request_method', 'GET'],
+      ['http_upgrade', ''],
     ]);
     const value = (s: string, depth = 0): string => {
       if (depth > 20) throw new ConfError(`variable loop evaluating ${s}`);
@@ -358,6 +360,7 @@ export const ALLOWED: Record<string, string[]> = {
     'scgi_temp_path',
     'default_type',
     'server_tokens',
+    'client_max_body_size',
     'variables_hash_max_size',
     'variables_hash_bucket_size',
     'map_hash_max_size',
@@ -399,6 +402,16 @@ export const ALLOWED: Record<string, string[]> = {
     'proxy_ssl_ciphers',
     'proxy_ssl_session_reuse',
     'proxy_next_upstream',
+    'proxy_next_upstream_tries',
+    'proxy_next_upstream_timeout',
+    'proxy_connect_timeout',
+    'proxy_read_timeout',
+    'proxy_send_timeout',
+    'client_max_body_size',
+    'proxy_request_buffering',
+    'proxy_buffering',
+    // Lua bodies are gwctl's own code (templates/partials/proxy-location.hbs), never spec text.
+    'rewrite_by_lua_block',
     'proxy_ignore_headers',
     'internal',
   ],
@@ -411,7 +424,7 @@ export function unexpectedDirectives(conf: Directive[]): string[] {
     for (const d of ds) {
       if (!ALLOWED[context]?.includes(d.name)) out.push(`${context}: ${d.name} (line ${d.line})`);
       if (!d.block) continue;
-      if (d.name === 'map') continue;
+      if (d.name === 'map' || d.name.endsWith('_by_lua_block')) continue;
       const inner =
         d.name === 'http' ||
         d.name === 'events' ||

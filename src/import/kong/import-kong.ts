@@ -89,12 +89,16 @@ export function importKong(kong: KongFile, findings: Findings, opts: ImportOptio
       hostNames = [kongHostHeader(target.host, target.port, target.protocol)];
     }
     const distinct = [...new Set(hostNames)];
-    if (distinct.length > 1)
+    if (distinct.length > 1) {
+      // Per target: the Host, and over https the SNI and the name checked (the Host without its port).
+      const names = new Set(distinct.map(stripPort));
+      const tlsToo = target.protocol === 'https' && names.size > 1;
       findings.warn(
         'kong.differs',
-        `${label}: Kong sends each target its own Host${target.protocol === 'https' ? ' and SNI, and checks each certificate against it' : ''} (${distinct.join(', ')}); gwctl sends one, ${distinct[0]}, to all of them${target.protocol === 'https' ? ': set host_header on the Kong upstream to the name every certificate carries, or check each server with `gwctl probe`' : ''}`,
+        `${label}: Kong sends each target its own Host${tlsToo ? ', sends it as SNI and checks the certificate against it' : ''} (${distinct.join(', ')}); gwctl sends ${distinct[0]} to all of them${tlsToo ? ': set host_header on the Kong upstream to the name every certificate carries, or check each server with `gwctl probe`' : ''}`,
         kongUp?.path ?? svc.path,
       );
+    }
     const hostHeader = distinct[0];
     const name = out.uniqueName(f.str(svc, 'name'), `service-${i + 1}`);
     const up: OutUpstream = {

@@ -1,3 +1,4 @@
+import { byCodePoint } from '../../plan/routing.js';
 import type { Findings } from './findings.js';
 import type { OutRoute } from './gateway-out.js';
 
@@ -16,18 +17,37 @@ export interface PlacedRoute {
  * /a/b, which Kong gives to the host's route.
  */
 export function routeOrderDifferences(routes: readonly PlacedRoute[], findings: Findings): void {
-  const anyHost = routes.filter((r) => r.route.host === undefined);
+  // Any-host routes by path, sorted: the paths that start with a given prefix are one run of it.
+  const anyHost = routes
+    .filter((r) => r.route.host === undefined)
+    .sort((a, b) => byCodePoint(a.route.path, b.route.path));
+  const paths = anyHost.map((r) => r.route.path);
   for (const h of routes) {
     if (h.route.host === undefined) continue;
-    for (const a of anyHost) {
-      if (a.route.path.length <= h.route.path.length || !a.route.path.startsWith(h.route.path)) continue;
-      findings.warn(
-        'kong.differs',
-        `${h.label} (host ${h.route.host}, path ${h.route.path}) and ${a.label} (any host, path ${a.route.path}): for ${h.route.host}${a.route.path}... Kong picks ${h.label} (it matches on host and path) while gwctl picks ${a.label} (the longer path); add host ${h.route.host} with path ${a.route.path} to ${h.label} in Kong or in the spec to make them agree`,
-        h.path,
-      );
-    }
+    const prefix = h.route.path;
+    const taken: PlacedRoute[] = [];
+    for (let i = lowerBound(paths, prefix); i < paths.length && paths[i].startsWith(prefix); i++)
+      if (paths[i].length > prefix.length) taken.push(anyHost[i]);
+    if (!taken.length) continue;
+    const shown = taken.slice(0, 3).map((a) => `${a.label} (any host, path ${a.route.path})`);
+    const more = taken.length > 3 ? ` and ${taken.length - 3} more` : '';
+    findings.warn(
+      'kong.differs',
+      `${h.label} (host ${h.route.host}, path ${prefix}) and ${shown.join(', ')}${more}: for ${h.route.host} under those longer paths Kong picks ${h.label} (it matches on host and path) while gwctl picks the longer path; add host ${h.route.host} with those paths to ${h.label}, in Kong or in the spec, to make them agree`,
+      h.path,
+    );
   }
+}
+
+function lowerBound(sorted: readonly string[], value: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** The first route for a (host, path) pair wins; Kong would pick among duplicates by its own order. */

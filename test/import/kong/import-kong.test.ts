@@ -268,6 +268,26 @@ targets:
     assert.deepEqual(r.found, ['15:13 warning kong.differs', '8:3 warning kong.differs']);
   });
 
+  test('targets with names of their own: Kong checks each against its name, gwctl one name for all, and says so', () => {
+    const r = importText(`_format_version: "3.0"
+services:
+- name: s
+  host: pool
+  protocol: https
+  tls_verify: false
+upstreams:
+- name: pool
+  targets: [{ target: "a.internal:443" }, { target: "b.internal:443" }]
+`);
+    assert.deepEqual(r.spec.upstreams.s.servers, ['a.internal:443', 'b.internal:443']);
+    assert.deepEqual(r.spec.upstreams.s.hostHeader, 'a.internal');
+    assert.deepEqual(r.spec.upstreams.s.tls?.serverName, 'a.internal');
+    assert.deepEqual(r.found, ['8:3 warning kong.differs']);
+    assert.deepEqual(r.messages, [
+      'service "s": Kong sends each target its own Host, sends it as SNI and checks the certificate against it (a.internal, b.internal); gwctl sends a.internal to all of them: set host_header on the Kong upstream to the name every certificate carries, or check each server with `gwctl probe`',
+    ]);
+  });
+
   test('a top-level target naming no upstream is an error at its reference', () => {
     const r = importText(`_format_version: "3.0"
 upstreams:
@@ -499,7 +519,9 @@ services:
     paths: [/orders/]
 `);
     assert.deepEqual(r.found, ['6:5 warning kong.differs']);
-    assert.match(r.messages[0], /Kong picks route "by-host" .* while gwctl picks route "by-path"/);
+    assert.deepEqual(r.messages, [
+      'route "by-host" (host api.example.com, path /) and route "by-path" (any host, path /orders/): for api.example.com under those longer paths Kong picks route "by-host" (it matches on host and path) while gwctl picks the longer path; add host api.example.com with those paths to route "by-host", in Kong or in the spec, to make them agree',
+    ]);
   });
 });
 

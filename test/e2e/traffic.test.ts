@@ -1,0 +1,250 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gwctl } from '../support/gwctl.js';
+import { startNginx, type RunningNginx } from '../support/nginx.js';
+import { freePort } from '../support/ports.js';
+import { makePki } from '../support/pki.js';
+import {
+  EventSource,
+  UploadSink,
+  declareBody,
+  readEvents,
+  serve,
+  silent,
+  upload,
+  uploadDigest,
+  webSocketEcho,
+  webSocketExchange,
+  type TestServer,
+} from '../support/traffic.js';
+import { request } from '../support/upstream.js';
+
+/**
+ * Traffic through a rendered gateway on real nginx: body limits and streaming uploads, server-sent
+ * events, WebSocket (plain and TLS upstreams), read timeouts, retries by method, stripPath.
+ */
+let nginx: RunningNginx;
+let port: number;
+const servers: TestServer[] = [];
+const sink = new UploadSink();
+const events = new EventSource(3);
+/** What the echo upstreams saw, per label. */
+const seen = new Map<string, { method: string; url: string; connection?: string; remotePort?: number }[]>();
+
+function echo(label: string) {
+  seen.set(label, []);
+  return (req: IncomingMessage, res: ServerResponse) => {
+    req.resume();
+    req.on('end', () => {
+      const entry = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        connection: req.headers.connection,
+        remotePort: req.socket.remotePort,
+      };
+      seen.get(label)!.push(entry);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ label, ...entry }));
+    });
+  };
+}
+
+before(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gwctl-traffic-e2e-'));
+  // Started as root, nginx's workers run as nobody and spool buffered bodies to DIR/temp.
+  chmodSync(dir, 0o755);
+  const pki = await makePki(join(dir, 'pki'));
+  const root = pki.root('Traffic Root CA');
+  const rogueRoot = pki.root('Traffic Rogue CA');
+  const good = pki.leaf(root, { cn: 'ws.internal', dns: ['ws.internal'] });
+  const rogue = pki.leaf(rogueRoot, { cn: 'ws.internal', dns: ['ws.internal'] });
+  const p = {
+    gateway: await freePort(),
+    echo: await freePort(),
+    sink: await freePort(),
+    events: await freePort(),
+    ws: await freePort(),
+    wsTls: await freePort(),
+    rogueTls: await freePort(),
+    slow: await freePort(),
+    dead: await freePort(), // nothing ever listens here: connection refused
+    live: await freePort(),
+    liveUnsent: await freePort(),
+  };
+  port = p.gateway;
+  servers.push(
+    await serve(p.echo, echo('echo')),
+    await serve(p.sink, sink.handler),
+    await serve(p.events, events.handler),
+    await serve(p.ws, echo('ws'), { onUpgrade: webSocketEcho }),
+    await serve(p.wsTls, echo('wsTls'), {
+      tls: { chainFile: good.chain, keyFile: good.key },
+      onUpgrade: webSocketEcho,
+    }),
+    await serve(p.rogueTls, echo('rogue'), { tls: { chainFile: rogue.chain, keyFile: rogue.key } }),
+    await serve(p.slow, silent),
+    await serve(p.live, echo('live')),
+    await serve(p.liveUnsent, echo('liveUnsent')),
+  );
+  writeFileSync(
+    join(dir, 'gateway.yaml'),
+    `version: 1
+runtime: { flavor: nginx }
+listen: [{ port: ${p.gateway}, address: 127.0.0.1 }]
+trustStores: { internal: { certificates: ["${root.cert}"] } }
+upstreams:
+  echo: { servers: ["127.0.0.1:${p.echo}"] }
+  sink: { servers: ["127.0.0.1:${p.sink}"] }
+  events: { servers: ["127.0.0.1:${p.events}"] }
+  ws: { servers: ["127.0.0.1:${p.ws}"] }
+  wsTls: { servers: ["127.0.0.1:${p.wsTls}"], tls: { trustStore: internal, serverName: ws.internal } }
+  handshake:
+    servers: [{ address: "127.0.0.1:${p.rogueTls}", maxFails: 0 }, "127.0.0.1:${p.wsTls}"]
+    tls: { trustStore: internal, serverName: ws.internal }
+  slow: { servers: ["127.0.0.1:${p.slow}"], timeouts: { read: 1s } }
+  flaky: { servers: [{ address: "127.0.0.1:${p.dead}", maxFails: 0 }, "127.0.0.1:${p.live}"] }
+  flakyUnsent:
+    servers: [{ address: "127.0.0.1:${p.dead}", maxFails: 0 }, "127.0.0.1:${p.liveUnsent}"]
+    retry: { nonIdempotent: unsent }
+routes:
+  - { path: /keep/, upstream: echo }
+  - { path: /strip/, upstream: echo, stripPath: true }
+  - { path: /small/, upstream: sink, maxBodySize: 4m }
+  - { path: /tiny/, upstream: sink, maxBodySize: 2m }
+  - { path: /big/, upstream: sink, maxBodySize: 250m, buffering: { request: false } }
+  - { path: /events/, upstream: events, buffering: { response: false } }
+  - { path: /ws/, upstream: ws }
+  - { path: /wss/, upstream: wsTls }
+  - { path: /handshake/, upstream: handshake }
+  - { path: /slow/, upstream: slow }
+  - { path: /flaky/, upstream: flaky }
+  - { path: /flaky-unsent/, upstream: flakyUnsent }
+`,
+  );
+  const r = await gwctl(['render', 'gateway.yaml', '--out', 'out'], dir);
+  assert.equal(r.exitCode, 0, r.stderr);
+  nginx = await startNginx(join(dir, 'out'), p.gateway);
+});
+
+after(async () => {
+  await nginx?.stop();
+  for (const s of servers) await s.close();
+});
+
+test('a 3 MB upload passes under maxBodySize 4m, byte for byte; under 2m it gets 413 and the upstream sees nothing', async () => {
+  const size = 3 * 1024 * 1024;
+  const before = sink.requests;
+  const ok = await upload(port, '/small/x', size);
+  assert.equal(ok.status, 200, ok.body);
+  assert.deepEqual(JSON.parse(ok.body), { bytes: size, sha256: uploadDigest(size), url: '/small/x' });
+  const refused = await upload(port, '/tiny/x', size);
+  assert.equal(refused.status, 413);
+  assert.equal(sink.requests, before + 1, 'the refused upload never reached the upstream');
+});
+
+test('a 200 MB upload streams (buffering.request false): the upstream has the first bytes before the client sent the rest; above maxBodySize 413', async () => {
+  const size = 200 * 1024 * 1024;
+  sink.reset();
+  let sawEarly = false;
+  const r = await upload(port, '/big/up', size, async () => {
+    // Generous: the first MiB is on its way; a buffering gateway would hold it until the end.
+    await Promise.race([sink.firstBytes, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+    sawEarly = sink.received > 0;
+  });
+  assert.equal(r.status, 200, r.body);
+  assert.ok(sawEarly, 'the upstream received bytes while the client had sent only the first MiB of 200');
+  assert.deepEqual(JSON.parse(r.body), { bytes: size, sha256: uploadDigest(size), url: '/big/up' });
+  // 251 MiB declared: refused from the headers alone.
+  assert.equal(await declareBody(port, '/big/up', 251 * 1024 * 1024), 413);
+});
+
+test('with request buffering on (the default), the upstream sees nothing until the client has sent the whole body', async () => {
+  sink.reset();
+  let early = -1;
+  const r = await upload(port, '/small/buffered', 3 * 1024 * 1024, async () => {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    early = sink.received;
+  });
+  assert.equal(r.status, 200, r.body);
+  assert.equal(early, 0, 'bytes reached the upstream before the client finished');
+});
+
+test('server-sent events arrive one by one (buffering.response false)', async () => {
+  // The upstream sends each event only after the client received the previous one.
+  const got = await readEvents(port, '/events/stream', events);
+  assert.deepEqual(got, ['event 0', 'event 1', 'event 2']);
+});
+
+test('WebSocket echo through the gateway, to a plain and to a TLS upstream', async () => {
+  const plain = await webSocketExchange(port, '/ws/chat', ['hello', 'world']);
+  assert.deepEqual(plain, { status: 101, replies: ['echo: hello', 'echo: world'] });
+  const tls = await webSocketExchange(port, '/wss/chat', ['over tls']);
+  assert.deepEqual(tls, { status: 101, replies: ['echo: over tls'] });
+});
+
+test('requests that do not upgrade go upstream without Connection: upgrade and reuse one keepalive connection', async () => {
+  const before = seen.get('echo')!.length;
+  for (let i = 0; i < 3; i++) assert.equal((await request(port, `/keep/k${i}`)).status, 200);
+  const got = seen.get('echo')!.slice(before);
+  assert.deepEqual(
+    got.map((g) => g.connection),
+    [undefined, undefined, undefined],
+  );
+  // nginx sends HTTP/1.1 without Connection: the upstream keeps the connection, nginx reuses it.
+  assert.equal(new Set(got.map((g) => g.remotePort)).size, 1, 'one upstream connection for three requests');
+});
+
+test('a read timeout of 1s answers 504', async () => {
+  const start = Date.now();
+  const r = await request(port, '/slow/wait');
+  assert.equal(r.status, 504);
+  const elapsed = Date.now() - start;
+  assert.ok(elapsed >= 900 && elapsed < 30_000, `504 after ${elapsed} ms`);
+});
+
+test('a refused connection is retried on the next server for GET, never for POST by default, and for POST with nonIdempotent: unsent', async () => {
+  // The dead server comes first and maxFails 0 keeps it in rotation, so round-robin keeps
+  // offering it: every worker's first request (and every other one after) tries it first.
+  const get: number[] = [];
+  for (let i = 0; i < 6; i++) get.push((await request(port, `/flaky/g${i}`)).status);
+  assert.deepEqual(get, [200, 200, 200, 200, 200, 200]);
+  const post: number[] = [];
+  for (let i = 0; i < 6; i++) post.push((await request(port, `/flaky/p${i}`, { method: 'POST', body: 'x' })).status);
+  assert.ok(post.includes(502), `some POST met the dead server and was not retried: ${post}`);
+  assert.deepEqual(
+    post.filter((s) => s !== 502),
+    post.filter((s) => s === 200),
+  );
+  const live = seen.get('live')!;
+  assert.equal(live.filter((s) => s.method === 'GET').length, 6);
+  assert.equal(live.filter((s) => s.method === 'POST').length, post.filter((s) => s === 200).length);
+
+  const unsent: number[] = [];
+  for (let i = 0; i < 6; i++)
+    unsent.push((await request(port, `/flaky-unsent/p${i}`, { method: 'POST', body: 'x' })).status);
+  assert.deepEqual(unsent, [200, 200, 200, 200, 200, 200]);
+  assert.match(nginx.errorLog(), /connect\(\) failed \(111: Connection refused\) while connecting to upstream/);
+});
+
+test('a TLS handshake that fails verification is retried on the next server', async () => {
+  const statuses: number[] = [];
+  for (let i = 0; i < 4; i++) statuses.push((await request(port, `/handshake/h${i}`)).status);
+  assert.deepEqual(statuses, [200, 200, 200, 200]);
+  assert.match(
+    nginx.errorLog(),
+    /upstream SSL certificate verify error: \(21:unable to verify the first certificate\)/,
+  );
+});
+
+test('stripPath removes the route prefix (query kept, rest re-encoded); without it the URI passes as sent', async () => {
+  const strip = await request(port, '/strip/v1/items%20x?q=1&r=%2F');
+  assert.equal(JSON.parse(strip.body).url, '/v1/items%20x?q=1&r=%2F');
+  const root = await request(port, '/strip/');
+  assert.equal(JSON.parse(root.body).url, '/');
+  const keep = await request(port, '/keep/v1/items%20x?q=1');
+  assert.equal(JSON.parse(keep.body).url, '/keep/v1/items%20x?q=1');
+});
