@@ -24,6 +24,7 @@ export function runCli(): void {
     color: stderrTty && !env.NO_COLOR && env.TERM !== 'dumb',
     env,
     progress,
+    stdin: process.stdin,
   }).then((r) => {
     if (progressShown) process.stderr.write('\r\u001b[2K');
     if (r.stdout) process.stdout.write(r.stdout);
@@ -46,6 +47,8 @@ export interface MainEnvironment {
   env?: Readonly<Record<string, string | undefined>>;
   /** Where progress goes; absent when nobody is watching (no terminal, CI). */
   progress?: (message: string) => void;
+  /** Standard input (gwctl explain reads log lines from it). */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
 }
 
 const VERSION = (
@@ -260,6 +263,25 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
     );
 
   program
+    .command('explain')
+    .description('explain nginx error-log lines about upstream TLS: the cause, the likely reasons, the fix')
+    .argument('[line]', 'one error-log line (else --log FILE, else lines on standard input)')
+    .option('--log <file>', 'an nginx error log, read line by line (any size)')
+    .option('--spec <spec>', 'the spec the gateway was rendered from: name the upstream, server and field to change')
+    .addHelpText(
+      'after',
+      "\nExamples:\n  gwctl explain '... upstream SSL certificate verify error: (20:unable to get local issuer certificate) ...'\n  gwctl explain --log /var/log/nginx/error.log --spec gateway.yaml\n  tail -n 100 error.log | gwctl explain --spec gateway.yaml --format json",
+    )
+    .action((line: string | undefined, o: { log?: string; spec?: string }) =>
+      run(async () =>
+        (await import('./commands/explain.js')).explainCommand(
+          { line, log: o.log, spec: o.spec, stdin: env.stdin as import('node:stream').Readable & { isTTY?: boolean } },
+          ctx(),
+        ),
+      ),
+    );
+
+  program
     .command('render')
     .description('validate, verify, then write DIR/nginx.conf and the files it references')
     .argument('<spec>', 'gateway spec (YAML)')
@@ -448,7 +470,7 @@ async function stopped(argv: readonly string[], env: MainEnvironment, message: s
   return fatalResult({ format: requestedFormat(argv), cwd: env.cwd, version: VERSION, color: false }, message, command);
 }
 
-const COMMANDS = ['validate', 'verify-chain', 'render', 'test', 'import', 'probe'];
+const COMMANDS = ['validate', 'verify-chain', 'render', 'test', 'import', 'probe', 'explain'];
 
 function requestedFormat(argv: readonly string[]): Format {
   let format: Format = 'human';

@@ -106,10 +106,10 @@ export function readNginxConf(text: string): ConfStatement[] {
         next();
         if (!words.length) throw new ConfReadError('a "{" with no directive before it', line);
         const at = stmtLine;
-        const block = /_by_lua_block$/.test(words[0])
-          ? (words.push(readLuaBlock(at)), undefined)
-          : readBlock(depth + 1, at);
-        out.push(block ? { words, line: at, block } : { words, line: at });
+        if (/_by_lua_block$/.test(words[0])) {
+          words.push(readLuaBlock(at));
+          out.push({ words, line: at });
+        } else out.push({ words, line: at, block: readBlock(depth + 1, at) });
         words = [];
         continue;
       }

@@ -19,6 +19,7 @@ const SECTIONS: [Scope, string][] = [
   ['output', 'Rendered output'],
   ['nginx', 'nginx -t'],
   ['import', 'gwctl import kong'],
+  ['probe', 'gwctl probe (live upstreams)'],
   ['run', 'The run itself'],
 ];
 

@@ -706,6 +706,25 @@ export const ENGINE_CODES: readonly CodeInfo[] = [
       'Where in nginx.conf an nginx -t message points',
       'Shown beside the spec position for the line nginx named.',
     ],
+    // src/check/conf-guard.ts: what nginx -t may load (docs/security.md, "Who controls what").
+    [
+      'test.untrusted-module',
+      'error',
+      'nginx -t would load a module from outside the trusted module directories',
+      'Loading a module runs its code: install the Lua module under /usr/lib/nginx/modules, or, if you (not the pull request) trust its directory, name it in GWCTL_TRUSTED_MODULES.',
+    ],
+    [
+      'test.untrusted-directive',
+      'error',
+      'nginx.conf holds a directive or value gwctl never writes, so nginx -t does not run on it',
+      'Render DIR again with gwctl render; a committed nginx.conf must be what gwctl renders.',
+    ],
+    [
+      'test.unreadable-conf',
+      'error',
+      'gwctl cannot read nginx.conf the way nginx would, so nginx -t does not run on it',
+      'Render DIR again with gwctl render.',
+    ],
   ]),
   // gwctl import kong (src/import/kong/): findings about the Kong file, positioned in it.
   ...rows('import', [
@@ -716,7 +735,12 @@ export const ENGINE_CODES: readonly CodeInfo[] = [
       'gwctl imports decK/declarative files with _format_version 1.1, 2.1 or 3.0.',
     ],
     ['kong.invalid', 'error', 'A Kong entity is invalid', 'Kong itself would refuse it: correct the field named.'],
-    ['kong.reference', 'error', 'A Kong entity refers to an id not in the file', 'Add the entity, or correct the id.'],
+    [
+      'kong.reference',
+      'error',
+      'A Kong entity refers to a name or id not in the file',
+      'Add the entity it names, or correct the name or id.',
+    ],
     [
       'kong.bad-pem',
       'error',
@@ -733,13 +757,13 @@ export const ENGINE_CODES: readonly CodeInfo[] = [
       'kong.no-trust-store',
       'error',
       'A verifying Kong service has no ca_certificates',
-      "Add the service's ca_certificates, or say which CA signs the upstream.",
+      "Add the CA to the service's ca_certificates, or pass the file kong.conf names in nginx_proxy_proxy_ssl_trusted_certificate with --trusted-ca FILE.",
     ],
     [
       'kong.ip-server-name',
       'error',
       'A verifying Kong service would check an IP address as the name',
-      'nginx matches DNS names only: give the upstream a DNS name.',
+      "nginx matches DNS names only: set the Kong upstream's host_header (or the service's host) to a DNS name in the certificate.",
     ],
     [
       'kong.tls-verify-default',
@@ -758,6 +782,122 @@ export const ENGINE_CODES: readonly CodeInfo[] = [
       'warning',
       'A Kong setting is imported with a different meaning',
       'The message says how gwctl behaves instead; check it is what you want.',
+    ],
+  ]),
+  ...rows('probe', [
+    [
+      'probe.timeout',
+      'error',
+      'The upstream server gave no TLS answer in time',
+      'Check the address and port; nginx waits proxy_connect_timeout and answers 504.',
+    ],
+    [
+      'probe.refused',
+      'error',
+      'Nothing listens at the upstream server address',
+      'Fix the host or port in upstreams.NAME.servers; nginx answers 502.',
+    ],
+    [
+      'probe.unreachable',
+      'error',
+      'The upstream server cannot be reached',
+      'Check the name resolves and the network path from the gateway host.',
+    ],
+    [
+      'probe.not-tls',
+      'error',
+      'The upstream server port does not speak TLS',
+      'Use the TLS port, or drop tls for a plain http upstream; nginx logs "wrong version number".',
+    ],
+    [
+      'probe.closed',
+      'error',
+      'The upstream server closed the connection during the TLS handshake',
+      'Check tls.serverName (SNI), tls.protocols and whether a client certificate is required; nginx logs "peer closed connection in SSL handshake".',
+    ],
+    [
+      'probe.handshake-alert',
+      'error',
+      'The upstream server ended the handshake with a TLS alert',
+      'The message names the alert, its likely reasons and the field to change.',
+    ],
+    [
+      'probe.handshake-failed',
+      'error',
+      'The TLS handshake with the upstream server failed',
+      'The message gives the reason OpenSSL reports; nginx logs "SSL_do_handshake() failed".',
+    ],
+    [
+      'probe.client-certificate-required',
+      'error',
+      'The upstream server demands a client certificate the gateway does not present',
+      'Add clientCertificates.NAME and upstreams.UPSTREAM.tls.clientCertificate: NAME.',
+    ],
+    [
+      'probe.client-certificate-rejected',
+      'error',
+      'The upstream server rejected the client certificate presented',
+      'Present a certificate from a CA the upstream trusts, leaf first with its intermediates, EKU clientAuth.',
+    ],
+    [
+      'probe.client-key-unavailable',
+      'warning',
+      'The client key is not readable where gwctl probe runs',
+      'The probe connects without the client certificate; run it on the gateway host to include it.',
+    ],
+    [
+      'probe.no-ca',
+      'info',
+      'No --ca given: the served chain was shown but not verified',
+      'Add --ca ROOT.pem to verify it as nginx will.',
+    ],
+    [
+      'probe.chain-differs',
+      'warning',
+      'The upstream serves another chain than its presentedChain file',
+      'Offline checks judge the file, nginx the served chain: gwctl probe SPEC --save updates the file.',
+    ],
+    [
+      'probe.depth-not-derived',
+      'warning',
+      'Without presentedChain render writes the default depth, which the served chain does not fit',
+      'Save the served chain (gwctl probe --save) so verifyDepth is derived, or set verifyDepth.',
+    ],
+    [
+      'probe.saved',
+      'info',
+      'gwctl probe wrote (or kept) the served chain file',
+      'Nothing to do; the message names the file.',
+    ],
+    [
+      'probe.add-presented-chain',
+      'info',
+      'The spec must name the chain file gwctl probe saved',
+      'Add the presentedChain line shown to the tls of the upstream.',
+    ],
+    [
+      'probe.save-refused',
+      'error',
+      'gwctl probe did not replace a file it did not write',
+      'Add --force to replace it (the old file is kept as FILE.bak).',
+    ],
+    [
+      'probe.not-saved',
+      'error',
+      'gwctl probe saved nothing: no server sent a certificate',
+      'Fix the connection problems reported for the servers of the upstream first.',
+    ],
+    [
+      'probe.peers-differ',
+      'error',
+      'The servers of one upstream serve different chains: nothing saved',
+      'Make every server of the upstream serve the same chain, then probe again.',
+    ],
+    [
+      'probe.saved-partial',
+      'warning',
+      'The chain was saved from some servers; others sent no certificate',
+      'Fix the servers that could not be probed and probe again.',
     ],
   ]),
   ...rows('run', [

@@ -3,6 +3,7 @@ import { isHostFile } from '../load/file-ref.js';
 import type { FileRef, GatewaySpec } from '../load/spec-types.js';
 import { hasUnsafeCharacters, show } from '../validate/show.js';
 import type { Check } from './types.js';
+import { NGINX_TOKEN_MAX_BYTES, quotedBytes } from '../render/quote.js';
 
 interface NamedFile {
   value: string;
@@ -76,6 +77,13 @@ export const pathUnrenderable: Check = {
             {
               path: f.path,
               message: `${show(f.value)} contains a control or invisible character; nginx.conf names this file, so its path must be plain text`,
+            },
+          ];
+        if (quotedBytes(f.value) > NGINX_TOKEN_MAX_BYTES)
+          return [
+            {
+              path: f.path,
+              message: `${show(f.value)} is ${quotedBytes(f.value)} bytes in nginx.conf once quoted and escaped; nginx reads a value of at most ${NGINX_TOKEN_MAX_BYTES} bytes ("too long parameter")`,
             },
           ];
         if (f.value.includes('$'))

@@ -2,6 +2,7 @@ import { hostWhy, isHostPattern, normalizeRouteHost } from '../validate/addresse
 import { routePathProblem } from '../validate/route-path.js';
 import { show } from '../validate/show.js';
 import type { Check, Finding } from './types.js';
+import { NGINX_TOKEN_MAX_BYTES, quotedBytes } from '../render/quote.js';
 
 export const routeBadPath: Check = {
   code: 'route.bad-path',
@@ -12,7 +13,11 @@ export const routeBadPath: Check = {
   help: 'Write the path as an absolute prefix starting with "/", without spaces, control characters, query or fragment.',
   run: ({ spec }) =>
     (spec.routes ?? []).flatMap((r, i): Finding[] => {
-      const problem = routePathProblem(r.path);
+      const problem =
+        routePathProblem(r.path) ??
+        (quotedBytes(r.path) > NGINX_TOKEN_MAX_BYTES
+          ? `is ${quotedBytes(r.path)} bytes in nginx.conf once quoted and escaped; nginx reads a value of at most ${NGINX_TOKEN_MAX_BYTES} bytes ("too long parameter")`
+          : undefined);
       return problem ? [{ path: ['routes', i, 'path'], message: `path ${show(r.path)} ${problem}` }] : [];
     }),
 };

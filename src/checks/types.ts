@@ -20,6 +20,7 @@ export type Scope =
   | 'output'
   | 'nginx'
   | 'import'
+  | 'probe'
   | 'run';
 
 /**

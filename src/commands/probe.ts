@@ -139,7 +139,7 @@ export async function probeSpecCommand(specPath: string, opts: ProbeSpecOptions,
         host: hp.host,
         port: hp.port,
         sni: sniFor(sslName),
-        protocols: tls.protocols,
+        protocols: tls.protocols ?? nginxDefaultProtocols(spec.runtime?.nginxVersion),
         ciphers: tls.ciphers,
         clientCert: client.files,
       };
@@ -211,6 +211,17 @@ async function probeOnce(
     if (e instanceof MissingOpenssl) throw new FatalError(e.message);
     throw e;
   }
+}
+
+/**
+ * proxy_ssl_protocols when the spec sets none: nginx before 1.23.4 defaults to TLSv1 TLSv1.1
+ * TLSv1.2 (no TLS 1.3: measured with Debian's 1.22.1), later ones to TLSv1.2 TLSv1.3. Without a
+ * runtime.nginxVersion the older default is assumed, the one Debian 12 and OpenResty 1.21 ship.
+ */
+export function nginxDefaultProtocols(version: string | undefined): string[] {
+  const v = version?.split('.').map(Number) ?? [1, 22, 1];
+  const newer = v[0] > 1 || (v[0] === 1 && (v[1] > 23 || (v[1] === 23 && (v[2] ?? 0) >= 4)));
+  return newer ? ['TLSv1.2', 'TLSv1.3'] : ['TLSv1', 'TLSv1.1', 'TLSv1.2'];
 }
 
 /** nginx sends SNI only for a DNS name: never for an IP address (ngx_http_upstream_ssl_name()). */

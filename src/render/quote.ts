@@ -12,6 +12,28 @@ export class QuoteError extends Error {
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /**
+ * The longest token nginx reads, in bytes as written in nginx.conf (quotes and escaping
+ * backslashes included): its reader holds a token in a 4 KiB buffer and refuses one that fills it
+ * ("too long parameter"); measured on nginx 1.22.1: 4095 bytes pass, 4096 fail.
+ */
+export const NGINX_TOKEN_MAX_BYTES = 4095;
+
+/** Bytes of a value as nginx.conf holds it double-quoted, `"` and `\` escaped (UTF-8). */
+export function quotedBytes(s: string): number {
+  return Buffer.byteLength(s.replace(/[\\"]/g, '\\$&')) + 2;
+}
+
+/** The token as written, or a QuoteError when nginx could not read it back. */
+function fits(token: string, raw: string): string {
+  const bytes = Buffer.byteLength(token);
+  if (bytes > NGINX_TOKEN_MAX_BYTES)
+    throw new QuoteError(
+      `value ${JSON.stringify(raw.slice(0, 40))}… is ${bytes} bytes in nginx.conf once quoted and escaped; nginx reads at most ${NGINX_TOKEN_MAX_BYTES} ("too long parameter")`,
+    );
+  return token;
+}
+
+/**
  * A double-quoted nginx string. `$` is refused: in most directives nginx expands variables even
  * inside quotes and has no escape for a literal dollar.
  */
@@ -23,7 +45,7 @@ export function quote(value: unknown): string {
     );
   if (s.includes('$'))
     throw new QuoteError(`value ${JSON.stringify(s)} contains "$", which nginx would read as a variable`);
-  return `"${s.replace(/[\\"]/g, '\\$&')}"`;
+  return fits(`"${s.replace(/[\\"]/g, '\\$&')}"`, s);
 }
 
 /** A quoted string in a directive nginx never variable-expands (location paths, file names in some contexts). */
@@ -33,7 +55,7 @@ export function quoteLiteral(value: unknown): string {
     throw new QuoteError(
       `value ${JSON.stringify(s)} contains a control character (newline, NUL, …), which cannot appear in nginx.conf`,
     );
-  return `"${s.replace(/[\\"]/g, '\\$&')}"`;
+  return fits(`"${s.replace(/[\\"]/g, '\\$&')}"`, s);
 }
 
 /** A reference to one of gwctl's own variables: `$gw_…`. */
@@ -58,7 +80,7 @@ export function luaString(value: unknown): string {
 export function bare(value: unknown): string {
   const s = asString(value);
   if (!/^[A-Za-z0-9_.:[\]@=/-]+$/.test(s)) throw new QuoteError(`"${s}" cannot be written as a bare nginx token`);
-  return s;
+  return fits(s, s);
 }
 
 export function integer(value: unknown): string {

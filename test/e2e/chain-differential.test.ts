@@ -10,6 +10,7 @@ import { compareWithNginx, startDifferentialGateway, type PredictedCase } from '
 import { freePort } from '../support/ports.js';
 import { startUpstream } from '../support/upstream.js';
 import { sources } from '../tls/chain/harness.js';
+import { gwctl } from '../support/gwctl.js';
 import { buildScenarios } from '../tls/chain/scenarios.js';
 
 /**
@@ -22,13 +23,14 @@ const DEPTHS = [0, 1, 2, 3];
 
 let nginx: RunningNginx | undefined;
 let gatewayPort: number;
+let dir: string;
 const cases: PredictedCase[] = [];
 const unserved: string[] = [];
 const closers: (() => Promise<void>)[] = [];
 
 before(async () => {
   const { scenarios } = await buildScenarios();
-  const dir = mkdtempSync(join(tmpdir(), 'gwctl-e2e-diff-'));
+  dir = mkdtempSync(join(tmpdir(), 'gwctl-e2e-diff-'));
   gatewayPort = await freePort();
   const stores: string[] = [];
   const upstreams: string[] = [];
@@ -92,4 +94,33 @@ test('for every served scenario, depth and name, nginx does exactly what gwctl p
   // The matrix must really exercise nginx's failure modes, not only successes.
   for (const code of ['ok', 'handshake', '2', '7', '10', '18', '20', '21', '46', '62', '66', '67', '68'])
     assert.ok(seen.has(code), `no case produced ${code}`);
+});
+
+test('gwctl explain reads every line nginx logged here: the verify code (or handshake failure) and the upstream it came from', async () => {
+  // Runs after the comparison above: nginx's error log now holds one line per failing route.
+  const r = await gwctl(
+    ['explain', '--log', join(dir, 'out', 'logs', 'error.log'), '--spec', 'gateway.yaml', '--format', 'json'],
+    dir,
+  );
+  assert.equal(r.exitCode, 0, r.stderr);
+  const explained = JSON.parse(r.stdout).explanations as {
+    upstream: string | null;
+    kind: string;
+    nginx: { code: number } | null;
+  }[];
+  const byUpstream = new Map(explained.map((e) => [e.upstream, e]));
+  const missed: string[] = [];
+  const codes = new Set<string>();
+  for (const c of cases) {
+    if (c.verdict.ok) continue;
+    const handshake = c.verdict.findings.some((f) => f.code === 'chain.handshake-fails');
+    const e = byUpstream.get(c.id);
+    const got = e ? (e.nginx ? String(e.nginx.code) : e.kind) : 'nothing';
+    const want = handshake ? 'handshake-alert' : String(c.verdict.nginx?.code);
+    if (got !== want && !(handshake && got === 'handshake-failed'))
+      missed.push(`${c.label}: explain gave ${got}, nginx logged ${want}`);
+    codes.add(got);
+  }
+  assert.deepEqual(missed, []);
+  for (const code of ['2', '7', '10', '18', '20', '21', '62', '66', '67', '68']) assert.ok(codes.has(code), code);
 });
