@@ -107,7 +107,9 @@ export function plan(input: PlanInput): RenderModel {
   const { routing, proxyLocations } = planRouting(spec, profileOf);
   const serverBlocks: ServerBlockModel[] = listenerGroups(spec, input, addFile, outPath).map((group) => ({
     listens: group.listens.map((l) => ({ address: l.address, params: [...l.params, 'default_server'] })),
-    serverNames: ['_'],
+    // The empty name, not "_": a request without Host then has $host "" (never a route host),
+    // while "_" is a host name a route may use (Host: _), and would catch those requests too.
+    serverNames: [],
     tls: group.tls && { ...group.tls, protocols: target.defaultProtocols },
     proxyLocations,
   }));
