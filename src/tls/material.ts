@@ -18,6 +18,8 @@ export interface KeyPair {
   passwordFile?: string;
   /** Parsed only to check it matches; never written or printed. */
   key?: KeyObject;
+  /** The key (or its passphrase) lives on the gateway host: only the certificate is checked here. */
+  onHost?: boolean;
 }
 
 export function resolvePath(specDir: string, p: string): string {
