@@ -58,6 +58,9 @@ describe('import kong', () => {
       'client-00000000-0000-4000-8000-00000000000c.key',
     ]);
     assert.equal(statSync(join(out, 'pki/client-00000000-0000-4000-8000-00000000000c.key')).mode & 0o777, 0o600);
+    assert.equal(statSync(join(out, 'pki/ca-00000000-0000-4000-8000-00000000000a.pem')).mode & 0o777, 0o644);
+    assert.equal(statSync(join(out, 'pki')).mode & 0o777, 0o755);
+    assert.equal(statSync(out).mode & 0o777, 0o755);
     assert.equal(readFileSync(join(out, 'pki/ca-00000000-0000-4000-8000-00000000000a.pem'), 'utf8'), pem(root.cert));
     assert.match(
       readFileSync(join(out, 'gateway.yaml'), 'utf8'),

@@ -55,7 +55,12 @@ export function writeImport(
   try {
     for (const file of files) {
       const target = join(staging, file.path);
-      mkdirSync(dirname(target), { recursive: true });
+      const parent = dirname(target);
+      if (!exists(parent)) {
+        mkdirSync(parent, { recursive: true });
+        // 755 whatever the umask, as everything gwctl creates: no other user may swap a CA file.
+        chmodSync(parent, 0o755);
+      }
       writeFileSync(target, file.content, { mode: file.mode, flag: 'wx' });
       chmodSync(target, file.mode);
     }
