@@ -132,3 +132,11 @@ test('without an allow-list nothing may change; extends must name a complete spe
     );
   }
 });
+
+test('overrides that are not a map are env.bad-overrides at their line', async () => {
+  const { dir, env } = setUp('  - upstreams\n');
+  assert.deepEqual(await findings(['validate', 'gw/gateway.production.yaml'], dir), {
+    exitCode: 1,
+    found: [{ code: 'env.bad-overrides', severity: 'error', file: env, line: 3 }],
+  });
+});
