@@ -361,6 +361,13 @@ routes: [{ path: /, upstream: inventory }]
 });
 
 test('the Lua balancer keeps the servers’ meanings: weights, backup only when every primary is out', async () => {
+  // Under load a check can time out: start from both primaries healthy, as the test means to.
+  await waitFor('both primaries healthy', async () => {
+    const peers = (await getStatus(ports.status)).upstreams.weighted.peers;
+    return [server(ports.heavy), server(ports.light)].every((s) => peers.some((p) => p.server === s && p.healthy))
+      ? true
+      : undefined;
+  });
   const served: string[] = [];
   for (let i = 0; i < 40; i++) served.push(String((await request(ports.gateway, '/weighted/')).json?.server));
   const count = (label: string) => served.filter((s) => s === label).length;
