@@ -2,7 +2,7 @@ import type { SpecPath } from '../diagnostics/diagnostic.js';
 import type { GatewaySpec } from '../load/spec-types.js';
 import { hasUnsafeCharacters, show } from '../validate/show.js';
 import type { Check } from './types.js';
-import { NGINX_TOKEN_MAX_BYTES, quotedBytes } from '../render/quote.js';
+import { NGINX_TOKEN_MAX_BYTES, quotedBytes } from '../validate/nginx-token.js';
 
 interface NamedFile {
   value: string;

@@ -2,7 +2,7 @@ import { hostWhy, isHostPattern, normalizeRouteHost } from '../validate/addresse
 import { routePathProblem } from '../validate/route-path.js';
 import { show } from '../validate/show.js';
 import type { Check, Finding } from './types.js';
-import { NGINX_TOKEN_MAX_BYTES, quotedBytes } from '../render/quote.js';
+import { NGINX_TOKEN_MAX_BYTES, quotedBytes } from '../validate/nginx-token.js';
 
 export const routeBadPath: Check = {
   code: 'route.bad-path',
