@@ -313,7 +313,9 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
 
   program
     .command('test')
-    .description('run nginx -t (or openresty -t) on a rendered output directory; errors point back at the spec')
+    .description(
+      'check the keys a rendered output directory names (exists, mode, passphrase, certificate), then run nginx -t (or openresty -t); errors point back at the spec',
+    )
     .argument('<dir>', 'the rendered output (an nginx prefix holding nginx.conf)')
     .option(
       '--nginx <path>',

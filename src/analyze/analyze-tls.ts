@@ -128,11 +128,14 @@ function analyzeClientCertificates(spec: GatewaySpec, material: Material, opts: 
   const out: Diagnostic[] = [];
   for (const name of [...used].sort()) {
     const pair = material.clientCertificates.get(name);
-    if (!pair?.key) continue; // the loader already reported why the key could not be opened
+    // The loader already reported why a key here could not be opened; a key on the gateway host
+    // is not opened at all, but its certificate (order, client purpose, validity) still is checked.
+    if (!pair || (!pair.key && !pair.onHost)) continue;
     const report = checkClientCertificate({
       certificates: pair.certs,
       keys: [],
       key: pair.key,
+      keyOnHost: pair.onHost && !pair.key,
       keyFile: pair.keyFile,
       at: opts.at,
       warnDays: opts.warnDays,

@@ -19,6 +19,8 @@ export interface NginxTestRun {
   /** stdout and stderr, interleaved as nginx wrote them. */
   output: string;
   diagnostics: Diagnostic[];
+  /** TLS contexts tested with generated stand-in keys (their keys live on the gateway host). */
+  standIns: number;
 }
 
 export interface NginxTestOptions {
@@ -29,6 +31,8 @@ export interface NginxTestOptions {
   spec?: { file: string; data: SpecShape };
   /** The directory to name in messages instead of `dir`: render --test tests a staged copy of DIR beside it. */
   shownAs?: string;
+  /** Keys and password files that live only on the gateway host: tested with stand-ins (stand-ins.ts). */
+  standInFor?: ReadonlySet<string>;
   /** The environment (GWCTL_TRUSTED_MODULES). */
   env?: Readonly<Record<string, string | undefined>>;
 }
@@ -38,14 +42,27 @@ export async function runNginxTest(o: NginxTestOptions): Promise<NginxTestRun> {
   const text = readConf(o.dir);
   // -e needs its directory before nginx parses anything; a fresh checkout may not have logs/.
   makeDirs(join(o.dir, 'logs'));
-  const args = ['-p', o.dir.endsWith('/') ? o.dir : `${o.dir}/`, '-c', 'nginx.conf', '-e', 'logs/error.log', '-t'];
   // Loading a module, or some directives, runs code: nginx only sees what gwctl would render (conf-guard.ts).
   const refused = guardNginxConf(text, {
     dir: o.dir,
     confShown: join(o.shownAs ?? o.dir, 'nginx.conf'),
     env: o.env ?? {},
   });
-  if (refused.length > 0) return { binary: o.binary, args, exitCode: undefined, output: '', diagnostics: refused };
+  const prefix = o.dir.endsWith('/') ? o.dir : `${o.dir}/`;
+  if (refused.length > 0)
+    return {
+      binary: o.binary,
+      args: ['-p', prefix, '-c', 'nginx.conf', '-e', 'logs/error.log', '-t'],
+      exitCode: undefined,
+      output: '',
+      diagnostics: refused,
+      standIns: 0,
+    };
+  // Keys that live only on the gateway host: nginx -t reads stand-ins in their place (stand-ins.ts).
+  const standIn = o.standInFor?.size
+    ? await (await import('./stand-ins.js')).withStandIns(o.dir, text, o.standInFor)
+    : undefined;
+  const args = ['-p', prefix, '-c', standIn?.confFile ?? 'nginx.conf', '-e', 'logs/error.log', '-t'];
   const { execa } = await import('execa');
   const r = await execa(o.binary, args, {
     reject: false,
@@ -54,7 +71,7 @@ export async function runNginxTest(o: NginxTestOptions): Promise<NginxTestRun> {
     timeout: NGINX_TEST_TIMEOUT_MS,
     // Not DIR: nothing nginx or a module looks up relative to its working directory (Lua's "./?.lua") may come from the checkout.
     cwd: '/',
-  });
+  }).finally(() => standIn?.dispose());
   if (r.failed && r.exitCode === undefined) {
     const why = r.timedOut
       ? `did not finish within ${NGINX_TEST_TIMEOUT_MS / 1000} s`
@@ -63,7 +80,9 @@ export async function runNginxTest(o: NginxTestOptions): Promise<NginxTestRun> {
         : r.shortMessage;
     throw new FatalError(`${o.binary} -t: ${why}`);
   }
-  const said = typeof r.all === 'string' ? r.all : '';
+  let said = typeof r.all === 'string' ? r.all : '';
+  // The substituted copy has the lines of DIR/nginx.conf: name that file.
+  if (standIn) said = said.split(standIn.confFile).join(join(o.dir, 'nginx.conf'));
   const shown = o.shownAs ?? o.dir;
   // The staged copy's name means nothing to the user, and is gone once the render ends.
   const output = o.shownAs === undefined ? said : said.split(o.dir).join(o.shownAs);
@@ -77,11 +96,11 @@ export async function runNginxTest(o: NginxTestOptions): Promise<NginxTestRun> {
       column: 1,
     });
   }
-  return { binary: o.binary, args, exitCode: r.exitCode, output, diagnostics };
+  return { binary: o.binary, args, exitCode: r.exitCode, output, diagnostics, standIns: standIn?.replaced ?? 0 };
 }
 
 /** DIR/nginx.conf as nginx will read it; never a FIFO (which would hang) nor a device or huge file (which would fill memory). */
-function readConf(dir: string): string {
+export function readConf(dir: string): string {
   let isDir: boolean;
   try {
     isDir = statSync(dir).isDirectory();

@@ -19,6 +19,30 @@ const STRICT_HELP =
 export const ENGINE_CODES: readonly CodeInfo[] = [
   ...rows('yaml', [
     [
+      'env.not-overridable',
+      'error',
+      'An environment file changes a field its base spec does not allow',
+      'Add the path to environments.overridable in the base spec, or remove the override (docs/environments.md).',
+    ],
+    [
+      'env.bad-extends',
+      'error',
+      'An environment file does not extend a complete spec in its own directory',
+      'Write extends: BASE.yaml, the file name of a complete spec beside this file.',
+    ],
+    [
+      'env.unknown-key',
+      'error',
+      'An environment file holds something other than extends and overrides',
+      'Move the value under overrides (shaped like the spec), or remove it.',
+    ],
+    [
+      'env.bad-overrides',
+      'error',
+      'overrides in an environment file is not a map',
+      'Write overrides as a map shaped like the spec.',
+    ],
+    [
       'yaml.syntax',
       'error',
       'The spec is not well-formed YAML',
@@ -219,6 +243,18 @@ export const ENGINE_CODES: readonly CodeInfo[] = [
       'Correct the path or the permissions; a password file holds a few passphrases.',
     ],
     ['key.permissions', 'warning', 'A private key is readable by its group or others', 'chmod 600 the key file.'],
+    [
+      'key.on-host',
+      'info',
+      'A key (or its passphrase) lives on the gateway host: not read here',
+      'Nothing to change: the certificate is still checked here. On the gateway host, `gwctl test DIR` checks the key exists, is not readable by others, decrypts and matches its certificate.',
+    ],
+    [
+      'key.readable-by-others',
+      'error',
+      'gwctl test: a key nginx.conf names is readable by every user of the host',
+      'chmod 600 the key (or 640 with a group only the nginx user is in).',
+    ],
     [
       'key.password-file-permissions',
       'warning',
@@ -644,6 +680,18 @@ export const ENGINE_CODES: readonly CodeInfo[] = [
     ],
   ]),
   ...rows('nginx', [
+    [
+      'test.stand-in-keys',
+      'info',
+      'nginx -t ran with generated stand-ins for keys that live on the gateway host',
+      'Nothing to change: the configuration was tested, not those keys. Run `gwctl test DIR` on the gateway host to check the real ones.',
+    ],
+    [
+      'test.not-run',
+      'info',
+      'gwctl test did not run nginx -t because a key it names failed',
+      'Fix the key problems reported, then run `gwctl test DIR` again.',
+    ],
     [
       'nginx.rejected',
       'error',

@@ -1,5 +1,7 @@
 import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
 import type { SpecPath } from '../diagnostics/diagnostic.js';
+import { refPath } from '../load/file-ref.js';
+import type { FileRef } from '../load/spec-types.js';
 import type { CertSource } from '../tls/verdict.js';
 import type { KeyPair } from '../validate/files.js';
 import { showPath } from '../validate/show.js';
@@ -14,11 +16,11 @@ export const keyMismatch: Check = {
   help: 'nginx would refuse to start ("key values mismatch"): name the key file that belongs to the certificate (their public keys must be equal; compare `openssl x509 -noout -pubkey` with `openssl pkey -pubout`).',
   run: ({ spec, material }) => {
     const out: Finding[] = [];
-    const check = (pair: KeyPair | undefined, certPath: string, keyPath: string, path: SpecPath) => {
+    const check = (pair: KeyPair | undefined, certPath: string, keyRef: FileRef, path: SpecPath) => {
       if (pair?.key && !keyMatches(pair.certs[0], pair.key))
         out.push({
           path: [...path, 'key'],
-          message: `${showPath(keyPath)} is not the private key of the certificate in ${showPath(certPath)} (their public keys differ)`,
+          message: `${showPath(refPath(keyRef))} is not the private key of the certificate in ${showPath(certPath)} (their public keys differ)`,
         });
     };
     spec.listen.forEach((l, i) => {
@@ -30,7 +32,7 @@ export const keyMismatch: Check = {
   },
 };
 
-function keyMatches(cert: CertSource, key: KeyObject): boolean {
+export function keyMatches(cert: CertSource, key: KeyObject): boolean {
   try {
     const fromCert = new X509Certificate(cert.block.der).publicKey.export({ type: 'spki', format: 'der' });
     const fromKey = createPublicKey(key).export({ type: 'spki', format: 'der' });

@@ -1,5 +1,6 @@
 import type { SpecPath } from '../diagnostics/diagnostic.js';
-import type { GatewaySpec } from '../load/spec-types.js';
+import { isHostFile } from '../load/file-ref.js';
+import type { FileRef, GatewaySpec } from '../load/spec-types.js';
 import { hasUnsafeCharacters, show } from '../validate/show.js';
 import type { Check } from './types.js';
 import { NGINX_TOKEN_MAX_BYTES, quotedBytes } from '../validate/nginx-token.js';
@@ -17,6 +18,11 @@ export function specFiles(spec: GatewaySpec): NamedFile[] {
   const add = (value: string | undefined, path: SpecPath, rendered: boolean) => {
     if (value !== undefined) out.push({ value, path, rendered });
   };
+  /** Keys and password files: nginx.conf names them, whether read here or on the gateway host (hostPath). */
+  const addSecret = (ref: FileRef | undefined, path: SpecPath) => {
+    if (isHostFile(ref)) add(ref.hostPath, [...path, 'hostPath'], true);
+    else add(ref, path, true);
+  };
   add(spec.runtime?.modulesPath, ['runtime', 'modulesPath'], true);
   for (const [name, ts] of Object.entries(spec.trustStores ?? {})) {
     ts.certificates.forEach((p, i) => add(p, ['trustStores', name, 'certificates', i], false));
@@ -24,14 +30,14 @@ export function specFiles(spec: GatewaySpec): NamedFile[] {
   }
   for (const [name, cc] of Object.entries(spec.clientCertificates ?? {})) {
     add(cc.certificate, ['clientCertificates', name, 'certificate'], false);
-    add(cc.key, ['clientCertificates', name, 'key'], true);
-    add(cc.passwordFile, ['clientCertificates', name, 'passwordFile'], true);
+    addSecret(cc.key, ['clientCertificates', name, 'key']);
+    addSecret(cc.passwordFile, ['clientCertificates', name, 'passwordFile']);
   }
   spec.listen.forEach((l, i) => {
     if (!l.tls) return;
     add(l.tls.certificate, ['listen', i, 'tls', 'certificate'], false);
-    add(l.tls.key, ['listen', i, 'tls', 'key'], true);
-    add(l.tls.passwordFile, ['listen', i, 'tls', 'passwordFile'], true);
+    addSecret(l.tls.key, ['listen', i, 'tls', 'key']);
+    addSecret(l.tls.passwordFile, ['listen', i, 'tls', 'passwordFile']);
   });
   for (const [name, up] of Object.entries(spec.upstreams ?? {}))
     add(up.tls?.presentedChain, ['upstreams', name, 'tls', 'presentedChain'], false);

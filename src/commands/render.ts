@@ -2,13 +2,16 @@ import { join, resolve } from 'node:path';
 import { analyzeTls } from '../analyze/analyze-tls.js';
 import { FatalError, diag, error, hasFailures, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { positionDiagnostics } from '../load/load-spec.js';
+import { hostPaths } from '../load/file-ref.js';
 import { checkSpec } from '../pipeline/check-spec.js';
 import { plan } from '../plan/plan.js';
 import type { OutputFile } from '../plan/render-model.js';
 import { QuoteError } from '../render/quote.js';
 import { renderNginxConf } from '../render/templates.js';
 import { assessOutDir, realOutDir } from '../render/output-dir.js';
-import { diffOutput, writeOutput, type WriteResult } from '../render/write-output.js';
+import { driftLines, driftOf, writeOutput, type WriteResult } from '../render/write-output.js';
+import { describeDiff, outputDiff } from '../render/output-diff.js';
+import { escapeUnsafeLines } from '../validate/show.js';
 import { exitFor, report, type CommandContext, type CommandResult } from './context.js';
 import type { TestOptions } from './test.js';
 
@@ -44,12 +47,15 @@ export async function renderCommand(
   diagnostics = [...diagnostics, ...positionDiagnostics(checked.loaded, analysis.diagnostics)];
   if (hasFailures(diagnostics)) return report(ctx, diagnostics);
 
+  // nginx -t here cannot open keys that live only on the gateway host: stand-ins take their place.
+  const testWith = opts.test && { ...opts.test, standInFor: hostPaths(checked.spec) };
+
   ctx.progress?.(`rendering ${specPath}`);
   let files: OutputFile[];
   try {
     const model = plan({
       spec: checked.spec,
-      specFile: checked.loaded.file,
+      specFile: checked.loaded.overlay?.loaded.file ?? checked.loaded.file,
       specDir: checked.loaded.dir,
       outDir: realDir,
       material: checked.material,
@@ -68,7 +74,8 @@ export async function renderCommand(
   }
 
   if (opts.check) {
-    const drift = diffOutput(realDir, files);
+    const found = driftOf(realDir, files);
+    const drift = driftLines(found);
     const driftDiagnostics: Diagnostic[] = drift.map((d) => ({
       ...error(
         'render.drift',
@@ -76,26 +83,31 @@ export async function renderCommand(
       ),
       file: outDir,
     }));
+    const diff = found === 'no-dir' ? null : await outputDiff(realDir, opts.out, files, found);
     const all = [...diagnostics, ...driftDiagnostics];
-    const extra = { out: outDir, drift };
+    const extra = { out: outDir, drift, diff };
     // nginx -t on DIR only once it is found up to date.
-    if (opts.test && exitFor(all, ctx) === 0)
+    if (testWith && exitFor(all, ctx) === 0)
       return (await import('./test.js')).reportWithNginxTest(
         ctx,
         realDir,
-        opts.test,
+        testWith,
         checked.loaded,
         all,
         extra,
         `${opts.out}: up to date\n`,
       );
-    return report(ctx, all, extra, `${opts.out}: up to date\n`);
+    const result = report(ctx, all, extra, `${opts.out}: up to date\n`);
+    // The difference itself, as `git diff` shows one: on stdout, the findings on stderr.
+    if (ctx.format === 'human' && diff && drift.length)
+      return { ...result, stdout: escapeUnsafeLines(describeDiff(diff)) + result.stdout };
+    return result;
   }
   if (exitFor(diagnostics, ctx) !== 0) return report(ctx, diagnostics);
 
   // --test: nginx -t on the staged output, before it replaces anything in DIR.
   let tested: Awaited<ReturnType<typeof import('./test.js').nginxTestStep>> | undefined;
-  const testOpts = opts.test;
+  const testOpts = testWith;
   const verifyStaged =
     testOpts &&
     (async (staged: string) => {

@@ -35,6 +35,14 @@ export interface LoadedSpec {
   doc: Document;
   lines: LineCounter;
   diagnostics: Diagnostic[];
+  /** Set when this spec is an environment file merged onto its base (src/load/environment.ts). */
+  overlay?: EnvironmentOverlay;
+}
+
+export interface EnvironmentOverlay {
+  loaded: LoadedSpec;
+  /** Spec paths whose value comes from the environment file (everything below them too). */
+  replaced: SpecPath[];
 }
 
 /** Reads and parses a spec. Throws FatalError (exit 2) only when the file cannot be read at all. */
@@ -379,7 +387,16 @@ function isNodeLike(n: unknown): boolean {
 export function positionDiagnostics(spec: LoadedSpec, diagnostics: Diagnostic[]): Diagnostic[] {
   return diagnostics.map((d) => {
     if (d.line !== undefined) return d;
-    const pos = locate(spec, d.path, d.code.endsWith('unknown-key') || d.code === 'schema.bad-name');
+    const key = d.code.endsWith('unknown-key') || d.code === 'schema.bad-name';
+    // A value an environment file wrote is found there, under overrides.
+    const env = spec.overlay?.replaced.some((r) => r.length <= d.path.length && r.every((s, i) => s === d.path[i]))
+      ? spec.overlay.loaded
+      : undefined;
+    if (env && (d.file === undefined || d.file === spec.file)) {
+      const at = locate(env, ['overrides', ...d.path], key);
+      return { ...d, file: env.file, line: at?.line ?? 1, column: at?.column ?? 1 };
+    }
+    const pos = locate(spec, d.path, key);
     return { ...d, file: d.file ?? spec.file, line: pos?.line ?? 1, column: pos?.column ?? 1 };
   });
 }

@@ -9,6 +9,8 @@ export interface GatewaySpec {
   upstreams?: Record<string, UpstreamSpec>;
   routes?: RouteSpec[];
   status?: StatusSpec;
+  /** Which fields an environment file may change (src/load/environment.ts, docs/environments.md). */
+  environments?: { overridable?: string[] };
 }
 
 /** The GET /status listener; health checks run through it too. */
@@ -30,8 +32,16 @@ export interface HealthCheckSpec {
 export interface ListenSpec {
   port: number;
   address?: string;
-  tls?: { certificate: string; key: string; passwordFile?: string };
+  tls?: { certificate: string; key: FileRef; passwordFile?: FileRef };
 }
+
+/** A key or password file on the gateway host, named in nginx.conf verbatim and never read by gwctl. */
+export interface HostFile {
+  hostPath: string;
+}
+
+/** A path read where gwctl runs (relative to the spec), or a file that exists only on the gateway host. */
+export type FileRef = string | HostFile;
 
 export interface TrustStoreSpec {
   certificates: string[];
@@ -40,8 +50,8 @@ export interface TrustStoreSpec {
 
 export interface ClientCertificateSpec {
   certificate: string;
-  key: string;
-  passwordFile?: string;
+  key: FileRef;
+  passwordFile?: FileRef;
 }
 
 export interface ServerObjectSpec {

@@ -1,6 +1,7 @@
 import { runChecks } from '../checks/index.js';
 import { hasFailures, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { loadSpec, positionDiagnostics, type LoadedSpec } from '../load/load-spec.js';
+import { positionDiagnostics, type LoadedSpec } from '../load/load-spec.js';
+import { loadSpecOrEnvironment } from '../load/environment.js';
 import type { GatewaySpec } from '../load/spec-types.js';
 import { PemFiles } from '../tls/pem-files.js';
 import { loadMaterial, type Material } from '../validate/files.js';
@@ -20,7 +21,7 @@ export interface CheckedSpec {
  * Pass one `files` to every spec of a run: each PEM file is then read once, within one budget.
  */
 export function checkSpec(specPath: string, cwd: string, files = new PemFiles()): CheckedSpec {
-  const loaded = loadSpec(specPath, cwd);
+  const loaded = loadSpecOrEnvironment(specPath, cwd);
   const out: CheckedSpec = { loaded, diagnostics: [...loaded.diagnostics] };
   if (loaded.data === undefined) return out;
   const schemaProblems = validateSchema(loaded.data);

@@ -1,5 +1,5 @@
-import { isAbsolute, relative } from 'node:path';
-import type { GatewaySpec, ServerObjectSpec, UpstreamSpec } from '../load/spec-types.js';
+import type { FileRef, GatewaySpec, ServerObjectSpec, UpstreamSpec } from '../load/spec-types.js';
+import { isHostFile, refPath } from '../load/file-ref.js';
 import { resolvePath, type Material } from '../validate/files.js';
 import { summarizeList } from './comment-text.js';
 import { MODULE_FILES } from '../validate/files.js';
@@ -30,7 +30,7 @@ export interface PlanInput {
   spec: GatewaySpec;
   specFile: string;
   specDir: string;
-  /** Absolute output directory; key paths the spec declared relative are rendered relative to it. */
+  /** Absolute output directory. */
   outDir: string;
   material: Material;
   /** verifyDepth per TLS upstream after analysis (declared, or derived from its presented chain). */
@@ -53,10 +53,11 @@ export function plan(input: PlanInput): RenderModel {
     if (path === undefined) fileOnce.set(prefix, (path = addFile(prefix, certs())));
     return path;
   };
-  const outPath = (declared: string) => {
-    const abs = resolvePath(input.specDir, declared);
-    return isAbsolute(declared) ? abs : relative(input.outDir, abs);
-  };
+  // A path in nginx.conf names the file where the gateway runs: a hostPath as written, a path
+  // the spec gives resolved to an absolute path (never relative to DIR, which would point back
+  // into the rendering machine's workspace once DIR is copied elsewhere).
+  const outPath = (declared: FileRef) =>
+    isHostFile(declared) ? declared.hostPath : resolvePath(input.specDir, declared);
 
   const upstreams: UpstreamModel[] = Object.entries(spec.upstreams ?? {})
     .sort(([a], [b]) => byCodePoint(a, b))
@@ -98,7 +99,7 @@ export function plan(input: PlanInput): RenderModel {
       sessionReuse: tls.sessionReuse ?? true,
     };
     const id = `tls_${shortHash(JSON.stringify(body), 10)}`;
-    const profile = profiles.get(id) ?? { ...body, id, usedBy: [] };
+    const profile = profiles.get(id) ?? { ...body, id, usedBy: [], localSecret: client && isLocalSecret(client) };
     profile.usedBy.push(name);
     profiles.set(id, profile);
     profileOf.set(name, profile);
@@ -302,7 +303,7 @@ function listenerGroups(
   spec: GatewaySpec,
   input: PlanInput,
   addFile: (p: string, c: string) => string,
-  outPath: (p: string) => string,
+  outPath: (p: FileRef) => string,
 ): ListenerGroup[] {
   const groups = new Map<string, ListenerGroup>();
   spec.listen.forEach((l, i) => {
@@ -315,13 +316,14 @@ function listenerGroups(
     }
     const pair = input.material.listeners.get(i);
     const certificate = pair ? addFile('listener', toPem(pair.certs)) : outPath(l.tls.certificate);
-    const key = `tls ${certificate} ${l.tls.key}`;
+    const key = `tls ${certificate} ${refPath(l.tls.key)}`;
     const g = groups.get(key) ?? {
       listens: [],
       tls: {
         certificate,
         certificateKey: outPath(l.tls.key),
         passwordFile: l.tls.passwordFile !== undefined ? outPath(l.tls.passwordFile) : undefined,
+        localSecret: isLocalSecret(l.tls),
       },
     };
     g.listens.push({ address: at, params: ['ssl'] });
@@ -336,4 +338,9 @@ function listenerGroups(
   if (!tls.length) return [plain];
   tls[0] = { ...tls[0], listens: [...plain.listens, ...tls[0].listens] };
   return tls;
+}
+
+/** A key or password file named by a path of the machine that renders (the spec did not say hostPath). */
+function isLocalSecret(holder: { key: FileRef; passwordFile?: FileRef }): boolean {
+  return !isHostFile(holder.key) || (holder.passwordFile !== undefined && !isHostFile(holder.passwordFile));
 }

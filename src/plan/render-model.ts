@@ -129,6 +129,8 @@ export interface TlsProfileModel {
   certificate?: string;
   certificateKey?: string;
   passwordFile?: string;
+  /** The key or password file is a path of the rendering machine (not a hostPath): say so beside it. */
+  localSecret?: boolean;
   protocols?: string[];
   ciphers?: string;
   sessionReuse: boolean;
@@ -139,7 +141,13 @@ export interface TlsProfileModel {
 export interface ServerBlockModel {
   listens: { address: string; params: string[] }[];
   serverNames: string[];
-  tls?: { certificate: string; certificateKey: string; passwordFile?: string; protocols?: string[] };
+  tls?: {
+    certificate: string;
+    certificateKey: string;
+    passwordFile?: string;
+    protocols?: string[];
+    localSecret?: boolean;
+  };
   /** Named locations that proxy: one per TLS profile and traffic settings used by any route. */
   proxyLocations: ProxyLocationModel[];
 }

@@ -220,12 +220,34 @@ class Journal {
  * to outDir; '.' when outDir is missing.
  */
 export function diffOutput(outDir: string, files: OutputFile[]): string[] {
-  const differences: string[] = [];
-  if (!existsSync(outDir)) return ['.'];
+  return driftLines(driftOf(outDir, files));
+}
+
+/** "tls/a.pem: missing", "nginx.conf: differs", "." for a DIR that does not exist. */
+export function driftLines(drift: Drift[] | 'no-dir'): string[] {
+  if (drift === 'no-dir') return ['.'];
+  return drift.map((d) =>
+    d.kind === 'missing'
+      ? `${d.path}: missing`
+      : d.kind === 'differs'
+        ? `${d.path}: differs`
+        : `${d.path}: not part of the rendered output`,
+  );
+}
+
+/** One difference between DIR and what would be written: `extra` is a file gwctl would remove. */
+export interface Drift {
+  path: string;
+  kind: 'missing' | 'differs' | 'extra';
+}
+
+export function driftOf(outDir: string, files: OutputFile[]): Drift[] | 'no-dir' {
+  const differences: Drift[] = [];
+  if (!existsSync(outDir)) return 'no-dir';
   for (const f of files) {
     const target = join(outDir, f.path);
-    if (!existsSync(target)) differences.push(`${f.path}: missing`);
-    else if (!sameFile(target, f.content)) differences.push(`${f.path}: differs`);
+    if (!existsSync(target)) differences.push({ path: f.path, kind: 'missing' });
+    else if (!sameFile(target, f.content)) differences.push({ path: f.path, kind: 'differs' });
   }
   const wanted = new Set(files.map((f) => f.path));
   const pending = stagingDirs(outDir).flatMap((s) => {
@@ -233,7 +255,7 @@ export function diffOutput(outDir: string, files: OutputFile[]): string[] {
     return p ? [...p.adding, ...p.previous] : [];
   });
   for (const extra of removable(outDir, [...currentReferences(outDir), ...pending], wanted))
-    differences.push(`${extra}: not part of the rendered output`);
+    differences.push({ path: extra, kind: 'extra' });
   return differences;
 }
 

@@ -23,6 +23,8 @@ export interface ClientCertificateRequest {
   /** The key, when the caller already opened it (the spec loader does, trying every passphrase line). */
   key?: KeyObject;
   keyFile?: string;
+  /** The key lives on the gateway host: everything but the key is checked. */
+  keyOnHost?: boolean;
   /** Passphrase for an encrypted key (proxy_ssl_password_file). */
   passphrase?: string;
   at: Date;
@@ -59,7 +61,7 @@ export function checkClientCertificate(req: ClientCertificateRequest): ClientCer
     findings.push(finding('error', 'client.no-certificate', 'the client certificate file holds no certificate'));
   const leaf = certs[0];
 
-  const key = req.key ?? openKey(req, findings);
+  const key = req.key ?? (req.keyOnHost ? null : openKey(req, findings));
   if (leaf && key) {
     let matches = false;
     try {

@@ -1,8 +1,9 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { error, warning, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
-import type { GatewaySpec } from '../load/spec-types.js';
+import { diag, error, warning, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
+import { isHostFile, refPath } from '../load/file-ref.js';
+import type { FileRef, GatewaySpec } from '../load/spec-types.js';
 import { readRegularFile } from '../load/read-file.js';
 import type { PemBlock, PemKind } from '../tls/pem.js';
 import { PemFiles, type PemResult } from '../tls/pem-files.js';
@@ -30,6 +31,8 @@ export interface KeyPair {
   passwordFile?: string;
   /** Parsed only to check it matches; never written or printed. */
   key?: KeyObject;
+  /** The key (or its passphrase) lives on the gateway host: only the certificate is checked here. */
+  onHost?: boolean;
 }
 
 export function resolvePath(specDir: string, p: string): string {
@@ -120,16 +123,39 @@ export function loadMaterial(
 
   const keyPair = (
     certPath: string,
-    keyPath: string,
-    passwordPath: string | undefined,
+    keyRef: FileRef,
+    passwordRef: FileRef | undefined,
     path: SpecPath,
   ): KeyPair | undefined => {
     const certs = pem(certPath, 'certificate', [...path, 'certificate']);
-    const keyFile = resolvePath(specDir, keyPath);
-    const passwordFile = passwordPath === undefined ? undefined : resolvePath(specDir, passwordPath);
-    const key = readKey(files, keyPath, keyFile, passwordPath, passwordFile, [...path, 'key'], out);
+    const keyFile = isHostFile(keyRef) ? keyRef.hostPath : resolvePath(specDir, keyRef);
+    const passwordFile =
+      passwordRef === undefined
+        ? undefined
+        : isHostFile(passwordRef)
+          ? passwordRef.hostPath
+          : resolvePath(specDir, passwordRef);
+    let key: KeyObject | undefined;
+    if (isHostFile(keyRef)) out.push(keyOnHost(keyRef.hostPath, certPath, [...path, 'key', 'hostPath']));
+    else
+      key = readKey(files, {
+        shown: keyRef,
+        file: keyFile,
+        passwordShown: passwordRef === undefined ? undefined : refPath(passwordRef),
+        passwordFile,
+        passwordOnHost: isHostFile(passwordRef),
+        path: [...path, 'key'],
+        out,
+      });
     if (!certs) return undefined;
-    return { certs, certFile: resolvePath(specDir, certPath), keyFile, passwordFile, key };
+    return {
+      certs,
+      certFile: resolvePath(specDir, certPath),
+      keyFile,
+      passwordFile,
+      key,
+      onHost: isHostFile(keyRef) || isHostFile(passwordRef),
+    };
   };
 
   spec.listen.forEach((l, i) => {
@@ -205,15 +231,31 @@ function firstUnparsable(blocks: PemBlock[]): PemBlock | undefined {
   return blocks.find((b) => !certificateFacts(b));
 }
 
-function readKey(
-  files: PemFiles,
-  shown: string,
-  file: string,
-  passwordShown: string | undefined,
-  passwordFile: string | undefined,
-  path: SpecPath,
-  out: Diagnostic[],
-): KeyObject | undefined {
+/** A key to open and check: `perms` "host" is gwctl test on the gateway host (only others-readable fails). */
+export interface KeyRead {
+  shown: string;
+  file: string;
+  passwordShown?: string;
+  passwordFile?: string;
+  /** The passphrase lives on the gateway host: an encrypted key cannot be opened here. */
+  passwordOnHost?: boolean;
+  path: SpecPath;
+  out: Diagnostic[];
+  perms?: 'warn' | 'host';
+}
+
+/** The note for a key gwctl does not read: where it is, and the command that checks it there. */
+function keyOnHost(hostPath: string, certPath: string, path: SpecPath): Diagnostic {
+  return diag(
+    'key.on-host',
+    'info',
+    `${showPath(hostPath)} lives on the gateway host and is not read here; the certificate in ${showPath(certPath)} is checked. On the host, gwctl test DIR checks the key exists, is not readable by others, decrypts and matches the certificate`,
+    path,
+  );
+}
+
+export function readKey(files: PemFiles, k: KeyRead): KeyObject | undefined {
+  const { shown, file, passwordShown, passwordFile, path, out } = k;
   const r = files.read(file, 'key');
   if ('problem' in r) {
     out.push(
@@ -225,17 +267,30 @@ function readKey(
     );
     return undefined;
   }
-  warnIfShared(
-    file,
-    'key.permissions',
-    (by, mode) => `${showPath(shown)}: private key is readable by ${by} (mode ${mode}); chmod 600 it`,
-    path,
-    out,
-  );
+  if (k.perms === 'host') readableByOthers(file, shown, path, out);
+  else
+    warnIfShared(
+      file,
+      'key.permissions',
+      (by, mode) => `${showPath(shown)}: private key is readable by ${by} (mode ${mode}); chmod 600 it`,
+      path,
+      out,
+    );
   const block = r.blocks[0];
   const encrypted = block.label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type: 4,ENCRYPTED/.test(block.text);
   let passwords: Buffer[] = [];
-  if (passwordFile !== undefined) {
+  if (encrypted && k.passwordOnHost) {
+    out.push(
+      diag(
+        'key.on-host',
+        'info',
+        `${showPath(shown)} is encrypted and its passphrase lives on the gateway host (${showPath(passwordShown ?? '')}): it is not opened here, nor matched to its certificate. On the host, gwctl test DIR does both`,
+        path,
+      ),
+    );
+    return undefined;
+  }
+  if (passwordFile !== undefined && !k.passwordOnHost) {
     const r = readRegularFile(passwordFile, MAX_PASSWORD_FILE_BYTES);
     if ('problem' in r) {
       // Never the content: a password file named by mistake (or malice) may be anything.
@@ -286,6 +341,23 @@ function readKey(
     ),
   );
   return undefined;
+}
+
+/** gwctl test on the gateway host: a key every user can read is an error; group-readable is fine. */
+function readableByOthers(file: string, shown: string, path: SpecPath, out: Diagnostic[]): void {
+  try {
+    const mode = statSync(file).mode;
+    if (mode & 0o007)
+      out.push(
+        error(
+          'key.readable-by-others',
+          `${showPath(shown)}: private key is readable by every user of this host (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); chmod 600 it (or 640 with a group only nginx's user is in)`,
+          path,
+        ),
+      );
+  } catch {
+    /* already read; a race here changes nothing */
+  }
 }
 
 /** A warning when `file` (a key, or what unlocks one) is readable by group or others. */

@@ -153,16 +153,20 @@ test('a symlinked tls/ in DIR is refused with exit 2; the directory it points at
   assert.deepEqual(snapshotDiff(before, snapshot(dir)), []);
 });
 
-test('--out through a symlink: key paths are relative to the directory nginx resolves them from, and nginx -t passes', async () => {
+test('--out through a symlink: a key given as a path is rendered absolute (never relative to DIR, so a copied DIR still names it), with a note, and nginx -t passes', async () => {
   const dir = exampleCopy();
   mkdirSync(join(dir, 'deploy/releases/r1'), { recursive: true });
   symlinkSync('deploy/releases/r1', join(dir, 'current'));
   const r = await gwctl(['render', 'gw/gateway.yaml', '--out', 'current'], dir);
   assert.equal(r.exitCode, 0, r.stderr);
-  assert.match(
-    readFileSync(join(dir, 'current/nginx.conf'), 'utf8'),
-    /ssl_certificate_key "\.\.\/\.\.\/\.\.\/gw\/pki\/gateway\.key";/,
+  const conf = readFileSync(join(dir, 'current/nginx.conf'), 'utf8');
+  assert.ok(
+    conf.includes(
+      `        # the spec names this key by a path of the machine that rendered this file: the gateway host needs it at this same path (key: { hostPath: ... } names the host's own path)\n        ssl_certificate_key "${join(dir, 'gw/pki/gateway.key')}";\n`,
+    ),
+    conf,
   );
+  assert.doesNotMatch(conf, /"\.\.\//, 'no path climbs out of DIR');
   assert.ok(lstatSync(join(dir, 'current')).isSymbolicLink(), 'the link is left in place');
   const t = nginxTest(join(dir, 'current'));
   assert.ok(t.ok, t.output);
@@ -277,7 +281,7 @@ test('output is the same bytes whatever the locale, time zone, clock and working
   assert.deepEqual(order, [...order].sort(), 'upstream blocks in code-point order');
 });
 
-test('runtime.flavor: openresty loads no module; nginx loads the Lua module from modulesPath, relative to the spec like every path', async () => {
+test('runtime.flavor: openresty loads no module; nginx loads the Lua module from modulesPath, relative to the spec like every path (rendered absolute)', async () => {
   const dir = exampleCopy();
   const spec = join(dir, 'gw/gateway.yaml');
   assert.equal((await gwctl(['render', 'gw/gateway.yaml', '--out', 'resty'], dir)).exitCode, 0);
@@ -292,7 +296,7 @@ test('runtime.flavor: openresty loads no module; nginx loads the Lua module from
   const conf = readFileSync(join(dir, 'stock/nginx.conf'), 'utf8');
   assert.deepEqual(
     [...conf.matchAll(/^load_module "([^"]+)";$/gm)].map((m) => m[1]),
-    ['../gw/mods/ndk_http_module.so', '../gw/mods/ngx_http_lua_module.so'],
+    [join(dir, 'gw/mods/ndk_http_module.so'), join(dir, 'gw/mods/ngx_http_lua_module.so')],
   );
   const t = nginxTest(join(dir, 'stock'));
   assert.ok(t.ok, t.output);

@@ -168,3 +168,35 @@ test('a .pre-commit-config.yaml with verify-chain and render-check: passes, then
   assert.match(drift.output, /gwctl render --check\.+Failed/);
   assert.match(drift.output, /rendered\/nginx\.conf: differs \(run gwctl render gateway\.yaml --out rendered\)/);
 });
+
+/** The first ```yaml block of docs/pre-commit.md: the set-up users paste. */
+function documentedConfig(repo: string, rev: string): string {
+  const doc = readFileSync(join(REPO_ROOT, 'docs/pre-commit.md'), 'utf8');
+  const block = /```yaml\n([\s\S]*?)```/.exec(doc);
+  assert.ok(block, 'docs/pre-commit.md shows a .pre-commit-config.yaml');
+  const text = block[1];
+  assert.match(text, /^ {4}rev: [0-9a-f]{40} /m, 'the documented rev is a full commit, not a tag that does not exist');
+  return text.replace(/^( {2}- repo: )\S+/m, `$1${repo}`).replace(/^( {4}rev: )\S+/m, `$1${rev}`);
+}
+
+test('the set-up docs/pre-commit.md shows, pinned to a real commit: passes, and reports a typo once', {
+  skip,
+  timeout: TIMEOUT,
+}, () => {
+  const repo = consumer();
+  writeFileSync(
+    join(repo, '.pre-commit-config.yaml'),
+    documentedConfig(hookRepo(), git(hookRepo(), 'rev-parse', 'HEAD')),
+  );
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-q', '-m', 'hooks as documented');
+  const home = mkdtempSync(join(tmpdir(), 'gwctl-pc-home-'));
+  const clean = preCommit(repo, ['run', '--all-files'], home);
+  assert.equal(clean.status, 0, clean.output);
+
+  const spec = join(repo, 'gateway.yaml');
+  writeFileSync(spec, readFileSync(spec, 'utf8').replace('serverName: orders.internal', 'servrName: orders.internal'));
+  const typo = preCommit(repo, ['run', '--all-files'], home);
+  assert.equal(typo.status, 1, typo.output);
+  assert.equal(typo.output.match(/unknown key "servrName"/g)?.length, 1, typo.output);
+});

@@ -594,7 +594,7 @@ function checkResolved(
     );
     assert.equal(
       realpathSync(resolve(out(), arg('proxy_ssl_certificate_key')![0])),
-      realpathSync(join(dir, cc.key)),
+      realpathSync(join(dir, cc.key as string)),
       `${what}: client key path`,
     );
   } else {
