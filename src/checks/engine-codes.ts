@@ -372,10 +372,16 @@ export const ENGINE_CODES: readonly CodeInfo[] = [
       'Add that root to the trust store, or trust the CA that really signs the upstream.',
     ],
     [
+      'chain.not-leaf-first',
+      'error',
+      'The chain starts with a CA certificate: a server sends its own certificate first',
+      'Reorder the file leaf first, then the CA that issued it, and so on up (gwctl probe --save writes the chain as served).',
+    ],
+    [
       'chain.anchor-not-self-signed',
       'error',
       "The chain's top certificate is not self-signed and not in the trust store",
-      'Add its issuer (the root) to the trust store.',
+      'Add its issuer, and every CA above it up to the self-signed root, to the trust store (nginx accepts no partial chains).',
     ],
     [
       'chain.self-signed-leaf',

@@ -116,11 +116,14 @@ function explainOne(
       if (at === 0 || code === V.UNABLE_TO_VERIFY_LEAF_SIGNATURE) {
         const leaf = chain[0];
         const alone = presented.length === 1;
+        // The issuer may itself be an intermediate under another: adding only it gives 20 (served)
+        // or 2 (trusted without its root), so the advice names the whole way up.
+        const rest = `'${leaf.issuerText}' and every intermediate CA above it (up to, not including, the self-signed root) to the chain it serves, after the leaf (best), or add them to ${store}, which must then also hold that root (nginx accepts no partial chains)`;
         return {
           code: 'chain.missing-intermediate',
           message: alone
-            ? `the upstream serves only its leaf: add the intermediate '${leaf.issuerText}' to its chain, or to ${store}`
-            : `nothing in the upstream's chain or in ${store} issued its leaf ${quoteName(leaf)}: add its issuer '${leaf.issuerText}' to the chain it serves, or to ${store}`,
+            ? `the upstream serves only its leaf: add its issuer ${rest}`
+            : `nothing in the upstream's chain or in ${store} issued its leaf ${quoteName(leaf)}: add its issuer ${rest}`,
         };
       }
       if (x && presented.some((p) => !chain.includes(p) && sameName(p.subject, x.issuer))) {
@@ -133,11 +136,20 @@ function explainOne(
         code: 'chain.untrusted-root',
         message: `${name} was issued by ${issuerName}, which is neither in the upstream's chain nor in ${store}: add the CA certificate ${issuerName} (its root, if that is a root) to ${store}`,
       };
-    case V.UNABLE_TO_GET_ISSUER_CERT:
+    case V.UNABLE_TO_GET_ISSUER_CERT: {
+      // Name the issuer for what it is: the self-signed root only when it is one (it may be known from the chain).
+      const known = x ? [...presented, ...chain].find((c) => sameName(c.subject, x.issuer) && c !== x) : undefined;
+      const what =
+        known === undefined
+          ? `${issuerName} and, if that is not a self-signed root itself, every CA above it up to the self-signed root`
+          : known.ex.selfSigned
+            ? `the self-signed root ${issuerName}`
+            : `${issuerName} (an intermediate, issued by '${known.issuerText}') and every CA above it up to the self-signed root`;
       return {
         code: 'chain.anchor-not-self-signed',
-        message: `${store} holds ${name} but not ${issuerName}, which issued it; nginx accepts no partial chains, so the store must contain the self-signed root: add ${issuerName} to ${store}`,
+        message: `${store} holds ${name} but not ${issuerName}, which issued it; nginx accepts no partial chains, so the store must reach a self-signed root: add ${what} to ${store}`,
       };
+    }
     case V.DEPTH_ZERO_SELF_SIGNED_CERT:
       return {
         code: 'chain.self-signed-leaf',

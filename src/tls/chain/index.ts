@@ -182,6 +182,27 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
       explainHostMismatch(presented[0], sslName, hasIpSan(presented[0], sslName), sourceOf, req.name),
     );
   }
+  // A file given CA first (a server always sends its own certificate first): the order is the
+  // problem, not the CA's keyUsage or purpose as a leaf.
+  const leafAt = notLeafFirst(presented);
+  if (leafAt !== null) {
+    findings.push(
+      finding(
+        'error',
+        'chain.not-leaf-first',
+        `the chain starts with the CA certificate ${quoteName(presented[0])}, but a server sends its own certificate first: the leaf ${quoteName(presented[leafAt])} is certificate ${leafAt + 1} of ${presented.length}. Reorder the chain leaf first (${quoteName(presented[leafAt])}, then the CA that issued it, and so on up)`,
+        sourceOf(presented[0]),
+      ),
+    );
+    return {
+      ok: false,
+      chain: outcome.chain.map((c) => c.subjectText),
+      requiredDepth,
+      nginx: verified,
+      verified,
+      findings,
+    };
+  }
   // ...unless the server cannot present this leaf at all: then nothing is verified and nginx logs a handshake failure.
   const handshake = handshakeProblem(presented[0]);
   const nginx = handshake ? null : verified;
@@ -215,6 +236,13 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
     verified,
     findings,
   };
+}
+
+/** Where the leaf is when the chain starts with a CA (basicConstraints CA:TRUE) and holds a non-CA later; else null. */
+function notLeafFirst(presented: ChainCert[]): number | null {
+  if (presented.length < 2 || !presented[0].ex.ca) return null;
+  const at = presented.findIndex((c) => !c.ex.ca);
+  return at > 0 ? at : null;
 }
 
 export { parseCertificate } from './certificate.js';

@@ -75,7 +75,7 @@ describe('trust anchors and missing certificates', () => {
     const f = v.findings.find((x) => x.code === 'chain.missing-intermediate');
     assert.match(
       f!.message,
-      /serves only its leaf: add the intermediate 'CN=Issuing CA' to its chain, or to trust store 'internal'/,
+      /^the upstream serves only its leaf: add its issuer 'CN=Issuing CA' and every intermediate CA above it \(up to, not including, the self-signed root\) to the chain it serves, after the leaf \(best\), or add them to trust store 'internal', which must then also hold that root \(nginx accepts no partial chains\); nginx will log \(21:unable to verify the first certificate\)$/,
     );
   });
   test('near miss: the intermediate in the trust store makes a lone leaf pass', () => {
