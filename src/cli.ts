@@ -3,7 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { FatalError, type Severity } from './diagnostics/diagnostic.js';
 import type { CommandContext, CommandResult, Format } from './commands/context.js';
 import { FORMATS, parseCount, parseDepth, parseServerName, parseTime } from './cli-args.js';
-import { escapeUnsafeLines } from './validate/show.js';
+import { escapeUnsafeLines } from './text/show.js';
 
 /** The only module that touches the process: argv in, stdout/stderr and an exit code out. */
 export function runCli(): void {

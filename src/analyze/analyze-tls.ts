@@ -1,11 +1,11 @@
 import { error, warning, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
 import type { GatewaySpec } from '../load/spec-types.js';
-import { NGINX_DEFAULT_VERIFY_DEPTH } from '../plan/plan.js';
-import type { Material } from '../validate/files.js';
 import type { ChainFinding, ChainVerdict } from '../tls/verdict.js';
 import { verifyChain, type ChainEngineRequest } from '../tls/chain/index.js';
 import { checkClientCertificate } from '../tls/client-certificate.js';
 import { probeCommand } from './probe-command.js';
+import { NGINX_DEFAULT_VERIFY_DEPTH } from '../load/spec-defaults.js';
+import type { Material } from '../tls/material.js';
 
 export interface UpstreamTlsAnalysis {
   name: string;

@@ -3,8 +3,8 @@ import { basename, isAbsolute, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { DEFAULT_MODULES_PATH } from '../plan/plan.js';
-import { MODULE_FILES } from '../validate/files.js';
-import { show } from '../validate/show.js';
+import { MODULE_FILES } from '../tls/material.js';
+import { show } from '../text/show.js';
 import { ConfReadError, readNginxConf, type ConfStatement } from './nginx-conf-reader.js';
 
 /**

@@ -4,8 +4,9 @@ import { isHostFile, secretRefs } from '../load/file-ref.js';
 import type { GatewaySpec } from '../load/spec-types.js';
 import { PemFiles } from '../tls/pem-files.js';
 import { keyMatches } from '../checks/key-mismatch.js';
-import { readKey, resolvePath } from '../validate/files.js';
-import { showPath } from '../validate/show.js';
+import { readKey } from '../validate/files.js';
+import { resolvePath } from '../tls/material.js';
+import { showPath } from '../text/show.js';
 import { keyUses, type ConfValue } from './conf-keys.js';
 
 /**

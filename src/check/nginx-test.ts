@@ -2,8 +2,8 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FatalError, error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { readRegularFile } from '../load/read-file.js';
-import { MAX_CONF_BYTES } from '../render/output-dir.js';
-import { makeDirs } from '../render/modes.js';
+import { MAX_CONF_BYTES } from '../output/layout.js';
+import { makeDirs } from '../output/modes.js';
 import { guardNginxConf } from './conf-guard.js';
 import { mapNginxMessages, parseNginxOutput, type SpecShape } from './map-errors.js';
 

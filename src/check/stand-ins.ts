@@ -2,7 +2,7 @@ import { webcrypto } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { quote } from '../render/quote.js';
+import { quote } from '../text/quote.js';
 import { keyUses } from './conf-keys.js';
 
 /**

@@ -18,6 +18,7 @@ const SECTIONS: [Scope, string][] = [
   ['client-certificate', 'Client certificates'],
   ['output', 'Rendered output'],
   ['nginx', 'nginx -t'],
+  ['probe', 'gwctl probe'],
   ['import', 'gwctl import kong'],
   ['probe', 'gwctl probe (live upstreams)'],
   ['run', 'The run itself'],

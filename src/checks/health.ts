@@ -1,7 +1,7 @@
-import { durationMs } from '../plan/duration.js';
-import { DEFAULT_HEALTH_CHECK } from '../plan/runtime.js';
-import { isListenAddress, numericHostProblem } from '../validate/addresses.js';
-import { show } from '../validate/show.js';
+import { durationMs } from '../text/duration.js';
+import { DEFAULT_HEALTH_CHECK } from '../load/spec-defaults.js';
+import { isListenAddress, numericHostProblem } from '../text/addresses.js';
+import { show } from '../text/show.js';
 import type { Check, Finding } from './types.js';
 
 export const statusBadAddress: Check = {

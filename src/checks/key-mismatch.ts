@@ -3,9 +3,9 @@ import type { SpecPath } from '../diagnostics/diagnostic.js';
 import { refPath } from '../load/file-ref.js';
 import type { FileRef } from '../load/spec-types.js';
 import type { CertSource } from '../tls/verdict.js';
-import type { KeyPair } from '../validate/files.js';
-import { showPath } from '../validate/show.js';
+import { showPath } from '../text/show.js';
 import type { Check, Finding } from './types.js';
+import type { KeyPair } from '../tls/material.js';
 
 export const keyMismatch: Check = {
   code: 'key.mismatch',

@@ -1,5 +1,5 @@
-import { isListenAddress, numericHostProblem, unixSocketProblem } from '../validate/addresses.js';
-import { show } from '../validate/show.js';
+import { isListenAddress, numericHostProblem, unixSocketProblem } from '../text/addresses.js';
+import { show } from '../text/show.js';
 import type { Check, Finding } from './types.js';
 
 export const listenBadAddress: Check = {

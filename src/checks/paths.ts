@@ -1,9 +1,9 @@
 import type { SpecPath } from '../diagnostics/diagnostic.js';
 import { isHostFile } from '../load/file-ref.js';
 import type { FileRef, GatewaySpec } from '../load/spec-types.js';
-import { hasUnsafeCharacters, show } from '../validate/show.js';
+import { hasUnsafeCharacters, show } from '../text/show.js';
 import type { Check } from './types.js';
-import { NGINX_TOKEN_MAX_BYTES, quotedBytes } from '../validate/nginx-token.js';
+import { NGINX_TOKEN_MAX_BYTES, quotedBytes } from '../text/quote.js';
 
 interface NamedFile {
   value: string;

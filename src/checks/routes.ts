@@ -1,8 +1,8 @@
-import { hostWhy, isHostPattern, normalizeRouteHost } from '../validate/addresses.js';
-import { routePathProblem } from '../validate/route-path.js';
-import { show } from '../validate/show.js';
+import { hostWhy, isHostPattern, normalizeRouteHost } from '../text/addresses.js';
+import { routePathProblem } from '../text/route-path.js';
+import { show } from '../text/show.js';
 import type { Check, Finding } from './types.js';
-import { NGINX_TOKEN_MAX_BYTES, quotedBytes } from '../validate/nginx-token.js';
+import { NGINX_TOKEN_MAX_BYTES, quotedBytes } from '../text/quote.js';
 
 export const routeBadPath: Check = {
   code: 'route.bad-path',

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { MODULE_FILES, resolvePath } from '../validate/files.js';
-import { showPath } from '../validate/show.js';
+import { showPath } from '../text/show.js';
 import type { Check } from './types.js';
+import { MODULE_FILES, resolvePath } from '../tls/material.js';
 
 /**
  * Stock nginx loads the Lua module from modulesPath. Only a path the spec sets is checked: the

@@ -1,5 +1,5 @@
 import { createSecureContext } from 'node:tls';
-import { show } from '../validate/show.js';
+import { show } from '../text/show.js';
 import { tlsUpstreams } from './spec-walk.js';
 import type { Check } from './types.js';
 

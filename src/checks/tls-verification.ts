@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
-import { hostWhy, isDnsName } from '../validate/addresses.js';
-import { hasUnsafeCharacters, show } from '../validate/show.js';
+import { hostWhy, isDnsName } from '../text/addresses.js';
+import { hasUnsafeCharacters, show } from '../text/show.js';
 import { tlsUpstreams } from './spec-walk.js';
 import type { Check } from './types.js';
 

@@ -3,9 +3,9 @@ import { rootCertificates } from 'node:tls';
 import { certificateFacts } from '../tls/certificate-facts.js';
 import { MAX_PRIVATE_ROOTS } from '../tls/trust-store-size.js';
 import type { CertSource } from '../tls/verdict.js';
-import { resolvePath } from '../validate/files.js';
-import { show } from '../validate/show.js';
+import { show } from '../text/show.js';
 import type { Check, Finding } from './types.js';
+import { resolvePath } from '../tls/material.js';
 
 export const trustPublicBundle: Check = {
   code: 'trust.public-bundle',

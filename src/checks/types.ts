@@ -1,6 +1,6 @@
 import type { Severity, SpecPath } from '../diagnostics/diagnostic.js';
 import type { GatewaySpec } from '../load/spec-types.js';
-import type { Material } from '../validate/files.js';
+import type { Material } from '../tls/material.js';
 
 /** The part of the spec (or of gwctl's work) a code is about; docs/diagnostics.md groups by it. */
 export type Scope =

@@ -1,5 +1,5 @@
-import { hostWhy, isHostHeader, parseHostPort, unixSocketProblem } from '../validate/addresses.js';
-import { show } from '../validate/show.js';
+import { hostWhy, isHostHeader, parseHostPort, unixSocketProblem } from '../text/addresses.js';
+import { show } from '../text/show.js';
 import type { Check, Finding } from './types.js';
 
 export const upstreamCaseCollision: Check = {

@@ -3,7 +3,7 @@ import { formatGithub } from '../format/github.js';
 import { formatHuman } from '../format/human.js';
 import { diagnosticJson, formatJson } from '../format/json.js';
 import { formatSarif } from '../format/sarif.js';
-import { escapeUnsafe, escapeUnsafeLines } from '../validate/show.js';
+import { escapeUnsafe, escapeUnsafeLines } from '../text/show.js';
 
 export type { Format } from '../cli-args.js';
 import type { Format } from '../cli-args.js';

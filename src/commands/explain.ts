@@ -11,8 +11,8 @@ import { formatJson } from '../format/json.js';
 import type { GatewaySpec } from '../load/spec-types.js';
 import { checkSpec, type CheckedSpec } from '../pipeline/check-spec.js';
 import { recognise, type Recognised } from '../tls/explain/recognise.js';
-import { parseHostPort } from '../validate/addresses.js';
-import { escapeUnsafe } from '../validate/show.js';
+import { parseHostPort } from '../text/addresses.js';
+import { escapeUnsafe } from '../text/show.js';
 import { emitDiagnostics, type CommandContext, type CommandResult } from './context.js';
 
 export interface ExplainOptions {

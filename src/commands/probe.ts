@@ -6,19 +6,19 @@ import { FatalError, hasFailures, type Diagnostic, type SpecPath } from '../diag
 import { positionDiagnostics } from '../load/load-spec.js';
 import type { GatewaySpec, UpstreamSpec } from '../load/spec-types.js';
 import { checkSpec } from '../pipeline/check-spec.js';
-import { NGINX_DEFAULT_VERIFY_DEPTH } from '../plan/plan.js';
+import { NGINX_DEFAULT_VERIFY_DEPTH } from '../load/spec-defaults.js';
 import { alertAdvice } from '../tls/alerts.js';
-import { nginxSslName } from '../tls/chain/host.js';
+import { nginxSslName } from '../tls/chain/index.js';
 import { PemFiles } from '../tls/pem-files.js';
 import { parseSClient, type ProbeObservation } from '../tls/probe/parse-s-client.js';
 import { MissingOpenssl, runSClient, type ProbeTarget } from '../tls/probe/s-client.js';
 import { saveChain, type SaveOutcome } from '../tls/probe/save-chain.js';
 import type { CertSource, ChainVerdict } from '../tls/verdict.js';
-import { resolvePath } from '../validate/files.js';
-import { parseHostPort } from '../validate/addresses.js';
+import { resolvePath } from '../tls/material.js';
+import { parseHostPort } from '../text/addresses.js';
 import { isIP } from 'node:net';
 import type { CommandContext } from './context.js';
-import { readTrustFile, reportOutput, type UpstreamReport } from './verify-chain.js';
+import { readTrustFile, reportOutput, type UpstreamReport } from './chain-report.js';
 
 export interface ProbeCommonOptions {
   timeoutSeconds: number;

@@ -6,12 +6,12 @@ import { hostPaths } from '../load/file-ref.js';
 import { checkSpec } from '../pipeline/check-spec.js';
 import { plan } from '../plan/plan.js';
 import type { OutputFile } from '../plan/render-model.js';
-import { QuoteError } from '../render/quote.js';
+import { QuoteError } from '../text/quote.js';
 import { renderNginxConf } from '../render/templates.js';
 import { assessOutDir, realOutDir } from '../render/output-dir.js';
 import { driftLines, driftOf, writeOutput, type WriteResult } from '../render/write-output.js';
 import { describeDiff, outputDiff } from '../render/output-diff.js';
-import { escapeUnsafeLines } from '../validate/show.js';
+import { escapeUnsafeLines } from '../text/show.js';
 import { exitFor, report, type CommandContext, type CommandResult } from './context.js';
 import type { TestOptions } from './test.js';
 

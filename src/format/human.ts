@@ -1,6 +1,6 @@
 import { workspaceRelative } from './paths.js';
 import type { Diagnostic, Severity } from '../diagnostics/diagnostic.js';
-import { escapeUnsafe } from '../validate/show.js';
+import { escapeUnsafe } from '../text/show.js';
 
 export interface HumanOptions {
   color: boolean;

@@ -14,7 +14,7 @@ import {
   type Node,
 } from 'yaml';
 import { FatalError, error, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
-import { hasUnsafeCharacters, show } from '../validate/show.js';
+import { hasUnsafeCharacters, show } from '../text/show.js';
 import { readRegularFile } from './read-file.js';
 import { explainParserProblem, yamlRuleProblems } from './yaml-rules.js';
 

@@ -4,8 +4,9 @@ import { positionDiagnostics, type LoadedSpec } from '../load/load-spec.js';
 import { loadSpecOrEnvironment } from '../load/environment.js';
 import type { GatewaySpec } from '../load/spec-types.js';
 import { PemFiles } from '../tls/pem-files.js';
-import { loadMaterial, type Material } from '../validate/files.js';
+import { loadMaterial } from '../validate/files.js';
 import { validateSchema } from '../validate/schema.js';
+import type { Material } from '../tls/material.js';
 
 export interface CheckedSpec {
   loaded: LoadedSpec;

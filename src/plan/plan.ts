@@ -1,13 +1,11 @@
 import type { FileRef, GatewaySpec, ServerObjectSpec, UpstreamSpec } from '../load/spec-types.js';
 import { isHostFile, refPath } from '../load/file-ref.js';
-import { resolvePath, type Material } from '../validate/files.js';
 import { summarizeList } from './comment-text.js';
-import { MODULE_FILES } from '../validate/files.js';
-import { normalizeRouteHost, parseHostPort } from '../validate/addresses.js';
+import { normalizeRouteHost, parseHostPort } from '../text/addresses.js';
 import { outputFilePath, shortHash, toPem } from './pem-out.js';
-import { nginxTarget } from './nginx-version.js';
+import { nginxTarget } from '../load/nginx-version.js';
 import { planTraffic } from './traffic.js';
-import { failTimeoutText } from './units.js';
+import { failTimeoutText } from '../load/units.js';
 import type {
   OutputFile,
   ProxyLocationModel,
@@ -20,9 +18,8 @@ import type {
 } from './render-model.js';
 import { byCodePoint, planDispatch } from './routing.js';
 import { planRuntime } from './runtime.js';
-
-/** nginx's own default for proxy_ssl_verify_depth. */
-export const NGINX_DEFAULT_VERIFY_DEPTH = 1;
+import { NGINX_DEFAULT_VERIFY_DEPTH } from '../load/spec-defaults.js';
+import { resolvePath, type Material, MODULE_FILES } from '../tls/material.js';
 export const DEFAULT_KEEPALIVE = 16;
 export const DEFAULT_MODULES_PATH = '/usr/lib/nginx/modules';
 

@@ -1,17 +1,10 @@
+import { DEFAULT_HEALTH_CHECK } from '../load/spec-defaults.js';
 import type { GatewaySpec } from '../load/spec-types.js';
-import { parseHostPort } from '../validate/addresses.js';
-import { durationMs } from './duration.js';
+import { parseHostPort } from '../text/addresses.js';
+import { durationMs } from '../text/duration.js';
 import type { LuaModel, ProxyLocationModel, StatusServerModel, UpstreamDispatchModel } from './render-model.js';
-import { failTimeoutSeconds } from './units.js';
+import { failTimeoutSeconds } from '../load/units.js';
 
-/** What a healthCheck leaves out. */
-export const DEFAULT_HEALTH_CHECK = {
-  path: '/',
-  interval: '5s',
-  timeout: '2s',
-  healthyAfter: 2,
-  unhealthyAfter: 2,
-} as const;
 export const DEFAULT_STATUS_ADDRESS = '127.0.0.1';
 /** nginx's defaults for a server's weight, max_fails and fail_timeout (seconds). */
 const NGINX_SERVER_DEFAULTS = { weight: 1, maxFails: 1, failTimeout: 10 };

@@ -25,7 +25,7 @@ import { shortHash } from './pem-out.js';
 import type { ProxyLocationModel, TlsProfileModel, TrafficSettings } from './render-model.js';
 import type { DispatchLocation } from './routing.js';
 import { byCodePoint } from './routing.js';
-import { largerLimit, sizeBytes, sizeText, stricterLimit } from './units.js';
+import { largerLimit, sizeBytes, sizeText, stricterLimit } from '../load/units.js';
 
 /** nginx's defaults, written out explicitly in every proxy location. */
 export const DEFAULT_TIMEOUT = '60s';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { readRegularFile } from '../load/read-file.js';
 import type { OutputFile } from '../plan/render-model.js';
-import { MAX_CONF_BYTES } from './output-dir.js';
+import { MAX_CONF_BYTES } from '../output/layout.js';
 import type { Drift } from './write-output.js';
 
 /** What `render` would change in DIR, for `render --check`. */

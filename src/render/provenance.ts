@@ -1,9 +1,9 @@
 import { closeSync, fsyncSync, lstatSync, openSync, renameSync, rmSync, rmdirSync, writeSync } from 'node:fs';
-import { FILE_MODE, setFileMode } from './modes.js';
+import { FILE_MODE, setFileMode } from '../output/modes.js';
 import { join } from 'node:path';
 import { readRegularFileOrUndefined } from '../load/read-file.js';
 import { OUTPUT_FILE_NAME, shortHash } from '../plan/pem-out.js';
-import { CONF, GENERATED_MARKER, MAX_CONF_BYTES, OWNED_DIRS } from './output-dir.js';
+import { CONF, GENERATED_MARKER, MAX_CONF_BYTES, OWNED_DIRS } from '../output/layout.js';
 
 /**
  * Which files in DIR/tls are gwctl's to remove. Never "anything named like gwctl's": only files

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { summarizeList } from '../plan/comment-text.js';
 import type { RenderModel } from '../plan/render-model.js';
-import { QuoteError, bare, comment, integer, luaString, quote, quoteLiteral, variable } from './quote.js';
+import { QuoteError, bare, comment, integer, luaString, quote, quoteLiteral, variable } from '../text/quote.js';
 
 const TEMPLATES = fileURLToPath(new URL('../../../templates/', import.meta.url));
 const PARTIALS = [

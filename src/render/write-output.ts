@@ -19,20 +19,13 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { FatalError } from '../diagnostics/diagnostic.js';
 import type { OutputFile } from '../plan/render-model.js';
-import {
-  CONF,
-  OWNED_DIRS,
-  RUNTIME_DIRS,
-  assertOwnConf,
-  assessOutDir,
-  stagingDirs,
-  stagingPrefix,
-} from './output-dir.js';
+import { CONF, OWNED_DIRS, RUNTIME_DIRS } from '../output/layout.js';
+import { assertOwnConf, assessOutDir, stagingDirs, stagingPrefix } from './output-dir.js';
 import { currentReferences, readPendingRecord, removable, undoAbandoned, writePendingRecord } from './provenance.js';
-import { DIR_MODE, FILE_MODE, makeDirs, setFileMode, tightenDir } from './modes.js';
+import { DIR_MODE, FILE_MODE, makeDirs, setFileMode, tightenDir } from '../output/modes.js';
 import { LOCK_WAIT_MS, lock, removeAbandonedLockFiles } from './output-lock.js';
 
-export { GENERATED_MARKER } from './output-dir.js';
+export { GENERATED_MARKER } from '../output/layout.js';
 
 /**
  * Writes the output so that DIR never holds a mix of two renders.

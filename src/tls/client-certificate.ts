@@ -1,14 +1,22 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import type { PemBlock } from './pem.js';
 import type { CertSource, ChainFinding } from './verdict.js';
-import { parseCertificate, type ChainCert } from './chain/certificate.js';
-import { finding, isoDate, quoteName } from './chain/describe.js';
-import { keyStrongEnough, signatureStrongEnough } from './chain/check-extensions.js';
-import { likelyIssued } from './chain/issued.js';
-import { signatureValid } from './chain/internal-verify.js';
-import { sslClientPurposeProblem } from './chain/purpose.js';
-import { asnTimeSeconds, cmpTime, epochSeconds } from './chain/time.js';
-import { unofferedCurve } from './chain/handshake.js';
+import {
+  asnTimeSeconds,
+  cmpTime,
+  epochSeconds,
+  finding,
+  isoDate,
+  keyStrongEnough,
+  likelyIssued,
+  parseCertificate,
+  quoteName,
+  signatureStrongEnough,
+  signatureValid,
+  sslClientPurposeProblem,
+  unofferedCurve,
+  type ChainCert,
+} from './chain/index.js';
 
 /**
  * Checks an identity nginx presents to upstreams (proxy_ssl_certificate + _key): the key opens

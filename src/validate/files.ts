@@ -1,43 +1,19 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
 import { diag, error, warning, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
 import { isHostFile, refPath } from '../load/file-ref.js';
 import type { FileRef, GatewaySpec } from '../load/spec-types.js';
 import { readRegularFile } from '../load/read-file.js';
 import type { PemBlock, PemKind } from '../tls/pem.js';
+import { resolvePath, type KeyPair, type Material } from '../tls/material.js';
 import { PemFiles, type PemResult } from '../tls/pem-files.js';
 import { certificateFacts } from '../tls/certificate-facts.js';
 import type { OpensslPemLoad } from '../tls/openssl-pem.js';
 import type { CertSource } from '../tls/verdict.js';
-import { showPath } from './show.js';
+import { showPath } from '../text/show.js';
 
 /** nginx's ssl_password_file holds a few passphrases; anything larger is not a password file. */
 export const MAX_PASSWORD_FILE_BYTES = 4096;
-
-/** Certificates and keys the spec names, read once and shared by every later stage. */
-export interface Material {
-  trustStores: Map<string, CertSource[]>;
-  crls: Map<string, CertSource[]>;
-  clientCertificates: Map<string, KeyPair>;
-  listeners: Map<number, KeyPair>;
-  presentedChains: Map<string, CertSource[]>;
-}
-
-export interface KeyPair {
-  certs: CertSource[];
-  certFile: string;
-  keyFile: string;
-  passwordFile?: string;
-  /** Parsed only to check it matches; never written or printed. */
-  key?: KeyObject;
-  /** The key (or its passphrase) lives on the gateway host: only the certificate is checked here. */
-  onHost?: boolean;
-}
-
-export function resolvePath(specDir: string, p: string): string {
-  return isAbsolute(p) ? p : resolve(specDir, p);
-}
 
 /** OpenSSL's PEM_BUFSIZE: nginx's password callback hands OpenSSL at most this much of a passphrase. */
 const MAX_PASSPHRASE_BYTES = 1024;
@@ -60,9 +36,6 @@ export function passphrases(data: Buffer): Buffer[] {
   }
   return out;
 }
-
-/** The modules `runtime.flavor: nginx` loads (plan.ts writes their load_module lines). */
-export const MODULE_FILES = ['ndk_http_module.so', 'ngx_http_lua_module.so'];
 
 /**
  * Reads every file the spec references; problems become diagnostics at the referencing field.

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { error, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
 import { loadValidator } from './schema-validator.js';
-import { show } from './show.js';
+import { show } from '../text/show.js';
 import { suggest } from './suggest.js';
 
 const require = createRequire(import.meta.url);

@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mapHashSizes } from '../../src/plan/plan.js';
-import { QuoteError } from '../../src/render/quote.js';
+import { QuoteError } from '../../src/text/quote.js';
 import { mapHost } from '../../src/render/templates.js';
 import { renderSpec } from '../support/render.js';
 import { nginxTest } from '../support/nginx.js';

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GENERATED_MARKER, assessOutDir, realOutDir } from '../../src/render/output-dir.js';
+import { GENERATED_MARKER } from '../../src/output/layout.js';
+import { assessOutDir, realOutDir } from '../../src/render/output-dir.js';
 
 const fresh = () => mkdtempSync(join(tmpdir(), 'gwctl-outdir-'));
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { opensslLoadTrustFile } from '../../src/tls/openssl-pem.js';
 import { PemFiles } from '../../src/tls/pem-files.js';
 import { FatalError } from '../../src/diagnostics/diagnostic.js';
-import { readTrustFile } from '../../src/commands/verify-chain.js';
+import { readTrustFile } from '../../src/commands/chain-report.js';
 import { verifyChain } from '../../src/tls/chain/index.js';
 import { makePki, type PkiCert } from '../support/pki.js';
 import { nginxCode, opensslVerify } from '../support/openssl-reference.js';

@@ -1,4 +1,4 @@
-import { show } from '../../validate/show.js';
+import { show } from '../../text/show.js';
 import type { Findings } from './findings.js';
 import { Fields, isRecord, type Entity } from './fields.js';
 

@@ -1,5 +1,5 @@
 import type { SpecPath } from '../../diagnostics/diagnostic.js';
-import { show } from '../../validate/show.js';
+import { show } from '../../text/show.js';
 import type { Findings } from './findings.js';
 
 /** A Kong entity as read from the file, with where it is. */

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { show } from '../../validate/show.js';
+import { show } from '../../text/show.js';
 import { Fields, type Entity } from './fields.js';
 import type { Findings } from './findings.js';
 import type { OutHealthCheck, OutTls } from './gateway-out.js';

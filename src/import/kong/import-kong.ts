@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { show } from '../../validate/show.js';
+import { show } from '../../text/show.js';
 import type { Capabilities } from './capabilities.js';
 import { collectEntities } from './entities.js';
 import { Fields, type Entity } from './fields.js';

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { FatalError } from '../../diagnostics/diagnostic.js';
 import { parseSpecBytes, type LoadedSpec } from '../../load/load-spec.js';
 import { readRegularFile } from '../../load/read-file.js';
-import { hasUnsafeCharacters, show } from '../../validate/show.js';
+import { hasUnsafeCharacters, show } from '../../text/show.js';
 import { Findings } from './findings.js';
 import { isRecord, type Entity } from './fields.js';
 

@@ -1,4 +1,4 @@
-import { normalizePath, routePathProblem } from '../../validate/route-path.js';
+import { normalizePath, routePathProblem } from '../../text/route-path.js';
 import type { FormatVersion } from './kong-file.js';
 
 /**

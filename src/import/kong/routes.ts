@@ -1,5 +1,5 @@
-import { isHostPattern } from '../../validate/addresses.js';
-import { show } from '../../validate/show.js';
+import { isHostPattern } from '../../text/addresses.js';
+import { show } from '../../text/show.js';
 import { Fields, type Entity } from './fields.js';
 import type { Findings } from './findings.js';
 import type { OutRoute } from './gateway-out.js';

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
-import { isDnsName } from '../../validate/addresses.js';
-import { show } from '../../validate/show.js';
+import { isDnsName } from '../../text/addresses.js';
+import { show } from '../../text/show.js';
 import { Fields, type Entity } from './fields.js';
 import type { Findings } from './findings.js';
 

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { show } from '../../validate/show.js';
+import { show } from '../../text/show.js';
 import type { KongEntities } from './entities.js';
 import { Fields, isRecord, type Entity } from './fields.js';
 import type { Findings } from './findings.js';

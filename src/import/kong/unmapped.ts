@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { show } from '../../validate/show.js';
+import { show } from '../../text/show.js';
 import type { Entity } from './fields.js';
 import type { Findings } from './findings.js';
 

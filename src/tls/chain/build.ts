@@ -1,10 +1,10 @@
-import type { ChainCert } from './certificate.js';
-import { report, VerifyAbort, type VerifyContext } from './context.js';
+import { report, VerifyAbort } from './context.js';
 import { V } from './errors.js';
 import { likelyIssued, sameCert, selfSigned } from './issued.js';
 import { trustedIssuer } from './store.js';
 import { laterThan, validAt } from './time.js';
 import { sslServerTrust } from './trust.js';
+import type { ChainCert, VerifyContext } from './types.js';
 
 const INT_MAX_HALF = 1073741823;
 

@@ -1,45 +1,12 @@
 import { X509Certificate, createHash, type KeyObject } from 'node:crypto';
 import { children, contentOf, decode, integerValue, isContext, lib, parseBer, tagOf, tlvOf } from './asn1.js';
-import { nameFrom, nameToString, type X509Name } from './name.js';
+import { nameFrom, nameToString } from './name.js';
 import { describeKey, signatureSecurityBits, type KeyInfo } from './algorithms.js';
-import { deriveFacts, type ExtensionFacts } from './extensions.js';
+import { deriveFacts } from './extensions.js';
+import type { ChainCert, ParseResult } from './types.js';
 
 export { OID, KU, XKU, NS, akidMatches } from './extensions.js';
-export type { ExtensionFacts, AuthorityKeyId, GeneralSubtree, NameConstraints } from './extensions.js';
-
-/** ASN.1 time as stored: its tag and its characters; interpretation happens at check time, as in OpenSSL. */
-export interface AsnTime {
-  tag: number;
-  text: string;
-}
-
-export interface ChainCert {
-  der: Buffer;
-  /** node's X509Certificate, i.e. OpenSSL's X509: signatures, checkHost, checkPrivateKey, the public key. */
-  x509: X509Certificate;
-  version: number;
-  serial: bigint;
-  /** The TBSCertificate's signature AlgorithmIdentifier (what check_sig_alg_match() reads). */
-  tbsSignatureOid: string;
-  /** Its parameters' DER; null for an explicit NULL, undefined when absent. */
-  tbsSignatureParams: ArrayBuffer | null | undefined;
-  issuer: X509Name;
-  subject: X509Name;
-  subjectText: string;
-  issuerText: string;
-  notBefore: AsnTime;
-  notAfter: AsnTime;
-  publicKey: KeyObject | null;
-  key: KeyInfo | null;
-  /** Security bits of the signature algorithm, null when OpenSSL cannot rate it. */
-  signatureBits: number | null;
-  /** The extensions in certificate order; `der` is the whole Extension, `value` the extnValue octets. */
-  extensions: { oid: string; critical: boolean; value: Buffer; der: Buffer }[];
-  ex: ExtensionFacts;
-}
-
-/** `openssl`: OpenSSL itself refuses the DER; `gwctl`: OpenSSL accepts it but @peculiar/x509 cannot decode it. */
-export type ParseResult = { cert: ChainCert } | { error: string; by: 'openssl' | 'gwctl' };
+export type { ExtensionFacts, AuthorityKeyId, GeneralSubtree, NameConstraints } from './types.js';
 
 /**
  * The certificate's fields, decoded by @peculiar/asn1-x509's Certificate schema (the schema

@@ -1,7 +1,8 @@
-import { report, type VerifyContext } from './context.js';
+import { report } from './context.js';
 import { V } from './errors.js';
 import { checkCa, sslServerPurposeProblem } from './purpose.js';
 import { sslServerTrust } from './trust.js';
+import type { VerifyContext } from './types.js';
 
 /**
  * check_extensions() without X509_STRICT: unhandled critical extensions, proxy certificates,

@@ -12,38 +12,11 @@ import {
   tlvOf,
   type Node,
 } from './asn1.js';
-import type { AsnTime } from './certificate.js';
-import { decodeAkid, type AuthorityKeyId } from './extensions.js';
-import { nameFrom, nameToString, type X509Name } from './name.js';
-import { signatureAlgorithm, keyFitsSignature } from './algorithms.js';
 
-/**
- * A CRL as OpenSSL 3.0 keeps it after d2i (crl_cb() in crypto/x509/x_crl.c): issuer, the two
- * times as written, the revoked serials, the AKID, the issuing distribution point flags, and
- * EXFLAG_CRITICAL. The structure comes from @peculiar/asn1-x509's CertificateList schema; the
- * issuer name and the times from the asn1js elements, for the same reasons as in certificates.
- */
-export interface ChainCrl {
-  der: Buffer;
-  issuer: X509Name;
-  issuerText: string;
-  lastUpdate: AsnTime;
-  nextUpdate: AsnTime | null;
-  /** Revoked serials and their reason code (-1 when absent, CRL_REASON_NONE). */
-  revoked: Map<bigint, number>;
-  akid: AuthorityKeyId | null;
-  /** crl->flags & EXFLAG_CRITICAL: a critical CRL or entry extension OpenSSL does not handle. */
-  unhandledCritical: string | null;
-  /** IDP_* flags (IDP_PRESENT etc.); 0 without an issuingDistributionPoint. */
-  idpFlags: number;
-  /** crl->base_crl_number is set: a delta CRL (deltaCRLIndicator present). */
-  delta: boolean;
-  /** The TBSCertList bytes, the outer signature algorithm and the signature, for X509_CRL_verify(). */
-  tbs: Buffer;
-  sigOid: string;
-  sigParams: ArrayBuffer | null | undefined;
-  signature: Buffer;
-}
+import { decodeAkid } from './extensions.js';
+import { nameFrom, nameToString } from './name.js';
+import { signatureAlgorithm, keyFitsSignature } from './algorithms.js';
+import type { AsnTime, AuthorityKeyId, ChainCrl, CrlParse } from './types.js';
 
 export const IDP = {
   PRESENT: 0x1,
@@ -64,8 +37,6 @@ const OID_CRL = {
   reason: '2.5.29.21',
   certificateIssuer: '2.5.29.29',
 };
-
-export type CrlParse = { crl: ChainCrl } | { error: string; by: 'openssl' | 'gwctl' };
 
 const isTime = (n: Node | undefined) =>
   n !== undefined && (tagOf(n) === TAG.UTCTime || tagOf(n) === TAG.GeneralizedTime);

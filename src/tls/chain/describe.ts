@@ -1,9 +1,7 @@
 import type { ChainFinding, CertSource } from '../verdict.js';
-import type { ChainCert } from './certificate.js';
-import { asnTimeSeconds } from './time.js';
 
-/** Where a certificate came from, for findings that point at a file and line. */
-export type SourceOf = (c: ChainCert) => CertSource | undefined;
+import { asnTimeSeconds } from './time.js';
+import type { ChainCert } from './types.js';
 
 const WORDS = ['no', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
 

@@ -12,72 +12,12 @@ import {
   tagOf,
   type Node,
 } from './asn1.js';
-import { sameName, type X509Name } from './name.js';
+import { sameName } from './name.js';
 import { keyFitsSignature, signatureAlgorithm } from './algorithms.js';
-import { generalNameFrom, generalNamesFrom, type GeneralName } from './general-name.js';
-import type { ChainCert } from './certificate.js';
-import { decodeIpAddrBlocks, type IpAddressFamily } from './rfc3779.js';
+import { generalNameFrom, generalNamesFrom } from './general-name.js';
 
-/**
- * The extensions of a certificate as ossl_x509v3_cache_extensions() (crypto/x509/v3_purp.c)
- * digests them into x->ex_flags and friends, including when it marks a certificate invalid.
- */
-export interface AuthorityKeyId {
-  keyId: Buffer | null;
-  /** The first directoryName of authorityCertIssuer (the only one X509_check_akid() looks at). */
-  issuerName: X509Name | null;
-  serial: bigint | null;
-}
-
-export interface GeneralSubtree {
-  base: GeneralName;
-  /** minimum present and non-zero, or maximum present: OpenSSL refuses such subtrees (SUBTREE_MINMAX). */
-  minMaxInvalid: boolean;
-}
-
-export interface NameConstraints {
-  permitted: GeneralSubtree[];
-  excluded: GeneralSubtree[];
-}
-
-/**
- * What ossl_x509v3_cache_extensions() derives from a certificate (x->ex_flags and friends).
- * `invalid` is EXFLAG_INVALID: OpenSSL then treats the certificate as broken in many places
- * (X509_check_ca() == 0, X509_self_signed() < 0, ...).
- */
-export interface ExtensionFacts {
-  invalid: boolean;
-  v1: boolean;
-  /** basicConstraints present. */
-  bcons: boolean;
-  ca: boolean;
-  /** pathLenConstraint, -1 when absent. */
-  pathlen: number;
-  proxy: boolean;
-  /** keyUsage bits as OpenSSL packs them (first byte | second byte << 8), null when absent. */
-  keyUsage: number | null;
-  /** XKU_* bits, null when extendedKeyUsage is absent. */
-  extKeyUsage: number | null;
-  /** The extendedKeyUsage OIDs, for messages. */
-  extKeyUsageOids: string[];
-  nsCertType: number | null;
-  skid: Buffer | null;
-  akid: AuthorityKeyId | null;
-  /** EXFLAG_SI: subject == issuer. */
-  selfIssued: boolean;
-  /** EXFLAG_SS: self-issued, AKID consistent with own SKID, own key fits own signature algorithm. */
-  selfSigned: boolean;
-  /** EXFLAG_CRITICAL: a critical extension OpenSSL does not handle. */
-  unhandledCritical: string | null;
-  altNames: GeneralName[] | null;
-  nameConstraints: NameConstraints | null;
-  /** RFC 3779 sbgp-ipAddrBlock, decoded (null when absent). */
-  ipAddrBlocks: IpAddressFamily[] | null;
-  /** RFC 3779 sbgp-autonomousSysNum is present (its path check is not modelled). */
-  asIdentifiers: boolean;
-  /** Human reasons for `invalid`. */
-  invalidReasons: string[];
-}
+import { decodeIpAddrBlocks } from './rfc3779.js';
+import type { AuthorityKeyId, ChainCert, ExtensionFacts, GeneralSubtree, NameConstraints } from './types.js';
 
 export const OID = {
   basicConstraints: '2.5.29.19',

@@ -1,17 +1,17 @@
 import type { CertSource, ChainFinding } from '../verdict.js';
-import type { ChainCrl } from './crl.js';
+
 import { asnTimeSeconds } from './time.js';
-import type { ChainCert } from './certificate.js';
-import type { VerifyOutcome } from './verify.js';
+
 import { V, verifyErrorString } from './errors.js';
-import { count, finding, isoDate, quoteName, storeLabel, type SourceOf } from './describe.js';
+import { count, finding, isoDate, quoteName, storeLabel } from './describe.js';
 import { sslServerPurposeProblem } from './purpose.js';
 import { presentedNames } from './host.js';
 import { OID } from './certificate.js';
 import { sameName } from './name.js';
 import { generalNameText } from './general-name.js';
-import { purposeNames, sslServerTrust, type TrustAux } from './trust.js';
+import { purposeNames, sslServerTrust } from './trust.js';
 import { signatureAlgorithm } from './algorithms.js';
+import type { ChainCert, ChainCrl, SourceOf, TrustAux, VerifyOutcome } from './types.js';
 
 export interface ExplainInput {
   outcome: VerifyOutcome;

@@ -1,5 +1,5 @@
-import type { ChainCert } from './certificate.js';
 import { KU } from './extensions.js';
+import type { ChainCert } from './types.js';
 
 /**
  * Leaf certificates that make the TLS handshake itself fail, before nginx verifies anything:

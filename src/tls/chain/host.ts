@@ -1,6 +1,6 @@
-import type { ChainCert } from './certificate.js';
 import { GEN } from './general-name.js';
 import { isIP } from 'node:net';
+import type { ChainCert } from './types.js';
 
 /**
  * nginx's ngx_ssl_check_host(): X509_check_host(cert, name, len, 0, NULL) == 1. node's

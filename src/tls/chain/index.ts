@@ -1,15 +1,16 @@
 import type { CertSource, ChainFinding, ChainRequest, ChainVerdict } from '../verdict.js';
-import { parseCertificate, type ChainCert } from './certificate.js';
+import { parseCertificate } from './certificate.js';
 import { finding, quoteName, storeLabel } from './describe.js';
 import { V, verifyErrorString } from './errors.js';
 import { crlExpiryWarnings, explainErrors, explainHostMismatch } from './findings.js';
 import { handshakeProblem } from './handshake.js';
 import { hasIpSan, hostMatches, nginxSslName } from './host.js';
 import { trustStoreOf } from './store.js';
-import { parseCrl, type ChainCrl } from './crl.js';
+import { parseCrl } from './crl.js';
 import { epochSeconds } from './time.js';
 import { x509VerifyCert } from './verify.js';
 import { expiryWarnings, ipNameWarning, strictnessWarnings, trustStoreWarnings } from './warnings.js';
+import type { ChainCert, ChainCrl } from './types.js';
 
 /** ChainRequest plus the optional context the engine uses for messages and warnings. */
 export interface ChainEngineRequest extends ChainRequest {
@@ -247,7 +248,19 @@ function notLeafFirst(presented: ChainCert[]): number | null {
 
 export { parseCertificate } from './certificate.js';
 export { handshakeProblem } from './handshake.js';
-export type { ChainCert } from './certificate.js';
-export { x509VerifyCert, type VerifyOutcome } from './verify.js';
+export type { ChainCert, ChainCrl, VerifyOutcome } from './types.js';
+export { x509VerifyCert } from './verify.js';
 export { trustStoreOf } from './store.js';
-export { parseCrl, type ChainCrl } from './crl.js';
+export { parseCrl } from './crl.js';
+
+// What the client-certificate analysis (src/tls/client-certificate.ts) uses of the engine: the
+// same parsing, strength, purpose, signature and time rules as the server chain.
+export { finding, isoDate, quoteName } from './describe.js';
+export { keyStrongEnough, signatureStrongEnough } from './check-extensions.js';
+export { likelyIssued } from './issued.js';
+export { signatureValid } from './internal-verify.js';
+export { sslClientPurposeProblem } from './purpose.js';
+export { asnTimeSeconds, cmpTime, epochSeconds } from './time.js';
+export { unofferedCurve } from './handshake.js';
+// gwctl probe sends the SNI nginx would.
+export { nginxSslName } from './host.js';

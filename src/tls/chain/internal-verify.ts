@@ -1,8 +1,8 @@
-import type { ChainCert } from './certificate.js';
-import { report, type VerifyContext } from './context.js';
+import { report } from './context.js';
 import { V } from './errors.js';
 import { likelyIssued, signingAllowedError } from './issued.js';
 import { cmpTime } from './time.js';
+import type { ChainCert, VerifyContext } from './types.js';
 
 const signatureCache = new WeakMap<ChainCert, Map<ChainCert, boolean>>();
 

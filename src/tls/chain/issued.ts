@@ -1,7 +1,8 @@
 import { signatureAlgorithm, keyFitsSignature } from './algorithms.js';
-import { akidMatches, KU, type ChainCert } from './certificate.js';
+import { akidMatches, KU } from './certificate.js';
 import { sameName } from './name.js';
 import { V } from './errors.js';
+import type { ChainCert } from './types.js';
 
 /**
  * ossl_x509_likely_issued(issuer, subject): names chain, the subject's AKID agrees with the

@@ -1,9 +1,9 @@
-import type { ChainCert, GeneralSubtree, NameConstraints } from './certificate.js';
-import { report, type VerifyContext } from './context.js';
+import { report } from './context.js';
 import { V } from './errors.js';
 import { GEN, type GeneralName } from './general-name.js';
 import { entryCount, entryToUtf8, OID_CN, OID_EMAIL, valuesOf, type X509Name } from './name.js';
 import { TAG } from './asn1.js';
+import type { ChainCert, GeneralSubtree, NameConstraints, VerifyContext } from './types.js';
 
 const NAME_CHECK_MAX = 1 << 20;
 const OID_SMTP_UTF8_MAILBOX = '1.3.6.1.5.5.7.8.9';

@@ -1,4 +1,5 @@
-import { KU, NS, XKU, type ChainCert } from './certificate.js';
+import { KU, NS, XKU } from './certificate.js';
+import type { ChainCert } from './types.js';
 
 /**
  * check_ca(): 0 not a CA, 1 CA by basicConstraints, 3 v1 self-signed root, 4 keyUsage with

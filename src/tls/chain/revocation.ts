@@ -1,11 +1,11 @@
-import type { ChainCert } from './certificate.js';
 import { KU } from './certificate.js';
-import { report, type VerifyContext } from './context.js';
-import { CRL_REASON_REMOVE_FROM_CRL, IDP, crlSignatureValid, type ChainCrl } from './crl.js';
+import { report } from './context.js';
+import { CRL_REASON_REMOVE_FROM_CRL, IDP, crlSignatureValid } from './crl.js';
 import { V } from './errors.js';
 import { akidMatches } from './extensions.js';
 import { sameName } from './name.js';
 import { asnTimeSeconds, cmpTime } from './time.js';
+import type { ChainCert, ChainCrl, RevocationNote, VerifyContext } from './types.js';
 
 /** CRL score bits of crypto/x509/x509_vfy.c. */
 const SCORE = {
@@ -17,14 +17,6 @@ const SCORE = {
   SAME_PATH: 0x008,
   AKID: 0x004,
 } as const;
-
-/** What check_cert() decided for one certificate of the chain, for the findings. */
-export interface RevocationNote {
-  depth: number;
-  crl: ChainCrl | null;
-  /** The certificate check_crl() verified the CRL with. */
-  crlIssuer: ChainCert | null;
-}
 
 /**
  * check_revocation() of OpenSSL 3.0 with nginx's proxy_ssl_crl flags, X509_V_FLAG_CRL_CHECK |

@@ -1,7 +1,8 @@
 import { TAG, children, contentOf, parseBer, tagOf, tlvOf, type Node } from './asn1.js';
-import type { ChainCert } from './certificate.js';
-import { report, type VerifyContext } from './context.js';
+
+import { report } from './context.js';
 import { V } from './errors.js';
+import type { AddressOrRange, Bits, ChainCert, IpAddressFamily, VerifyContext } from './types.js';
 
 /**
  * RFC 3779 IP address delegation as OpenSSL 3.0 checks it (crypto/x509/v3_addr.c,
@@ -10,21 +11,6 @@ import { V } from './errors.js';
  * may not "inherit". Autonomous system numbers (v3_asid.c) are not modelled: the engine says so
  * instead of guessing (see `asIdentifiers`).
  */
-
-/** A BIT STRING as OpenSSL's c2i_ASN1_BIT_STRING() leaves it: bytes, unused bits cleared. */
-interface Bits {
-  bytes: Buffer;
-  unused: number;
-}
-
-type AddressOrRange = { prefix: Bits } | { min: Bits; max: Bits };
-
-export interface IpAddressFamily {
-  /** addressFamily: AFI (two octets) and optional SAFI. */
-  family: Buffer;
-  /** null: inherit. */
-  ranges: AddressOrRange[] | null;
-}
 
 function bits(node: Node): Bits {
   if (tagOf(node) !== TAG.BIT_STRING) throw new Error('not a BIT STRING');

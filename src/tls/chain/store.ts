@@ -1,19 +1,9 @@
 import type { CertSource } from '../verdict.js';
-import { parseCertificate, type ChainCert } from './certificate.js';
+import { parseCertificate } from './certificate.js';
 import { likelyIssued } from './issued.js';
 import { laterThan, validAt } from './time.js';
-import { splitTrustedBlock, type TrustAux } from './trust.js';
-
-/** A trust store as X509_STORE holds it: parsed once, duplicates dropped, looked up by subject. */
-export interface TrustStore {
-  certs: ChainCert[];
-  sources: Map<ChainCert, CertSource>;
-  /** Certificates nginx would fail to load (the whole file is then refused). */
-  problems: { source: CertSource; message: string; by: 'openssl' | 'gwctl' }[];
-  bySubject: Map<string, ChainCert[]>;
-  /** The aux trust settings of certificates loaded from TRUSTED CERTIFICATE blocks (the copy the store kept). */
-  aux: Map<ChainCert, TrustAux>;
-}
+import { splitTrustedBlock } from './trust.js';
+import type { ChainCert, TrustAux, TrustStore } from './types.js';
 
 const stores = new Map<string, TrustStore>();
 const STORE_LIMIT = 1000;

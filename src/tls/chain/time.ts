@@ -1,5 +1,5 @@
 import { TAG } from './asn1.js';
-import type { AsnTime, ChainCert } from './certificate.js';
+import type { AsnTime, ChainCert } from './types.js';
 
 const MDAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 

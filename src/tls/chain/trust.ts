@@ -1,25 +1,7 @@
 import { children, isContext, lib, tagOf, TAG, type Node } from './asn1.js';
-import type { ChainCert } from './certificate.js';
-import { OID } from './certificate.js';
 
-/**
- * The auxiliary trust settings of a `TRUSTED CERTIFICATE` PEM block (X509_CERT_AUX, written by
- * `openssl x509 -addtrust/-addreject ... -trustout`):
- *
- *   X509_CERT_AUX ::= SEQUENCE {
- *     trust   SEQUENCE OF OBJECT IDENTIFIER OPTIONAL,
- *     reject  [0] IMPLICIT SEQUENCE OF OBJECT IDENTIFIER OPTIONAL,
- *     alias UTF8String OPTIONAL, keyid OCTET STRING OPTIONAL, other [1] ... OPTIONAL }
- *
- * nginx keeps them: SSL_CTX_load_verify_locations() → X509_load_cert_crl_file() →
- * PEM_X509_INFO_read_bio() reads such blocks with d2i_X509_AUX().
- */
-export interface TrustAux {
-  /** Trusted purposes (OIDs); null when the list is absent (an empty list is not absent: it trusts nothing). */
-  trust: string[] | null;
-  /** Rejected purposes (OIDs); null when absent. */
-  reject: string[] | null;
-}
+import { OID } from './certificate.js';
+import type { ChainCert, TrustAux, TrustResult } from './types.js';
 
 /** d2i_X509_AUX(): the certificate's own DER and the aux after it (null when nothing follows). */
 export function splitTrustedBlock(der: Buffer): { cert: Buffer; aux: TrustAux | null } | { error: string } {
@@ -44,9 +26,6 @@ export function splitTrustedBlock(der: Buffer): { cert: Buffer; aux: TrustAux | 
   }
   return { cert, aux };
 }
-
-/** X509_TRUST_* results. */
-export type TrustResult = 'trusted' | 'rejected' | 'untrusted';
 
 /**
  * X509_check_trust(x, X509_TRUST_SSL_SERVER, flags): trust_1oidany(NID_server_auth) → obj_trust()

@@ -1,30 +1,13 @@
-import type { ChainCert } from './certificate.js';
 import { buildChain } from './build.js';
 import { checkAuthLevel, checkExtensions, keyStrongEnough } from './check-extensions.js';
-import { report, VerifyAbort, type SeenError, type VerifyContext } from './context.js';
+import { report, VerifyAbort } from './context.js';
 import { V } from './errors.js';
 import { internalVerify } from './internal-verify.js';
 import { checkNameConstraints } from './name-constraints.js';
 import { checkIpAddrBlocks } from './rfc3779.js';
-import type { TrustStore } from './store.js';
-import type { ChainCrl } from './crl.js';
-import { checkRevocation, type RevocationNote } from './revocation.js';
 
-export interface VerifyOutcome {
-  /** ctx->error after X509_verify_cert(): what SSL_get_verify_result() returns to nginx. */
-  error: number;
-  /** Every error the callback saw, in order, with its depth. */
-  seen: SeenError[];
-  chain: ChainCert[];
-  /** ctx->num_untrusted: chain[numUntrusted..] came from the trust store. */
-  numUntrusted: number;
-  /** The built chain ends in a trust anchor from the store. */
-  anchored: boolean;
-  /** X509_verify_cert() gave up (returned <= 0 without the callback): the handshake itself fails. */
-  aborted: string | null;
-  /** check_revocation()'s view of each certificate; absent without CRLs. */
-  revocation?: RevocationNote[];
-}
+import { checkRevocation } from './revocation.js';
+import type { ChainCert, ChainCrl, TrustStore, VerifyContext, VerifyOutcome } from './types.js';
 
 /**
  * X509_verify_cert() → verify_chain() of OpenSSL 3.0 as libssl runs it for nginx's upstream

@@ -1,10 +1,11 @@
 import { MAX_PRIVATE_ROOTS } from '../trust-store-size.js';
 import type { ChainFinding } from '../verdict.js';
-import { KU, OID, type ChainCert } from './certificate.js';
-import { finding, isoDate, quoteName, storeLabel, type SourceOf } from './describe.js';
+import { KU, OID } from './certificate.js';
+import { finding, isoDate, quoteName, storeLabel } from './describe.js';
 import { GEN } from './general-name.js';
 import { asnTimeSeconds } from './time.js';
 import { isIP } from 'node:net';
+import type { ChainCert, SourceOf } from './types.js';
 
 const DAY = 86400;
 

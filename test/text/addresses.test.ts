@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nginxBinary } from '../support/nginx.js';
 import { freePort, waitForPort } from '../support/ports.js';
-import { isDnsName, isIPv6, isListenAddress, numericHostProblem, parseHostPort } from '../../src/validate/addresses.js';
+import { isDnsName, isIPv6, isListenAddress, numericHostProblem, parseHostPort } from '../../src/text/addresses.js';
 
 test('IPv6 addresses are accepted exactly when nginx accepts them (measured with nginx -t on 1.22.1)', () => {
   for (const ok of [

@@ -11,9 +11,9 @@ export class QuoteError extends Error {
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
-import { NGINX_TOKEN_MAX_BYTES } from '../validate/nginx-token.js';
+import { NGINX_TOKEN_MAX_BYTES } from './nginx-token.js';
 
-export { NGINX_TOKEN_MAX_BYTES, quotedBytes } from '../validate/nginx-token.js';
+export { NGINX_TOKEN_MAX_BYTES, quotedBytes } from './nginx-token.js';
 
 /** The token as written, or a QuoteError when nginx could not read it back. */
 function fits(token: string, raw: string): string {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { COMMENT_MAX_BYTES, QuoteError, bare, comment, integer, quote, quoteLiteral } from '../../src/render/quote.js';
+import { COMMENT_MAX_BYTES, QuoteError, bare, comment, integer, quote, quoteLiteral } from '../../src/text/quote.js';
 
 test('quote escapes quotes and backslashes', () => {
   assert.equal(quote('a"b\\c'), '"a\\"b\\\\c"');
@@ -55,7 +55,7 @@ test('length after quoting: a route path is refused exactly where real nginx sto
   const { copyExample } = await import('../support/example.js');
   const { runBin } = await import('../security/support.js');
   const { nginxTest } = await import('../support/nginx.js');
-  const { NGINX_TOKEN_MAX_BYTES, quotedBytes } = await import('../../src/render/quote.js');
+  const { NGINX_TOKEN_MAX_BYTES, quotedBytes } = await import('../../src/text/quote.js');
   const dir = mkdtempSync(join(tmpdir(), 'gwctl-quote-len-'));
   copyExample(dir);
   const spec = readFileSync(join(dir, 'gateway.yaml'), 'utf8');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { normalizePath, routePathProblem } from '../../src/validate/route-path.js';
+import { normalizePath, routePathProblem } from '../../src/text/route-path.js';
 
 test('paths nginx can match as written are accepted: spaces, non-ASCII, a lone %, dot files', () => {
   for (const p of ['/', '/a/', '/my docs/', '/café/', '/100%/', '/%ZZ/', '/.well-known/', '/a..b/', '/a/...'])

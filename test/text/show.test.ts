@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { escapeUnsafe, hasUnsafeCharacters, show } from '../../src/validate/show.js';
+import { escapeUnsafe, hasUnsafeCharacters, show } from '../../src/text/show.js';
 
 test('unsafe: controls, bidi, invisible characters (U+034F, Hangul fillers, tag characters) and lone surrogates', () => {
   for (const c of [

@@ -3,7 +3,7 @@
  * forms nginx's ngx_parse_time / ngx_parse_offset accept, so values are written to nginx.conf as
  * the spec gave them; these functions give their magnitude for comparisons.
  */
-import type { Duration, Size } from '../load/spec-types.js';
+import type { Duration, Size } from './spec-types.js';
 
 const MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
