@@ -9,6 +9,8 @@ import {
   isSeq,
   isPair,
   isScalar,
+  YAMLParseError,
+  type YAMLError,
   type Node,
 } from 'yaml';
 import { FatalError, error, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
@@ -155,9 +157,11 @@ export function parseSpecText(text: string, file: string): LoadedSpec {
       ],
     };
   }
+  // yaml's own duplicate-key check compares each key with every earlier one (quadratic: 8,000
+  // keys took half a minute); duplicateKeys() below does the same check with a Set.
   const doc = parseDocument(text, {
     lineCounter: lines,
-    uniqueKeys: true,
+    uniqueKeys: false,
     prettyErrors: false,
     strict: true,
     version: '1.2',
@@ -170,7 +174,8 @@ export function parseSpecText(text: string, file: string): LoadedSpec {
     seen.add(key);
     diagnostics.push(d);
   };
-  for (const e of [...doc.errors, ...doc.warnings]) {
+  const problems = [...doc.errors, ...duplicateKeys(doc), ...doc.warnings].sort((a, b) => a.pos[0] - b.pos[0]);
+  for (const e of problems) {
     const explained = explainParserProblem(e, text);
     if (explained === null) continue;
     if (explained) add(at(error(explained.code, explained.message), explained.offset, lines, file));
@@ -394,4 +399,27 @@ export function positionDiagnostics(spec: LoadedSpec, diagnostics: Diagnostic[])
     const pos = locate(spec, d.path, key);
     return { ...d, file: d.file ?? spec.file, line: pos?.line ?? 1, column: pos?.column ?? 1 };
   });
+}
+
+/**
+ * yaml's uniqueKeys check in linear time: within each mapping, a scalar key whose value (same
+ * type, same value) an earlier key had is an error at the later key, with yaml's message.
+ */
+function duplicateKeys(doc: Document.Parsed): YAMLError[] {
+  const out: YAMLError[] = [];
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const v = pair.key.value;
+        const id = `${typeof v}:${String(v)}`;
+        if (seen.has(id)) {
+          const at = pair.key.range?.[0] ?? 0;
+          out.push(new YAMLParseError([at, at + 1], 'DUPLICATE_KEY', 'Map keys must be unique'));
+        } else seen.add(id);
+      }
+    },
+  });
+  return out;
 }
