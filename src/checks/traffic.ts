@@ -1,6 +1,7 @@
 import type { Size } from '../load/spec-types.js';
 import { MIN_SUPPORTED, atLeast, parseVersion, unknownVersion, versionText } from '../load/nginx-version.js';
-import { durationMs, sizeBytes } from '../load/units.js';
+import { sizeBytes } from '../load/units.js';
+import { durationMs } from '../text/duration.js';
 import type { Check, Finding } from './types.js';
 
 /** nginx's documentation: "the timeout usually cannot exceed 75 seconds" (the kernel gives up first). */

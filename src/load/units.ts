@@ -3,16 +3,8 @@
  * forms nginx's ngx_parse_time / ngx_parse_offset accept, so values are written to nginx.conf as
  * the spec gave them; these functions give their magnitude for comparisons.
  */
+import { durationMs } from '../text/duration.js';
 import type { Duration, Size } from './spec-types.js';
-
-const MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** "5s" → 5000. Throws on a form the schema does not admit. */
-export function durationMs(value: Duration): number {
-  const m = /^([0-9]+)(ms|s|m|h)$/.exec(value);
-  if (!m) throw new Error(`not a duration: ${value}`);
-  return Number(m[1]) * MS[m[2]];
-}
 
 /** A failTimeout, seconds (integer) or a duration, as nginx's fail_timeout= reads it. */
 export function failTimeoutText(value: number | Duration): string {
