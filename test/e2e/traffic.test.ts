@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gwctl } from '../support/gwctl.js';
@@ -188,7 +188,14 @@ test('WebSocket echo through the gateway, to a plain and to a TLS upstream', asy
 
 test('requests that do not upgrade go upstream without Connection: upgrade and reuse one keepalive connection', async () => {
   const before = seen.get('echo')!.length;
-  for (let i = 0; i < 3; i++) assert.equal((await request(port, `/keep/k${i}`)).status, 200);
+  // One client connection keeps the three requests on one nginx worker: upstream keepalive
+  // pools are per worker, so separate client connections could each open their own.
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    for (let i = 0; i < 3; i++) assert.equal((await request(port, `/keep/k${i}`, { agent })).status, 200);
+  } finally {
+    agent.destroy();
+  }
   const got = seen.get('echo')!.slice(before);
   assert.deepEqual(
     got.map((g) => g.connection),

@@ -1,6 +1,6 @@
 import { createServer as createHttps, type Server } from 'node:https';
 import { createServer as createHttp } from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Agent, IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { readFileSync } from 'node:fs';
 
@@ -88,9 +88,11 @@ export async function startUpstream(o: UpstreamOptions): Promise<{ close(): Prom
 export async function request(
   port: number,
   path: string,
-  init: { method?: string; host?: string; body?: string; headers?: Record<string, string> } = {},
+  init: { method?: string; host?: string; body?: string; headers?: Record<string, string>; agent?: Agent } = {},
 ): Promise<{ status: number; body: string; json?: EchoReply; headers: Record<string, string | string[] | undefined> }> {
   const { request: httpRequest } = await import('node:http');
+  // Without an agent every request is its own connection (and may land on any nginx worker).
+  const connection = init.agent ? 'keep-alive' : 'close';
   return new Promise((resolve, reject) => {
     const req = httpRequest(
       {
@@ -98,8 +100,8 @@ export async function request(
         port,
         path,
         method: init.method ?? 'GET',
-        headers: { host: init.host ?? 'localhost', connection: 'close', ...init.headers },
-        agent: false,
+        headers: { host: init.host ?? 'localhost', connection, ...init.headers },
+        agent: init.agent ?? false,
       },
       (res) => {
         const chunks: Buffer[] = [];
