@@ -149,5 +149,11 @@ function analyzeClientCertificates(spec: GatewaySpec, material: Material, opts: 
 /** A finding about a certificate becomes a diagnostic at the spec field that named the file. */
 function fromFinding(subject: string, f: ChainFinding, path: SpecPath): Diagnostic {
   const where = f.file ? ` (${f.file}${f.line ? `:${f.line}` : ''})` : '';
-  return { code: f.code, severity: f.severity, message: `${subject}: ${f.message}${where}`, path };
+  return {
+    code: f.code,
+    severity: f.severity,
+    message: `${subject}: ${f.message}${where}`,
+    path,
+    ...(f.fix ? { fix: f.fix } : {}),
+  };
 }

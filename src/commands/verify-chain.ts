@@ -126,6 +126,7 @@ export function verifyChainFilesCommand(opts: ChainFilesOptions, ctx: CommandCon
     file: f.file ?? file,
     line: f.line ?? 1,
     column: 1,
+    ...(f.fix ? { fix: f.fix } : {}),
   }));
   return reportOutput(ctx, [{ name: basename(opts.chain), serverName: opts.name, verifyDepth, verdict, findings }], []);
 }

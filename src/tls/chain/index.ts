@@ -4,6 +4,7 @@ import { finding, quoteName, storeLabel } from './describe.js';
 import { V, verifyErrorString } from './errors.js';
 import { crlExpiryWarnings, explainErrors, explainHostMismatch } from './findings.js';
 import { handshakeProblem } from './handshake.js';
+import { certRef, fix, leafFirstOrder, outsideSpec } from './fixes.js';
 import { hasIpSan, hostMatches, nginxSslName } from './host.js';
 import { trustStoreOf } from './store.js';
 import { parseCrl } from './crl.js';
@@ -187,14 +188,18 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
   // problem, not the CA's keyUsage or purpose as a leaf.
   const leafAt = notLeafFirst(presented);
   if (leafAt !== null) {
+    const order = leafFirstOrder(presented, leafAt);
     findings.push(
       finding(
         'error',
         'chain.not-leaf-first',
-        `the chain starts with the CA certificate ${quoteName(presented[0])}, but a server sends its own certificate first: the leaf ${quoteName(presented[leafAt])} is certificate ${leafAt + 1} of ${presented.length}. Reorder the chain leaf first (${quoteName(presented[leafAt])}, then the CA that issued it, and so on up)`,
+        `the chain starts with the CA certificate ${quoteName(presented[0])}, but a server sends its own certificate first: the leaf ${quoteName(presented[leafAt])} is certificate ${leafAt + 1} of ${presented.length}. Reorder the chain leaf first, each certificate followed by the one that issued it: ${order.map(quoteName).join(', then ')}`,
         sourceOf(presented[0]),
       ),
     );
+    findings[findings.length - 1].fix = fix([
+      { kind: 'reorder-chain', field: 'presentedChain', order: order.map(certRef) },
+    ]);
     return {
       ok: false,
       chain: outcome.chain.map((c) => c.subjectText),
@@ -207,7 +212,7 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
   // ...unless the server cannot present this leaf at all: then nothing is verified and nginx logs a handshake failure.
   const handshake = handshakeProblem(presented[0]);
   const nginx = handshake ? null : verified;
-  if (handshake)
+  if (handshake) {
     findings.push(
       finding(
         'error',
@@ -216,7 +221,8 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
         sourceOf(presented[0]),
       ),
     );
-  else findings.push(...verifyFindings);
+    findings[findings.length - 1].fix = outsideSpec(presented[0], handshake);
+  } else findings.push(...verifyFindings);
   findings.push(...ipNameWarning(req.name));
   if (outcome.anchored) {
     findings.push(...expiryWarnings(outcome.chain, at, req.warnDays ?? DEFAULT_WARN_DAYS, sourceOf));
