@@ -71,6 +71,7 @@ export function analyzeTls(
         trusted,
         crls,
         name: tls.serverName,
+        protocols: tls.protocols,
         at: opts.at,
         trustStoreName: tls.trustStore,
         warnDays: opts.warnDays,

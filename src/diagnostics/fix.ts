@@ -11,7 +11,7 @@ export interface CertRef {
 }
 
 /** The spec fields a fix changes (per upstream: `upstreams.NAME.tls.*`, the trust store's `certificates`). */
-export type FixField = 'verifyDepth' | 'presentedChain' | 'trustStore' | 'serverName';
+export type FixField = 'verifyDepth' | 'presentedChain' | 'trustStore' | 'serverName' | 'protocols';
 
 export type FixStep =
   /** Set `verifyDepth` (proxy_ssl_verify_depth) to `value`. */
@@ -37,6 +37,8 @@ export type FixStep =
   | { kind: 'remove-certificate'; field: 'presentedChain' | 'trustStore'; certificate: CertRef }
   /** Keep the certificate in the trust store as a plain CERTIFICATE block (drop its TRUSTED CERTIFICATE settings). */
   | { kind: 'drop-trust-settings'; field: 'trustStore'; certificate: CertRef }
+  /** Add `value` to `protocols` (proxy_ssl_protocols); the upstream must support it too. */
+  | { kind: 'add-protocol'; field: 'protocols'; value: 'TLSv1.3' }
   /** Set `serverName` to one of the names the certificate holds (`*` stands for any one label). */
   | { kind: 'set-server-name'; field: 'serverName'; names: string[] }
   /**

@@ -24,6 +24,11 @@ export interface ChainRequest {
   /** Evaluation time. */
   at: Date;
   /**
+   * proxy_ssl_protocols as rendered (TLSv1.2, TLSv1.3, ...); undefined: nginx 1.22's default
+   * (TLSv1 TLSv1.1 TLSv1.2), which never offers TLSv1.3 to upstreams.
+   */
+  protocols?: string[];
+  /**
    * proxy_ssl_crl: the PEM `X509 CRL` blocks of the trust store's CRL file. When present (even
    * empty), nginx checks every certificate of the chain against a CRL from its issuer.
    */

@@ -27,6 +27,8 @@ export interface UpstreamState {
   trusted: Held[];
   depth: number;
   name: string | undefined;
+  /** proxy_ssl_protocols; undefined: nginx 1.22's default. */
+  protocols?: string[];
 }
 
 /** The certificate DER inside a PEM block (a TRUSTED CERTIFICATE block is the certificate followed by its aux settings). */
@@ -156,6 +158,9 @@ export class FixApplier {
               h.sha256 === step.certificate.sha256 ? held(h.x509.toString(), h.der, h.key) : h,
             ),
           };
+          break;
+        case 'add-protocol':
+          s.protocols = [...(s.protocols ?? ['TLSv1.2']), step.value];
           break;
         case 'set-server-name':
           // A wildcard stands for any one label: take one.

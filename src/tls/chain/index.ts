@@ -210,18 +210,21 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
     };
   }
   // ...unless the server cannot present this leaf at all: then nothing is verified and nginx logs a handshake failure.
-  const handshake = handshakeProblem(presented[0]);
+  const handshake = handshakeProblem(presented[0], req.protocols);
   const nginx = handshake ? null : verified;
   if (handshake) {
     findings.push(
       finding(
         'error',
         'chain.handshake-fails',
-        `nginx cannot complete the TLS handshake with the upstream serving ${quoteName(presented[0])}: ${handshake}; nginx logs "SSL_do_handshake() failed" instead of a verify error`,
+        `nginx cannot complete the TLS handshake with the upstream serving ${quoteName(presented[0])}: ${handshake.reason}; nginx logs "SSL_do_handshake() failed" instead of a verify error`,
         sourceOf(presented[0]),
       ),
     );
-    findings[findings.length - 1].fix = outsideSpec(presented[0], handshake);
+    const reissue = outsideSpec(presented[0], handshake.reason);
+    findings[findings.length - 1].fix = handshake.tls13Helps
+      ? fix([{ kind: 'add-protocol', field: 'protocols', value: 'TLSv1.3' }], reissue.steps)
+      : reissue;
   } else findings.push(...verifyFindings);
   findings.push(...ipNameWarning(req.name));
   if (outcome.anchored) {

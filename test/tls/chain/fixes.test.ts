@@ -61,6 +61,7 @@ function verdictOf(s: UpstreamState, at: Date): ChainVerdict {
     trusted: sources(f.trusted),
     depth: s.depth,
     name: s.name,
+    protocols: s.protocols,
     at,
     trustStoreName: 'internal',
   });
@@ -86,6 +87,8 @@ function consistent(f: ChainFinding, steps: FixStep[]): string | null {
       if (!f.message.includes(`'${subject}'`)) return `${step.kind} names '${subject}', the message does not`;
     if (step.kind === 'set-verify-depth' && !f.message.includes(`set verifyDepth to ${step.value}`))
       return `set-verify-depth ${step.value}, the message does not say so`;
+    if (step.kind === 'add-protocol' && !f.message.includes(`Add ${step.value} to protocols`))
+      return `add-protocol ${step.value}, the message does not say so`;
     if (step.kind === 'set-server-name' && !/serverName/.test(f.message))
       return 'set-server-name, the message does not mention serverName';
     if (step.kind === 'outside-spec' && !/reissue|renew|serve (one|a certificate)/i.test(f.message))
@@ -122,8 +125,8 @@ function follow(applier: FixApplier, start: UpstreamState, first: FixStep[] | nu
     }
     assert.ok(next, label);
     assert.notDeepEqual(
-      [next.chain.map((c) => c.pem), next.trusted.map((c) => c.pem), next.depth, next.name],
-      [state.chain.map((c) => c.pem), state.trusted.map((c) => c.pem), state.depth, state.name],
+      [next.chain.map((c) => c.pem), next.trusted.map((c) => c.pem), next.depth, next.name, next.protocols],
+      [state.chain.map((c) => c.pem), state.trusted.map((c) => c.pem), state.depth, state.name, state.protocols],
       `${label}: applying ${JSON.stringify(steps)} changes nothing`,
     );
     state = next;
