@@ -24,15 +24,14 @@ export interface ChainRequest {
   /** Evaluation time. */
   at: Date;
   /**
-   * proxy_ssl_protocols as rendered (TLSv1.2, TLSv1.3, ...); undefined: nginx 1.22's default
-   * (TLSv1 TLSv1.1 TLSv1.2), which never offers TLSv1.3 to upstreams.
-   */
-  protocols?: string[];
-  /**
    * proxy_ssl_crl: the PEM `X509 CRL` blocks of the trust store's CRL file. When present (even
    * empty), nginx checks every certificate of the chain against a CRL from its issuer.
    */
   crls?: CertSource[];
+  /** The OpenSSL security level of the upstream's SSL context (from proxy_ssl_ciphers' @SECLEVEL); default 2. */
+  securityLevel?: number;
+  /** proxy_ssl_protocols as nginx will use them; undefined: unknown (TLS 1.2 or 1.3 may be negotiated). */
+  protocols?: readonly string[];
 }
 
 export interface NginxError {
