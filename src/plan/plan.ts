@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import type { FileRef, GatewaySpec, ServerObjectSpec, UpstreamSpec } from '../load/spec-types.js';
 import { isHostFile, refPath } from '../load/file-ref.js';
 import { summarizeList } from './comment-text.js';
@@ -55,6 +56,11 @@ export function plan(input: PlanInput): RenderModel {
   // into the rendering machine's workspace once DIR is copied elsewhere).
   const outPath = (declared: FileRef) =>
     isHostFile(declared) ? declared.hostPath : resolvePath(input.specDir, declared);
+  // The same file as outPath names, written so that it does not depend on where the spec is.
+  const specRelative = (declared: FileRef | undefined) =>
+    declared === undefined || isHostFile(declared)
+      ? declared && refPath(declared)
+      : relative(input.specDir, resolvePath(input.specDir, declared));
 
   const upstreams: UpstreamModel[] = Object.entries(spec.upstreams ?? {})
     .sort(([a], [b]) => byCodePoint(a, b))
@@ -95,7 +101,14 @@ export function plan(input: PlanInput): RenderModel {
       ciphers: tls.ciphers,
       sessionReuse: tls.sessionReuse ?? true,
     };
-    const id = `tls_${shortHash(JSON.stringify(body), 10)}`;
+    // Named by its settings as the spec states them: a key path counts relative to the spec, so the
+    // name does not change with the directory the spec is checked out in.
+    const named = {
+      ...body,
+      certificateKey: specRelative(client?.key),
+      passwordFile: specRelative(client?.passwordFile),
+    };
+    const id = `tls_${shortHash(JSON.stringify(named), 10)}`;
     const profile = profiles.get(id) ?? { ...body, id, usedBy: [], localSecret: client && isLocalSecret(client) };
     profile.usedBy.push(name);
     profiles.set(id, profile);
