@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { analyzeTls } from '../analyze/analyze-tls.js';
 import { FatalError, diag, error, hasFailures, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { positionDiagnostics } from '../load/load-spec.js';
@@ -7,7 +7,7 @@ import { checkSpec } from '../pipeline/check-spec.js';
 import { plan } from '../plan/plan.js';
 import type { OutputFile } from '../plan/render-model.js';
 import { QuoteError } from '../text/quote.js';
-import { renderNginxConf } from '../render/templates.js';
+import { renderOutput } from '../render/manifest.js';
 import { assessOutDir, realOutDir } from '../render/output-dir.js';
 import { driftLines, driftOf, writeOutput, type WriteResult } from '../render/write-output.js';
 import { describeDiff, outputDiff } from '../render/output-diff.js';
@@ -53,15 +53,16 @@ export async function renderCommand(
   ctx.progress?.(`rendering ${specPath}`);
   let files: OutputFile[];
   try {
+    const specFile = checked.loaded.overlay?.loaded.file ?? checked.loaded.file;
     const model = plan({
       spec: checked.spec,
-      specFile: checked.loaded.overlay?.loaded.file ?? checked.loaded.file,
+      specFile,
       specDir: checked.loaded.dir,
       outDir: realDir,
       material: checked.material,
       verifyDepths: new Map(analysis.upstreams.map((u) => [u.name, u.verifyDepth])),
     });
-    files = [{ path: 'nginx.conf', content: renderNginxConf(model) }, ...model.files];
+    files = renderOutput(model, basename(specFile));
   } catch (e) {
     if (!(e instanceof QuoteError)) throw e;
     return report(

@@ -1,3 +1,5 @@
+import type { SpecPath } from '../diagnostics/diagnostic.js';
+
 /** Everything the templates see. Values here are plain data; quoting happens in the template helpers. */
 export interface RenderModel {
   /** Comment lines at the top of nginx.conf. */
@@ -70,6 +72,9 @@ export interface StatusServerModel {
 export interface OutputFile {
   path: string;
   content: string;
+  /** For the render manifest: why the file was written, and the spec fields it came from. */
+  why?: string;
+  from?: SpecPath[];
 }
 
 export interface UpstreamModel {
@@ -92,6 +97,8 @@ export interface ProxyLocationModel {
   id: string;
   /** Who uses it, for the comment above it. */
   summary: string;
+  /** Spec upstreams whose requests it proxies (the render manifest's source of its lines). */
+  upstreams: string[];
   /** Its traffic settings in words, for a second comment line. */
   details: string;
   tls?: TlsProfileModel;
@@ -189,6 +196,8 @@ export interface LocationModel {
   path: string;
   /** One-line summary of who answers here, for the comment above the location. */
   summary: string;
+  /** Indexes of the spec routes answering here: host exceptions first, then the route for any host. */
+  routes: number[];
   /** client_max_body_size here when its routes allow another size than http{} (the largest of theirs). */
   maxBodySize?: string;
 }
@@ -201,6 +210,8 @@ export interface RouteModel {
 
 export interface UpstreamDispatchModel {
   upstreamId: string;
+  /** The spec upstream's name. */
+  name: string;
   /** Host header sent upstream unless the route preserves the client's. */
   hostHeader: string;
   /** proxy_ssl_name for TLS upstreams. */

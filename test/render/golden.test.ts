@@ -12,13 +12,14 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { sha256 } from '../../src/output/manifest.js';
 import { copyExample } from '../support/example.js';
 import { REPO_ROOT, gwctl } from '../support/gwctl.js';
 
 /**
  * Golden renders: what gwctl renders for each example (examples/NAME/gateway.yaml) and for each
  * spec kept under test/golden/NAME/gateway.yaml, compared byte for byte with the files in
- * test/golden/NAME/: nginx.conf, tls-files.txt (the files written beside it) and
+ * test/golden/NAME/: nginx.conf, gwctl-manifest.json, tls-files.txt (the files in tls/) and
  * render.txt/verify-chain.txt (what the commands print). A template or model change shows its
  * diff there in review. `GWCTL_UPDATE_GOLDEN=1` (npm run golden:update) rewrites them; see
  * docs/development.md.
@@ -32,6 +33,8 @@ import { REPO_ROOT, gwctl } from '../support/gwctl.js';
 
 const GOLDEN = join(REPO_ROOT, 'test/golden');
 const UPDATE = process.env.GWCTL_UPDATE_GOLDEN === '1';
+/** What DIR holds besides tls/. */
+const OUTPUT = ['nginx.conf', 'gwctl-manifest.json'];
 /** Fixed, so certificate lifetimes print the same days every year. */
 const NOW = new Date('2027-01-01T00:00:00Z');
 
@@ -63,6 +66,17 @@ function listFiles(dir: string, prefix = ''): string[] {
     .sort();
 }
 
+/**
+ * The manifest as written, but for the hash of nginx.conf (which names an example's keys by the
+ * copy's absolute path): that is checked against nginx.conf here and written as $NGINX_CONF_SHA256.
+ */
+function manifestWithoutConfHash(rendered: Map<string, string>): string {
+  const text = rendered.get('gwctl-manifest.json') ?? '';
+  const hash = sha256(rendered.get('nginx.conf') ?? '');
+  assert.equal(JSON.parse(text).nginxConf.sha256, hash, 'the manifest names the hash of nginx.conf');
+  return text.replace(hash, '$NGINX_CONF_SHA256');
+}
+
 function transcript(r: { exitCode: number; stdout: string; stderr: string }): string {
   return `exit ${r.exitCode}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
 }
@@ -81,11 +95,12 @@ async function renderCase(c: GoldenCase, where: string): Promise<Map<string, str
   const verify = await gwctl(['verify-chain', 'gateway.yaml'], specDir, NOW);
   const machine = (text: string) => text.replaceAll(out, '$OUT').replaceAll(specDir, '$SPEC_DIR');
   const rendered = new Map<string, string>();
-  for (const f of listFiles(out).filter((f) => f === 'nginx.conf' || f.startsWith('tls/')))
+  for (const f of listFiles(out).filter((f) => OUTPUT.includes(f) || f.startsWith('tls/')))
     rendered.set(f, readFileSync(join(out, f), 'utf8'));
   const expected = new Map<string, string>([
     ['nginx.conf', machine(rendered.get('nginx.conf') ?? '')],
-    ['tls-files.txt', `${[...rendered.keys()].filter((f) => f !== 'nginx.conf').join('\n')}\n`],
+    ['gwctl-manifest.json', manifestWithoutConfHash(rendered)],
+    ['tls-files.txt', `${[...rendered.keys()].filter((f) => f.startsWith('tls/')).join('\n')}\n`],
     ['render.txt', machine(transcript(render))],
     ['verify-chain.txt', machine(transcript(verify))],
   ]);
@@ -101,6 +116,7 @@ for (const c of cases()) {
     const second = await renderCase(c, join(deeper, 'x', 'y'));
     const raw = (m: Map<string, string>) => new Map([...m].filter(([k]) => k.startsWith('raw:tls/')));
     assert.deepEqual(raw(second), raw(first), 'the files in tls/ depend on where the output is');
+    assert.equal(second.get('gwctl-manifest.json'), first.get('gwctl-manifest.json'), 'the manifest depends on it');
     assert.equal(second.get('nginx.conf'), first.get('nginx.conf'), 'nginx.conf depends on where the output is');
 
     const dir = join(GOLDEN, c.name);
