@@ -13,7 +13,7 @@ import { driftLines, driftOf, writeOutput, type WriteResult } from '../render/wr
 import { describeDiff, outputDiff } from '../render/output-diff.js';
 import { escapeUnsafeLines } from '../text/show.js';
 import { exitFor, report, type CommandContext, type CommandResult } from './context.js';
-import type { TestOptions } from './test.js';
+import type { TestOptions } from './nginx-test-step.js';
 
 export interface RenderOptions {
   out: string;
@@ -89,7 +89,7 @@ export async function renderCommand(
     const extra = { out: outDir, drift, diff };
     // nginx -t on DIR only once it is found up to date.
     if (testWith && exitFor(all, ctx) === 0)
-      return (await import('./test.js')).reportWithNginxTest(
+      return (await import('./nginx-test-step.js')).reportWithNginxTest(
         ctx,
         realDir,
         testWith,
@@ -107,12 +107,18 @@ export async function renderCommand(
   if (exitFor(diagnostics, ctx) !== 0) return report(ctx, diagnostics);
 
   // --test: nginx -t on the staged output, before it replaces anything in DIR.
-  let tested: Awaited<ReturnType<typeof import('./test.js').nginxTestStep>> | undefined;
+  let tested: Awaited<ReturnType<typeof import('./nginx-test-step.js').nginxTestStep>> | undefined;
   const testOpts = testWith;
   const verifyStaged =
     testOpts &&
     (async (staged: string) => {
-      tested = await (await import('./test.js')).nginxTestStep(staged, testOpts, ctx, checked.loaded, realDir);
+      tested = await (await import('./nginx-test-step.js')).nginxTestStep(
+        staged,
+        testOpts,
+        ctx,
+        checked.loaded,
+        realDir,
+      );
       return exitFor(tested.diagnostics, ctx) === 0;
     });
   const result = await writeOutput(realDir, files, { verifyStaged });

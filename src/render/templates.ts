@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
-import { summarizeList } from '../plan/comment-text.js';
 import type { RenderModel } from '../plan/render-model.js';
 import type { SpecPath } from '../diagnostics/diagnostic.js';
 import type { LineSource, SourceKind } from '../output/manifest.js';
@@ -32,13 +31,6 @@ export function mapHost(value: unknown): string {
   if (typeof value !== 'string' || !/^(\*\.)?[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?$/.test(value))
     throw new QuoteError(`${JSON.stringify(value)} cannot be written as a host name map key`);
   return `\\\\${value}`;
-}
-
-/** A list for a comment: the first few items and a count of the rest. */
-function list(items: unknown): string {
-  if (!Array.isArray(items) || !items.every((i) => typeof i === 'string'))
-    throw new QuoteError('expected a list of strings');
-  return summarizeList(items);
 }
 
 /** Bare tokens separated by spaces (a directive's parameter list held as one string). */
@@ -120,7 +112,7 @@ function engine(): Handlebars.TemplateDelegate<RenderModel> {
   const hb = Handlebars.create();
   // The Lua runtime goes into nginx.conf verbatim (its source is reviewed, linted and tested as a file).
   const luaRuntime = readFileSync(`${TEMPLATES}lua/gwctl.lua`, 'utf8').trimEnd();
-  hb.registerHelper({ quote, quoteLiteral, variable, bare, integer, comment, mapHost, list, luaString, words });
+  hb.registerHelper({ quote, quoteLiteral, variable, bare, integer, comment, mapHost, luaString, words });
   hb.registerHelper('luaRuntime', () => luaRuntime);
   hb.registerHelper('from', from);
   hb.registerHelper('either', (a: unknown, b: unknown) => Boolean(a) || Boolean(b));
