@@ -62,7 +62,10 @@ export type Node = Asn1jsModule.BaseBlock;
  * still tying the work to the input's size (PEM files are capped at 16 MiB by pem.ts).
  */
 export function berOptions(length: number): Asn1jsModule.FromBerOptions {
-  return { maxNodes: 4 * length + 64 };
+  // parseEmbedded: asn1js otherwise tries to read every primitive OCTET and BIT STRING (public
+  // keys, signatures, extension values) as nested BER, half the cost of a parse; the engine never
+  // reads that guess (extension values are parsed on their own, keys are node:crypto's).
+  return { maxNodes: 4 * length + 64, parseEmbedded: false };
 }
 
 export function parseOptions(length: number): X509Module.ParseOptions {
