@@ -462,6 +462,118 @@ routes:
   });
 });
 
+describe('service path: basePath, joined as Kong path_handling v0 joins it', () => {
+  const basePaths = (r: { upstreams: Record<string, { basePath?: string }> }) =>
+    Object.fromEntries(Object.entries(r.upstreams).map(([name, up]) => [name, up.basePath]));
+
+  for (const version of ['1.1', '2.1', '3.0'])
+    test(`url and path forms, with and without strip_path (format ${version})`, () => {
+      const r = importText(`_format_version: "${version}"
+services:
+- name: by-url
+  url: https://api.internal:8443/v1
+  tls_verify: false
+  routes:
+  - { paths: [/a/], strip_path: true }
+  - { paths: [/b/], strip_path: false }
+- name: by-path
+  host: api.internal
+  path: /v2/
+  routes:
+  - paths: [/c]
+- name: root
+  url: http://api.internal/
+  routes:
+  - paths: [/d]
+- name: escaped
+  host: api.internal
+  path: /%7Eteam/v%331
+`);
+      assert.deepEqual(basePaths(r.spec), {
+        'by-url': '/v1',
+        'by-path': '/v2/',
+        root: undefined,
+        escaped: '/~team/v31',
+      });
+      assert.deepEqual(r.spec.routes, [
+        { path: '/a/', upstream: 'by-url', stripPath: true, preserveHost: false },
+        { path: '/b/', upstream: 'by-url', stripPath: false, preserveHost: false },
+        { path: '/c', upstream: 'by-path', stripPath: true, preserveHost: false },
+        { path: '/d', upstream: 'root', stripPath: true, preserveHost: false },
+      ]);
+      assert.deepEqual(r.found, []);
+    });
+
+  test('a path gwctl cannot send as written leaves the service and its routes out, at the field', () => {
+    const r = importText(`_format_version: "3.0"
+services:
+- name: reserved
+  host: api.internal
+  path: /a%2Fb
+  routes: [{ paths: [/r] }]
+- name: dotted
+  url: http://api.internal/v1/../admin
+  routes: [{ paths: [/d] }]
+- name: kept
+  host: api.internal
+  path: /ok
+  routes: [{ paths: [/k] }]
+`);
+    assert.deepEqual(r.found, [
+      '5:3 warning kong.not-mapped',
+      '8:3 warning kong.not-mapped',
+      '6:12 warning kong.not-mapped',
+      '9:12 warning kong.not-mapped',
+    ]);
+    assert.deepEqual(r.messages, [
+      'service "reserved": the service path "/a%2Fb" must not contain %-escapes: write the characters themselves (only letters, digits and - . _ ~ ! & \' ( ) * + , ; = : @ / are accepted, which need no escaping), so gwctl cannot put it before forwarded paths as Kong does; the service and its routes are not imported',
+      'service "dotted": the service path "/v1/../admin" holds an empty, "." or ".." segment; the upstream may resolve it to another path than the one written, so gwctl cannot put it before forwarded paths as Kong does; the service and its routes are not imported',
+      'route "services.0.routes.0": its service is not imported, so neither is the route',
+      'route "services.1.routes.0": its service is not imported, so neither is the route',
+    ]);
+    assert.deepEqual(Object.keys(r.spec.upstreams), ['kept']);
+    assert.equal(r.spec.upstreams.kept.basePath, '/ok');
+  });
+
+  test('a path Kong itself refuses is an error at the field', () => {
+    const r = importText(`_format_version: "3.0"
+services:
+- name: s
+  host: api.internal
+  path: /a b
+- name: t
+  host: api.internal
+  path: /a%zz
+`);
+    assert.deepEqual(r.found, ['5:9 error kong.invalid', '8:9 error kong.invalid']);
+    assert.deepEqual(r.messages, [
+      'service "s": path "/a b" is not a path Kong accepts (it starts with / and holds only letters, digits, . - _ ~ / and %-escapes)',
+      'service "t": path "/a%zz" holds a malformed %-escape (Kong refuses it)',
+    ]);
+  });
+
+  test('path_handling v1 is listed as not mapped where it differs from v0: under a service path', () => {
+    const r = importText(`_format_version: "2.1"
+services:
+- name: based
+  host: api.internal
+  path: /v1
+  routes:
+  - { paths: [/orders/], path_handling: v1 }
+- name: plain
+  host: api.internal
+  routes:
+  - { paths: [/users/], path_handling: v1 }
+`);
+    assert.deepEqual(r.found, ['7:26 warning kong.not-mapped']);
+    assert.deepEqual(r.messages, [
+      'route "services.0.routes.0": path_handling v1 (deprecated, ignored by Kong 3\'s default router) is not mapped: it joins the service path "/v1" and the request path without a slash between them where v0 puts one (service path /v1, route path /orders/, request /orders/x: v1 sends /v1x, v0 /v1/x); gwctl\'s basePath joins as v0 does',
+    ]);
+    assert.equal(r.spec.upstreams.based.basePath, '/v1');
+    assert.equal(r.spec.routes!.length, 2);
+  });
+});
+
 describe('what has no equivalent is listed per field, never dropped', () => {
   test('plugins, consumers, methods, headers, snis, regex paths, suffix wildcards, other protocols', () => {
     const r = importText(`_format_version: "3.0"
