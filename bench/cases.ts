@@ -18,6 +18,8 @@ export interface BenchCase {
   naiveNote?: string;
   /** The case the issue sets targets for. */
   target?: boolean;
+  /** The same routes and upstreams over plain http (no trust stores, no upstream TLS). */
+  plain?: boolean;
 }
 
 /** Everything a layout needs to know about one upstream, shared by all renderings of a case. */
@@ -101,14 +103,19 @@ export function generateCase(base: string, c: BenchCase, pkis: Pkis): GeneratedC
     'listen:',
     `  - { port: ${plainPort}, address: 127.0.0.1 }`,
     `  - { port: ${tlsPort}, address: 127.0.0.1, tls: { certificate: "${pkis.listener.cert}", key: "${pkis.listener.key}" } }`,
-    'trustStores:',
-    ...pkis.roots
-      .slice(0, c.stores)
-      .map((root, k) => `  s${k}: { certificates: ["${SYSTEM_BUNDLE}", "${root.cert}"] }`),
+    ...(c.plain
+      ? []
+      : [
+          'trustStores:',
+          ...pkis.roots
+            .slice(0, c.stores)
+            .map((root, k) => `  s${k}: { certificates: ["${SYSTEM_BUNDLE}", "${root.cert}"] }`),
+        ]),
     'upstreams:',
-    ...upstreams.map(
-      (u) =>
-        `  ${u.name}: { servers: ["${u.address}"], tls: { trustStore: s${u.store}, serverName: ${u.serverName}, presentedChain: "${pkis.chains[u.store]}" } }`,
+    ...upstreams.map((u) =>
+      c.plain
+        ? `  ${u.name}: { servers: ["${u.address}"], hostHeader: ${u.serverName} }`
+        : `  ${u.name}: { servers: ["${u.address}"], tls: { trustStore: s${u.store}, serverName: ${u.serverName}, presentedChain: "${pkis.chains[u.store]}" } }`,
     ),
     'routes:',
     ...routes.map((r) => `  - { path: ${r.path}, upstream: u${r.upstream}${r.host ? `, host: ${r.host}` : ''} }`),

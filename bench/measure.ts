@@ -36,6 +36,8 @@ export async function measure(
     cwd: opts.cwd,
     env: opts.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so a timeout kills the command too, not only GNU time around it.
+    detached: true,
   });
   let output = '';
   child.stdout.on('data', (d) => {
@@ -58,7 +60,11 @@ export async function measure(
   const timer = opts.timeoutMs
     ? setTimeout(() => {
         timedOut = true;
-        child.kill('SIGKILL');
+        try {
+          process.kill(-(child.pid as number), 'SIGKILL');
+        } catch {
+          child.kill('SIGKILL');
+        }
       }, opts.timeoutMs)
     : undefined;
   const exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));

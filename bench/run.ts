@@ -1,229 +1,352 @@
 /**
- * `npm run bench`: how gwctl and nginx scale with routes, upstreams, hosts and large trust
- * stores. A benchmark, not a test: it prints a markdown table and writes it, with the machine it
- * ran on, into docs/scale.md (between the bench markers). Options:
- *   --quick       only the small cases
- *   --no-docs     do not touch docs/scale.md
- *   --keep        keep the generated specs and configs (path printed)
- *   --only TEXT   only the cases whose name contains TEXT (docs not written)
+ * `npm run bench`: what gwctl's commands cost against their comparisons (issue 14), measured
+ * interleaved in one run: every round runs every command once, so a busy moment of the machine
+ * slows both sides of a ratio. Prints min and median and the ratios the targets are set on.
+ * Inputs are generated once into .bench/cache/ (gitignored). Everything runs locally; nothing
+ * is sent over any network. Options:
+ *   --rounds N      rounds (default 5; the slow cases run fewer, see `rounds` below)
+ *   --only TEXT     only the commands whose id contains TEXT (and node -e 0); no docs written
+ *   --no-naive      skip nginx -t of the per-location layout (about 40 s)
+ *   --profile       also run each gwctl command once under node --cpu-prof and summarise it
+ *   --write-docs    write the figures (and profiles) into docs/benchmark.md
  */
-import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nginxBinary } from '../test/support/nginx.js';
-import { generateCase, makeBenchPki, type BenchCase } from './cases.js';
-import { writeLayout, type Layout } from './layouts.js';
 import { describeMachine } from './machine.js';
-import { hasGnuTime, measureMedian, type Measurement } from './measure.js';
+import { hasGnuTime, measure, type Measurement } from './measure.js';
+import { summariseProfile } from './profile.js';
+import { CHAINS, STORE_CERTS, type SpeedInputs, speedInputs } from './speed-inputs.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(REPO, 'bin/gwctl.js');
-const DOC = join(REPO, 'docs/scale.md');
-const BEGIN = '<!-- bench:begin (written by npm run bench) -->';
-const END = '<!-- bench:end -->';
-/** Naive TLS costs ~20 ms and ~0.85 MiB per route with a 145-certificate store: beyond this it is skipped. */
-const NAIVE_TLS_MAX_ROUTES = 2000;
-const NGINX_TIMEOUT_MS = 240_000;
+const EXAMPLE = join(REPO, 'examples/mtls-upstream/gateway.yaml');
+const DOC = join(REPO, 'docs/benchmark.md');
+const RUN = join(REPO, '.bench/run');
 
-const CASES: BenchCase[] = [
-  { name: '100 routes', routes: 100, upstreams: 10, stores: 5, hosts: 0, naiveTls: true },
-  { name: '1,000 routes, 10 hosts', routes: 1000, upstreams: 100, stores: 5, hosts: 10, naiveTls: true },
+interface Command {
+  id: string;
+  label: string;
+  argv: string[];
+  /** At most this many rounds (slow cases). */
+  rounds?: number;
+  /** Stop repeating once one run took longer than this. */
+  repeatUnderS?: number;
+  timeoutMs?: number;
+  /** Run under node --cpu-prof with --profile. */
+  profile?: boolean;
+}
+
+interface Samples {
+  cmd: Command;
+  runs: Measurement[];
+}
+
+interface Comparison {
+  what: string;
+  /** Ratio of a's time over b's (or b's over a's when `inverse`: a rate). */
+  a: string;
+  b: string;
+  target?: { op: '<=' | '>='; value: number };
+  inverse?: boolean;
+  note?: string;
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function commands(inp: SpeedInputs, nginx: string): Command[] {
+  const node = process.execPath;
+  const gw = (...a: string[]) => [node, BIN, ...a];
+  const nginxT = (dir: string) => [nginx, '-p', dir, '-c', 'nginx.conf', '-e', 'logs/error.log', '-t'];
+  return [
+    { id: 'node', label: 'node -e 0', argv: [node, '-e', '0'] },
+    { id: 'validate', label: 'gwctl validate (example)', argv: gw('validate', EXAMPLE), profile: true },
+    { id: 'verify', label: 'gwctl verify-chain (example)', argv: gw('verify-chain', EXAMPLE), profile: true },
+    {
+      id: 'render-2k',
+      label: 'gwctl render, 2,000 routes, 50 TLS upstreams, 5 × 145-CA stores',
+      argv: gw('render', inp.tls2k.spec, '--out', join(RUN, 'render-2k')),
+      profile: true,
+    },
+    {
+      id: 'render-plain-2k',
+      label: 'gwctl render, the same routes over plain http',
+      argv: gw('render', inp.plain2k.spec, '--out', join(RUN, 'render-plain-2k')),
+    },
+    {
+      id: 'render-10k',
+      label: 'gwctl render, 10,000 routes (same upstreams and stores)',
+      argv: gw('render', inp.tls10k.spec, '--out', join(RUN, 'render-10k')),
+      rounds: 3,
+    },
+    {
+      id: 'render-20k',
+      label: 'gwctl render, 20,000 routes (same upstreams and stores)',
+      argv: gw('render', inp.tls20k.spec, '--out', join(RUN, 'render-20k')),
+      rounds: 3,
+      profile: true,
+    },
+    {
+      id: 'verify-1k',
+      label: `gwctl verify-chain, ${CHAINS.toLocaleString('en-US')} upstreams (leaf + intermediate each)`,
+      argv: gw('verify-chain', inp.chains.spec),
+      rounds: 3,
+      profile: true,
+    },
+    {
+      id: 'openssl-1k',
+      label: `openssl verify, the same ${CHAINS.toLocaleString('en-US')} leaves in one process`,
+      argv: [
+        'openssl',
+        'verify',
+        '-CAfile',
+        inp.chains.roots,
+        '-untrusted',
+        inp.chains.intermediates,
+        '-purpose',
+        'sslserver',
+        ...inp.chains.leaves,
+      ],
+      rounds: 3,
+    },
+    {
+      id: 'validate-50k',
+      label: `gwctl validate, trust store of ${STORE_CERTS.toLocaleString('en-US')} certificates`,
+      argv: gw('validate', inp.store.spec),
+      rounds: 3,
+      repeatUnderS: 30,
+      timeoutMs: 180_000,
+      profile: true,
+    },
+    {
+      id: 'verify-50k',
+      label: `gwctl verify-chain against ${STORE_CERTS.toLocaleString('en-US')} certificates`,
+      argv: gw('verify-chain', inp.store.spec),
+      rounds: 3,
+      repeatUnderS: 30,
+      timeoutMs: 180_000,
+      profile: true,
+    },
+    {
+      id: 'nginx-gwctl',
+      label: "nginx -t, gwctl's output at 2,000 TLS routes",
+      argv: nginxT(join(RUN, 'nginx-gwctl')),
+    },
+    { id: 'nginx-plain', label: 'nginx -t, the same routes over plain http', argv: nginxT(inp.nginxPlainDir) },
+    ...(process.argv.includes('--no-naive')
+      ? []
+      : [
+          {
+            id: 'nginx-naive',
+            label: 'nginx -t, per-location TLS layout (a location with proxy_ssl_* per route)',
+            argv: nginxT(inp.nginxNaiveDir),
+            rounds: 1,
+            timeoutMs: 300_000,
+          },
+        ]),
+  ];
+}
+
+const COMPARISONS: Comparison[] = [
+  { what: 'validate (example) / node -e 0', a: 'validate', b: 'node', target: { op: '<=', value: 2 } },
+  { what: 'verify-chain (example) / node -e 0', a: 'verify', b: 'node', target: { op: '<=', value: 2.5 } },
+  { what: 'render 2,000 TLS routes / node -e 0', a: 'render-2k', b: 'node', target: { op: '<=', value: 7 } },
   {
-    name: '2,000 routes (target case)',
-    routes: 2000,
-    upstreams: 50,
-    stores: 5,
-    hosts: 0,
-    naiveTls: true,
-    target: true,
+    what: 'render 2,000 TLS routes / same routes over plain http',
+    a: 'render-2k',
+    b: 'render-plain-2k',
+    target: { op: '<=', value: 1.5 },
   },
   {
-    name: '2,000 routes, 10 hosts',
-    routes: 2000,
-    upstreams: 50,
-    stores: 5,
-    hosts: 10,
-    naiveTls: false,
-    naiveNote: 'see the case without hosts',
+    what: 'render 20,000 routes / 2,000 routes (10× the routes)',
+    a: 'render-20k',
+    b: 'render-2k',
+    target: { op: '<=', value: 10 },
+    note: 'linear: at most 10×',
   },
   {
-    name: '10,000 routes, 20 hosts',
-    routes: 10000,
-    upstreams: 1000,
-    stores: 5,
-    hosts: 20,
-    naiveTls: false,
-    naiveNote: `skipped: > ${NAIVE_TLS_MAX_ROUTES} routes (est. 10,000 × 20 ms, 8 GiB)`,
+    what: 'render 10,000 routes / 2,000 routes (5× the routes)',
+    a: 'render-10k',
+    b: 'render-2k',
+    note: 'linear: at most 5×',
   },
+  {
+    what: `chain verification rate: gwctl / openssl verify (${CHAINS.toLocaleString('en-US')} chains, one process each)`,
+    a: 'verify-1k',
+    b: 'openssl-1k',
+    inverse: true,
+    target: { op: '>=', value: 1 },
+  },
+  { what: "nginx -t: gwctl's output / plain http (2,000 routes)", a: 'nginx-gwctl', b: 'nginx-plain' },
+  { what: 'nginx -t: per-location layout / plain http (2,000 routes)', a: 'nginx-naive', b: 'nginx-plain' },
 ];
 
-interface Row {
-  c: BenchCase;
-  validate: Measurement;
-  verify: Measurement;
-  render: Measurement;
-  nginx: Partial<Record<'gwctl' | Layout, Measurement & { contexts: number }>>;
-  withoutLua: Partial<Record<'gwctl' | 'plain-http', Measurement>>;
+function stats(runs: Measurement[]): { min: number; median: number; peakMiB: number } {
+  const s = runs.map((r) => r.seconds).sort((x, y) => x - y);
+  return {
+    min: s[0],
+    median: s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2,
+    peakMiB: Math.max(...runs.map((r) => r.peakMiB)),
+  };
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const args = new Set(argv);
-  const only = argv.includes('--only') ? (argv[argv.indexOf('--only') + 1] ?? '') : undefined;
-  const cases =
-    only !== undefined ? CASES.filter((c) => c.name.includes(only)) : args.has('--quick') ? CASES.slice(0, 2) : CASES;
+  const rounds = Number(arg('--rounds') ?? 5);
+  const only = arg('--only');
+  const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
   const nginx = nginxBinary();
-  const rssMethod = hasGnuTime()
-    ? 'GNU time (wait4 ru_maxrss)'
-    : '/proc/<pid>/status VmHWM sampled every 5 ms (install `time` for exact numbers)';
-  const machine = describeMachine(nginx, rssMethod);
-  const base = mkdtempSync(join(tmpdir(), 'gwctl-bench-'));
-  chmodSync(base, 0o755);
-  log(
-    `bench dir ${base}; ${machine.nproc} × ${machine.cpu}, ${machine.memoryGiB} GiB, nginx ${machine.nginx}, ${machine.openssl}`,
-  );
-  const pkis = await makeBenchPki(join(base, 'pki'), Math.max(...cases.map((c) => c.stores)));
-
-  const rows: Row[] = [];
-  try {
-    for (const c of cases) {
-      log(`${c.name}: generating`);
-      const g = generateCase(base, c, pkis);
-      const gw = (...a: string[]) => measureMedian(3, process.execPath, [BIN, ...a], { cwd: g.dir });
-      log(`${c.name}: gwctl validate / verify-chain / render`);
-      const validate = await gw('validate', 'gateway.yaml');
-      const verify = await gw('verify-chain', 'gateway.yaml');
-      const render = await gw('render', 'gateway.yaml', '--out', 'gwctl');
-      for (const [what, m] of [
-        ['validate', validate],
-        ['verify-chain', verify],
-        ['render', render],
-      ] as const) {
-        if (m.exitCode !== 0)
-          throw new Error(`gwctl ${what} failed (exit ${m.exitCode}) on ${c.name}:\n${m.output.slice(0, 2000)}`);
-      }
-      const row: Row = { c, validate, verify, render, nginx: {}, withoutLua: {} };
-      const layouts: ('gwctl' | Layout)[] = [
-        'gwctl',
-        'plain-http',
-        'per-host-servers',
-        ...(c.naiveTls && c.routes <= NAIVE_TLS_MAX_ROUTES ? ['naive-tls' as const] : []),
-      ];
-      for (const layout of layouts) {
-        const dir = layout === 'gwctl' ? join(g.dir, 'gwctl') : writeLayout(g, layout);
-        log(`${c.name}: nginx -t ${layout}`);
-        const m = await measureMedian(5, nginx, ['-p', dir, '-c', 'nginx.conf', '-e', 'logs/error.log', '-t'], {
-          timeoutMs: NGINX_TIMEOUT_MS,
-        });
-        if (m.exitCode !== 0 && !m.timedOut)
-          throw new Error(`nginx -t failed on ${layout} for ${c.name}:\n${m.output.slice(-2000)}`);
-        const contexts = (readFileSync(join(dir, 'nginx.conf'), 'utf8').match(/proxy_ssl_trusted_certificate /g) ?? [])
-          .length;
-        row.nginx[layout] = { ...m, contexts };
-      }
-      if (c.target) {
-        // The same two configurations without the Lua module gwctl loads for flavor: nginx, whose
-        // per-location cost is large: shows the TLS overhead against a leaner baseline.
-        for (const layout of ['gwctl', 'plain-http'] as const) {
-          const from = layout === 'gwctl' ? join(g.dir, 'gwctl') : join(g.dir, layout);
-          const dir = `${from}-without-lua`;
-          cpSync(from, dir, { recursive: true });
-          writeFileSync(
-            join(dir, 'nginx.conf'),
-            readFileSync(join(dir, 'nginx.conf'), 'utf8').replace(/^load_module .*\n/gm, ''),
-          );
-          log(`${c.name}: nginx -t ${layout} without the Lua module`);
-          row.withoutLua[layout] = await measureMedian(
-            5,
-            nginx,
-            ['-p', dir, '-c', 'nginx.conf', '-e', 'logs/error.log', '-t'],
-            { timeoutMs: NGINX_TIMEOUT_MS },
-          );
-        }
-      }
-      rows.push(row);
-      log(`${c.name}: done`);
+  const inputs = await speedInputs(REPO, log);
+  rmSync(RUN, { recursive: true, force: true });
+  mkdirSync(RUN, { recursive: true });
+  const render = spawnSync(process.execPath, [BIN, 'render', inputs.tls2k.spec, '--out', join(RUN, 'nginx-gwctl')], {
+    encoding: 'utf8',
+  });
+  if (render.status !== 0) throw new Error(`render of the 2,000-route spec failed:\n${render.stderr}`);
+  const machine = describeMachine(nginx, hasGnuTime() ? 'GNU time (wait4 ru_maxrss)' : '/proc VmHWM sampled');
+  const all = commands(inputs, nginx).filter((c) => !only || c.id === 'node' || c.id.includes(only));
+  const samples: Samples[] = all.map((cmd) => ({ cmd, runs: [] }));
+  const loads: number[] = [loadavg()[0]];
+  for (let round = 0; round < rounds; round++) {
+    // Rotate the order each round so no command always follows the same one.
+    const order = samples.map((_, i) => samples[(i + round) % samples.length]);
+    for (const s of order) {
+      if (s.runs.length >= (s.cmd.rounds ?? rounds)) continue;
+      if (s.runs.some((r) => r.timedOut || r.seconds > (s.cmd.repeatUnderS ?? Number.POSITIVE_INFINITY))) continue;
+      const m = await measure(s.cmd.argv[0], s.cmd.argv.slice(1), { cwd: REPO, timeoutMs: s.cmd.timeoutMs ?? 120_000 });
+      if (m.exitCode !== 0 && !m.timedOut)
+        throw new Error(`${s.cmd.label} exited with ${m.exitCode}:\n${m.output.slice(-3000)}`);
+      s.runs.push(m);
     }
-  } finally {
-    if (!args.has('--keep')) rmSync(base, { recursive: true, force: true });
+    loads.push(loadavg()[0]);
+    log(`round ${round + 1}/${rounds} done (load ${loadavg()[0].toFixed(2)})`);
   }
 
-  const report = format(rows, machine);
-  process.stdout.write(`\n${report}\n`);
-  if (!args.has('--no-docs') && !args.has('--quick') && only === undefined) writeDoc(report);
-}
-
-function cell(m: Measurement | undefined, note?: string): string {
-  if (!m) return note ?? 'n/a';
-  if (m.timedOut) return `> ${NGINX_TIMEOUT_MS / 1000} s (killed)`;
-  return `${m.seconds < 10 ? m.seconds.toFixed(2) : m.seconds.toFixed(0)} s / ${m.peakMiB.toFixed(0)} MiB`;
-}
-
-function nginxCell(m: (Measurement & { contexts: number }) | undefined, note?: string): string {
-  return m ? `${cell(m)} (${m.contexts})` : (note ?? 'n/a');
-}
-
-function format(rows: Row[], machine: ReturnType<typeof describeMachine>): string {
-  const n = (x: number) => x.toLocaleString('en-US');
-  const lines = [
-    `Machine: ${machine.nproc} × ${machine.cpu}, ${machine.memoryGiB} GiB RAM; nginx ${machine.nginx} with ${machine.openssl}; Node.js ${machine.node}; load average before the run ${machine.load}. Peak RSS: ${machine.peakRss}. Times are the median of 3 runs for gwctl and 5 for nginx -t (a single run above 5 s).`,
+  const byId = new Map(samples.map((s) => [s.cmd.id, s]));
+  const fmt = (s: number) => (s < 10 ? s.toFixed(3) : s.toFixed(1));
+  const lines: string[] = [
+    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine.nproc} × ${machine.cpu}, ${machine.memoryGiB} GiB; Node.js ${machine.node}, nginx ${machine.nginx}, ${machine.openssl}. ${rounds} rounds, each command once per round, interleaved (slow cases fewer rounds). Peak memory: ${machine.peakRss}. 1-minute load average during the run: ${loads.map((l) => l.toFixed(1)).join(', ')} (the machine was shared with other jobs: ratios and minimums are the figures to read).`,
     '',
-    "Each trust store is Debian's system bundle (/etc/ssl/certs/ca-certificates.crt) plus the root that signs its upstreams. Every route and upstream is TLS; 5 trust stores give 5 TLS profiles. Listeners: one plain and one TLS port. `nginx -t` cells: wall time / peak RSS (number of SSL contexts that load a trust store).",
-    '',
-    '| case | routes | upstreams | hosts | gwctl validate | gwctl verify-chain | gwctl render | nginx -t: gwctl output | nginx -t: plain http | nginx -t: previous layout (server per host) | nginx -t: naive TLS (location per route) |',
-    '| --- | ---: | ---: | ---: | --- | --- | --- | --- | --- | --- | --- |',
-    ...rows.map(
-      (r) =>
-        `| ${r.c.name} | ${n(r.c.routes)} | ${n(r.c.upstreams)} | ${r.c.hosts} | ${cell(r.validate)} | ${cell(r.verify)} | ${cell(r.render)} | ${nginxCell(r.nginx.gwctl)} | ${cell(r.nginx['plain-http'])} | ${nginxCell(r.nginx['per-host-servers'])} | ${nginxCell(r.nginx['naive-tls'], r.c.naiveNote)} |`,
-    ),
-    '',
+    '| target | ratio of medians | ratio of minimums | target | |',
+    '| --- | ---: | ---: | --- | --- |',
   ];
-  for (const r of rows) {
-    const gw = r.nginx.gwctl!;
-    const plain = r.nginx['plain-http']!;
-    const time = gw.seconds / plain.seconds;
-    const memory = gw.peakMiB / plain.peakMiB;
+  for (const c of COMPARISONS) {
+    const a = byId.get(c.a);
+    const b = byId.get(c.b);
+    if (!a?.runs.length || !b?.runs.length) continue;
+    const sa = stats(a.runs);
+    const sb = stats(b.runs);
+    const timedOut = a.runs.some((r) => r.timedOut);
+    const ratio = (x: number, y: number) => (c.inverse ? y / x : x / y);
+    const rm = ratio(sa.median, sb.median);
+    const rmin = ratio(sa.min, sb.min);
+    const met =
+      c.target && !timedOut ? (c.target.op === '<=' ? rm <= c.target.value : rm >= c.target.value) : undefined;
     lines.push(
-      `- ${r.c.name}: nginx -t on gwctl's output takes ${time.toFixed(2)}× the time and ${memory.toFixed(2)}× the peak memory of plain http; verify-chain ${((r.verify.seconds * 1000) / r.c.upstreams).toFixed(1)} ms per upstream (whole process); render ${r.render.seconds.toFixed(2)} s.`,
+      `| ${c.what} | ${timedOut ? 'timed out' : `${rm.toFixed(2)}×`} | ${timedOut ? '' : `${rmin.toFixed(2)}×`} | ${c.target ? `${c.target.op === '<=' ? '≤' : '≥'} ${c.target.value}×` : (c.note ?? '')} | ${met === undefined ? '' : met ? 'met' : '**not met**'} |`,
     );
-    if (r.c.target) {
-      const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
-      lines.push(
-        `  Target (nginx -t within 1.5× the time and peak memory of plain http; render under 2 s): time ${verdict(time <= 1.5)}, memory ${verdict(memory <= 1.5)}, render ${verdict(r.render.seconds < 2)}.`,
-      );
-      const a = r.withoutLua.gwctl;
-      const b = r.withoutLua['plain-http'];
-      if (a && b)
-        lines.push(
-          `  Without the Lua module (e.g. flavor openresty rendered for stock nginx): gwctl output ${cell(a)}, plain http ${cell(b)}: ${(a.seconds / b.seconds).toFixed(2)}× the time, ${(a.peakMiB / b.peakMiB).toFixed(2)}× the memory.`,
-        );
+  }
+  const absolute = (id: string, limitS: number, what: string) => {
+    const s = byId.get(id);
+    if (!s?.runs.length) return;
+    const st = stats(s.runs);
+    const timedOut = s.runs.some((r) => r.timedOut);
+    lines.push(
+      `| ${what} | ${timedOut ? 'timed out' : `${fmt(st.median)} s`} | ${timedOut ? '' : `${fmt(st.min)} s`} | < ${limitS} s | ${!timedOut && st.median < limitS ? 'met' : '**not met**'} |`,
+    );
+  };
+  absolute(
+    'validate-50k',
+    5,
+    `validate with a ${STORE_CERTS.toLocaleString('en-US')}-certificate trust store (${(inputs.store.bytes / 2 ** 20).toFixed(1)} MiB)`,
+  );
+  absolute('verify-50k', 5, `verify-chain against the ${STORE_CERTS.toLocaleString('en-US')}-certificate trust store`);
+  const r20 = byId.get('render-20k');
+  if (r20?.runs.length) {
+    const peak = stats(r20.runs).peakMiB;
+    lines.push(
+      `| peak memory of render at 20,000 routes | ${peak.toFixed(0)} MiB | | ≤ 250 MB (238 MiB) | ${peak <= 250e6 / 2 ** 20 ? 'met' : '**not met**'} |`,
+    );
+  }
+  lines.push('', '| command | runs | min s | median s | peak MiB |', '| --- | ---: | ---: | ---: | ---: |');
+  for (const s of samples) {
+    if (!s.runs.length) continue;
+    const st = stats(s.runs);
+    const timedOut = s.runs.some((r) => r.timedOut);
+    lines.push(
+      `| ${s.cmd.label} | ${s.runs.length} | ${fmt(st.min)} | ${timedOut ? `> ${(s.cmd.timeoutMs ?? 0) / 1000} (killed)` : fmt(st.median)} | ${st.peakMiB.toFixed(0)} |`,
+    );
+  }
+  const figures = lines.join('\n');
+  process.stdout.write(`\n${figures}\n`);
+
+  let profiles: string | undefined;
+  if (process.argv.includes('--profile')) profiles = profileAll(all, log);
+  if (process.argv.includes('--write-docs') && !only) {
+    writeSection('figures', figures);
+    if (profiles) writeSection('profiles', profiles);
+    log(`wrote ${DOC}`);
+  }
+}
+
+/** Each gwctl command once under node --cpu-prof: self time by package and by function. */
+function profileAll(cmds: Command[], log: (m: string) => void): string {
+  const out: string[] = [];
+  for (const c of cmds.filter((x) => x.profile)) {
+    const dir = join(RUN, 'profiles', c.id);
+    rmSync(dir, { recursive: true, force: true });
+    log(`profiling ${c.label}`);
+    const r = spawnSync(c.argv[0], ['--cpu-prof', '--cpu-prof-dir', dir, ...c.argv.slice(1)], {
+      cwd: REPO,
+      encoding: 'utf8',
+      timeout: c.timeoutMs ?? 120_000,
+    });
+    const file = existsSync(dir) ? readdirSync(dir).find((f) => f.endsWith('.cpuprofile')) : undefined;
+    if (r.status !== 0 || !file) {
+      out.push(`### ${c.label}`, '', `no profile (exit ${r.status}${r.signal ? `, ${r.signal}` : ''})`, '');
+      continue;
     }
+    const p = summariseProfile(join(dir, file), REPO);
+    const row = ([k, ms]: [string, number]) =>
+      `| ${ms.toFixed(1)} | ${((ms / p.totalMs) * 100).toFixed(0)}% | \`${k}\` |`;
+    out.push(
+      `### ${c.label}`,
+      '',
+      `${p.totalMs.toFixed(0)} ms sampled. Self time by where the code lives:`,
+      '',
+      '| ms | share | where |',
+      '| ---: | ---: | --- |',
+      ...p.groups.slice(0, 8).map(row),
+      '',
+      'Top functions by self time:',
+      '',
+      '| ms | share | function |',
+      '| ---: | ---: | --- |',
+      ...p.functions.slice(0, 10).map(row),
+      '',
+    );
   }
-  return lines.join('\n');
+  const text = out.join('\n');
+  process.stdout.write(`\n${text}\n`);
+  return text;
 }
 
-function writeDoc(report: string): void {
-  if (!existsSync(DOC)) {
-    log(`${DOC} does not exist: not written`);
-    return;
-  }
+function writeSection(name: string, text: string): void {
+  const begin = `<!-- bench:${name}:begin (written by npm run bench -- --write-docs) -->`;
+  const end = `<!-- bench:${name}:end -->`;
   const doc = readFileSync(DOC, 'utf8');
-  const a = doc.indexOf(BEGIN);
-  const b = doc.indexOf(END);
-  if (a < 0 || b < a) {
-    log(`${DOC} has no bench markers: not written`);
-    return;
-  }
-  writeFileSync(DOC, `${doc.slice(0, a + BEGIN.length)}\n${report}\n${doc.slice(b)}`);
-  log(`wrote the results into ${DOC}`);
-}
-
-function log(message: string): void {
-  process.stderr.write(`[bench] ${message}\n`);
+  const a = doc.indexOf(begin);
+  const b = doc.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`${DOC}: markers ${begin} … ${end} not found`);
+  writeFileSync(DOC, `${doc.slice(0, a + begin.length)}\n${text}\n${doc.slice(b)}`);
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`[bench] failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.stderr.write(`[bench] failed: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exitCode = 1;
 });

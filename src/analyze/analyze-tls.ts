@@ -6,6 +6,8 @@ import { checkClientCertificate } from '../tls/client-certificate.js';
 import { probeCommand } from './probe-command.js';
 import { NGINX_DEFAULT_VERIFY_DEPTH } from '../load/spec-defaults.js';
 import type { Material } from '../tls/material.js';
+import { securityLevelOf } from '../tls/security-level.js';
+import { nginxDefaultProtocols } from '../load/nginx-version.js';
 
 export interface UpstreamTlsAnalysis {
   name: string;
@@ -74,6 +76,8 @@ export function analyzeTls(
         at: opts.at,
         trustStoreName: tls.trustStore,
         warnDays: opts.warnDays,
+        securityLevel: securityLevelOf(tls.ciphers),
+        protocols: tls.protocols ?? nginxDefaultProtocols(spec.runtime?.nginxVersion),
       },
       declared,
     );
@@ -119,14 +123,15 @@ function intermediates(depth: number): string {
 
 /** Each client certificate an upstream in scope presents: order, client purpose, validity, strength. */
 function analyzeClientCertificates(spec: GatewaySpec, material: Material, opts: AnalyzeOptions): Diagnostic[] {
-  const used = new Set(
-    Object.entries(spec.upstreams ?? {})
-      .filter(([name]) => opts.only === undefined || opts.only === name)
-      .map(([, up]) => up.tls?.clientCertificate)
-      .filter((n): n is string => n !== undefined),
-  );
+  // Each upstream loads the identity at its own security level: the strictest one decides.
+  const levels = new Map<string, number>();
+  for (const [upstream, up] of Object.entries(spec.upstreams ?? {})) {
+    const client = up.tls?.clientCertificate;
+    if (client === undefined || (opts.only !== undefined && opts.only !== upstream)) continue;
+    levels.set(client, Math.max(levels.get(client) ?? 0, securityLevelOf(up.tls?.ciphers)));
+  }
   const out: Diagnostic[] = [];
-  for (const name of [...used].sort()) {
+  for (const name of [...levels.keys()].sort()) {
     const pair = material.clientCertificates.get(name);
     // The loader already reported why a key here could not be opened; a key on the gateway host
     // is not opened at all, but its certificate (order, client purpose, validity) still is checked.
@@ -139,6 +144,7 @@ function analyzeClientCertificates(spec: GatewaySpec, material: Material, opts: 
       keyFile: pair.keyFile,
       at: opts.at,
       warnDays: opts.warnDays,
+      securityLevel: levels.get(name),
     });
     for (const f of report.findings)
       out.push(fromFinding(`client certificate "${name}"`, f, ['clientCertificates', name, 'certificate']));

@@ -348,6 +348,12 @@ export const ENGINE_CODES: readonly CodeInfo[] = [
       'nginx logs "SSL_do_handshake() failed": the message names why (key type, curve, size).',
     ],
     [
+      'chain.cert-list-too-large',
+      'error',
+      "The served certificates exceed the 100 KiB Certificate message OpenSSL's client accepts",
+      'nginx cannot raise OpenSSL\'s max_cert_list (102400 bytes): the handshake fails ("excessive message size", 502) before verification. Serve only the leaf and its intermediates (not the root), and shrink oversized certificates.',
+    ],
+    [
       'chain.unusable-certificate',
       'error',
       'OpenSSL gives up on a certificate of the chain',

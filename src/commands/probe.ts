@@ -8,6 +8,9 @@ import type { GatewaySpec, UpstreamSpec } from '../load/spec-types.js';
 import { checkSpec } from '../pipeline/check-spec.js';
 import { NGINX_DEFAULT_VERIFY_DEPTH } from '../load/spec-defaults.js';
 import { alertAdvice } from '../tls/alerts.js';
+import { securityLevelOf } from '../tls/security-level.js';
+import { MAX_CERT_LIST } from '../tls/chain/index.js';
+import { nginxDefaultProtocols } from '../load/nginx-version.js';
 import { nginxSslName } from '../tls/chain/index.js';
 import { PemFiles } from '../tls/pem-files.js';
 import { parseSClient, type ProbeObservation } from '../tls/probe/parse-s-client.js';
@@ -77,7 +80,14 @@ export async function probeHostCommand(hostPort: string, opts: ProbeHostOptions,
   let notChecked: string | undefined;
   if (observation.certs.length && trusted.length) {
     verdict = verifyUpstreamChain(
-      { presented: served(observation, server), trusted, name, at: opts.at ?? ctx.now, warnDays: opts.warnDays },
+      {
+        presented: served(observation, server),
+        trusted,
+        name,
+        at: opts.at ?? ctx.now,
+        warnDays: opts.warnDays,
+        protocols: observation.protocol ? [observation.protocol] : undefined,
+      },
       depth,
     ).verdict;
     findings.push(...verdict.findings.map((f) => chainDiagnostic(f, server, [])));
@@ -166,6 +176,8 @@ export async function probeSpecCommand(specPath: string, opts: ProbeSpecOptions,
             at: opts.at ?? ctx.now,
             trustStoreName: tls.trustStore,
             warnDays: opts.warnDays,
+            securityLevel: securityLevelOf(tls.ciphers),
+            protocols: obs.protocol ? [obs.protocol] : target.protocols,
           },
           tls.verifyDepth,
         );
@@ -211,17 +223,6 @@ async function probeOnce(
     if (e instanceof MissingOpenssl) throw new FatalError(e.message);
     throw e;
   }
-}
-
-/**
- * proxy_ssl_protocols when the spec sets none: nginx before 1.23.4 defaults to TLSv1 TLSv1.1
- * TLSv1.2 (no TLS 1.3: measured with Debian's 1.22.1), later ones to TLSv1.2 TLSv1.3. Without a
- * runtime.nginxVersion the older default is assumed, the one Debian 12 and OpenResty 1.21 ship.
- */
-export function nginxDefaultProtocols(version: string | undefined): string[] {
-  const v = version?.split('.').map(Number) ?? [1, 22, 1];
-  const newer = v[0] > 1 || (v[0] === 1 && (v[1] > 23 || (v[1] === 23 && (v[2] ?? 0) >= 4)));
-  return newer ? ['TLSv1.2', 'TLSv1.3'] : ['TLSv1', 'TLSv1.1', 'TLSv1.2'];
 }
 
 /** nginx sends SNI only for a DNS name: never for an IP address (ngx_http_upstream_ssl_name()). */
@@ -317,6 +318,15 @@ export function connectionFindings(
         err(
           'probe.closed',
           `${server} closed the connection during the TLS handshake${detail}; nginx logs "peer closed connection in SSL handshake" and answers 502. Likely: the server requires a TLS version or SNI name nginx does not send, or it is not a TLS server`,
+          path,
+        ),
+      );
+      break;
+    case 'cert-list-too-large':
+      out.push(
+        err(
+          'chain.cert-list-too-large',
+          `${server} sends a Certificate message larger than the ${MAX_CERT_LIST} bytes (100 KiB, SSL_MAX_CERT_LIST_DEFAULT) OpenSSL's client accepts${detail}: nginx's handshake stops the same way, it logs "SSL_do_handshake() failed (SSL: error:0A000098:SSL routines::excessive message size)" and answers 502; nginx cannot raise the limit. The probe cannot read the chain past it either. Serve only the leaf and the intermediates up to (not including) the root, and reissue oversized certificates (huge subjectAltName lists, embedded data)`,
           path,
         ),
       );

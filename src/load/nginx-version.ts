@@ -63,3 +63,13 @@ export function unknownVersion(v: Version): string | undefined {
   if (last !== undefined && v[2] > last) return `the 1.${v[1]} branch ended with 1.${v[1]}.${last}`;
   return undefined;
 }
+
+/**
+ * proxy_ssl_protocols when the spec sets none: nginx before 1.23.4 defaults to TLSv1 TLSv1.1
+ * TLSv1.2 (no TLS 1.3: measured with Debian's 1.22.1), later ones to TLSv1.2 TLSv1.3. Without a
+ * runtime.nginxVersion the older default is assumed, the one Debian 12 and OpenResty 1.21 ship.
+ */
+export function nginxDefaultProtocols(version: string | undefined): string[] {
+  const v = (version === undefined ? undefined : parseVersion(version)) ?? [1, 22, 1];
+  return atLeast(v, TLS13_DEFAULT_SINCE) ? ['TLSv1.2', 'TLSv1.3'] : ['TLSv1', 'TLSv1.1', 'TLSv1.2'];
+}

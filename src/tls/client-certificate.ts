@@ -1,4 +1,5 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { DEFAULT_SECURITY_LEVEL, describeLevel, securityBits } from './security-level.js';
 import type { PemBlock } from './pem.js';
 import type { CertSource, ChainFinding } from './verdict.js';
 import {
@@ -38,6 +39,8 @@ export interface ClientCertificateRequest {
   at: Date;
   /** Warn when a certificate expires within this many days (default 30). */
   warnDays?: number;
+  /** The strictest OpenSSL security level of the upstreams presenting it (their ciphers' @SECLEVEL); default 2. */
+  securityLevel?: number;
 }
 
 export interface ClientCertificateReport {
@@ -91,7 +94,7 @@ export function checkClientCertificate(req: ClientCertificateRequest): ClientCer
     checkOrder(certs, findings);
     checkPurpose(certs, findings);
     checkValidity(certs, epochSeconds(req.at), req.warnDays ?? 30, findings);
-    checkStrength(certs, findings);
+    checkStrength(certs, findings, req.securityLevel ?? DEFAULT_SECURITY_LEVEL);
     checkCurve(leaf, findings);
   }
   return { ok: !findings.some((f) => f.severity === 'error'), subject: leaf ? leaf.cert.subjectText : null, findings };
@@ -263,24 +266,35 @@ function checkCurve(leaf: { cert: ChainCert; source: CertSource }, findings: Cha
   );
 }
 
-/** nginx loads the identity into an SSL context at security level 2: weak keys or digests stop it. */
-function checkStrength(certs: { cert: ChainCert; source: CertSource }[], findings: ChainFinding[]): void {
+/**
+ * nginx loads the identity into each upstream's SSL context after applying its ciphers, so at that
+ * context's security level (SSL_CTX_use_certificate(), SSL_CTX_add1_chain_cert()): a weak key or
+ * digest stops nginx. A self-signed certificate's own signature is not rated.
+ */
+function checkStrength(
+  certs: { cert: ChainCert; source: CertSource }[],
+  findings: ChainFinding[],
+  level: number,
+): void {
+  const bits = securityBits(level);
+  const fix =
+    level > DEFAULT_SECURITY_LEVEL ? ` (or lower the @SECLEVEL=${level} in the ciphers of the upstreams using it)` : '';
   certs.forEach(({ cert, source }, i) => {
-    if (!keyStrongEnough(cert))
+    if (!keyStrongEnough(cert, bits))
       findings.push(
         finding(
           'error',
           'client.key-too-small',
-          `${quoteName(cert)} has a key below OpenSSL security level 2 (RSA 2048 / EC P-224 or larger); nginx refuses to load it ("${i === 0 ? 'ee' : 'ca'} key too small")`,
+          `${quoteName(cert)} has a ${cert.key ? `${cert.key.sizeBits}-bit ${cert.key.family.toUpperCase()} key (${cert.key.securityBits}-bit strength)` : 'key OpenSSL cannot rate'}, below ${describeLevel(level)}; nginx refuses to load it ("${i === 0 ? 'ee' : 'ca'} key too small")${fix}`,
           source,
         ),
       );
-    if (!cert.ex.selfSigned && !signatureStrongEnough(cert))
+    if (!cert.ex.selfSigned && !signatureStrongEnough(cert, bits))
       findings.push(
         finding(
           'error',
           'client.weak-signature',
-          `${quoteName(cert)} is signed with a digest below OpenSSL security level 2 (SHA-1, MD5); nginx refuses to load it ("ca md too weak")`,
+          `${quoteName(cert)} is signed with ${cert.signatureBits === null ? 'an algorithm OpenSSL cannot rate' : `a digest of ${cert.signatureBits}-bit strength`}, below ${describeLevel(level)}; nginx refuses to load it ("ca md too weak")${fix}`,
           source,
         ),
       );

@@ -27,6 +27,10 @@ export interface ChainRequest {
    * empty), nginx checks every certificate of the chain against a CRL from its issuer.
    */
   crls?: CertSource[];
+  /** The OpenSSL security level of the upstream's SSL context (from proxy_ssl_ciphers' @SECLEVEL); default 2. */
+  securityLevel?: number;
+  /** proxy_ssl_protocols as nginx will use them; undefined: unknown (TLS 1.2 or 1.3 may be negotiated). */
+  protocols?: readonly string[];
 }
 
 export interface NginxError {

@@ -34,15 +34,17 @@ export function checkExtensions(ctx: VerifyContext): void {
   }
 }
 
-/** OpenSSL security level 2: 112 bits for keys and signatures. */
+/** OpenSSL security level 2 (Debian's default): 112 bits for keys and signatures. */
 export const AUTH_LEVEL_BITS = 112;
 
-export function keyStrongEnough(x: VerifyContext['chain'][number]): boolean {
-  return x.key !== null && x.key.securityBits >= AUTH_LEVEL_BITS;
+/** check_key_level(): at level 0 (bits 0) nothing is checked, not even that there is a key. */
+export function keyStrongEnough(x: VerifyContext['chain'][number], bits = AUTH_LEVEL_BITS): boolean {
+  return bits <= 0 || (x.key !== null && x.key.securityBits >= bits);
 }
 
-export function signatureStrongEnough(x: VerifyContext['chain'][number]): boolean {
-  return x.signatureBits !== null && x.signatureBits >= AUTH_LEVEL_BITS;
+/** check_sig_level(). */
+export function signatureStrongEnough(x: VerifyContext['chain'][number], bits = AUTH_LEVEL_BITS): boolean {
+  return bits <= 0 || (x.signatureBits !== null && x.signatureBits >= bits);
 }
 
 /** check_auth_level(): issuer keys (the leaf's was checked first thing) and every signature but the top's. */
@@ -50,7 +52,7 @@ export function checkAuthLevel(ctx: VerifyContext): void {
   const num = ctx.chain.length;
   for (let i = 0; i < num; i++) {
     const x = ctx.chain[i];
-    if (i > 0 && !keyStrongEnough(x)) report(ctx, V.CA_KEY_TOO_SMALL, i);
-    if (i < num - 1 && !signatureStrongEnough(x)) report(ctx, V.CA_MD_TOO_WEAK, i);
+    if (i > 0 && !keyStrongEnough(x, ctx.authBits)) report(ctx, V.CA_KEY_TOO_SMALL, i);
+    if (i < num - 1 && !signatureStrongEnough(x, ctx.authBits)) report(ctx, V.CA_MD_TOO_WEAK, i);
   }
 }

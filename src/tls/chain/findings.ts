@@ -1,4 +1,5 @@
 import type { CertSource, ChainFinding } from '../verdict.js';
+import { DEFAULT_SECURITY_LEVEL, describeLevel } from '../security-level.js';
 
 import { asnTimeSeconds } from './time.js';
 
@@ -26,6 +27,17 @@ export interface ExplainInput {
   crlSourceOf?: (c: ChainCrl) => CertSource | undefined;
   /** Aux trust settings of the store's TRUSTED CERTIFICATE blocks. */
   trustAux?: Map<ChainCert, TrustAux>;
+  /** The SSL security level the auth level came from (default 2). */
+  securityLevel?: number;
+}
+
+/** The other way out of a level error: the level comes from the upstream's ciphers. */
+function levelFix(level: number): string {
+  return level > DEFAULT_SECURITY_LEVEL
+    ? ` (or lower the @SECLEVEL=${level} in the upstream's ciphers)`
+    : level === DEFAULT_SECURITY_LEVEL
+      ? ''
+      : ` (the upstream's ciphers set @SECLEVEL=${level})`;
 }
 
 function logged(code: number): string {
@@ -81,7 +93,10 @@ export function explainErrors(input: ExplainInput): ChainFinding[] {
       code === V.CERT_REJECTED || (code === V.INVALID_PURPOSE && at >= outcome.numUntrusted)
         ? explainTrust(x, input.trustAux?.get(x), store)
         : null;
-    const f = crlFinding ?? trustFinding ?? explainOne(code, at, x, chain, presented, store);
+    const f =
+      crlFinding ??
+      trustFinding ??
+      explainOne(code, at, x, chain, presented, store, input.securityLevel ?? DEFAULT_SECURITY_LEVEL);
     const isLogged = last.code === code && last.depth === at;
     const suffix = isLogged ? `; ${logged(code)}` : ` (OpenSSL error ${code}: ${verifyErrorString(code)})`;
     const key = `${f.code}\0${f.message}`;
@@ -99,6 +114,7 @@ function explainOne(
   chain: ChainCert[],
   presented: ChainCert[],
   store: string,
+  level: number,
 ): { code: string; message: string } {
   const name = x ? quoteName(x) : 'the certificate';
   const issuerName = x ? `'${x.issuerText}'` : 'its issuer';
@@ -224,12 +240,12 @@ function explainOne(
     case V.CA_KEY_TOO_SMALL:
       return {
         code: 'chain.key-too-small',
-        message: `${name} (depth ${at}) has a ${x?.key ? `${x.key.sizeBits}-bit ${x.key.family.toUpperCase()}` : 'unusable'} key, below OpenSSL security level 2 (112-bit strength: RSA 2048, EC P-224 or larger)`,
+        message: `${name} (depth ${at}) has a ${x?.key ? `${x.key.sizeBits}-bit ${x.key.family.toUpperCase()} key (${x.key.securityBits}-bit strength)` : 'unusable key'}, below ${describeLevel(level)}${levelFix(level)}`,
       };
     case V.CA_MD_TOO_WEAK:
       return {
         code: 'chain.weak-signature',
-        message: `${name} (depth ${at}) is signed with ${x?.signatureBits === null || x?.signatureBits === undefined ? 'an algorithm OpenSSL cannot rate' : `a digest of ${x.signatureBits}-bit strength`}, below OpenSSL security level 2 (112 bits: SHA-1, MD5, MD4 and RIPEMD-160 are refused); reissue it with SHA-256`,
+        message: `${name} (depth ${at}) is signed with ${x?.signatureBits === null || x?.signatureBits === undefined ? 'an algorithm OpenSSL cannot rate' : `a digest of ${x.signatureBits}-bit strength`}, below ${describeLevel(level)}; reissue it with ${level >= 5 ? 'SHA-512' : level >= 4 ? 'SHA-384' : 'SHA-256'}${levelFix(level)}`,
       };
     case V.EC_KEY_EXPLICIT_PARAMS:
       return {

@@ -41,3 +41,59 @@ export function handshakeProblem(leaf: ChainCert): string | null {
   }
   return null;
 }
+
+/**
+ * The strongest signature (in security bits, as sigalg_security_bits() rates it: half the
+ * digest, Ed25519 128, Ed448 224) a server holding this leaf key can make in the handshake.
+ * TLS 1.3 ties ECDSA to the curve's own hash (P-256 with SHA-256 only); TLS 1.2 lets ECDSA use
+ * any hash. RSA-PSS needs room for the digest twice plus 2 bytes in the modulus.
+ */
+function strongestSignatureBits(key: ChainCert['key'], tls13: boolean): number | null {
+  if (!key) return null;
+  switch (key.family) {
+    case 'ec':
+      if (!tls13) return 256;
+      return key.curve === 'secp521r1'
+        ? 256
+        : key.curve === 'secp384r1'
+          ? 192
+          : key.curve === 'prime256v1'
+            ? 128
+            : null;
+    case 'ed25519':
+      return 128;
+    case 'ed448':
+      return 224;
+    case 'rsa':
+    case 'rsa-pss': {
+      // TLS 1.3: RSA-PSS only (digest twice + 2 bytes); TLS 1.2 also PKCS#1 v1.5 (19-byte prefix + digest + 11).
+      const bytes = Math.ceil((key.sizeBits - 1) / 8);
+      const fits = (digest: number) => bytes >= (tls13 ? 2 * digest + 2 : 19 + digest + 11);
+      return fits(64) ? 256 : fits(48) ? 192 : fits(32) ? 128 : 0;
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * Why the handshake fails at this security level before anything is verified: nginx offers
+ * only signature algorithms of at least the level's strength (tls12_sigalg_allowed()), and a
+ * server whose key cannot sign with any of them ends the handshake (alert 40). Only levels 4
+ * and 5 go that far for the keys TLS uses (an EC P-256 key at 4 in TLS 1.3; P-384 at 5).
+ */
+export function securityLevelHandshakeProblem(
+  leaf: ChainCert,
+  level: number,
+  minBits: number,
+  tls13: boolean,
+): string | null {
+  if (minBits <= 0) return null;
+  const best = strongestSignatureBits(leaf.key, tls13);
+  if (best === null || best >= minBits) return null;
+  const what =
+    leaf.key?.family === 'ec' && tls13
+      ? `its ${leaf.key.sizeBits}-bit EC key signs TLS 1.3 handshakes only with SHA-${leaf.key.sizeBits === 521 ? 512 : leaf.key.sizeBits}`
+      : `its ${leaf.key?.family.toUpperCase()} key signs with at most ${best}-bit strength`;
+  return `ciphers set @SECLEVEL=${level}, so nginx offers only signature algorithms of ${minBits}-bit strength or more, and ${what}${tls13 ? ' (when TLS 1.3 is negotiated)' : ''}: the upstream has no signature it may use and ends the handshake (alert 40). Lower the level or give the upstream a stronger key (EC P-${minBits >= 256 ? 521 : 384})`;
+}

@@ -3,7 +3,9 @@ import { parseCertificate } from './certificate.js';
 import { finding, quoteName, storeLabel } from './describe.js';
 import { V, verifyErrorString } from './errors.js';
 import { crlExpiryWarnings, explainErrors, explainHostMismatch } from './findings.js';
-import { handshakeProblem } from './handshake.js';
+import { handshakeProblem, securityLevelHandshakeProblem } from './handshake.js';
+import { certListProblem, formatsFor } from './cert-list-size.js';
+import { DEFAULT_SECURITY_LEVEL, securityBits } from '../security-level.js';
 import { hasIpSan, hostMatches, nginxSslName } from './host.js';
 import { trustStoreOf } from './store.js';
 import { parseCrl } from './crl.js';
@@ -32,6 +34,14 @@ const DISCOVERY_DEPTH = 100;
  */
 export function verifyChain(req: ChainEngineRequest): ChainVerdict {
   const findings: ChainFinding[] = [];
+  const level = req.securityLevel ?? DEFAULT_SECURITY_LEVEL;
+  const authBits = securityBits(level);
+  const tooLarge = certListProblem(
+    req.presented.map((s) => s.block.der.length),
+    req.protocols,
+  );
+  if (tooLarge)
+    findings.push(finding('error', 'chain.cert-list-too-large', `${tooLarge}. ${shrinkAdvice(req.presented)}`));
   const presented: ChainCert[] = [];
   const sources = new Map<ChainCert, CertSource>();
   for (const source of req.presented) {
@@ -139,11 +149,11 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
 
   const at = epochSeconds(req.at);
   const sslName = req.name === undefined ? undefined : nginxSslName(req.name);
-  const outcome = x509VerifyCert(presented, store, req.depth, at, crls);
+  const outcome = x509VerifyCert(presented, store, req.depth, at, crls, authBits);
   const discovery =
     outcome.anchored || req.depth >= DISCOVERY_DEPTH
       ? outcome
-      : x509VerifyCert(presented, store, DISCOVERY_DEPTH, at, crls);
+      : x509VerifyCert(presented, store, DISCOVERY_DEPTH, at, crls, authBits);
   const requiredDepth = discovery.anchored ? Math.max(0, discovery.chain.length - 2) : null;
 
   // X509v3_asid_validate_path() starts from the leaf's AS numbers: not modelled, so no verdict.
@@ -175,6 +185,7 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
         crls,
         crlSourceOf: (c) => crlSources.get(c),
         trustAux: store.aux,
+        securityLevel: level,
       }),
     );
   } else if (sslName !== undefined && !hostMatches(presented[0], sslName)) {
@@ -199,15 +210,18 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
       ok: false,
       chain: outcome.chain.map((c) => c.subjectText),
       requiredDepth,
-      nginx: verified,
+      nginx: tooLarge ? null : verified,
       verified,
       findings,
     };
   }
   // ...unless the server cannot present this leaf at all: then nothing is verified and nginx logs a handshake failure.
-  const handshake = handshakeProblem(presented[0]);
-  const nginx = handshake ? null : verified;
-  if (handshake)
+  const handshake =
+    handshakeProblem(presented[0]) ??
+    securityLevelHandshakeProblem(presented[0], level, authBits, formatsFor(req.protocols).tls13);
+  const nginx = handshake || tooLarge ? null : verified;
+  // An oversized Certificate message is refused before anything about the server is looked at.
+  if (handshake && !tooLarge)
     findings.push(
       finding(
         'error',
@@ -216,7 +230,7 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
         sourceOf(presented[0]),
       ),
     );
-  else findings.push(...verifyFindings);
+  else if (!tooLarge) findings.push(...verifyFindings);
   findings.push(...ipNameWarning(req.name));
   if (outcome.anchored) {
     findings.push(...expiryWarnings(outcome.chain, at, req.warnDays ?? DEFAULT_WARN_DAYS, sourceOf));
@@ -225,18 +239,29 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
         crlSources.get(c),
       ),
     );
-    if (nginx === null && !handshake) findings.push(...strictnessWarnings(outcome.chain, req.name, sourceOf));
+    if (nginx === null && !handshake && !tooLarge)
+      findings.push(...strictnessWarnings(outcome.chain, req.name, sourceOf));
   }
   findings.push(...trustStoreWarnings(store.certs.length, req.trustStoreName));
   const usable = store.problems.length === 0 && req.trusted.length > 0 && !req.trustFileProblems?.length;
   return {
-    ok: nginx === null && usable && !handshake,
+    ok: nginx === null && usable && !handshake && !tooLarge,
     chain: outcome.chain.map((c) => c.subjectText),
     requiredDepth,
     nginx,
     verified,
     findings,
   };
+}
+
+/** Which certificates to drop or shrink: the largest ones, by where they are in the served file. */
+function shrinkAdvice(presented: CertSource[]): string {
+  const largest = presented
+    .map((s, i) => ({ i, size: s.block.der.length, s }))
+    .sort((a, b) => b.size - a.size || a.i - b.i)
+    .slice(0, 3)
+    .map((c) => `certificate ${c.i + 1}${c.s.block.line ? ` (${c.s.file}:${c.s.block.line})` : ''}, ${c.size} bytes`);
+  return `Serve less: only the leaf and the intermediates up to (not including) the root, which the trust store holds; reissue oversized certificates (huge subjectAltName lists, embedded data). Largest: ${largest.join('; ')}`;
 }
 
 /** Where the leaf is when the chain starts with a CA (basicConstraints CA:TRUE) and holds a non-CA later; else null. */
@@ -264,3 +289,5 @@ export { asnTimeSeconds, cmpTime, epochSeconds } from './time.js';
 export { unofferedCurve } from './handshake.js';
 // gwctl probe sends the SNI nginx would.
 export { nginxSslName } from './host.js';
+// probe reports the same limit when s_client (the same libssl) stops at it.
+export { MAX_CERT_LIST } from './cert-list-size.js';

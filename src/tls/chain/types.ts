@@ -145,6 +145,8 @@ export interface VerifyContext {
   anchored: boolean;
   /** The store's CRLs when nginx sets X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL (proxy_ssl_crl); null: no CRL checks. */
   crls: ChainCrl[] | null;
+  /** The auth level's minimum security bits (SSL security level, 0 = none): check_key_level(), check_sig_level(). */
+  authBits: number;
   /** What check_revocation() found for each certificate, for the findings. */
   revocation?: RevocationNote[];
 }

@@ -1,5 +1,5 @@
 import { buildChain } from './build.js';
-import { checkAuthLevel, checkExtensions, keyStrongEnough } from './check-extensions.js';
+import { AUTH_LEVEL_BITS, checkAuthLevel, checkExtensions, keyStrongEnough } from './check-extensions.js';
 import { report, VerifyAbort } from './context.js';
 import { V } from './errors.js';
 import { internalVerify } from './internal-verify.js';
@@ -20,6 +20,7 @@ export function x509VerifyCert(
   depth: number,
   at: number,
   crls: ChainCrl[] | null = null,
+  authBits = AUTH_LEVEL_BITS,
 ): VerifyOutcome {
   const ctx: VerifyContext = {
     chain: [presented[0]],
@@ -32,10 +33,11 @@ export function x509VerifyCert(
     presented,
     anchored: false,
     crls,
+    authBits,
   };
   let aborted: string | null = null;
   try {
-    if (!keyStrongEnough(presented[0])) report(ctx, V.EE_KEY_TOO_SMALL, 0);
+    if (!keyStrongEnough(presented[0], authBits)) report(ctx, V.EE_KEY_TOO_SMALL, 0);
     buildChain(ctx);
     checkExtensions(ctx);
     checkAuthLevel(ctx);

@@ -13,7 +13,7 @@ export interface ProbeObservation {
   /** The HTTP status line the server answered the probe's HEAD request with. */
   httpStatus?: string;
   /** Why no TLS session came up, when none did. */
-  failure?: 'timeout' | 'refused' | 'unreachable' | 'not-tls' | 'closed' | 'alert' | 'other';
+  failure?: 'timeout' | 'refused' | 'unreachable' | 'not-tls' | 'closed' | 'alert' | 'cert-list-too-large' | 'other';
   /** OpenSSL's own words for the failure (its last error line), for the report. */
   detail?: string;
 }
@@ -53,6 +53,9 @@ export function parseSClient(run: SClientRun): ProbeObservation {
   if (/connect:errno=111|Connection refused/.test(err)) return { ...obs, failure: 'refused', detail };
   if (/connect:errno=\d+|BIO_connect|getaddrinfo|gethostbyname|No route to host/.test(err) && !session)
     return { ...obs, failure: 'unreachable', detail };
+  // s_client has nginx's limit on the Certificate message (max_cert_list, 100 KiB) and stops where
+  // nginx stops; in TLS 1.3 it still prints "New, TLSv1.3, Cipher is ..." from the ServerHello.
+  if (/excessive message size/.test(err)) return { ...obs, certs: [], failure: 'cert-list-too-large', detail };
   if (!session) {
     if (/wrong version number|packet length too long|http request|record layer failure/.test(err))
       return { ...obs, failure: 'not-tls', detail };
