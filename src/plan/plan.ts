@@ -273,7 +273,7 @@ function planRouting(
     strip: traffic.strip,
     basePaths: used.flatMap((name) => {
       const basePath = basePathOf(spec.upstreams![name]);
-      return basePath === undefined ? [] : [{ upstreamId: upstreamId(name), basePath }];
+      return basePath === undefined ? [] : [{ upstreamId: upstreamId(name), name, basePath }];
     }),
     maxBodySize: traffic.maxBodySize,
     mapHash: mapHashSizes(entries, longestKey),

@@ -188,7 +188,7 @@ export interface RoutingModel {
   /** $gw_route → $gw_strip: bytes of the URI stripPath removes. */
   strip: { route: string; bytes: number }[];
   /** $gw_upstream → $gw_base_path: upstreams with a basePath. */
-  basePaths: { upstreamId: string; basePath: string }[];
+  basePaths: { upstreamId: string; name: string; basePath: string }[];
   /** client_max_body_size in http{}: limits.maxBodySize or nginx's 1m. */
   maxBodySize: string;
   /** map_hash_max_size / map_hash_bucket_size large enough for the maps above. */
