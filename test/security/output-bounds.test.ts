@@ -98,6 +98,22 @@ test('JSON: diagnostics bounded per code, `omitted` says how many of each were l
   assert.deepEqual(Object.keys(JSON.parse(clean.stdout)).includes('omitted'), false);
 });
 
+test('--format github: 20 annotations per code, then one notice per code saying how many more', async () => {
+  writeFileSync(join(dir, 'bad.yaml'), badUpstreams(2000));
+  const r = await gwctl(['validate', 'bad.yaml', '--format', 'github'], dir);
+  const lines = r.stdout.trimEnd().split('\n');
+  assert.equal(lines.length, 4 * MAX_PER_CODE + 4);
+  assert.deepEqual(
+    lines.slice(-4).map((l) => l.replace(/^::notice title=([^:]+)::/, '$1 ')),
+    [
+      'upstream.bad-server … 1980 more like this (error) [upstream.bad-server]',
+      'ref.unknown … 3980 more like this (error) [ref.unknown]',
+      'tls.bad-server-name … 1980 more like this (error) [tls.bad-server-name]',
+      'ref.unused … 1980 more like this (warning) [ref.unused]',
+    ],
+  );
+});
+
 test('one huge value is echoed in at most a few lines and 20 KB', async () => {
   const huge = 'k'.repeat(3_000_000);
   const r = await validate(
