@@ -4,7 +4,7 @@ import { summarizeList } from './comment-text.js';
 import { normalizeRouteHost, parseHostPort } from '../text/addresses.js';
 import { outputFilePath, shortHash, toPem } from './pem-out.js';
 import { nginxTarget } from '../load/nginx-version.js';
-import { planTraffic } from './traffic.js';
+import { basePathOf, planTraffic } from './traffic.js';
 import { failTimeoutText } from '../load/units.js';
 import type {
   OutputFile,
@@ -231,6 +231,10 @@ function planRouting(
     routeTargets: traffic.routeTargets,
     methodTargets: traffic.methodTargets,
     strip: traffic.strip,
+    basePaths: used.flatMap((name) => {
+      const basePath = basePathOf(spec.upstreams![name]);
+      return basePath === undefined ? [] : [{ upstreamId: upstreamId(name), basePath }];
+    }),
     maxBodySize: traffic.maxBodySize,
     mapHash: mapHashSizes(entries, longestKey),
   };

@@ -117,6 +117,9 @@ export interface TrafficSettings {
   responseBuffering: boolean;
   /** Remove $gw_strip bytes of the URI before proxying. */
   stripPath: boolean;
+  /** Put the upstream's basePath ($gw_base_path) before the proxied path. Absent, not false, when
+   * there is none: location names hash these settings, and must not change for specs without it. */
+  basePath?: true;
 }
 
 /** Everything that lives in one OpenSSL SSL_CTX. Upstreams with equal profiles share a context. */
@@ -177,6 +180,8 @@ export interface RoutingModel {
   methodTargets: { key: string; target: string }[];
   /** $gw_route → $gw_strip: bytes of the URI stripPath removes. */
   strip: { route: string; bytes: number }[];
+  /** $gw_upstream → $gw_base_path: upstreams with a basePath. */
+  basePaths: { upstreamId: string; basePath: string }[];
   /** client_max_body_size in http{}: limits.maxBodySize or nginx's 1m. */
   maxBodySize: string;
   /** map_hash_max_size / map_hash_bucket_size large enough for the maps above. */
