@@ -110,6 +110,7 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
   const crlSources = new Map<ChainCrl, CertSource>();
   if (req.crls) {
     crls = [];
+    const seenCrls = new Set<string>();
     for (const source of req.crls) {
       const r = parseCrl(source.block.der);
       if ('error' in r) {
@@ -130,7 +131,9 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
         );
         continue;
       }
-      if (crls.some((c) => c.der.equals(r.crl.der))) continue;
+      const key = r.crl.der.toString('base64');
+      if (seenCrls.has(key)) continue;
+      seenCrls.add(key);
       crls.push(r.crl);
       crlSources.set(r.crl, source);
     }
