@@ -232,7 +232,7 @@ async function main(): Promise<void> {
   const lines: string[] = [
     `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine.nproc} × ${machine.cpu}, ${machine.memoryGiB} GiB; Node.js ${machine.node}, nginx ${machine.nginx}, ${machine.openssl}. ${rounds} rounds, each command once per round, interleaved (slow cases fewer rounds). Peak memory: ${machine.peakRss}. 1-minute load average during the run: ${loads.map((l) => l.toFixed(1)).join(', ')} (the machine was shared with other jobs: ratios and minimums are the figures to read).`,
     '',
-    '| target | ratio of medians | ratio of minimums | target | |',
+    '| comparison | ratio of medians | ratio of minimums | target | |',
     '| --- | ---: | ---: | --- | --- |',
   ];
   for (const c of COMPARISONS) {

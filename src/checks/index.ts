@@ -22,7 +22,13 @@ import {
 import { trustPublicBundle } from './trust-public-bundle.js';
 import { TRAFFIC_CHECKS } from './traffic.js';
 import type { Check, CheckContext, CodeInfo } from './types.js';
-import { upstreamBadHostHeader, upstreamBadServer, upstreamCaseCollision, upstreamOnlyBackup } from './upstreams.js';
+import {
+  upstreamBadBasePath,
+  upstreamBadHostHeader,
+  upstreamBadServer,
+  upstreamCaseCollision,
+  upstreamOnlyBackup,
+} from './upstreams.js';
 
 export type { Check, CheckContext, CodeInfo, Finding, Scope } from './types.js';
 
@@ -39,6 +45,7 @@ export const CHECKS: readonly Check[] = [
   upstreamBadServer,
   upstreamOnlyBackup,
   upstreamBadHostHeader,
+  upstreamBadBasePath,
   refUnknown,
   tlsTrustStoreRequired,
   tlsIpServerName,

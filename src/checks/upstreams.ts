@@ -1,5 +1,6 @@
 import { hostWhy, isHostHeader, parseHostPort, unixSocketProblem } from '../text/addresses.js';
 import { show } from '../text/show.js';
+import { basePathProblem } from '../text/base-path.js';
 import type { Check, Finding } from './types.js';
 
 export const upstreamCaseCollision: Check = {
@@ -63,6 +64,22 @@ export const upstreamOnlyBackup: Check = {
         message:
           'every server is a backup: nginx needs at least one primary server in an upstream ("no servers in upstream") and would not start',
       })),
+};
+
+export const upstreamBadBasePath: Check = {
+  code: 'upstream.bad-base-path',
+  severity: 'error',
+  scope: 'upstream',
+  needs: 'spec',
+  summary: 'An upstream basePath cannot be sent as written',
+  help: 'basePath goes before every proxied path: write it as a plain path starting with "/", of letters, digits and - . _ ~ ! & \' ( ) * + , ; = : @ /, without %-escapes, "$", "//", "." or ".." segments.',
+  run: ({ spec }) =>
+    Object.entries(spec.upstreams ?? {}).flatMap(([name, up]) => {
+      const problem = up.basePath === undefined ? undefined : basePathProblem(up.basePath);
+      return problem
+        ? [{ path: ['upstreams', name, 'basePath'], message: `basePath ${show(up.basePath)} ${problem}` }]
+        : [];
+    }),
 };
 
 export const upstreamBadHostHeader: Check = {

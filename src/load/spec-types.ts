@@ -69,6 +69,8 @@ export interface UpstreamSpec {
   retry?: RetrySpec;
   keepalive?: number;
   hostHeader?: string;
+  /** Path put before every proxied path ("/v1"); see src/plan/traffic.ts. */
+  basePath?: string;
   healthCheck?: HealthCheckSpec;
   tls?: UpstreamTlsSpec;
 }

@@ -18,6 +18,13 @@
  *   stricter routes' named locations then check Content-Length themselves (a line of Lua).
  * - stripPath: the named location rewrites the URI with ngx.req.set_uri (Lua); nginx then sends
  *   the new URI percent-encoded, as it does for `location /api/ { proxy_pass http://up/; }`.
+ * - basePath (upstream-level): the path goes before the proxied one, joined as Kong's
+ *   path_handling v0 joins a service path. Without stripPath the request's own bytes follow
+ *   ($request_uri, passed as proxy_pass's URI, which nginx then sends verbatim); with stripPath
+ *   the stripped rest follows and set_uri re-encodes it as above (basePath holds only characters
+ *   nginx never escapes, so it reaches the upstream as written). The path comes from a map
+ *   ($gw_base_path), so upstreams with different paths still share one location. Health checks
+ *   enter the same location and skip it: healthCheck.path is requested as written.
  */
 import type { GatewaySpec, RouteSpec, Size, UpstreamSpec } from '../load/spec-types.js';
 import { summarizeList } from './comment-text.js';
@@ -78,7 +85,15 @@ export function planTraffic(
   const locationFor = (upstream: string, settings: TrafficSettings): string => {
     const profile = profileOf.get(upstream);
     const id = locationId(profile, settings, sizeText(globalLimit));
-    const known = byId.get(id) ?? { id, summary: '', details: '', tls: profile, settings, users: new Set<string>() };
+    const known = byId.get(id) ?? {
+      id,
+      summary: '',
+      details: '',
+      upstreams: [],
+      tls: profile,
+      settings,
+      users: new Set<string>(),
+    };
     known.users.add(upstream);
     byId.set(id, known);
     return `@${id}`;
@@ -112,6 +127,7 @@ export function planTraffic(
     .sort((a, b) => byCodePoint(a.id, b.id))
     .map(({ users, ...l }) => ({
       ...l,
+      upstreams: [...users].sort(byCodePoint),
       summary: summaryOf(l.tls, [...users].sort(byCodePoint)),
       details: detailsOf(l.settings),
     }));
@@ -151,7 +167,13 @@ function settingsOf(
     requestBuffering: route?.buffering?.request ?? true,
     responseBuffering: route?.buffering?.response ?? true,
     stripPath: route?.stripPath ?? false,
+    ...(basePathOf(up) !== undefined ? { basePath: true as const } : {}),
   };
+}
+
+/** The path put before every proxied path, or undefined when there is none ("/" adds nothing). */
+export function basePathOf(up: UpstreamSpec): string | undefined {
+  return up.basePath === undefined || up.basePath === '/' ? undefined : up.basePath;
 }
 
 /** A retry can happen: more than one server (backups included) and more than one try. */
@@ -173,7 +195,8 @@ function isDefault(s: TrafficSettings, globalLimit: string): boolean {
     s.contentLengthLimit === undefined &&
     s.requestBuffering &&
     s.responseBuffering &&
-    !s.stripPath
+    !s.stripPath &&
+    !s.basePath
   );
 }
 
@@ -203,5 +226,6 @@ function detailsOf(s: TrafficSettings): string {
   if (!s.requestBuffering) parts.push('request streamed');
   if (!s.responseBuffering) parts.push('response streamed');
   if (s.stripPath) parts.push('route prefix stripped');
+  if (s.basePath) parts.push("upstream's basePath put first");
   return parts.join('; ');
 }

@@ -1,5 +1,6 @@
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import type { PemBlock } from './pem.js';
+import { x509Of } from './x509-once.js';
 
 export interface CertificateFacts {
   x509: X509Certificate;
@@ -13,12 +14,8 @@ const factsOf = new WeakMap<PemBlock, CertificateFacts | null>();
 export function certificateFacts(b: PemBlock): CertificateFacts | undefined {
   let facts = factsOf.get(b);
   if (facts === undefined) {
-    try {
-      const x509 = new X509Certificate(b.der);
-      facts = { x509, selfIssued: x509.issuer === x509.subject };
-    } catch {
-      facts = null;
-    }
+    const x509 = x509Of(b.der);
+    facts = x509 instanceof Error ? null : { x509, selfIssued: x509.issuer === x509.subject };
     factsOf.set(b, facts);
   }
   return facts ?? undefined;

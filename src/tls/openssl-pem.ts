@@ -1,4 +1,5 @@
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { createPrivateKey } from 'node:crypto';
+import { x509Of } from './x509-once.js';
 
 /**
  * How OpenSSL 3.0 reads a PEM file of trusted certificates: X509_load_cert_crl_file() →
@@ -216,7 +217,8 @@ function d2iProblem(name: string, der: Buffer): string | null {
       return null;
     }
     if (name === 'TRUSTED CERTIFICATE') return null; // d2i_X509_AUX: checked by the trust settings reader
-    new X509Certificate(der);
+    const x509 = x509Of(der);
+    if (x509 instanceof Error) throw x509;
     return null;
   } catch (e) {
     return `ASN1 lib (the ${name} block does not decode: ${(e as Error).message})`;

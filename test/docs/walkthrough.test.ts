@@ -2,20 +2,31 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../support/gwctl.js';
 import { nginxBinary } from '../support/nginx.js';
+import { freePort } from '../support/ports.js';
 
 /**
  * docs/walkthrough.md, run as a reader runs it: every ```sh block verbatim, in order, in one
  * empty directory, with gwctl (this checkout) and nginx on PATH. A ```text block after a sh
  * block is the end of that block's output: its last lines must be exactly these. The doc and
  * this test cannot drift: the commands are read from the doc.
+ *
+ * One substitution, and only this one: the doc's fixed ports (18080 gateway, 18443 orders
+ * service, 19901 status) become free ports, in the commands and in the output they must print,
+ * so the walkthrough can run beside other tests and a port someone else holds cannot fail it.
  */
 const DOC = join(REPO_ROOT, 'docs/walkthrough.md');
-const PORTS = [18080, 18443, 19901];
+const DOC_PORTS = ['18080', '18443', '19901'];
+/** The doc's port → the free port this run uses instead. */
+const portFor = new Map<string, string>();
+
+/** A block of the doc as this run executes it: the doc's ports replaced, nothing else. */
+function withRunPorts(text: string): string {
+  return text.replace(/\b(18080|18443|19901)\b/g, (p) => portFor.get(p)!);
+}
 
 interface Step {
   line: number;
@@ -59,17 +70,8 @@ function run(script: string): Promise<{ code: number | null; stdout: string; std
   });
 }
 
-function free(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
 before(async () => {
-  for (const port of PORTS)
-    assert.ok(await free(port), `port ${port} is taken: the walkthrough uses 18080, 18443 and 19901 on 127.0.0.1`);
+  for (const port of DOC_PORTS) portFor.set(port, String(await freePort()));
   work = mkdtempSync(join(tmpdir(), 'gwctl-walkthrough-'));
   bin = join(work, '.bin');
   mkdirSync(bin);
@@ -110,13 +112,21 @@ test('the walkthrough has its steps: PKI, service, 502, prediction, fix, health 
   );
 });
 
+test('the walkthrough names each of its ports, so the substitution above cannot silently do nothing', () => {
+  const doc = readFileSync(DOC, 'utf8');
+  assert.deepEqual(
+    DOC_PORTS.map((p) => doc.includes(`127.0.0.1:${p}`)),
+    [true, true, true],
+  );
+});
+
 test('every command of docs/walkthrough.md runs on real nginx and prints what the doc shows', async () => {
   for (const step of walkthroughSteps(readFileSync(DOC, 'utf8'))) {
-    const r = await run(step.script);
-    const where = `docs/walkthrough.md:${step.line}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+    const r = await run(withRunPorts(step.script));
+    const where = `docs/walkthrough.md:${step.line} (ports ${[...portFor].map(([d, p]) => `${d}->${p}`).join(', ')})\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
     assert.equal(r.code, 0, where);
     if (step.expected === undefined) continue;
-    const want = step.expected.trimEnd().split('\n');
+    const want = withRunPorts(step.expected).trimEnd().split('\n');
     const got = r.stdout.trimEnd().split('\n').slice(-want.length);
     assert.deepEqual(got, want, where);
   }

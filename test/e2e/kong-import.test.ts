@@ -16,6 +16,8 @@ import { request, startUpstream } from '../support/upstream.js';
  * against real TLS upstreams on loopback; requests are routed as Kong routes them:
  *   /keep/   strip_path false: the path goes upstream as sent
  *   /strip/  strip_path unset (Kong strips by default): the prefix leaves the path
+ *   /v1-keep/, /v1-strip/  a service url with a path (/v1): it goes before the forwarded path,
+ *            joined as Kong's path_handling v0 joins it
  *   /host    on api.example.com with preserve_host: the client's Host goes upstream
  *   /orders/ an upstream entity (host_header, two targets, active https checks with
  *            verification): one target is down, the checks take it out; SNI and Host as Kong sends them
@@ -92,6 +94,14 @@ services:
     paths: [/host]
     strip_path: false
     preserve_host: true
+- name: based
+  url: http://127.0.0.1:${p.plain}/v1
+  routes:
+  - name: v1-keep
+    paths: [/v1-keep]
+    strip_path: false
+  - name: v1-strip
+    paths: [/v1-strip/]
 - name: orders
   host: orders-up
   protocol: https
@@ -199,6 +209,17 @@ test("strip_path unset strips the route's prefix, as Kong's default does", async
   const r = await request(gatewayPort, '/strip/a/b?x=1');
   assert.equal(r.status, 200, r.body);
   assert.equal(r.json?.url, '/a/b?x=1');
+});
+
+test('a service path goes before the forwarded path: the request as sent (strip_path false) or its rest (strip_path)', async () => {
+  const keep = await request(gatewayPort, '/v1-keep/a%2Fb%20c?x=1&y=%2F');
+  assert.equal(keep.status, 200, keep.body);
+  assert.equal(keep.json?.url, '/v1/v1-keep/a%2Fb%20c?x=1&y=%2F');
+  const stripped = await request(gatewayPort, '/v1-strip/a%20b?x=1');
+  assert.equal(stripped.status, 200, stripped.body);
+  assert.equal(stripped.json?.url, '/v1/a%20b?x=1');
+  // Kong v0: nothing left after the prefix keeps the request's trailing slash
+  assert.equal((await request(gatewayPort, '/v1-strip/')).json?.url, '/v1/');
 });
 
 test('preserve_host on a host route sends the client Host; another host does not match it', async () => {

@@ -21,6 +21,7 @@ import { join } from 'node:path';
 export type KeySpec =
   | 'ec-p256'
   | 'ec-p384'
+  | 'ec-p521'
   | 'ec-p224'
   | 'ec-p192'
   | 'rsa-1024'
@@ -29,7 +30,6 @@ export type KeySpec =
   | 'rsa-3072'
   | 'rsa-4096'
   | 'rsa-pss-2048'
-  | 'ec-p521'
   | 'ed25519'
   | 'ed448'
   | 'dsa-2048';
@@ -157,12 +157,12 @@ function newKey(spec: KeySpec, rsaIndex: number): KeyObject {
       return generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
     case 'ec-p384':
       return generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey;
+    case 'ec-p521':
+      return generateKeyPairSync('ec', { namedCurve: 'secp521r1' }).privateKey;
     case 'ec-p224':
       return generateKeyPairSync('ec', { namedCurve: 'secp224r1' }).privateKey;
     case 'ec-p192':
       return generateKeyPairSync('ec', { namedCurve: 'prime192v1' }).privateKey;
-    case 'ec-p521':
-      return generateKeyPairSync('ec', { namedCurve: 'secp521r1' }).privateKey;
     case 'ed25519':
       return generateKeyPairSync('ed25519').privateKey;
     case 'ed448':

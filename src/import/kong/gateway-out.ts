@@ -21,6 +21,7 @@ export interface OutHealthCheck {
 export interface OutUpstream {
   servers: (string | { address: string; weight: number })[];
   hostHeader?: string;
+  basePath?: string;
   tls?: OutTls;
   healthCheck?: OutHealthCheck;
   timeouts?: { connect: string; read: string; send: string };

@@ -108,6 +108,8 @@ export function importKong(kong: KongFile, findings: Findings, opts: ImportOptio
       // An IP address is no hostHeader the spec takes; gwctl's default for it, the first server's
       // address with its port unless 80 (http) or 443 (https), is what Kong sends.
       ...(isIP(stripPort(hostHeader).replace(/^\[|\]$/g, '')) ? {} : { hostHeader }),
+      // Kong's service path, joined with the forwarded path as Kong's path_handling v0 does.
+      ...(target.path !== undefined ? { basePath: target.path } : {}),
     };
     if (target.protocol === 'https') {
       const tls = mapTls(svc, label, name, stripPort(hostHeader), kongUp, {
@@ -140,11 +142,6 @@ export function importKong(kong: KongFile, findings: Findings, opts: ImportOptio
     }
     mapTimeouts(svc, label, up, opts.capabilities, f, findings);
     mapRetries(svc, label, up, opts.capabilities, f, findings);
-    if (target.path)
-      findings.notMapped(
-        [...svc.path, svc.data.url !== undefined ? 'url' : 'path'],
-        `${label}: the service path ${show(target.path)} (which Kong puts before every forwarded path) has no gwctl equivalent yet; requests are forwarded without it`,
-      );
     out.upstreams.set(name, up);
     mapped.set(svc, { upstream: name, protocol: target.protocol, path: target.path });
   });

@@ -12,7 +12,7 @@ export interface MappedService {
   /** The spec upstream serving it. */
   upstream: string;
   protocol: 'http' | 'https';
-  /** The service's own path (not "/"), which Kong puts before the forwarded path. */
+  /** The service's own path (not "/"): the upstream's basePath. */
   path?: string;
 }
 
@@ -87,11 +87,11 @@ export function mapRoute(
       `${label}: with preserve_host Kong sends the client's Host as SNI and checks the upstream certificate against it; gwctl passes the client's Host header but sends and checks the upstream's serverName`,
       [...route.path, 'preserve_host'],
     );
-  if ((f.str(route, 'path_handling') ?? 'v0') === 'v1' && (stripPath || service.path))
-    findings.warn(
-      'kong.differs',
-      `${label}: path_handling v1 (deprecated) joins the service path and the request path without Kong v0's slash handling; gwctl forwards as v0 does`,
+  // v0 and v1 join a service path "/" and the request path alike; they differ only under a longer one.
+  if ((f.str(route, 'path_handling') ?? 'v0') === 'v1' && service.path)
+    findings.notMapped(
       [...route.path, 'path_handling'],
+      `${label}: path_handling v1 (deprecated, ignored by Kong 3's default router) is not mapped: it joins the service path ${show(service.path)} and the request path without a slash between them where v0 puts one (service path /v1, route path /orders/, request /orders/x: v1 sends /v1x, v0 /v1/x); gwctl's basePath joins as v0 does`,
     );
   const request = f.bool(route, 'request_buffering');
   const response = f.bool(route, 'response_buffering');

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { isDnsName } from '../../text/addresses.js';
+import { basePathProblem } from '../../text/base-path.js';
 import { show } from '../../text/show.js';
 import { Fields, type Entity } from './fields.js';
 import type { Findings } from './findings.js';
@@ -11,7 +12,7 @@ export interface ServiceTarget {
   protocol: MappedProtocol;
   host: string;
   port: number;
-  /** The service's path, undefined when none or "/". */
+  /** The service's path as the spec's basePath, undefined when none or "/". */
   path?: string;
 }
 
@@ -59,6 +60,19 @@ export function serviceTarget(svc: Entity, label: string, findings: Findings): S
     );
     return undefined;
   }
+  const pathField = [...svc.path, url !== undefined ? 'url' : 'path'];
+  const basePath = path === undefined || path === '/' ? undefined : kongBasePath(path);
+  if (basePath !== undefined && 'invalid' in basePath) {
+    findings.error('kong.invalid', `${label}: path ${show(path)} ${basePath.invalid}`, pathField);
+    return undefined;
+  }
+  if (basePath !== undefined && 'problem' in basePath) {
+    findings.notMapped(
+      pathField,
+      `${label}: the service path ${show(path)} ${basePath.problem}, so gwctl cannot put it before forwarded paths as Kong does; the service and its routes are not imported`,
+    );
+    return undefined;
+  }
   const hostName = host.toLowerCase().replace(/\.$/, '');
   if (isIP(hostName) === 0 && !isDnsName(hostName)) {
     findings.error('kong.invalid', `${label}: host ${show(host)} is not a DNS name or IP address`, [
@@ -71,8 +85,27 @@ export function serviceTarget(svc: Entity, label: string, findings: Findings): S
     protocol,
     host: hostName,
     port: port ?? DEFAULT_PORT[protocol],
-    path: path === undefined || path === '/' ? undefined : path,
+    path: basePath?.path,
   };
+}
+
+/**
+ * A Kong service path as the spec's basePath. Kong accepts letters, digits, . - _ ~ / and
+ * %-escapes (typedefs.path); escapes of those same characters name the same path (RFC 3986) and
+ * are written decoded, any other escape cannot be a basePath (nginx would re-encode it).
+ */
+export function kongBasePath(path: string): { path: string } | { invalid: string } | { problem: string } {
+  if (!/^\/[A-Za-z0-9._~/%-]*$/.test(path))
+    return {
+      invalid: 'is not a path Kong accepts (it starts with / and holds only letters, digits, . - _ ~ / and %-escapes)',
+    };
+  if (/%(?![0-9A-Fa-f]{2})/.test(path)) return { invalid: 'holds a malformed %-escape (Kong refuses it)' };
+  const decoded = path.replace(/%([0-9A-Fa-f]{2})/g, (encoded, hex: string) => {
+    const c = String.fromCharCode(Number.parseInt(hex, 16));
+    return /[A-Za-z0-9._~-]/.test(c) ? c : encoded;
+  });
+  const problem = basePathProblem(decoded);
+  return problem === undefined ? { path: decoded } : { problem };
 }
 
 function parseUrl(text: string): { protocol: string; host: string; port?: number; path?: string } | undefined {
@@ -85,20 +118,14 @@ function parseUrl(text: string): { protocol: string; host: string; port?: number
   if (!u.hostname) return undefined;
   const port = u.port === '' ? undefined : Number(u.port);
   // Kong (socket.url) picks the protocol from the port when the scheme is missing; URL requires one.
+  // The path as written: URL would resolve dot segments and escape characters Kong refuses.
+  const path = text.replace(/^[^:]*:\/\/[^/?#]*/, '').replace(/[?#].*$/s, '');
   return {
     protocol: u.protocol.replace(/:$/, ''),
     host: u.hostname.replace(/^\[|\]$/g, ''),
     port,
-    path: u.pathname === '' ? undefined : decodeOr(u.pathname),
+    path: path === '' ? undefined : path,
   };
-}
-
-function decodeOr(path: string): string {
-  try {
-    return decodeURI(path);
-  } catch {
-    return path;
-  }
 }
 
 /** The Host header Kong sends (kong/runloop/balancer set_host_header): name, then ":port" unless it is the protocol's own. */

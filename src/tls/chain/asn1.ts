@@ -1,5 +1,4 @@
 import { createRequire } from 'node:module';
-import type * as X509Module from '@peculiar/x509';
 import type * as Asn1X509Module from '@peculiar/asn1-x509';
 import type * as Asn1SchemaModule from '@peculiar/asn1-schema';
 import type * as Asn1EccModule from '@peculiar/asn1-ecc';
@@ -7,22 +6,20 @@ import type * as Asn1RsaModule from '@peculiar/asn1-rsa';
 import type * as Asn1jsModule from 'asn1js';
 
 /**
- * Certificates are decoded by @peculiar/x509 and the ASN.1 stack it is built on:
- * @peculiar/asn1-x509 (the X.509 schemas), @peculiar/asn1-schema (schema-driven decoding),
- * @peculiar/asn1-ecc / -rsa (algorithm parameters) and asn1js (the BER/DER parser whose objects
- * keep every element's tag and raw bytes).
+ * Certificates are decoded by the ASN.1 stack @peculiar/x509 is built on: @peculiar/asn1-x509
+ * (the X.509 schemas), @peculiar/asn1-schema (schema-driven decoding), @peculiar/asn1-ecc / -rsa
+ * (algorithm parameters) and asn1js (the BER/DER parser whose objects keep every element's tag
+ * and raw bytes). @peculiar/x509 itself is not loaded: its extension classes are the same schemas
+ * applied the same way (extensions.ts), and loading it costs another 100 ms (tsyringe,
+ * reflect-metadata and the CMS, PKCS and CSR schemas it registers).
  *
- * Loading them costs ~100-200 ms (tsyringe, reflect-metadata and some 15 packages), so they are
- * loaded on first use, synchronously (`verifyChain()` is synchronous), and only by the paths that
- * parse certificates: `gwctl validate` never reaches this module's `lib()`. @peculiar/x509 throws
- * on import unless the Reflect metadata polyfill is installed first, hence `reflect-metadata` is
- * required right before it, here and nowhere else.
- *
- * The ASN.1 packages are resolved from @peculiar/x509's own location, so the engine always uses the
- * very copies @peculiar/x509 uses (schema registrations are per module instance).
+ * The stack is loaded on first use, synchronously (`verifyChain()` is synchronous), and only by
+ * the paths that parse certificates: `gwctl validate` never reaches this module's `lib()`. The
+ * packages are resolved from @peculiar/x509's own location (resolved, not loaded), so the engine
+ * uses the very copies the rest of gwctl's @peculiar/x509 uses (schema registrations are per
+ * module instance).
  */
 export interface PeculiarLib {
-  x509: typeof X509Module;
   asn1X509: typeof Asn1X509Module;
   asn1Schema: typeof Asn1SchemaModule;
   asn1Ecc: typeof Asn1EccModule;
@@ -35,13 +32,10 @@ let loaded: PeculiarLib | undefined;
 export function lib(): PeculiarLib {
   if (loaded) return loaded;
   const require = createRequire(import.meta.url);
-  require('reflect-metadata');
-  const x509 = require('@peculiar/x509') as typeof X509Module;
   const fromX509 = createRequire(require.resolve('@peculiar/x509'));
   const asn1Schema = fromX509('@peculiar/asn1-schema') as typeof Asn1SchemaModule;
   const asn1js = createRequire(fromX509.resolve('@peculiar/asn1-schema'))('asn1js') as typeof Asn1jsModule;
   loaded = {
-    x509,
     asn1X509: fromX509('@peculiar/asn1-x509') as typeof Asn1X509Module,
     asn1Schema,
     asn1Ecc: fromX509('@peculiar/asn1-ecc') as typeof Asn1EccModule,
@@ -62,10 +56,13 @@ export type Node = Asn1jsModule.BaseBlock;
  * still tying the work to the input's size (PEM files are capped at 16 MiB by pem.ts).
  */
 export function berOptions(length: number): Asn1jsModule.FromBerOptions {
-  return { maxNodes: 4 * length + 64 };
+  // parseEmbedded: asn1js otherwise tries to read every primitive OCTET and BIT STRING (public
+  // keys, signatures, extension values) as nested BER, half the cost of a parse; the engine never
+  // reads that guess (extension values are parsed on their own, keys are node:crypto's).
+  return { maxNodes: 4 * length + 64, parseEmbedded: false };
 }
 
-export function parseOptions(length: number): X509Module.ParseOptions {
+export function parseOptions(length: number): Asn1SchemaModule.IAsnParseOptions {
   return { berOptions: berOptions(length) };
 }
 

@@ -1,4 +1,5 @@
-import { X509Certificate, createHash, type KeyObject } from 'node:crypto';
+import type { KeyObject, X509Certificate } from 'node:crypto';
+import { derKey, x509Of } from '../x509-once.js';
 import { children, contentOf, decode, integerValue, isContext, lib, parseBer, tagOf, tlvOf } from './asn1.js';
 import { nameFrom, nameToString } from './name.js';
 import { describeKey, signatureSecurityBits, type KeyInfo } from './algorithms.js';
@@ -73,16 +74,13 @@ const CACHE_LIMIT = 20000;
  * Parses one DER certificate the way OpenSSL sees it. Results are cached by content: trust
  * stores are shared by many upstreams, so each certificate is parsed once per process.
  */
-export function parseCertificate(der: Buffer): ParseResult {
-  const key = createHash('sha256').update(der).digest('hex');
+export function parseCertificate(der: Buffer, key = derKey(der)): ParseResult {
   const hit = cache.get(key);
   if (hit) return hit;
   let result: ParseResult;
-  let x509: X509Certificate;
-  try {
-    x509 = new X509Certificate(der);
-  } catch (e) {
-    result = { error: `OpenSSL cannot parse it (${(e as Error).message})`, by: 'openssl' };
+  const x509 = x509Of(der, key);
+  if (x509 instanceof Error) {
+    result = { error: `OpenSSL cannot parse it (${x509.message})`, by: 'openssl' };
     remember(key, result);
     return result;
   }

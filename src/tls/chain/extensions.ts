@@ -217,15 +217,23 @@ export function deriveFacts(c: Omit<ChainCert, 'ex'>): ExtensionFacts {
   };
   const exts = c.extensions;
 
-  const { x509, asn1X509, asn1Schema } = lib();
+  const { asn1X509, asn1Schema } = lib();
   const opts = (e: ChainCert['extensions'][number]) => parseOptions(e.der.length);
+  // What @peculiar/x509's extension classes do (BasicConstraintsExtension and friends), without
+  // loading that package and its dependency injection stack: the Extension schema on the
+  // Extension's own bytes, then the value's schema on extnValue, with the same parse options.
+  const value = <T>(e: ChainCert['extensions'][number], schema: new () => T): T =>
+    asn1Schema.AsnConvert.parse(
+      asn1Schema.AsnConvert.parse(new Uint8Array(e.der), asn1X509.Extension, opts(e)).extnValue.buffer,
+      schema,
+      opts(e),
+    );
 
-  // @peculiar/x509's extension classes where they carry everything OpenSSL uses (built from the
-  // Extension's own bytes); its asn1-x509 schemas or the asn1js elements where they do not.
+  // The asn1-x509 schemas where they carry everything OpenSSL uses; the asn1js elements where they do not.
   const bc = getExt(exts, OID.basicConstraints, (e) => {
-    const v = new x509.BasicConstraintsExtension(new Uint8Array(e.der), opts(e));
+    const v = value(e, asn1X509.BasicConstraints);
     // The schema yields small INTEGERs as numbers and longer ones as decimal text.
-    return { ca: v.ca, pathlen: v.pathLength === undefined ? null : BigInt(v.pathLength) };
+    return { ca: v.cA, pathlen: v.pathLenConstraint === undefined ? null : BigInt(v.pathLenConstraint) };
   });
   if ('value' in bc) {
     ex.bcons = true;
@@ -255,9 +263,7 @@ export function deriveFacts(c: Omit<ChainCert, 'ex'>): ExtensionFacts {
     if (ex.keyUsage === 0) bad('keyUsage is empty');
   } else if ('invalid' in ku) bad(ku.invalid);
 
-  const eku = getExt(exts, OID.extKeyUsage, (e) =>
-    new x509.ExtendedKeyUsageExtension(new Uint8Array(e.der), opts(e)).usages.map(String),
-  );
+  const eku = getExt(exts, OID.extKeyUsage, (e) => value(e, asn1X509.ExtendedKeyUsage).map(String));
   if ('value' in eku) {
     ex.extKeyUsage = eku.value.reduce((bits, oid) => bits | (XKU_BITS[oid] ?? 0), 0);
     ex.extKeyUsageOids = eku.value;
@@ -267,9 +273,7 @@ export function deriveFacts(c: Omit<ChainCert, 'ex'>): ExtensionFacts {
   if ('value' in ns) ex.nsCertType = ns.value[0] ?? 0;
   else if ('invalid' in ns) bad(ns.invalid);
 
-  const skid = getExt(exts, OID.skid, (e) =>
-    Buffer.from(new x509.SubjectKeyIdentifierExtension(new Uint8Array(e.der), opts(e)).keyId, 'hex'),
-  );
+  const skid = getExt(exts, OID.skid, (e) => Buffer.from(value(e, asn1X509.SubjectKeyIdentifier).buffer));
   if ('value' in skid) ex.skid = skid.value;
   else if ('invalid' in skid) bad(skid.invalid);
 

@@ -13,7 +13,7 @@ import { parseCrl } from './crl.js';
 import { epochSeconds } from './time.js';
 import { x509VerifyCert } from './verify.js';
 import { expiryWarnings, ipNameWarning, strictnessWarnings, trustStoreWarnings } from './warnings.js';
-import type { ChainCert, ChainCrl } from './types.js';
+import type { ChainCert, ChainCrl, TrustStore } from './types.js';
 
 /** ChainRequest plus the optional context the engine uses for messages and warnings. */
 export interface ChainEngineRequest extends ChainRequest {
@@ -25,7 +25,9 @@ export interface ChainEngineRequest extends ChainRequest {
   trustFileProblems?: { file: string; line: number; reason: string }[];
 }
 
-export const DEFAULT_WARN_DAYS = 30;
+import { DEFAULT_WARN_DAYS } from '../../load/spec-defaults.js';
+
+export { DEFAULT_WARN_DAYS };
 /** Depth used to find out how many intermediates the path needs, whatever depth is configured. */
 const DISCOVERY_DEPTH = 100;
 
@@ -69,23 +71,23 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
     if (!sources.has(r.cert)) sources.set(r.cert, source);
   }
   const store = trustStoreOf(req.trusted);
-  for (const p of store.problems) {
-    findings.push(
-      p.by === 'openssl'
-        ? finding(
-            'error',
-            'chain.trust-store-unreadable',
-            `${storeLabel(req.trustStoreName)} holds a certificate nginx cannot load (${p.message}); nginx refuses to start`,
-            p.source,
-          )
-        : finding(
-            'error',
-            'chain.unsupported-certificate',
-            `${storeLabel(req.trustStoreName)} holds a certificate beyond gwctl: ${p.message}`,
-            p.source,
-          ),
-    );
-  }
+  const problemsAt = findings.length;
+  const problemsKnown = store.problems.length;
+  const problemFinding = (p: TrustStore['problems'][number]): ChainFinding =>
+    p.by === 'openssl'
+      ? finding(
+          'error',
+          'chain.trust-store-unreadable',
+          `${storeLabel(req.trustStoreName)} holds a certificate nginx cannot load (${p.message}); nginx refuses to start`,
+          p.source,
+        )
+      : finding(
+          'error',
+          'chain.unsupported-certificate',
+          `${storeLabel(req.trustStoreName)} holds a certificate beyond gwctl: ${p.message}`,
+          p.source,
+        );
+  findings.push(...store.problems.map(problemFinding));
   for (const p of req.trustFileProblems ?? []) {
     findings.push({
       severity: 'error',
@@ -109,6 +111,7 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
   const crlSources = new Map<ChainCrl, CertSource>();
   if (req.crls) {
     crls = [];
+    const seenCrls = new Set<string>();
     for (const source of req.crls) {
       const r = parseCrl(source.block.der);
       if ('error' in r) {
@@ -129,7 +132,9 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
         );
         continue;
       }
-      if (crls.some((c) => c.der.equals(r.crl.der))) continue;
+      const key = r.crl.der.toString('base64');
+      if (seenCrls.has(key)) continue;
+      seenCrls.add(key);
       crls.push(r.crl);
       crlSources.set(r.crl, source);
     }
@@ -155,6 +160,12 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
     outcome.anchored || req.depth >= DISCOVERY_DEPTH
       ? outcome
       : x509VerifyCert(presented, store, DISCOVERY_DEPTH, at, crls, authBits);
+  // A trusted certificate first parsed by these lookups that the ASN.1 library cannot decode:
+  // reported where the store's problems go, and no verdict, as if found when the store was built.
+  if (store.problems.length > problemsKnown) {
+    findings.splice(problemsAt + problemsKnown, 0, ...store.problems.slice(problemsKnown).map(problemFinding));
+    return { ok: false, chain: presented.map((c) => c.subjectText), requiredDepth: null, nginx: null, findings };
+  }
   const requiredDepth = discovery.anchored ? Math.max(0, discovery.chain.length - 2) : null;
 
   // X509v3_asid_validate_path() starts from the leaf's AS numbers: not modelled, so no verdict.
@@ -252,7 +263,7 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
     if (nginx === null && !handshake && !tooLarge)
       findings.push(...strictnessWarnings(outcome.chain, req.name, sourceOf));
   }
-  findings.push(...trustStoreWarnings(store.certs.length, req.trustStoreName));
+  findings.push(...trustStoreWarnings(store.size, req.trustStoreName));
   const usable = store.problems.length === 0 && req.trusted.length > 0 && !req.trustFileProblems?.length;
   return {
     ok: nginx === null && usable && !handshake && !tooLarge,
@@ -296,6 +307,7 @@ export { likelyIssued } from './issued.js';
 export { signatureValid } from './internal-verify.js';
 export { sslClientPurposeProblem } from './purpose.js';
 export { asnTimeSeconds, cmpTime, epochSeconds } from './time.js';
+export { expiresWithin } from './warnings.js';
 export { unofferedCurve } from './handshake.js';
 // gwctl probe sends the SNI nginx would.
 export { nginxSslName } from './host.js';

@@ -163,7 +163,7 @@ function derCompare(a: Buffer, b: Buffer): number {
   return c !== 0 ? c : a.length - b.length;
 }
 
-function canonicalEncoding(rdns: NameEntry[][]): Buffer {
+export function canonicalEncoding(rdns: Pick<NameEntry, 'oidTlv' | 'valueTag' | 'value' | 'valueTlv'>[][]): Buffer {
   const sets: Buffer[] = [];
   for (const rdn of rdns) {
     if (rdn.length === 0) continue;

@@ -153,13 +153,32 @@ export interface VerifyContext {
 
 /** A trust store as X509_STORE holds it: parsed once, duplicates dropped, looked up by subject. */
 export interface TrustStore {
-  certs: ChainCert[];
+  /** Every certificate fully parsed (costly for a big store: the engine itself uses `size` and lookups). */
+  readonly certs: ChainCert[];
+  /** Certificates held, duplicates dropped. */
+  size: number;
+  /** Source of each certificate parsed so far. */
   sources: Map<ChainCert, CertSource>;
-  /** Certificates nginx would fail to load (the whole file is then refused). */
+  /**
+   * Certificates nginx would fail to load (the whole file is then refused), and certificates the
+   * ASN.1 library cannot decode; the latter are found when a lookup first parses them.
+   */
   problems: { source: CertSource; message: string; by: 'openssl' | 'gwctl' }[];
-  bySubject: Map<string, ChainCert[]>;
+  /** By canonical subject (hex), in load order. */
+  bySubject: Map<string, StoreEntry[]>;
   /** The aux trust settings of certificates loaded from TRUSTED CERTIFICATE blocks (the copy the store kept). */
   aux: Map<ChainCert, TrustAux>;
+}
+
+/** A trust store's certificate: OpenSSL has decoded it; the engine's parse is done on first lookup. */
+export interface StoreEntry {
+  der: Buffer;
+  /** derKey(der). */
+  key: string;
+  source: CertSource;
+  aux: TrustAux | null;
+  /** The full parse once done; null when the ASN.1 library cannot decode it. */
+  cert?: ChainCert | null;
 }
 
 /**
