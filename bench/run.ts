@@ -8,6 +8,7 @@
  *   --only TEXT     only the commands whose id contains TEXT (and node -e 0); no docs written
  *   --no-naive      skip nginx -t of the per-location layout (about 40 s)
  *   --profile       also run each gwctl command once under node --cpu-prof and summarise it
+ *   --profile-only  only that (with --write-docs: only the profiles section is rewritten)
  *   --write-docs    write the figures (and profiles) into docs/benchmark.md
  */
 import { spawnSync } from 'node:child_process';
@@ -216,6 +217,11 @@ async function main(): Promise<void> {
   if (render.status !== 0) throw new Error(`render of the 2,000-route spec failed:\n${render.stderr}`);
   const machine = describeMachine(nginx, hasGnuTime() ? 'GNU time (wait4 ru_maxrss)' : '/proc VmHWM sampled');
   const all = commands(inputs, nginx).filter((c) => !only || c.id === 'node' || c.id.includes(only));
+  if (process.argv.includes('--profile-only')) {
+    const profiles = profileAll(all, log);
+    if (process.argv.includes('--write-docs') && !only) writeSection('profiles', profiles);
+    return;
+  }
   const samples: Samples[] = all.map((cmd) => ({ cmd, runs: [] }));
   const loads: number[] = [loadavg()[0]];
   for (let round = 0; round < rounds; round++) {
@@ -314,7 +320,7 @@ function profileAll(cmds: Command[], log: (m: string) => void): string {
     log(`profiling ${c.label}`);
     const r = spawnSync(c.argv[0], ['--cpu-prof', '--cpu-prof-dir', dir, ...c.argv.slice(1)], {
       cwd: REPO,
-      encoding: 'utf8',
+      stdio: 'ignore',
       timeout: c.timeoutMs ?? 120_000,
     });
     const file = existsSync(dir) ? readdirSync(dir).find((f) => f.endsWith('.cpuprofile')) : undefined;
