@@ -24,7 +24,9 @@ export interface ChainEngineRequest extends ChainRequest {
   trustFileProblems?: { file: string; line: number; reason: string }[];
 }
 
-export const DEFAULT_WARN_DAYS = 30;
+import { DEFAULT_WARN_DAYS } from '../../load/spec-defaults.js';
+
+export { DEFAULT_WARN_DAYS };
 /** Depth used to find out how many intermediates the path needs, whatever depth is configured. */
 const DISCOVERY_DEPTH = 100;
 
@@ -295,6 +297,7 @@ export { likelyIssued } from './issued.js';
 export { signatureValid } from './internal-verify.js';
 export { sslClientPurposeProblem } from './purpose.js';
 export { asnTimeSeconds, cmpTime, epochSeconds } from './time.js';
+export { expiresWithin } from './warnings.js';
 export { unofferedCurve } from './handshake.js';
 // gwctl probe sends the SNI nginx would.
 export { nginxSslName } from './host.js';
