@@ -4,6 +4,7 @@ import { FatalError, type Severity } from './diagnostics/diagnostic.js';
 import type { CommandContext, CommandResult, Format } from './commands/context.js';
 import { FORMATS, parseCount, parseDepth, parseServerName, parseTime } from './cli-args.js';
 import { escapeUnsafeLines } from './text/show.js';
+import { DEFAULT_WARN_DAYS } from './load/spec-defaults.js';
 
 /** The only module that touches the process: argv in, stdout/stderr and an exit code out. */
 export function runCli(): void {
@@ -54,7 +55,6 @@ export interface MainEnvironment {
 const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
-const DEFAULT_WARN_DAYS = 30;
 
 /** Parses argv and runs one command; never throws, never exits. */
 export async function main(argv: string[], env: MainEnvironment): Promise<CommandResult> {

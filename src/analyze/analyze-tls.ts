@@ -1,5 +1,6 @@
 import { error, warning, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
 import type { GatewaySpec } from '../load/spec-types.js';
+import { findingDiagnostic } from '../tls/finding-diagnostic.js';
 import type { ChainFinding, ChainVerdict } from '../tls/verdict.js';
 import { verifyChain, type ChainEngineRequest } from '../tls/chain/index.js';
 import { checkClientCertificate } from '../tls/client-certificate.js';
@@ -154,6 +155,5 @@ function analyzeClientCertificates(spec: GatewaySpec, material: Material, opts: 
 
 /** A finding about a certificate becomes a diagnostic at the spec field that named the file. */
 function fromFinding(subject: string, f: ChainFinding, path: SpecPath): Diagnostic {
-  const where = f.file ? ` (${f.file}${f.line ? `:${f.line}` : ''})` : '';
-  return { code: f.code, severity: f.severity, message: `${subject}: ${f.message}${where}`, path };
+  return findingDiagnostic(f, { subject, path });
 }

@@ -1,11 +1,12 @@
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Diagnostic, Severity, SpecPath } from '../diagnostics/diagnostic.js';
+import { type RenderManifest, sourceOfLine } from '../output/manifest.js';
+import { summarizeList } from '../plan/comment-text.js';
 
 /**
  * Turns `nginx -t` output into diagnostics: each `nginx: [emerg] MESSAGE in FILE:LINE` becomes
- * one at FILE:LINE, and where the rendered line lies in a block gwctl labelled with a comment
- * (`# spec upstream "orders"`, `# route -> upstream "orders"`, `# TLS profile for upstream(s): …`),
- * a second one (info) points at the spec field it was rendered from.
+ * one at FILE:LINE, and where the render manifest says which spec field the line was rendered
+ * from, a second one (info) points at that field.
  */
 
 /** One message from nginx's stderr. */
@@ -37,138 +38,11 @@ export function severityOf(level: string): Severity {
   return 'error';
 }
 
-/** A block of the rendered nginx.conf that gwctl labelled with the spec object it came from. */
-export interface LabelledBlock {
-  kind: 'upstream' | 'route' | 'profile';
-  /** Spec upstream names (a TLS profile may serve several). */
-  upstreams: string[];
-  /** Spec route indexes, when the label names them (`routes[3] -> orders`). */
-  routes: number[];
-  /** 1-based lines: the opening line (after the comment) and the line of its closing brace. */
-  start: number;
-  end: number;
-  /** For routes: the location's path as written. */
-  locationPath?: string;
-  /** For upstream blocks: the nginx name of the upstream (`upstream up_orders {`). */
-  nginxName?: string;
-}
-
-/**
- * The comments gwctl writes above the blocks it renders (templates/), in the forms they have
- * had: `# spec upstream "orders"`, `# TLS profile for upstream(s): a, b`, and for routes either
- * `# route -> upstream "orders"` or `# api.example.com: routes[1] -> status; other hosts: 404`.
- */
-function label(line: string): Pick<LabelledBlock, 'kind' | 'upstreams' | 'routes'> | undefined {
-  let m = /^\s*# spec upstream "([^"]+)"/.exec(line);
-  if (m) return { kind: 'upstream', upstreams: [m[1]], routes: [] };
-  m = /^\s*# TLS profile for upstream\(s\): (.+)$/.exec(line);
-  if (m)
-    return {
-      kind: 'profile',
-      upstreams: m[1]
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean),
-      routes: [],
-    };
-  m = /^\s*# route -> upstream "([^"]+)"/.exec(line);
-  if (m) return { kind: 'route', upstreams: [m[1]], routes: [] };
-  const refs = [...line.matchAll(/routes\[(\d+)\] -> ([A-Za-z0-9_.-]+)/g)];
-  if (/^\s*#/.test(line) && refs.length)
-    return { kind: 'route', upstreams: refs.map((r) => r[2]), routes: refs.map((r) => Number(r[1])) };
-  return undefined;
-}
-
-/** Finds gwctl's labelled blocks by matching braces (outside quotes and comments). */
-export function labelledBlocks(conf: string): LabelledBlock[] {
-  const lines = conf.split('\n');
-  const depthAfter = braceDepths(lines);
-  const blocks: LabelledBlock[] = [];
-  for (let i = 0; i + 1 < lines.length; i++) {
-    const l = label(lines[i]);
-    if (!l) continue;
-    const open = i + 1;
-    if (depthAfter[open] <= depthAfter[i]) continue; // the next line opens no block
-    const end = closingLine(depthAfter, open);
-    const loc = l.kind === 'route' ? /^\s*location\s+(?:"((?:[^"\\]|\\.)*)"|(\S+))\s*\{/.exec(lines[open]) : null;
-    const up = l.kind === 'upstream' ? /^\s*upstream\s+(\S+)\s*\{/.exec(lines[open]) : null;
-    blocks.push({
-      ...l,
-      start: open + 1,
-      end: end + 1,
-      ...(loc ? { locationPath: unquote(loc[1] ?? loc[2]) } : {}),
-      ...(up ? { nginxName: up[1] } : {}),
-    });
-  }
-  return blocks;
-}
-
-/** 0-based index of the line closing the block opened on line `open`. */
-function closingLine(depthAfter: number[], open: number): number {
-  const base = open === 0 ? 0 : depthAfter[open - 1];
-  let end = open;
-  while (end < depthAfter.length - 1 && depthAfter[end] > base) end++;
-  return end;
-}
-
-/** 0-based index of the line that opened the innermost block holding line `idx`, if any. */
-function openerOf(depthAfter: number[], idx: number): number | undefined {
-  const depth = idx === 0 ? 0 : depthAfter[idx - 1];
-  for (let i = idx - 1; i >= 0; i--) {
-    const before = i === 0 ? 0 : depthAfter[i - 1];
-    if (before < depth && depthAfter[i] >= depth) return i;
-  }
-  return undefined;
-}
-
-function unquote(s: string): string {
-  return s.replace(/\\(.)/g, '$1');
-}
-
-/** Brace depth at the end of each line. */
-function braceDepths(lines: string[]): number[] {
-  let depth = 0;
-  return lines.map((line) => {
-    let quote: string | null = null;
-    for (let i = 0; i < line.length; i++) {
-      const c = line[i];
-      if (quote) {
-        if (c === '\\') i++;
-        else if (c === quote) quote = null;
-        continue;
-      }
-      if (c === '#') break;
-      if (c === '"' || c === "'") quote = c;
-      else if (c === '{') depth++;
-      else if (c === '}') depth--;
-    }
-    return depth;
-  });
-}
-
 /** What the spec looks like, as far as tracing needs it. */
 export interface SpecShape {
   routes?: { path?: unknown; upstream?: unknown }[];
   upstreams?: Record<string, { servers?: unknown[] } | undefined>;
 }
-
-/** Which spec field a directive inside a TLS profile comes from. */
-const PROFILE_DIRECTIVES: Record<string, string> = {
-  proxy_ssl_verify: 'verify',
-  proxy_ssl_verify_depth: 'verifyDepth',
-  proxy_ssl_trusted_certificate: 'trustStore',
-  proxy_ssl_crl: 'trustStore',
-  proxy_ssl_certificate: 'clientCertificate',
-  proxy_ssl_certificate_key: 'clientCertificate',
-  proxy_ssl_password_file: 'clientCertificate',
-  proxy_ssl_protocols: 'protocols',
-  proxy_ssl_ciphers: 'ciphers',
-};
-
-/** Per-upstream `map $gw_upstream $VAR` entries: which spec field each map's values come from. */
-const UPSTREAM_MAPS: Record<string, string[]> = {
-  gw_ssl_name: ['tls', 'serverName'],
-};
 
 export interface Trace {
   /** Where in the spec the rendered line comes from. */
@@ -177,60 +51,30 @@ export interface Trace {
   what: string;
 }
 
-/** Traces a line of the rendered nginx.conf back to the spec, or undefined when it has no label. */
-export function traceLine(conf: string, line: number, spec?: SpecShape): Trace | undefined {
-  const lines = conf.split('\n');
-  const blocks = labelledBlocks(conf);
-  const block = blocks
-    .filter((b) => line >= b.start && line <= b.end)
-    .sort((a, b) => a.end - a.start - (b.end - b.start))[0];
-  const directive = /^\s*([a-z_]+)/.exec(lines[line - 1] ?? '')?.[1];
-  if (!block) return mapEntry(lines, line, blocks);
-  const upstream = block.upstreams[0];
-  if (block.kind === 'profile') {
-    const field = directive ? PROFILE_DIRECTIVES[directive] : undefined;
-    const names = block.upstreams.map((u) => `"${u}"`).join(', ');
+/**
+ * Traces a line of the rendered nginx.conf back to the spec through the render manifest (which
+ * lines came from which spec fields); undefined for lines no spec field produced.
+ */
+export function traceLine(manifest: RenderManifest, line: number, spec?: SpecShape): Trace | undefined {
+  const source = sourceOfLine(manifest, line);
+  if (!source?.from.length) return undefined;
+  const path = source.from[0];
+  const [, name, ...field] = path;
+  if (source.kind === 'route') {
+    const route = spec?.routes?.[name as number];
+    return { path, what: `routes[${name}] (${String(route?.path ?? '')} -> "${String(route?.upstream ?? '')}")` };
+  }
+  if (source.kind === 'tls-profile') {
+    const names = [...new Set(source.from.map((p) => `"${String(p[1])}"`))];
+    const tlsField = field.slice(1);
     return {
-      path: ['upstreams', upstream, 'tls', ...(field ? [field] : [])],
-      what: `the TLS settings of upstream ${names}${field ? ` (tls.${field})` : ''}`,
+      path,
+      what: `the TLS settings of upstream ${summarizeList(names)}${tlsField.length ? ` (tls.${tlsField.join('.')})` : ''}`,
     };
   }
-  if (block.kind === 'upstream') {
-    if (directive === 'server') {
-      const index = lines.slice(block.start, line - 1).filter((l) => /^\s*server\s/.test(l)).length;
-      return { path: ['upstreams', upstream, 'servers', index], what: `upstream "${upstream}" (servers[${index}])` };
-    }
-    return { path: ['upstreams', upstream], what: `upstream "${upstream}"` };
-  }
-  const onLocation = line === block.start;
-  let index = block.routes[0] ?? -1;
-  if (index < 0) {
-    const routes = spec?.routes ?? [];
-    index = routes.findIndex((r) => r.upstream === upstream && r.path === block.locationPath);
-    if (index < 0) index = routes.findIndex((r) => r.upstream === upstream);
-  }
-  if (index < 0) return { path: ['upstreams', upstream], what: `a route to upstream "${upstream}"` };
-  return {
-    path: ['routes', index, ...(onLocation ? ['path'] : [])],
-    what: `routes[${index}] (${block.locationPath ?? ''} -> "${upstream}")`,
-  };
-}
-
-/** A `map $gw_upstream $VAR { up_orders ...; }` entry: the upstream it is keyed by. */
-function mapEntry(lines: string[], line: number, blocks: LabelledBlock[]): Trace | undefined {
-  const depthAfter = braceDepths(lines);
-  const opener = openerOf(depthAfter, line - 1);
-  if (opener === undefined) return undefined;
-  const map = /^\s*map\s+\$gw_upstream\s+\$(\w+)\s*\{/.exec(lines[opener]);
-  if (!map) return undefined;
-  const key = /^\s*(\S+)\s/.exec(lines[line - 1] ?? '')?.[1];
-  const up = blocks.find((b) => b.kind === 'upstream' && b.nginxName !== undefined && b.nginxName === key);
-  if (!up) return undefined;
-  const field = UPSTREAM_MAPS[map[1]] ?? [];
-  return {
-    path: ['upstreams', up.upstreams[0], ...field],
-    what: `upstream "${up.upstreams[0]}"${field.length ? ` (${field.join('.')})` : ''}`,
-  };
+  if (source.kind === 'upstream' && field[0] === 'servers')
+    return { path, what: `upstream "${String(name)}" (servers[${field[1]}])` };
+  return { path, what: `upstream "${String(name)}"${field.length ? ` (${field.join('.')})` : ''}` };
 }
 
 export interface MapOptions {
@@ -238,6 +82,8 @@ export interface MapOptions {
   dir: string;
   /** Text of DIR/nginx.conf as it was tested. */
   conf: string;
+  /** DIR's render manifest, when it describes that nginx.conf: spec pointers come from it. */
+  manifest?: RenderManifest;
   /** Paths in messages are shown relative to this. */
   cwd: string;
   /** The spec, when known: its data lets routes be found; positions are resolved by the caller. */
@@ -270,8 +116,8 @@ export function mapNginxMessages(messages: NginxMessage[], o: MapOptions): Diagn
       line: line ?? 1,
       column: 1,
     });
-    if (!o.spec || !line || !file || resolve(file) !== resolve(confFile)) continue;
-    const trace = traceLine(o.conf, line, o.spec.data);
+    if (!o.spec || !o.manifest || !line || !file || resolve(file) !== resolve(confFile)) continue;
+    const trace = traceLine(o.manifest, line, o.spec.data);
     if (!trace) continue;
     out.push({
       code: 'nginx.source',

@@ -4,6 +4,7 @@ import { FatalError, error, type Diagnostic } from '../diagnostics/diagnostic.js
 import { readRegularFile } from '../load/read-file.js';
 import { MAX_CONF_BYTES } from '../output/layout.js';
 import { makeDirs } from '../output/modes.js';
+import { linesStillApply, readManifest } from '../output/manifest.js';
 import { guardNginxConf } from './conf-guard.js';
 import { mapNginxMessages, parseNginxOutput, type SpecShape } from './map-errors.js';
 
@@ -86,7 +87,15 @@ export async function runNginxTest(o: NginxTestOptions): Promise<NginxTestRun> {
   const shown = o.shownAs ?? o.dir;
   // The staged copy's name means nothing to the user, and is gone once the render ends.
   const output = o.shownAs === undefined ? said : said.split(o.dir).join(o.shownAs);
-  const diagnostics = mapNginxMessages(parseNginxOutput(output), { dir: shown, conf: text, cwd: o.cwd, spec: o.spec });
+  // The manifest maps lines to spec fields while its line ranges still apply to this nginx.conf.
+  const manifest = readManifest(o.dir);
+  const diagnostics = mapNginxMessages(parseNginxOutput(output), {
+    dir: shown,
+    conf: text,
+    cwd: o.cwd,
+    spec: o.spec,
+    manifest: manifest && linesStillApply(manifest, text) ? manifest : undefined,
+  });
   if (r.exitCode !== 0 && !diagnostics.some((d) => d.severity === 'error')) {
     // nginx failed without a message we understand: show what it said.
     diagnostics.push({

@@ -67,6 +67,8 @@ export async function withStandIns(
 
 /** A P-256 key and a self-signed certificate for it, generated for this one nginx -t. */
 async function standInPair(): Promise<{ certificate: string; key: string }> {
+  // @peculiar/x509 needs the Reflect metadata polyfill loaded first (nothing else loads it any more).
+  await import('reflect-metadata');
   const x509 = await import('@peculiar/x509');
   x509.cryptoProvider.set(webcrypto as Crypto);
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };

@@ -1,6 +1,7 @@
 import type { SpecPath } from '../diagnostics/diagnostic.js';
 import type { GatewaySpec } from '../load/spec-types.js';
 import { suggest } from '../validate/suggest.js';
+import { show } from '../text/show.js';
 import type { Check, Finding } from './types.js';
 
 interface Reference {
@@ -35,6 +36,16 @@ function declared(spec: GatewaySpec, kind: Reference['kind']): string[] {
   return Object.keys(spec.upstreams ?? {});
 }
 
+/** "did you mean" costs a scan of every declared name: only the first few unknown names of a kind get one. */
+const SUGGESTIONS_PER_KIND = 20;
+/** Declared names a message lists (a spec may declare thousands). */
+const LISTED_NAMES = 10;
+
+function listed(names: readonly string[]): string {
+  const shown = names.slice(0, LISTED_NAMES).join(', ');
+  return names.length > LISTED_NAMES ? `${shown} and ${names.length - LISTED_NAMES} more` : shown;
+}
+
 export const refUnknown: Check = {
   code: 'ref.unknown',
   severity: 'error',
@@ -42,18 +53,25 @@ export const refUnknown: Check = {
   needs: 'spec',
   summary: 'A name refers to no trust store, client certificate or upstream',
   help: 'Declare the name, or correct the reference (gwctl suggests the closest declared name).',
-  run: ({ spec }) =>
-    references(spec).flatMap((ref): Finding[] => {
-      const known = declared(spec, ref.kind);
-      if (known.includes(ref.name)) return [];
-      const hint = suggest(ref.name, known);
+  run: ({ spec }) => {
+    const kinds = new Map<Reference['kind'], { names: string[]; set: Set<string>; suggested: number }>();
+    return references(spec).flatMap((ref): Finding[] => {
+      let known = kinds.get(ref.kind);
+      if (!known) {
+        const names = declared(spec, ref.kind);
+        known = { names, set: new Set(names), suggested: 0 };
+        kinds.set(ref.kind, known);
+      }
+      if (known.set.has(ref.name)) return [];
+      const hint = known.suggested++ < SUGGESTIONS_PER_KIND ? suggest(ref.name, known.names) : undefined;
       return [
         {
           path: ref.path,
-          message: `no ${ref.kind} named "${ref.name}"${hint ? `: did you mean "${hint}"?` : known.length ? ` (declared: ${known.join(', ')})` : ` (none declared)`}`,
+          message: `no ${ref.kind} named ${show(ref.name)}${hint ? `: did you mean ${show(hint)}?` : known.names.length ? ` (declared: ${listed(known.names)})` : ` (none declared)`}`,
         },
       ];
-    }),
+    });
+  },
 };
 
 export const refUnused: Check = {
@@ -64,10 +82,10 @@ export const refUnused: Check = {
   summary: 'A trust store, client certificate or upstream is declared but never used',
   help: 'Remove it, or refer to it where it was meant to be used (a typo in the reference shows as ref.unknown).',
   run: ({ spec }) => {
-    const used = references(spec);
+    const used = new Set(references(spec).map((r) => `${r.kind}\0${r.name}`));
     const unused = (kind: Reference['kind'], section: string, what: string) =>
       declared(spec, kind)
-        .filter((name) => !used.some((r) => r.kind === kind && r.name === name))
+        .filter((name) => !used.has(`${kind}\0${name}`))
         .map((name) => ({ path: [section, name], message: `${kind} "${name}" is not used by any ${what}` }));
     return [
       ...unused('trust store', 'trustStores', 'upstream'),

@@ -1,5 +1,5 @@
 import { FatalError, type Diagnostic, type Fatal } from '../diagnostics/diagnostic.js';
-import { diagnosticJson, formatJson } from '../format/json.js';
+import { diagnosticJson, diagnosticsJson, formatJson } from '../format/json.js';
 import type { PemKind } from '../tls/pem.js';
 import type { PemFiles } from '../tls/pem-files.js';
 import type { CertSource, ChainVerdict } from '../tls/verdict.js';
@@ -74,7 +74,7 @@ export function reportOutput(
         ok: exitCode === 0,
         upstreams: reports.map(upstreamJson),
         ...fatalJson(fatal),
-        diagnostics: general.map(diagnosticJson),
+        ...diagnosticsJson(general),
       }),
       stderr: fatalLines(fatal),
     };

@@ -1,7 +1,7 @@
 import { hasFailures, type Diagnostic, type Fatal, type Severity } from '../diagnostics/diagnostic.js';
 import { formatGithub } from '../format/github.js';
 import { formatHuman } from '../format/human.js';
-import { diagnosticJson, formatJson } from '../format/json.js';
+import { diagnosticsJson, formatJson } from '../format/json.js';
 import { formatSarif } from '../format/sarif.js';
 import { escapeUnsafe, escapeUnsafeLines } from '../text/show.js';
 
@@ -84,7 +84,7 @@ export function report(
         ok: exitCode === 0,
         ...extra,
         ...fatalJson(fatal),
-        diagnostics: diagnostics.map(diagnosticJson),
+        ...diagnosticsJson(diagnostics),
       }),
       stderr: fatalLines(fatal),
     };

@@ -10,6 +10,7 @@ import { FatalError, hasFailures } from '../diagnostics/diagnostic.js';
 import { formatJson } from '../format/json.js';
 import type { GatewaySpec } from '../load/spec-types.js';
 import { checkSpec, type CheckedSpec } from '../pipeline/check-spec.js';
+import { DEFAULT_WARN_DAYS } from '../load/spec-defaults.js';
 import { recognise, type Recognised } from '../tls/explain/recognise.js';
 import { parseHostPort } from '../text/addresses.js';
 import { escapeUnsafe } from '../text/show.js';
@@ -141,7 +142,12 @@ async function placeInSpec(e: Explanation, checked: CheckedSpec, specArg: string
     tls.presentedChain !== undefined &&
     checked.material
   ) {
-    const a = analyzeTls(spec, checked.material, { at: ctx.now, warnDays: 30, only: e.upstream, specArg });
+    const a = analyzeTls(spec, checked.material, {
+      at: ctx.now,
+      warnDays: DEFAULT_WARN_DAYS,
+      only: e.upstream,
+      specArg,
+    });
     const v = a.upstreams.find((u) => u.name === e.upstream)?.verdict;
     if (v) {
       const agrees = (v.nginx?.code ?? null) === (e.nginx?.code ?? null);

@@ -13,6 +13,7 @@ import { MAX_CERT_LIST } from '../tls/chain/index.js';
 import { nginxDefaultProtocols } from '../load/nginx-version.js';
 import { nginxSslName } from '../tls/chain/index.js';
 import { PemFiles } from '../tls/pem-files.js';
+import { findingDiagnostic } from '../tls/finding-diagnostic.js';
 import { parseSClient, type ProbeObservation } from '../tls/probe/parse-s-client.js';
 import { MissingOpenssl, runSClient, type ProbeTarget } from '../tls/probe/s-client.js';
 import { saveChain, type SaveOutcome } from '../tls/probe/save-chain.js';
@@ -254,13 +255,7 @@ function chainDiagnostic(
   server: string,
   path: SpecPath,
 ): Diagnostic {
-  const where =
-    f.file?.startsWith('served by ') && f.line
-      ? ` (certificate ${f.line} served by ${server})`
-      : f.file
-        ? ` (${f.file}${f.line ? `:${f.line}` : ''})`
-        : '';
-  return { code: f.code, severity: f.severity, message: `${server}: ${f.message}${where}`, path };
+  return findingDiagnostic(f, { subject: server, path, servedBy: server });
 }
 
 const info = (code: string, message: string, path: SpecPath): Diagnostic => ({ code, severity: 'info', message, path });

@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { analyzeTls } from '../analyze/analyze-tls.js';
 import { FatalError, diag, error, hasFailures, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { positionDiagnostics } from '../load/load-spec.js';
@@ -7,13 +7,13 @@ import { checkSpec } from '../pipeline/check-spec.js';
 import { plan } from '../plan/plan.js';
 import type { OutputFile } from '../plan/render-model.js';
 import { QuoteError } from '../text/quote.js';
-import { renderNginxConf } from '../render/templates.js';
+import { renderOutput } from '../render/manifest.js';
 import { assessOutDir, realOutDir } from '../render/output-dir.js';
 import { driftLines, driftOf, writeOutput, type WriteResult } from '../render/write-output.js';
 import { describeDiff, outputDiff } from '../render/output-diff.js';
 import { escapeUnsafeLines } from '../text/show.js';
 import { exitFor, report, type CommandContext, type CommandResult } from './context.js';
-import type { TestOptions } from './test.js';
+import type { TestOptions } from './nginx-test-step.js';
 
 export interface RenderOptions {
   out: string;
@@ -53,15 +53,16 @@ export async function renderCommand(
   ctx.progress?.(`rendering ${specPath}`);
   let files: OutputFile[];
   try {
+    const specFile = checked.loaded.overlay?.loaded.file ?? checked.loaded.file;
     const model = plan({
       spec: checked.spec,
-      specFile: checked.loaded.overlay?.loaded.file ?? checked.loaded.file,
+      specFile,
       specDir: checked.loaded.dir,
       outDir: realDir,
       material: checked.material,
       verifyDepths: new Map(analysis.upstreams.map((u) => [u.name, u.verifyDepth])),
     });
-    files = [{ path: 'nginx.conf', content: renderNginxConf(model) }, ...model.files];
+    files = renderOutput(model, basename(specFile));
   } catch (e) {
     if (!(e instanceof QuoteError)) throw e;
     return report(
@@ -88,7 +89,7 @@ export async function renderCommand(
     const extra = { out: outDir, drift, diff };
     // nginx -t on DIR only once it is found up to date.
     if (testWith && exitFor(all, ctx) === 0)
-      return (await import('./test.js')).reportWithNginxTest(
+      return (await import('./nginx-test-step.js')).reportWithNginxTest(
         ctx,
         realDir,
         testWith,
@@ -106,12 +107,18 @@ export async function renderCommand(
   if (exitFor(diagnostics, ctx) !== 0) return report(ctx, diagnostics);
 
   // --test: nginx -t on the staged output, before it replaces anything in DIR.
-  let tested: Awaited<ReturnType<typeof import('./test.js').nginxTestStep>> | undefined;
+  let tested: Awaited<ReturnType<typeof import('./nginx-test-step.js').nginxTestStep>> | undefined;
   const testOpts = testWith;
   const verifyStaged =
     testOpts &&
     (async (staged: string) => {
-      tested = await (await import('./test.js')).nginxTestStep(staged, testOpts, ctx, checked.loaded, realDir);
+      tested = await (await import('./nginx-test-step.js')).nginxTestStep(
+        staged,
+        testOpts,
+        ctx,
+        checked.loaded,
+        realDir,
+      );
       return exitFor(tested.diagnostics, ctx) === 0;
     });
   const result = await writeOutput(realDir, files, { verifyStaged });

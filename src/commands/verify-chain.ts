@@ -4,6 +4,7 @@ import { FatalError, hasFailures, type Diagnostic, type Fatal } from '../diagnos
 import { positionDiagnostics } from '../load/load-spec.js';
 import { checkSpec } from '../pipeline/check-spec.js';
 import { PemFiles } from '../tls/pem-files.js';
+import { findingDiagnostic } from '../tls/finding-diagnostic.js';
 import type { ChainFinding } from '../tls/verdict.js';
 import { probeCommand } from '../analyze/probe-command.js';
 import { verifyChain } from '../tls/chain/index.js';
@@ -130,15 +131,7 @@ export function verifyChainFilesCommand(opts: ChainFilesOptions, ctx: CommandCon
   });
   const file = resolve(ctx.cwd, opts.chain);
   if (opts.name === undefined) verdict.findings.push(nameNotChecked());
-  const findings: Diagnostic[] = verdict.findings.map((f) => ({
-    code: f.code,
-    severity: f.severity,
-    message: f.message,
-    path: [],
-    file: f.file ?? file,
-    line: f.line ?? 1,
-    column: 1,
-  }));
+  const findings: Diagnostic[] = verdict.findings.map((f) => findingDiagnostic(f, { file }));
   return reportOutput(ctx, [{ name: basename(opts.chain), serverName: opts.name, verifyDepth, verdict, findings }], []);
 }
 

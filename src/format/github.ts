@@ -1,6 +1,7 @@
 import { workspaceRelative } from './paths.js';
 import type { Diagnostic, Fatal, Severity } from '../diagnostics/diagnostic.js';
 import { escapeUnsafe } from '../text/show.js';
+import { boundDiagnostics, omittedLine } from './bound.js';
 
 /**
  * GitHub Actions workflow commands, one per diagnostic:
@@ -33,7 +34,11 @@ export function formatGithub(
   const stopped = fatal.map(
     (f): Diagnostic => ({ code: 'gwctl.fatal', severity: 'error', message: f.message, path: [], file: f.spec }),
   );
-  return [...diagnostics, ...stopped].map((d) => `${githubCommand(d, opts)}\n`).join('');
+  const bounded = boundDiagnostics(diagnostics);
+  const more = bounded.omitted.map(
+    (o): Diagnostic => ({ code: o.code, severity: 'info', message: omittedLine(o), path: [] }),
+  );
+  return [...bounded.shown, ...more, ...stopped].map((d) => `${githubCommand(d, opts)}\n`).join('');
 }
 
 export function githubCommand(d: Diagnostic, opts: GithubOptions): string {

@@ -1,6 +1,7 @@
 import { workspaceRelative } from './paths.js';
 import type { Diagnostic, Severity } from '../diagnostics/diagnostic.js';
 import { escapeUnsafe } from '../text/show.js';
+import { boundDiagnostics, omittedLine } from './bound.js';
 
 export interface HumanOptions {
   color: boolean;
@@ -14,10 +15,13 @@ const DIM = '\u001b[2m';
 /** `file:line:column  severity  message  [code]`, grouped by file, then a one-line summary. */
 export function formatHuman(diagnostics: readonly Diagnostic[], opts: HumanOptions): string {
   const paint = (s: string, c: string) => (opts.color ? `${c}${s}${RESET}` : s);
+  const bounded = boundDiagnostics(diagnostics);
   const byFile = new Map<string, Diagnostic[]>();
-  for (const d of diagnostics) {
+  for (const d of bounded.shown) {
     const f = d.file ? escapeUnsafe(shown(d.file, opts.cwd)) : '(spec)';
-    byFile.set(f, [...(byFile.get(f) ?? []), d]);
+    const list = byFile.get(f);
+    if (list) list.push(d);
+    else byFile.set(f, [d]);
   }
   const lines: string[] = [];
   for (const [file, ds] of byFile) {
@@ -30,6 +34,7 @@ export function formatHuman(diagnostics: readonly Diagnostic[], opts: HumanOptio
       );
     }
   }
+  for (const o of bounded.omitted) lines.push(paint(escapeUnsafe(omittedLine(o)), DIM));
   const count = (s: Severity) => diagnostics.filter((d) => d.severity === s).length;
   if (diagnostics.length) lines.push(`${count('error')} error(s), ${count('warning')} warning(s)`);
   return lines.length ? `${lines.join('\n')}\n` : '';

@@ -12,6 +12,8 @@ import {
   YAMLParseError,
   type YAMLError,
   type Node,
+  type Pair,
+  type YAMLMap,
 } from 'yaml';
 import { FatalError, error, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
 import { hasUnsafeCharacters, show } from '../text/show.js';
@@ -358,7 +360,7 @@ export function locate(spec: Pick<LoadedSpec, 'doc' | 'lines'>, path: SpecPath, 
     const seg = path[i];
     const last = i === path.length - 1;
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+      const pair = pairIndex(node).get(String(seg));
       if (!pair) break;
       if (last && key && isNodeLike(pair.key)) {
         found = pair.key as Node;
@@ -377,6 +379,24 @@ export function locate(spec: Pick<LoadedSpec, 'doc' | 'lines'>, path: SpecPath, 
   if (!range) return undefined;
   const pos = spec.lines.linePos(range[0]);
   return { line: pos.line, column: pos.col };
+}
+
+/**
+ * Each mapping's pairs by key, built once per mapping: a diagnostic per upstream used to scan the
+ * whole `upstreams` mapping to find its own (quadratic in the number of upstreams). The first
+ * pair of a key wins, as the scan found it.
+ */
+const pairIndexes = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+function pairIndex(map: YAMLMap): Map<string, Pair> {
+  let index = pairIndexes.get(map);
+  if (!index) {
+    index = new Map();
+    for (const p of map.items)
+      if (isPair(p) && isScalar(p.key) && !index.has(String(p.key.value))) index.set(String(p.key.value), p);
+    pairIndexes.set(map, index);
+  }
+  return index;
 }
 
 function isNodeLike(n: unknown): boolean {

@@ -9,3 +9,5 @@ export const MAX_CONF_BYTES = 64 * 1024 * 1024;
 export const OWNED_DIRS = ['tls'];
 /** Directories nginx needs under its prefix; created, never emptied (they hold the user's logs). */
 export const RUNTIME_DIRS = ['logs', 'temp'];
+/** The render manifest beside nginx.conf (src/output/manifest.ts): what was written, and from which spec fields. */
+export const MANIFEST = 'gwctl-manifest.json';

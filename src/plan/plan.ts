@@ -1,3 +1,5 @@
+import { relative } from 'node:path';
+import type { SpecPath } from '../diagnostics/diagnostic.js';
 import type { FileRef, GatewaySpec, ServerObjectSpec, UpstreamSpec } from '../load/spec-types.js';
 import { isHostFile, refPath } from '../load/file-ref.js';
 import { summarizeList } from './comment-text.js';
@@ -38,16 +40,19 @@ export function plan(input: PlanInput): RenderModel {
   const { spec } = input;
   const target = nginxTarget(spec.runtime?.nginxVersion);
   const files = new Map<string, OutputFile>();
-  const addFile = (prefix: string, content: string): string => {
+  /** Writes a content-addressed file; `why` and `from` say what it is, for the render manifest. */
+  const addFile = (prefix: string, content: string, why: string, from: SpecPath): string => {
     const path = outputFilePath(prefix, content);
-    files.set(path, { path, content });
+    const known = files.get(path);
+    if (known) known.from = [...known.from!, from];
+    else files.set(path, { path, content, why, from: [from] });
     return path;
   };
   // Many upstreams share a trust store or client certificate: encode and hash each file once.
   const fileOnce = new Map<string, string>();
-  const addFileOnce = (prefix: string, certs: () => string): string => {
+  const addFileOnce = (prefix: string, certs: () => string, why: string, from: SpecPath): string => {
     let path = fileOnce.get(prefix);
-    if (path === undefined) fileOnce.set(prefix, (path = addFile(prefix, certs())));
+    if (path === undefined) fileOnce.set(prefix, (path = addFile(prefix, certs(), why, from)));
     return path;
   };
   // A path in nginx.conf names the file where the gateway runs: a hostPath as written, a path
@@ -55,6 +60,11 @@ export function plan(input: PlanInput): RenderModel {
   // into the rendering machine's workspace once DIR is copied elsewhere).
   const outPath = (declared: FileRef) =>
     isHostFile(declared) ? declared.hostPath : resolvePath(input.specDir, declared);
+  // The same file as outPath names, written so that it does not depend on where the spec is.
+  const specRelative = (declared: FileRef | undefined) =>
+    declared === undefined || isHostFile(declared)
+      ? declared && refPath(declared)
+      : relative(input.specDir, resolvePath(input.specDir, declared));
 
   const upstreams: UpstreamModel[] = Object.entries(spec.upstreams ?? {})
     .sort(([a], [b]) => byCodePoint(a, b))
@@ -83,11 +93,32 @@ export function plan(input: PlanInput): RenderModel {
       tls.clientCertificate !== undefined ? input.material.clientCertificates.get(tls.clientCertificate) : undefined;
     const body: Omit<TlsProfileModel, 'id' | 'usedBy'> = {
       verify,
-      trustedCertificate: store && verify ? addFileOnce(`trust-${tls.trustStore}`, () => toPem(store)) : undefined,
-      crl: crl && verify ? addFileOnce(`crl-${tls.trustStore}`, () => toPem(crl)) : undefined,
+      trustedCertificate:
+        store && verify
+          ? addFileOnce(
+              `trust-${tls.trustStore}`,
+              () => toPem(store),
+              `the certificates of trust store "${tls.trustStore}" (proxy_ssl_trusted_certificate)`,
+              ['trustStores', tls.trustStore!, 'certificates'],
+            )
+          : undefined,
+      crl:
+        crl && verify
+          ? addFileOnce(
+              `crl-${tls.trustStore}`,
+              () => toPem(crl),
+              `the CRL of trust store "${tls.trustStore}" (proxy_ssl_crl)`,
+              ['trustStores', tls.trustStore!, 'crl'],
+            )
+          : undefined,
       verifyDepth: input.verifyDepths.get(name) ?? tls.verifyDepth ?? NGINX_DEFAULT_VERIFY_DEPTH,
       certificate: clientPair
-        ? addFileOnce(`client-${tls.clientCertificate}`, () => toPem(clientPair.certs))
+        ? addFileOnce(
+            `client-${tls.clientCertificate}`,
+            () => toPem(clientPair.certs),
+            `client certificate "${tls.clientCertificate}" with its chain (proxy_ssl_certificate)`,
+            ['clientCertificates', tls.clientCertificate!, 'certificate'],
+          )
         : undefined,
       certificateKey: client ? outPath(client.key) : undefined,
       passwordFile: client?.passwordFile !== undefined ? outPath(client.passwordFile) : undefined,
@@ -95,7 +126,14 @@ export function plan(input: PlanInput): RenderModel {
       ciphers: tls.ciphers,
       sessionReuse: tls.sessionReuse ?? true,
     };
-    const id = `tls_${shortHash(JSON.stringify(body), 10)}`;
+    // Named by its settings as the spec states them: a key path counts relative to the spec, so the
+    // name does not change with the directory the spec is checked out in.
+    const named = {
+      ...body,
+      certificateKey: specRelative(client?.key),
+      passwordFile: specRelative(client?.passwordFile),
+    };
+    const id = `tls_${shortHash(JSON.stringify(named), 10)}`;
     const profile = profiles.get(id) ?? { ...body, id, usedBy: [], localSecret: client && isLocalSecret(client) };
     profile.usedBy.push(name);
     profiles.set(id, profile);
@@ -183,6 +221,7 @@ function planRouting(
       id: l.id,
       path: l.path,
       summary: summarizeList(parts, '; '),
+      routes: [...l.exceptions.map((e) => e.route), ...(l.anyHost !== undefined ? [l.anyHost] : [])],
       maxBodySize: traffic.locationBodySize.get(l.id),
     };
   });
@@ -200,6 +239,7 @@ function planRouting(
     const profile = profileOf.get(name);
     return {
       upstreamId: upstreamId(name),
+      name,
       hostHeader: hostHeaderOf(up),
       sslName: profile ? sslNameOf(up) : undefined,
       target: traffic.upstreamTarget.get(name)!,
@@ -233,7 +273,7 @@ function planRouting(
     strip: traffic.strip,
     basePaths: used.flatMap((name) => {
       const basePath = basePathOf(spec.upstreams![name]);
-      return basePath === undefined ? [] : [{ upstreamId: upstreamId(name), basePath }];
+      return basePath === undefined ? [] : [{ upstreamId: upstreamId(name), name, basePath }];
     }),
     maxBodySize: traffic.maxBodySize,
     mapHash: mapHashSizes(entries, longestKey),
@@ -303,7 +343,7 @@ interface ListenerGroup {
 function listenerGroups(
   spec: GatewaySpec,
   input: PlanInput,
-  addFile: (p: string, c: string) => string,
+  addFile: (prefix: string, content: string, why: string, from: SpecPath) => string,
   outPath: (p: FileRef) => string,
 ): ListenerGroup[] {
   const groups = new Map<string, ListenerGroup>();
@@ -316,7 +356,14 @@ function listenerGroups(
       return;
     }
     const pair = input.material.listeners.get(i);
-    const certificate = pair ? addFile('listener', toPem(pair.certs)) : outPath(l.tls.certificate);
+    const certificate = pair
+      ? addFile('listener', toPem(pair.certs), 'a listener certificate with its chain (ssl_certificate)', [
+          'listen',
+          i,
+          'tls',
+          'certificate',
+        ])
+      : outPath(l.tls.certificate);
     const key = `tls ${certificate} ${refPath(l.tls.key)}`;
     const g = groups.get(key) ?? {
       listens: [],

@@ -1,3 +1,5 @@
+import type { SpecPath } from '../diagnostics/diagnostic.js';
+
 /** Everything the templates see. Values here are plain data; quoting happens in the template helpers. */
 export interface RenderModel {
   /** Comment lines at the top of nginx.conf. */
@@ -70,6 +72,9 @@ export interface StatusServerModel {
 export interface OutputFile {
   path: string;
   content: string;
+  /** For the render manifest: why the file was written, and the spec fields it came from. */
+  why?: string;
+  from?: SpecPath[];
 }
 
 export interface UpstreamModel {
@@ -92,6 +97,8 @@ export interface ProxyLocationModel {
   id: string;
   /** Who uses it, for the comment above it. */
   summary: string;
+  /** Spec upstreams whose requests it proxies (the render manifest's source of its lines). */
+  upstreams: string[];
   /** Its traffic settings in words, for a second comment line. */
   details: string;
   tls?: TlsProfileModel;
@@ -181,7 +188,7 @@ export interface RoutingModel {
   /** $gw_route → $gw_strip: bytes of the URI stripPath removes. */
   strip: { route: string; bytes: number }[];
   /** $gw_upstream → $gw_base_path: upstreams with a basePath. */
-  basePaths: { upstreamId: string; basePath: string }[];
+  basePaths: { upstreamId: string; name: string; basePath: string }[];
   /** client_max_body_size in http{}: limits.maxBodySize or nginx's 1m. */
   maxBodySize: string;
   /** map_hash_max_size / map_hash_bucket_size large enough for the maps above. */
@@ -194,6 +201,8 @@ export interface LocationModel {
   path: string;
   /** One-line summary of who answers here, for the comment above the location. */
   summary: string;
+  /** Indexes of the spec routes answering here: host exceptions first, then the route for any host. */
+  routes: number[];
   /** client_max_body_size here when its routes allow another size than http{} (the largest of theirs). */
   maxBodySize?: string;
 }
@@ -206,6 +215,8 @@ export interface RouteModel {
 
 export interface UpstreamDispatchModel {
   upstreamId: string;
+  /** The spec upstream's name. */
+  name: string;
   /** Host header sent upstream unless the route preserves the client's. */
   hostHeader: string;
   /** proxy_ssl_name for TLS upstreams. */

@@ -85,7 +85,15 @@ export function planTraffic(
   const locationFor = (upstream: string, settings: TrafficSettings): string => {
     const profile = profileOf.get(upstream);
     const id = locationId(profile, settings, sizeText(globalLimit));
-    const known = byId.get(id) ?? { id, summary: '', details: '', tls: profile, settings, users: new Set<string>() };
+    const known = byId.get(id) ?? {
+      id,
+      summary: '',
+      details: '',
+      upstreams: [],
+      tls: profile,
+      settings,
+      users: new Set<string>(),
+    };
     known.users.add(upstream);
     byId.set(id, known);
     return `@${id}`;
@@ -119,6 +127,7 @@ export function planTraffic(
     .sort((a, b) => byCodePoint(a.id, b.id))
     .map(({ users, ...l }) => ({
       ...l,
+      upstreams: [...users].sort(byCodePoint),
       summary: summaryOf(l.tls, [...users].sort(byCodePoint)),
       details: detailsOf(l.settings),
     }));

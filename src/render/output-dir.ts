@@ -4,6 +4,7 @@ import { FatalError } from '../diagnostics/diagnostic.js';
 import { readRegularFile } from '../load/read-file.js';
 import { CONF, GENERATED_MARKER, OWNED_DIRS, RUNTIME_DIRS } from '../output/layout.js';
 import { OUTPUT_FILE_NAME } from '../plan/pem-out.js';
+import { currentManifest } from '../output/manifest.js';
 
 /**
  * What `--out DIR` is. gwctl renders only where it cannot overwrite or remove anything of the
@@ -72,7 +73,9 @@ export function assertOwnConf(outDir: string): void {
     throw new FatalError(`${conf}: ${read.problem.message}`);
   }
   const head = read.data.toString('latin1');
-  if (head !== GENERATED_MARKER)
+  // The manifest describing this very nginx.conf, or (a directory rendered before manifests, or
+  // gwctl's nginx.conf edited by hand) the first line gwctl writes.
+  if (head !== GENERATED_MARKER && !currentManifest(outDir))
     throw new FatalError(
       `${conf} was not written by gwctl; refusing to overwrite it (move it away or choose another --out)`,
     );

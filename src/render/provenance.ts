@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { readRegularFileOrUndefined } from '../load/read-file.js';
 import { OUTPUT_FILE_NAME, shortHash } from '../plan/pem-out.js';
 import { CONF, GENERATED_MARKER, MAX_CONF_BYTES, OWNED_DIRS } from '../output/layout.js';
+import { currentManifest } from '../output/manifest.js';
 
 /**
  * Which files in DIR/tls are gwctl's to remove. Never "anything named like gwctl's": only files
@@ -11,7 +12,11 @@ import { CONF, GENERATED_MARKER, MAX_CONF_BYTES, OWNED_DIRS } from '../output/la
  * bytes still hash to their name (so a file the user edited or put there is never lost).
  */
 
-/** Directives gwctl points at files it writes; keys and password files are the user's and are not among them. */
+/**
+ * For directories rendered before the render manifest (or whose nginx.conf no longer matches it):
+ * the directives gwctl points at files it writes; keys and password files are the user's and
+ * are not among them.
+ */
 const REFERENCE =
   /^[ \t]*(?:ssl_certificate|proxy_ssl_trusted_certificate|proxy_ssl_crl|proxy_ssl_certificate)[ \t]+"?tls\/([^"\s;/]+)"?[ \t]*;[ \t]*$/gm;
 /** A pending record lists file names: far below this even for thousands of upstreams. */
@@ -29,10 +34,22 @@ export function referencedFiles(conf: string): Set<string> {
   );
 }
 
-/** What DIR/nginx.conf refers to now; nothing when there is none, or it is not gwctl's. */
+/**
+ * What DIR/nginx.conf refers to now: the files its manifest lists, when the manifest describes it;
+ * otherwise (rendered before manifests existed, edited by hand, or a render killed between
+ * writing the manifest and nginx.conf) what gwctl's certificate directives in it name. Nothing
+ * when there is no nginx.conf, or it is not gwctl's.
+ */
 export function currentReferences(outDir: string): Set<string> {
+  const manifest = currentManifest(outDir);
+  if (manifest) return new Set(manifest.files.map((f) => f.path).filter(isOwnFilePath));
   const conf = readRegularFileOrUndefined(join(outDir, CONF), MAX_CONF_BYTES)?.toString('utf8');
   return conf?.startsWith(GENERATED_MARKER) ? referencedFiles(conf) : new Set();
+}
+
+/** `tls/NAME` with a content-addressed NAME: the only kind of file gwctl ever removes. */
+function isOwnFilePath(rel: string): boolean {
+  return /^tls\/[^/]+$/.test(rel) && OUTPUT_FILE_NAME.test(rel.slice(4));
 }
 
 /** True when DIR/rel is a regular file whose bytes still hash to its content-addressed name. */
@@ -100,9 +117,7 @@ export function readPendingRecord(staging: string): PendingChanges | undefined {
     return undefined;
   }
   const record = data as Partial<PendingChanges> | null;
-  const files = (v: unknown) =>
-    Array.isArray(v) &&
-    v.every((p) => typeof p === 'string' && /^tls\/[^/]+$/.test(p) && OUTPUT_FILE_NAME.test(p.slice(4)));
+  const files = (v: unknown) => Array.isArray(v) && v.every((p) => typeof p === 'string' && isOwnFilePath(p));
   const dirs = (v: unknown) => Array.isArray(v) && v.every((d) => OWNED_DIRS.includes(d as string));
   if (!record || !files(record.adding) || !files(record.previous) || !dirs(record.dirs)) return undefined;
   return { adding: record.adding!, dirs: record.dirs!, previous: record.previous! };

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
-import { summarizeList } from '../plan/comment-text.js';
 import type { RenderModel } from '../plan/render-model.js';
+import type { SpecPath } from '../diagnostics/diagnostic.js';
+import type { LineSource, SourceKind } from '../output/manifest.js';
 import { QuoteError, bare, comment, integer, luaString, quote, quoteLiteral, variable } from '../text/quote.js';
 
 const TEMPLATES = fileURLToPath(new URL('../../../templates/', import.meta.url));
@@ -32,17 +33,75 @@ export function mapHost(value: unknown): string {
   return `\\\\${value}`;
 }
 
-/** A list for a comment: the first few items and a count of the rest. */
-function list(items: unknown): string {
-  if (!Array.isArray(items) || !items.every((i) => typeof i === 'string'))
-    throw new QuoteError('expected a list of strings');
-  return summarizeList(items);
-}
-
 /** Bare tokens separated by spaces (a directive's parameter list held as one string). */
 function words(value: unknown): string {
   if (typeof value !== 'string') throw new QuoteError('expected a string of words');
   return value.split(' ').map(bare).join(' ');
+}
+
+/**
+ * `{{#from kind "upstreams" name "tls" ...}} lines {{/from}}`: the lines inside came from these spec
+ * fields (an array argument fans out: one path per element; `if=false` records nothing). The
+ * block is marked with NUL-delimited tokens, which no helper can emit (control characters are
+ * refused), and `renderWithSources` turns the marks into line ranges and removes them.
+ */
+let opened: { kind: SourceKind; from: SpecPath[] }[] = [];
+const OPEN = '\u0000<';
+const CLOSE = '\u0000>';
+const END = '\u0000;';
+
+function from(this: unknown, kind: SourceKind, ...args: unknown[]): string {
+  const options = args.pop() as Handlebars.HelperOptions;
+  const inner = options.fn(this);
+  if ('if' in options.hash && !options.hash.if) return inner;
+  let paths: (string | number)[][] = [[]];
+  for (const a of args) {
+    const steps = Array.isArray(a) ? a : [a];
+    if (!steps.every((x) => typeof x === 'string' || typeof x === 'number'))
+      throw new QuoteError(`spec path step ${JSON.stringify(a)} is not a name or an index`);
+    paths = paths.flatMap((p) => steps.map((x) => [...p, x as string | number]));
+  }
+  if (!paths.length) return inner;
+  opened.push({ kind, from: paths });
+  const id = opened.length - 1;
+  return `${OPEN}${id}${END}${inner}${CLOSE}${id}${END}`;
+}
+
+/** nginx.conf, and which of its lines came from which spec fields (for the render manifest). */
+export function renderWithSources(model: RenderModel): { text: string; sources: LineSource[] } {
+  opened = [];
+  let marked: string;
+  let marks: typeof opened;
+  try {
+    marked = engine()(model);
+    marks = opened;
+  } finally {
+    opened = [];
+  }
+  const sources: LineSource[] = [];
+  const starts = new Map<number, number>();
+  let text = '';
+  let line = 1;
+  const mark = /\u0000([<>])(\d+)\u0000;/g;
+  let at = 0;
+  for (let m = mark.exec(marked); m; m = mark.exec(marked)) {
+    const chunk = marked.slice(at, m.index);
+    text += chunk;
+    for (let i = chunk.indexOf('\n'); i >= 0; i = chunk.indexOf('\n', i + 1)) line++;
+    at = m.index + m[0].length;
+    const id = Number(m[2]);
+    if (m[1] === '<') {
+      starts.set(id, line);
+      continue;
+    }
+    // A block ends with its last line's newline: a mark at the start of a line closes the line before.
+    const end = text.endsWith('\n') ? line - 1 : line;
+    const start = starts.get(id)!;
+    if (end >= start) sources.push({ lines: [start, end], kind: marks[id].kind, from: marks[id].from });
+  }
+  text += marked.slice(at);
+  sources.sort((a, b) => a.lines[0] - b.lines[0] || b.lines[1] - a.lines[1]);
+  return { text, sources };
 }
 
 let compiled: Handlebars.TemplateDelegate<RenderModel> | undefined;
@@ -53,8 +112,9 @@ function engine(): Handlebars.TemplateDelegate<RenderModel> {
   const hb = Handlebars.create();
   // The Lua runtime goes into nginx.conf verbatim (its source is reviewed, linted and tested as a file).
   const luaRuntime = readFileSync(`${TEMPLATES}lua/gwctl.lua`, 'utf8').trimEnd();
-  hb.registerHelper({ quote, quoteLiteral, variable, bare, integer, comment, mapHost, list, luaString, words });
+  hb.registerHelper({ quote, quoteLiteral, variable, bare, integer, comment, mapHost, luaString, words });
   hb.registerHelper('luaRuntime', () => luaRuntime);
+  hb.registerHelper('from', from);
   hb.registerHelper('either', (a: unknown, b: unknown) => Boolean(a) || Boolean(b));
   for (const name of PARTIALS) hb.registerPartial(name, readFileSync(`${TEMPLATES}partials/${name}.hbs`, 'utf8'));
   compiled = hb.compile<RenderModel>(readFileSync(`${TEMPLATES}nginx.conf.hbs`, 'utf8'), {
@@ -65,5 +125,5 @@ function engine(): Handlebars.TemplateDelegate<RenderModel> {
 }
 
 export function renderNginxConf(model: RenderModel): string {
-  return engine()(model);
+  return renderWithSources(model).text;
 }

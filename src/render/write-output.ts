@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { FatalError } from '../diagnostics/diagnostic.js';
 import type { OutputFile } from '../plan/render-model.js';
-import { CONF, OWNED_DIRS, RUNTIME_DIRS } from '../output/layout.js';
+import { CONF, MANIFEST, OWNED_DIRS, RUNTIME_DIRS } from '../output/layout.js';
 import { assertOwnConf, assessOutDir, stagingDirs, stagingPrefix } from './output-dir.js';
 import { currentReferences, readPendingRecord, removable, undoAbandoned, writePendingRecord } from './provenance.js';
 import { DIR_MODE, FILE_MODE, makeDirs, setFileMode, tightenDir } from '../output/modes.js';
@@ -84,7 +84,10 @@ export async function writeOutput(outDir: string, files: OutputFile[], opts: Wri
     }
 
     const conf = files.find((f) => f.path === CONF);
-    const newFiles = files.filter((f) => f.path !== CONF && !sameFile(join(outDir, f.path), f.content));
+    const manifest = files.find((f) => f.path === MANIFEST);
+    const newFiles = files.filter(
+      (f) => f.path !== CONF && f.path !== MANIFEST && !sameFile(join(outDir, f.path), f.content),
+    );
     writePendingRecord(staging, {
       adding: newFiles.map((f) => f.path).filter((p) => !isSymlink(join(outDir, p)) && !existsSync(join(outDir, p))),
       dirs: OWNED_DIRS.filter((d) => !existsSync(join(outDir, d)) && newFiles.some((f) => f.path.startsWith(`${d}/`))),
@@ -97,10 +100,18 @@ export async function writeOutput(outDir: string, files: OutputFile[], opts: Wri
       written.push(f.path);
     }
     syncDirs(outDir, files);
-    // 2. The commit point: one rename of nginx.conf.
-    if (conf && !sameFile(join(outDir, CONF), conf.content)) {
+    // 2. The manifest (until nginx.conf matches it, readers go by nginx.conf), then the commit
+    // point: one rename of nginx.conf.
+    const confChanges = conf !== undefined && !sameFile(join(outDir, CONF), conf.content);
+    if (confChanges || (manifest && !sameFile(join(outDir, MANIFEST), manifest.content))) {
       held.assertOwned();
       assertOwnConf(outDir);
+    }
+    if (manifest && !sameFile(join(outDir, MANIFEST), manifest.content)) {
+      journal.place(join(staging, MANIFEST), MANIFEST);
+      written.push(MANIFEST);
+    }
+    if (confChanges) {
       journal.place(join(staging, CONF), CONF);
       written.push(CONF);
     }

@@ -1,11 +1,13 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { isEncryptedKey, openPrivateKey } from './private-key.js';
 import { DEFAULT_SECURITY_LEVEL, describeLevel, securityBits } from './security-level.js';
 import type { PemBlock } from './pem.js';
 import type { CertSource, ChainFinding } from './verdict.js';
 import {
-  asnTimeSeconds,
+  DEFAULT_WARN_DAYS,
   cmpTime,
   epochSeconds,
+  expiresWithin,
   finding,
   isoDate,
   keyStrongEnough,
@@ -50,8 +52,6 @@ export interface ClientCertificateReport {
   findings: ChainFinding[];
 }
 
-const DAY = 86400;
-
 export function checkClientCertificate(req: ClientCertificateRequest): ClientCertificateReport {
   const findings: ChainFinding[] = [];
   const certs: { cert: ChainCert; source: CertSource }[] = [];
@@ -93,7 +93,7 @@ export function checkClientCertificate(req: ClientCertificateRequest): ClientCer
   if (leaf) {
     checkOrder(certs, findings);
     checkPurpose(certs, findings);
-    checkValidity(certs, epochSeconds(req.at), req.warnDays ?? 30, findings);
+    checkValidity(certs, epochSeconds(req.at), req.warnDays ?? DEFAULT_WARN_DAYS, findings);
     checkStrength(certs, findings, req.securityLevel ?? DEFAULT_SECURITY_LEVEL);
     checkCurve(leaf, findings);
   }
@@ -118,7 +118,7 @@ function openKey(req: ClientCertificateRequest, findings: ChainFinding[]): KeyOb
         ),
       ),
     );
-  const encrypted = block.label === 'ENCRYPTED PRIVATE KEY' || /^Proc-Type: 4,ENCRYPTED$/m.test(block.text);
+  const encrypted = isEncryptedKey(block);
   if (encrypted && req.passphrase === undefined) {
     findings.push(
       at(
@@ -131,25 +131,20 @@ function openKey(req: ClientCertificateRequest, findings: ChainFinding[]): KeyOb
     );
     return null;
   }
-  try {
-    return createPrivateKey(
-      encrypted ? { key: block.text, format: 'pem', passphrase: req.passphrase } : { key: block.text, format: 'pem' },
-    );
-  } catch {
-    // The underlying error text is not echoed: it could quote the input.
-    findings.push(
-      at(
-        finding(
-          'error',
-          encrypted ? 'client.key-passphrase' : 'client.key-unreadable',
-          encrypted
-            ? `the private key${where} does not open with the passphrase from passwordFile`
-            : `the private key${where} cannot be read`,
-        ),
+  const key = openPrivateKey(block, req.passphrase === undefined ? [] : [req.passphrase]);
+  if (key) return key;
+  findings.push(
+    at(
+      finding(
+        'error',
+        encrypted ? 'client.key-passphrase' : 'client.key-unreadable',
+        encrypted
+          ? `the private key${where} does not open with the passphrase from passwordFile`
+          : `the private key${where} cannot be read`,
       ),
-    );
-    return null;
-  }
+    ),
+  );
+  return null;
 }
 
 /** Each certificate must be issued by the next one, as TLS requires the chain in order. */
@@ -233,13 +228,13 @@ function checkValidity(
         finding('error', 'client.expired', `${quoteName(cert)} expired at ${isoDate(cert.notAfter)}`, source),
       );
     else {
-      const end = asnTimeSeconds(cert.notAfter)!;
-      if (end - at <= warnDays * DAY)
+      const days = expiresWithin(cert.notAfter, at, warnDays);
+      if (days !== undefined)
         findings.push(
           finding(
             'warning',
             'client.expiring-soon',
-            `${quoteName(cert)} expires at ${isoDate(cert.notAfter)}, in ${Math.floor((end - at) / DAY)} days`,
+            `${quoteName(cert)} expires at ${isoDate(cert.notAfter)}, in ${days} days`,
             source,
           ),
         );

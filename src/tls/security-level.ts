@@ -46,5 +46,6 @@ export function securityLevelOf(ciphers: string | undefined): number {
 /** "security level 3 (128-bit strength: RSA 3072, ...)" for messages. */
 export function describeLevel(level: number): string {
   const bits = securityBits(level);
-  return `OpenSSL security level ${level}${level === DEFAULT_SECURITY_LEVEL ? " (nginx's default here)" : ''} (${bits ? `${bits}-bit strength: ` : ''}${EXAMPLES[level] ?? EXAMPLES[5]})`;
+  const detail = `${bits ? `${bits}-bit strength: ` : ''}${EXAMPLES[level] ?? EXAMPLES[5]}`;
+  return `OpenSSL security level ${level} (${level === DEFAULT_SECURITY_LEVEL ? "nginx's default; " : ''}${detail})`;
 }

@@ -1,5 +1,6 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { statSync } from 'node:fs';
+import { isEncryptedKey, openPrivateKey } from '../tls/private-key.js';
 import { diag, error, warning, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
 import { isHostFile, refPath } from '../load/file-ref.js';
 import type { FileRef, GatewaySpec } from '../load/spec-types.js';
@@ -250,7 +251,7 @@ export function readKey(files: PemFiles, k: KeyRead): KeyObject | undefined {
       out,
     );
   const block = r.blocks[0];
-  const encrypted = block.label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type: 4,ENCRYPTED/.test(block.text);
+  const encrypted = isEncryptedKey(block);
   let passwords: Buffer[] = [];
   if (encrypted && k.passwordOnHost) {
     out.push(
@@ -297,13 +298,8 @@ export function readKey(files: PemFiles, k: KeyRead): KeyObject | undefined {
     );
     return undefined;
   }
-  for (const passphrase of encrypted ? passwords : [undefined]) {
-    try {
-      return createPrivateKey({ key: block.text, format: 'pem', passphrase });
-    } catch {
-      /* next passphrase */
-    }
-  }
+  const key = openPrivateKey(block, passwords);
+  if (key) return key;
   out.push(
     error(
       encrypted ? 'key.wrong-password' : 'key.unparsable',

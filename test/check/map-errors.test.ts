@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { labelledBlocks, mapNginxMessages, parseNginxOutput, traceLine } from '../../src/check/map-errors.js';
+import { mapNginxMessages, parseNginxOutput, traceLine } from '../../src/check/map-errors.js';
+import { type RenderManifest, readManifest } from '../../src/output/manifest.js';
 import { SPEC, exampleCopy, run } from '../cli/fixtures.js';
 
 test('nginx -t lines: level, message, and the trailing " in FILE:LINE" even when the message says " in "', () => {
@@ -19,31 +20,33 @@ test('nginx -t lines: level, message, and the trailing " in FILE:LINE" even when
   ]);
 });
 
-/** The example rendered for real: the labels are whatever the templates write today. */
-async function renderedExample(): Promise<{ dir: string; conf: string; lines: string[] }> {
+/** The example rendered for real, with its manifest. */
+async function renderedExample(): Promise<{ dir: string; conf: string; lines: string[]; manifest: RenderManifest }> {
   const dir = exampleCopy('gwctl-map-');
   const r = await run(['render', SPEC, '--out', 'out'], dir);
   assert.equal(r.exitCode, 0, r.stderr);
   const conf = readFileSync(join(dir, 'out/nginx.conf'), 'utf8');
-  return { dir, conf, lines: conf.split('\n') };
+  const manifest = readManifest(join(dir, 'out'));
+  assert.ok(manifest, 'render wrote a manifest');
+  return { dir, conf, lines: conf.split('\n'), manifest };
 }
 
 const lineOf = (lines: string[], re: RegExp, from = 0) => lines.findIndex((l, i) => i >= from && re.test(l)) + 1;
 
-test('the rendered example has labelled upstream, route and TLS profile blocks whose braces match', async () => {
-  const { conf, lines } = await renderedExample();
-  const blocks = labelledBlocks(conf);
-  const kinds = new Set(blocks.map((b) => b.kind));
-  assert.deepEqual([...kinds].sort(), ['profile', 'route', 'upstream']);
+test('the manifest of the rendered example: upstream, route and TLS profile blocks whose first and last lines open and close them', async () => {
+  const { lines, manifest } = await renderedExample();
+  const blocks = manifest.sources.filter((s) => s.lines[0] !== s.lines[1]);
+  assert.deepEqual([...new Set(blocks.map((b) => b.kind))].sort(), ['route', 'tls-profile', 'upstream']);
   for (const b of blocks) {
-    assert.match(lines[b.start - 1], /\{\s*$/, `block opens at ${b.start}`);
-    assert.match(lines[b.end - 1], /^\s*\}\s*$/, `block closes at ${b.end}`);
+    assert.match(lines[b.lines[0] - 1], /\{\s*$/, `block opens at ${b.lines[0]}`);
+    assert.match(lines[b.lines[1] - 1], /^\s*\}\s*$/, `block closes at ${b.lines[1]}`);
   }
-  assert.ok(blocks.some((b) => b.kind === 'route' && b.locationPath === '/orders/' && b.upstreams[0] === 'orders'));
+  const orders = blocks.find((b) => b.kind === 'route' && b.from[0][1] === 0);
+  assert.equal(lines[orders!.lines[0] - 1], '        location "/orders/" {');
 });
 
 test('rendered lines trace back to the spec field they came from', async () => {
-  const { conf, lines } = await renderedExample();
+  const { lines, manifest } = await renderedExample();
   const spec = {
     routes: [
       { path: '/orders/', upstream: 'orders' },
@@ -52,24 +55,47 @@ test('rendered lines trace back to the spec field they came from', async () => {
     upstreams: {},
   };
   const depth = lineOf(lines, /proxy_ssl_verify_depth/);
-  assert.deepEqual(traceLine(conf, depth, spec)?.path, ['upstreams', 'orders', 'tls', 'verifyDepth']);
+  assert.deepEqual(traceLine(manifest, depth, spec), {
+    path: ['upstreams', 'orders', 'tls', 'verifyDepth'],
+    what: 'the TLS settings of upstream "orders" (tls.verifyDepth)',
+  });
   const key = lineOf(lines, /proxy_ssl_certificate_key/);
-  assert.deepEqual(traceLine(conf, key, spec)?.path, ['upstreams', 'orders', 'tls', 'clientCertificate']);
+  assert.deepEqual(traceLine(manifest, key, spec)?.path, ['upstreams', 'orders', 'tls', 'clientCertificate']);
+  const sni = lineOf(lines, /proxy_ssl_server_name/);
+  assert.deepEqual(traceLine(manifest, sni, spec)?.path, ['upstreams', 'orders', 'tls']);
   const upstreamBlock = lineOf(lines, /^\s*upstream \S*status\S* \{/);
   const server = lineOf(lines, /^\s*server 127\.0\.0\.1:9080;/, upstreamBlock - 1);
-  assert.deepEqual(traceLine(conf, server, spec)?.path, ['upstreams', 'status', 'servers', 0]);
+  assert.deepEqual(traceLine(manifest, server, spec), {
+    path: ['upstreams', 'status', 'servers', 0],
+    what: 'upstream "status" (servers[0])',
+  });
+  assert.deepEqual(traceLine(manifest, upstreamBlock, spec)?.path, ['upstreams', 'status']);
   const location = lineOf(lines, /^\s*location "\/status"/);
-  assert.deepEqual(traceLine(conf, location, spec)?.path, ['routes', 1, 'path']);
-  assert.deepEqual(traceLine(conf, location + 1, spec)?.path, ['routes', 1]);
+  assert.deepEqual(traceLine(manifest, location, spec), {
+    path: ['routes', 1, 'path'],
+    what: 'routes[1] (/status -> "status")',
+  });
+  assert.deepEqual(traceLine(manifest, location + 1, spec)?.path, ['routes', 1]);
+  const sslName = lineOf(lines, /^\s*up_orders "orders\.internal";/, lineOf(lines, /map \$gw_upstream \$gw_ssl_name/));
+  assert.deepEqual(traceLine(manifest, sslName, spec), {
+    path: ['upstreams', 'orders', 'tls', 'serverName'],
+    what: 'upstream "orders" (tls.serverName)',
+  });
   assert.equal(
-    traceLine(conf, lineOf(lines, /^\s*worker_processes/), spec),
+    traceLine(manifest, lineOf(lines, /^\s*worker_processes/), spec),
     undefined,
     'top-level lines have no spec origin',
+  );
+  assert.equal(traceLine(manifest, lineOf(lines, /^\s*location "\/" \{/), spec), undefined, 'the 404 location');
+  assert.equal(
+    traceLine(manifest, lineOf(lines, /^\s*# spec upstream "orders"/), spec),
+    undefined,
+    'comments are free text',
   );
 });
 
 test('an SSL error without " in FILE:LINE" is placed at the directive naming the file; the spec pointer is info', async () => {
-  const { dir, conf, lines } = await renderedExample();
+  const { dir, conf, lines, manifest } = await renderedExample();
   const trusted = /proxy_ssl_trusted_certificate "([^"]+)"/.exec(conf)![1];
   const out = join(dir, 'out');
   const ds = mapNginxMessages(
@@ -81,6 +107,7 @@ test('an SSL error without " in FILE:LINE" is placed at the directive naming the
       conf,
       cwd: dir,
       spec: { file: join(dir, SPEC), data: { routes: [], upstreams: {} } },
+      manifest,
     },
   );
   assert.equal(ds.length, 2);
@@ -101,43 +128,54 @@ test('an SSL error without " in FILE:LINE" is placed at the directive naming the
     ds[1].message,
     /^out\/nginx\.conf:\d+, rendered from the TLS settings of upstream "orders" \(tls\.trustStore\)/,
   );
+  const without = mapNginxMessages(parseNginxOutput(`nginx: [emerg] unknown directive "x" in ${out}/nginx.conf:3`), {
+    dir: out,
+    conf,
+    cwd: dir,
+    spec: { file: join(dir, SPEC), data: {} },
+  });
+  assert.deepEqual(
+    without.map((d) => d.code),
+    ['nginx.rejected'],
+    'without a manifest nothing is traced (comments are not read)',
+  );
 });
 
-test('synthetic config: old-style route labels, per-upstream map entries, unlabelled lines', () => {
-  const conf = [
-    'http {', // 1
-    '    # spec upstream "orders": its own block', // 2
-    '    upstream up_orders {', // 3
-    '        server 10.0.0.1:8443;', // 4
-    '        server 10.0.0.2:8443;', // 5
-    '    }', // 6
-    '    map $gw_upstream $gw_ssl_name {', // 7
-    '        default "";', // 8
-    '        up_orders "orders.internal";', // 9
-    '    }', // 10
-    '    server {', // 11
-    '        # route -> upstream "orders"', // 12
-    '        location "/v2/{x}" {', // 13
-    '            set $a "}";', // 14
-    '        }', // 15
-    '        location / { return 404; }', // 16
-    '    }', // 17
-    '}', // 18
+test('nginx -t fails in a TLS profile serving nine upstreams: the spec pointer names a real upstream, the message lists eight and counts the rest', async () => {
+  const dir = exampleCopy('gwctl-map-');
+  const names = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6', 'u7', 'u8', 'u9'];
+  const spec = [
+    'version: 1',
+    'listen: [{ port: 8080 }]',
+    'trustStores: { internal: { certificates: [pki/demo-root-ca.crt] } }',
+    'upstreams:',
+    ...names.map(
+      (n, i) =>
+        `  ${n}: { servers: ["127.0.0.1:${9443 + i}"], tls: { trustStore: internal, serverName: orders.internal, presentedChain: pki/orders-chain.crt } }`,
+    ),
+    'routes:',
+    ...names.map((n) => `  - { path: /${n}/, upstream: ${n} }`),
+    '',
   ].join('\n');
-  const spec = {
-    routes: [
-      { path: '/v1/', upstream: 'orders' },
-      { path: '/v2/{x}', upstream: 'orders' },
-    ],
-  };
-  assert.deepEqual(traceLine(conf, 5, spec)?.path, ['upstreams', 'orders', 'servers', 1]);
-  assert.deepEqual(traceLine(conf, 9, spec)?.path, ['upstreams', 'orders', 'tls', 'serverName']);
-  assert.equal(traceLine(conf, 8, spec), undefined, 'the default entry belongs to no upstream');
-  assert.deepEqual(
-    traceLine(conf, 13, spec)?.path,
-    ['routes', 1, 'path'],
-    'matched by path among routes to the same upstream',
+  writeFileSync(join(dir, 'gw/many.yaml'), spec);
+  const r = await run(['render', 'gw/many.yaml', '--out', 'out'], dir);
+  assert.equal(r.exitCode, 0, r.stderr);
+  const conf = readFileSync(join(dir, 'out/nginx.conf'), 'utf8');
+  assert.match(conf, /# TLS profile for upstream\(s\): u1, u2, u3, u4, u5, u6, u7, u8, … and 1 more\n/);
+  const trust = readdirSync(join(dir, 'out/tls')).find((n) => n.startsWith('trust-'))!;
+  rmSync(join(dir, 'out/tls', trust));
+
+  const t = await run(['test', 'out', '--spec', 'gw/many.yaml', '--format', 'json'], dir);
+  assert.equal(t.exitCode, 1, t.stderr);
+  const ds = (JSON.parse(t.stdout) as { diagnostics: { code: string; path?: string; message: string }[] }).diagnostics;
+  const source = ds.filter((d) => d.code === 'nginx.source');
+  assert.equal(source.length, 1, JSON.stringify(ds));
+  const line = conf.split('\n').findIndex((l) => l.includes(`"tls/${trust}"`)) + 1;
+  assert.equal(source[0].path, '$.upstreams.u1.tls.trustStore');
+  assert.ok(
+    source[0].message.startsWith(
+      `out/nginx.conf:${line}, rendered from the TLS settings of upstream "u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", … and 1 more (tls.trustStore), fails nginx -t: `,
+    ),
+    source[0].message,
   );
-  assert.deepEqual(traceLine(conf, 14, spec)?.path, ['routes', 1], 'a quoted brace does not end the block');
-  assert.equal(traceLine(conf, 16, spec), undefined);
 });

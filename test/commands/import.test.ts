@@ -11,6 +11,8 @@ import { block } from '../import/kong/support.js';
 let dir: string;
 let root: PkiCert;
 let client: PkiCert;
+/** deep.internal, under two intermediates of root. */
+let deep: PkiCert;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gwctl-import-'));
@@ -18,6 +20,8 @@ before(async () => {
   root = pki.root('Import Root');
   const issuing = pki.intermediate(root, 'Import Issuing');
   client = pki.leaf(issuing, { cn: 'gateway-client', client: true });
+  const deepTwo = pki.intermediate(pki.intermediate(root, 'Import Deep One'), 'Import Deep Two');
+  deep = pki.leaf(deepTwo, { cn: 'deep.internal', dns: ['deep.internal'] });
 });
 
 const pem = (f: string) => readFileSync(f, 'utf8');
@@ -77,6 +81,55 @@ describe('import kong', () => {
     assert.match(conf, /listen 8000 default_server;/);
     assert.match(conf, /proxy_ssl_verify on;/);
     assert.match(conf, /proxy_ssl_verify_depth 1;/);
+  });
+
+  test("two intermediates, tls_verify_depth 1: the imported spec fails verify-chain as Kong's nginx fails (20), depth 2 passes", async () => {
+    const file = kongFile(
+      'deep.yml',
+      `_format_version: "2.1"
+services:
+- name: deep1
+  url: https://deep.internal:8443
+  tls_verify: true
+  tls_verify_depth: 1
+  ca_certificates: [00000000-0000-4000-8000-00000000000a]
+- name: deep2
+  url: https://deep.internal:8443
+  tls_verify: true
+  tls_verify_depth: 2
+  ca_certificates: [00000000-0000-4000-8000-00000000000a]
+ca_certificates:
+- id: 00000000-0000-4000-8000-00000000000a
+  cert: ${block(pem(root.cert), 2)}
+`,
+    );
+    const r = await gwctl(['import', 'kong', file, '--out', 'out-deep'], dir);
+    assert.equal(r.exitCode, 0, r.stderr);
+    // Kong's file holds no copy of the served chain: give the imported spec the one deep.internal serves.
+    const spec = join(dir, 'out-deep/gateway.yaml');
+    writeFileSync(
+      spec,
+      readFileSync(spec, 'utf8').replace(
+        /^( +)serverName: deep\.internal$/gm,
+        `$1serverName: deep.internal\n$1presentedChain: ${JSON.stringify(deep.chain)}`,
+      ),
+    );
+    const verify = await gwctl(['--format', 'json', 'verify-chain', spec], dir);
+    assert.equal(verify.exitCode, 1, verify.stderr);
+    const upstreams = JSON.parse(verify.stdout).upstreams as {
+      name: string;
+      ok: boolean;
+      requiredDepth: number;
+      verifyDepth: number;
+      nginx: unknown;
+    }[];
+    assert.deepEqual(
+      upstreams.map((u) => [u.name, u.ok, u.requiredDepth, u.verifyDepth, u.nginx]),
+      [
+        ['deep1', false, 2, 1, { code: 20, reason: 'unable to get local issuer certificate' }],
+        ['deep2', true, 2, 2, null],
+      ],
+    );
   });
 
   test('the decK files vendored from Kong import as is, exit 0 with their warnings', async () => {

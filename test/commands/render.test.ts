@@ -86,7 +86,7 @@ test('a file gwctl wrote and no longer uses is drift and is removed, and render 
   assert.match(
     r.stdout,
     new RegExp(
-      `^out: wrote tls/listener-[0-9a-f]{12}\\.pem, nginx\\.conf; removed tls/${oldListener.replace('.', '\\.')}\n$`,
+      `^out: wrote tls/listener-[0-9a-f]{12}\\.pem, gwctl-manifest\\.json, nginx\\.conf; removed tls/${oldListener.replace('.', '\\.')}\n$`,
     ),
   );
   assert.ok(!existsSync(join(dir, 'out/tls', oldListener)));

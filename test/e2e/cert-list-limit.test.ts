@@ -151,6 +151,16 @@ test('nginx answers 200 up to 102400 bytes and 502 from 102401 on, and gwctl ver
   const log = nginx!.errorLog();
   for (const id of ['tls12-over-TLSv12', 'tls13-over-TLSv13'])
     assert.match(log, new RegExp(`excessive message size[^\\n]*request: "GET /${id}/`));
+  // gwctl explain reads those log lines for what they are.
+  const ex = await gwctl(
+    ['explain', '--log', join(dir, 'out', 'logs', 'error.log'), '--spec', 'gateway.yaml', '--format', 'json'],
+    dir,
+  );
+  const explained = (JSON.parse(ex.stdout).explanations as { upstream: string | null; cause: string }[])
+    .filter((e) => /102400 bytes/.test(e.cause))
+    .map((e) => e.upstream)
+    .sort();
+  assert.deepEqual(explained, ['tls12-over-TLSv12', 'tls13-over-TLSv13']);
   const message = report.upstreams[1].findings[0] as unknown as { message: string };
   assert.match(message.message, /is 102401 bytes in TLS 1\.2, over the 102400 bytes/);
 });

@@ -21,6 +21,7 @@ import { join } from 'node:path';
 export type KeySpec =
   | 'ec-p256'
   | 'ec-p384'
+  | 'ec-p521'
   | 'ec-p224'
   | 'ec-p192'
   | 'rsa-1024'
@@ -153,6 +154,8 @@ function newKey(spec: KeySpec, rsaIndex: number): KeyObject {
       return generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
     case 'ec-p384':
       return generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey;
+    case 'ec-p521':
+      return generateKeyPairSync('ec', { namedCurve: 'secp521r1' }).privateKey;
     case 'ec-p224':
       return generateKeyPairSync('ec', { namedCurve: 'secp224r1' }).privateKey;
     case 'ec-p192':

@@ -43,16 +43,18 @@ export function handshakeProblem(leaf: ChainCert): string | null {
 }
 
 /**
- * The strongest signature (in security bits, as sigalg_security_bits() rates it: half the
- * digest, Ed25519 128, Ed448 224) a server holding this leaf key can make in the handshake.
- * TLS 1.3 ties ECDSA to the curve's own hash (P-256 with SHA-256 only); TLS 1.2 lets ECDSA use
- * any hash. RSA-PSS needs room for the digest twice plus 2 bytes in the modulus.
+ * The strongest the server's side of the handshake can be with this leaf key, in security bits
+ * as OpenSSL rates it at a security level. An EC key is bound to its curve both ways: TLS 1.3
+ * signs with the curve's own hash only (P-256 with SHA-256), and in TLS 1.2 a server may use an
+ * ECDSA certificate only on a curve the client offers as a group (P-256 is 128 bits, so nginx
+ * leaves it out at level 4: measured, the TLS 1.2 handshake fails too). Otherwise the best
+ * signature algorithm counts (sigalg_security_bits(): half the digest; Ed25519 128, Ed448 224);
+ * RSA-PSS needs the digest twice plus 2 bytes in the modulus, PKCS#1 v1.5 (TLS 1.2) 19 + digest + 11.
  */
-function strongestSignatureBits(key: ChainCert['key'], tls13: boolean): number | null {
+function strongestHandshakeBits(key: ChainCert['key'], tls13: boolean): number | null {
   if (!key) return null;
   switch (key.family) {
     case 'ec':
-      if (!tls13) return 256;
       return key.curve === 'secp521r1'
         ? 256
         : key.curve === 'secp384r1'
@@ -66,7 +68,6 @@ function strongestSignatureBits(key: ChainCert['key'], tls13: boolean): number |
       return 224;
     case 'rsa':
     case 'rsa-pss': {
-      // TLS 1.3: RSA-PSS only (digest twice + 2 bytes); TLS 1.2 also PKCS#1 v1.5 (19-byte prefix + digest + 11).
       const bytes = Math.ceil((key.sizeBits - 1) / 8);
       const fits = (digest: number) => bytes >= (tls13 ? 2 * digest + 2 : 19 + digest + 11);
       return fits(64) ? 256 : fits(48) ? 192 : fits(32) ? 128 : 0;
@@ -77,10 +78,10 @@ function strongestSignatureBits(key: ChainCert['key'], tls13: boolean): number |
 }
 
 /**
- * Why the handshake fails at this security level before anything is verified: nginx offers
- * only signature algorithms of at least the level's strength (tls12_sigalg_allowed()), and a
- * server whose key cannot sign with any of them ends the handshake (alert 40). Only levels 4
- * and 5 go that far for the keys TLS uses (an EC P-256 key at 4 in TLS 1.3; P-384 at 5).
+ * Why the handshake fails at this security level before anything is verified: nginx offers only
+ * groups and signature algorithms of at least the level's strength (tls1_group_id_allowed(),
+ * tls12_sigalg_allowed()), and a server whose key fits none of them ends the handshake (alert
+ * 40). For the keys TLS uses only levels 4 and 5 go that far (EC P-256 at 4, P-384 at 5).
  */
 export function securityLevelHandshakeProblem(
   leaf: ChainCert,
@@ -89,11 +90,11 @@ export function securityLevelHandshakeProblem(
   tls13: boolean,
 ): string | null {
   if (minBits <= 0) return null;
-  const best = strongestSignatureBits(leaf.key, tls13);
+  const best = strongestHandshakeBits(leaf.key, tls13);
   if (best === null || best >= minBits) return null;
   const what =
-    leaf.key?.family === 'ec' && tls13
-      ? `its ${leaf.key.sizeBits}-bit EC key signs TLS 1.3 handshakes only with SHA-${leaf.key.sizeBits === 521 ? 512 : leaf.key.sizeBits}`
+    leaf.key?.family === 'ec'
+      ? `its key is on ${leaf.key.sizeBits === 256 ? 'P-256' : `P-${leaf.key.sizeBits}`} (${best}-bit), which nginx then neither offers as a group (TLS 1.2) nor signs with (TLS 1.3)`
       : `its ${leaf.key?.family.toUpperCase()} key signs with at most ${best}-bit strength`;
-  return `ciphers set @SECLEVEL=${level}, so nginx offers only signature algorithms of ${minBits}-bit strength or more, and ${what}${tls13 ? ' (when TLS 1.3 is negotiated)' : ''}: the upstream has no signature it may use and ends the handshake (alert 40). Lower the level or give the upstream a stronger key (EC P-${minBits >= 256 ? 521 : 384})`;
+  return `the upstream's ciphers set @SECLEVEL=${level}, so nginx offers only groups and signature algorithms of ${minBits}-bit strength or more, and ${what}: the upstream has no certificate it may use and ends the handshake (alert 40). Lower the level, or give the upstream a ${minBits > 192 ? 'P-521' : 'P-384 or P-521'} key`;
 }

@@ -24,7 +24,9 @@ export interface ChainEngineRequest extends ChainRequest {
   trustFileProblems?: { file: string; line: number; reason: string }[];
 }
 
-export const DEFAULT_WARN_DAYS = 30;
+import { DEFAULT_WARN_DAYS } from '../../load/spec-defaults.js';
+
+export { DEFAULT_WARN_DAYS };
 /** Depth used to find out how many intermediates the path needs, whatever depth is configured. */
 const DISCOVERY_DEPTH = 100;
 
@@ -108,6 +110,7 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
   const crlSources = new Map<ChainCrl, CertSource>();
   if (req.crls) {
     crls = [];
+    const seenCrls = new Set<string>();
     for (const source of req.crls) {
       const r = parseCrl(source.block.der);
       if ('error' in r) {
@@ -128,7 +131,9 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
         );
         continue;
       }
-      if (crls.some((c) => c.der.equals(r.crl.der))) continue;
+      const key = r.crl.der.toString('base64');
+      if (seenCrls.has(key)) continue;
+      seenCrls.add(key);
       crls.push(r.crl);
       crlSources.set(r.crl, source);
     }
@@ -292,6 +297,7 @@ export { likelyIssued } from './issued.js';
 export { signatureValid } from './internal-verify.js';
 export { sslClientPurposeProblem } from './purpose.js';
 export { asnTimeSeconds, cmpTime, epochSeconds } from './time.js';
+export { expiresWithin } from './warnings.js';
 export { unofferedCurve } from './handshake.js';
 // gwctl probe sends the SNI nginx would.
 export { nginxSslName } from './host.js';

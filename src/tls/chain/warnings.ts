@@ -9,13 +9,22 @@ import type { ChainCert, SourceOf } from './types.js';
 
 const DAY = 86400;
 
+/**
+ * Whole days left when a certificate still valid at `at` expires within `warnDays`; undefined
+ * when it has expired, or has longer. The one expiry rule of the chain and of client certificates.
+ */
+export function expiresWithin(notAfter: ChainCert['notAfter'], at: number, warnDays: number): number | undefined {
+  const end = asnTimeSeconds(notAfter);
+  if (end === null || end <= at || end - at > warnDays * DAY) return undefined;
+  return Math.floor((end - at) / DAY);
+}
+
 /** Certificates of the path that expire within `warnDays` of `at`. */
 export function expiryWarnings(chain: ChainCert[], at: number, warnDays: number, sourceOf: SourceOf): ChainFinding[] {
   const out: ChainFinding[] = [];
   chain.forEach((c, depth) => {
-    const end = asnTimeSeconds(c.notAfter);
-    if (end === null || end <= at || end - at > warnDays * DAY) return;
-    const days = Math.floor((end - at) / DAY);
+    const days = expiresWithin(c.notAfter, at, warnDays);
+    if (days === undefined) return;
     out.push(
       finding(
         'warning',

@@ -92,6 +92,19 @@ function recogniseMessage(line: string): Recognised | null {
       fix: "point upstreams.UPSTREAM.servers at the upstream's TLS port, or remove upstreams.UPSTREAM.tls for a plain http upstream (`gwctl probe` shows what the port speaks)",
       fields: ['upstreams.UPSTREAM.servers', 'upstreams.UPSTREAM.tls'],
     };
+  if (/SSL_do_handshake\(\) failed \(SSL: [^)]*excessive message size/.test(line))
+    return {
+      kind: 'handshake-failed',
+      nginx: null,
+      cause:
+        "the upstream's Certificate message is over the 102400 bytes (100 KiB) OpenSSL's client accepts; nginx cannot raise the limit",
+      reasons: [
+        'the upstream serves more certificates than it needs (its root, unrelated or cross-signed CAs)',
+        'a certificate it serves is huge (thousands of subjectAltNames, embedded data)',
+      ],
+      fix: 'serve only the leaf and its intermediates up to (not including) the root; `gwctl verify-chain` on the presentedChain reports the size (chain.cert-list-too-large)',
+      fields: ['upstreams.UPSTREAM.tls.presentedChain'],
+    };
   if (/SSL_do_handshake\(\) failed/.test(line)) {
     const noProtocol = /unsupported protocol|no protocols available|tlsv1 alert protocol version/.test(line);
     return {

@@ -180,7 +180,7 @@ ${extra}ca_certificates:
       assert.deepEqual(r.found, []);
     });
 
-    test('two intermediates with tls_verify_depth 1: the depth is kept as Kong sets it, not raised', () => {
+    test('tls_verify_depth 1 is kept as Kong sets it, not raised (so two intermediates fail as in Kong: test/commands/import.test.ts)', () => {
       const r = importText(
         service(
           '  tls_verify: true\n  tls_verify_depth: 1\n  ca_certificates: [00000000-0000-4000-8000-00000000000a]\n',
