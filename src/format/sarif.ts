@@ -4,6 +4,7 @@ import type { Log, Notification, ReportingDescriptor, Result } from 'sarif';
 import { codeInfo } from '../checks/index.js';
 import { DIAGNOSTICS_DOC, codeAnchor } from '../checks/docs.js';
 import { formatPath, type Diagnostic, type Fatal, type Severity } from '../diagnostics/diagnostic.js';
+import { boundMessage } from './bound.js';
 
 /**
  * SARIF 2.1.0 for code scanning (GitHub's `upload-sarif` and other viewers): one run, one rule
@@ -68,7 +69,7 @@ export function sarifLog(diagnostics: readonly Diagnostic[], opts: SarifOptions,
 function notification(f: Fatal, cwd: string): Notification {
   return {
     level: 'error',
-    message: { text: f.message },
+    message: { text: boundMessage(f.message) },
     ...(f.spec !== undefined ? { locations: [{ physicalLocation: { artifactLocation: artifact(f.spec, cwd) } }] } : {}),
   };
 }
@@ -88,7 +89,13 @@ function rule(d: Diagnostic): ReportingDescriptor {
 }
 
 function result(d: Diagnostic, index: number, opts: SarifOptions): Result {
-  const r: Result = { ruleId: d.code, ruleIndex: index, level: LEVEL[d.severity], message: { text: d.message } };
+  // Code scanning gets every result (it has its own limits and groups them), each message bounded.
+  const r: Result = {
+    ruleId: d.code,
+    ruleIndex: index,
+    level: LEVEL[d.severity],
+    message: { text: boundMessage(d.message) },
+  };
   const logical = d.path.length ? [{ fullyQualifiedName: formatPath(d.path), kind: 'member' }] : undefined;
   if (d.file) {
     r.locations = [
