@@ -23,7 +23,7 @@ export const ALERTS: Record<number, AlertAdvice> = {
     reasons: [
       'the upstream demands a client certificate (TLS 1.2) and nginx sent none: the upstream has no tls.clientCertificate',
       'no TLS version, cipher or signature algorithm in common (tls.protocols / tls.ciphers too narrow for the upstream, or its own settings)',
-      "the upstream's certificate cannot be used with what nginx offers: a DSA key, an ECDSA key off P-256/P-384/P-521, or a keyUsage without digitalSignature",
+      "the upstream's certificate cannot be used with what nginx offers: a DSA key, an ECDSA key off P-256/P-384/P-521, or (TLS 1.2) an ECDSA/EdDSA key whose keyUsage lacks digitalSignature",
     ],
     fix: 'run `gwctl probe` against the upstream: it shows whether a client certificate is requested and which protocol and cipher it agrees to; add tls.clientCertificate, widen tls.protocols/tls.ciphers, or have the upstream reissue its certificate (RSA 2048+ or ECDSA P-256/P-384 with digitalSignature)',
   },

@@ -120,7 +120,7 @@ function recogniseMessage(line: string): Recognised | null {
           ]
         : [
             'the upstream offered nothing nginx accepts (protocol, cipher, signature algorithm, curve)',
-            "the upstream's certificate key cannot be used for the handshake (DSA, an ECDSA curve other than P-256/P-384/P-521, keyUsage without digitalSignature)",
+            "the upstream's certificate key cannot be used for the handshake (DSA, an ECDSA curve other than P-256/P-384/P-521, or under TLS 1.2 an ECDSA/EdDSA key whose keyUsage lacks digitalSignature)",
           ],
       fix: noProtocol
         ? 'set tls.protocols to include a version the upstream supports'
