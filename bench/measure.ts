@@ -6,6 +6,8 @@ export interface Measurement {
   seconds: number;
   /** Peak resident set size in MiB. */
   peakMiB: number;
+  /** User + system CPU seconds of the command (GNU time; undefined without it): steadier than wall time on a busy machine. */
+  cpuSeconds?: number;
   exitCode: number | null;
   /** Killed after the time limit. */
   timedOut: boolean;
@@ -30,7 +32,7 @@ export async function measure(
   opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<Measurement> {
   const useTime = hasGnuTimeCached();
-  const argv = useTime ? [GNU_TIME, '-f', 'GWCTL_BENCH_MAXRSS_KB=%M', cmd, ...args] : [cmd, ...args];
+  const argv = useTime ? [GNU_TIME, '-f', 'GWCTL_BENCH_MAXRSS_KB=%M %U %S', cmd, ...args] : [cmd, ...args];
   const start = process.hrtime.bigint();
   const child = spawn(argv[0], argv.slice(1), {
     cwd: opts.cwd,
@@ -72,12 +74,14 @@ export async function measure(
   if (sampler) clearInterval(sampler);
   if (timer) clearTimeout(timer);
   let kb = sampledKb;
-  const m = /GWCTL_BENCH_MAXRSS_KB=(\d+)/.exec(output);
+  const m = /GWCTL_BENCH_MAXRSS_KB=(\d+) ([\d.]+) ([\d.]+)/.exec(output);
+  let cpuSeconds: number | undefined;
   if (m) {
     kb = Number(m[1]);
-    output = output.replace(/GWCTL_BENCH_MAXRSS_KB=\d+\n?/, '');
+    cpuSeconds = Number(m[2]) + Number(m[3]);
+    output = output.replace(/GWCTL_BENCH_MAXRSS_KB=[\d. ]+\n?/, '');
   }
-  return { seconds, peakMiB: kb / 1024, exitCode, timedOut, output };
+  return { seconds, peakMiB: kb / 1024, cpuSeconds, exitCode, timedOut, output };
 }
 
 let gnuTime: boolean | undefined;

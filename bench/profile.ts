@@ -40,7 +40,7 @@ export function summariseProfile(file: string, repo: string): ProfileSummary {
             .slice(0, path.split('/').length > 3 ? 3 : 2)
             .join('/')
         : url.startsWith('node:')
-          ? 'Node.js internals (module loading, fs, …)'
+          ? `Node.js: ${url.replace(/^node:(internal\/)?/, '')}`
           : `(${functionName || 'native'})`;
     add(groups, group, us);
     const short = pkg ? `${pkg}/…/${path.split('/').pop()}` : path.startsWith('src/') ? path : url || '(native)';

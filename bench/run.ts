@@ -8,6 +8,7 @@
  *   --only TEXT     only the commands whose id contains TEXT (and node -e 0); no docs written
  *   --no-naive      skip nginx -t of the per-location layout (about 40 s)
  *   --profile       also run each gwctl command once under node --cpu-prof and summarise it
+ *   --profile-only  only that (with --write-docs: only the profiles section is rewritten)
  *   --write-docs    write the figures (and profiles) into docs/benchmark.md
  */
 import { spawnSync } from 'node:child_process';
@@ -187,11 +188,17 @@ const COMPARISONS: Comparison[] = [
   { what: 'nginx -t: per-location layout / plain http (2,000 routes)', a: 'nginx-naive', b: 'nginx-plain' },
 ];
 
-function stats(runs: Measurement[]): { min: number; median: number; peakMiB: number } {
-  const s = runs.map((r) => r.seconds).sort((x, y) => x - y);
+function median(values: number[]): number {
+  const s = [...values].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function stats(runs: Measurement[]): { min: number; median: number; cpu?: number; peakMiB: number } {
+  const cpu = runs.flatMap((r) => (r.cpuSeconds === undefined ? [] : [r.cpuSeconds]));
   return {
-    min: s[0],
-    median: s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2,
+    min: Math.min(...runs.map((r) => r.seconds)),
+    median: median(runs.map((r) => r.seconds)),
+    cpu: cpu.length ? median(cpu) : undefined,
     peakMiB: Math.max(...runs.map((r) => r.peakMiB)),
   };
 }
@@ -210,6 +217,11 @@ async function main(): Promise<void> {
   if (render.status !== 0) throw new Error(`render of the 2,000-route spec failed:\n${render.stderr}`);
   const machine = describeMachine(nginx, hasGnuTime() ? 'GNU time (wait4 ru_maxrss)' : '/proc VmHWM sampled');
   const all = commands(inputs, nginx).filter((c) => !only || c.id === 'node' || c.id.includes(only));
+  if (process.argv.includes('--profile-only')) {
+    const profiles = profileAll(all, log);
+    if (process.argv.includes('--write-docs') && !only) writeSection('profiles', profiles);
+    return;
+  }
   const samples: Samples[] = all.map((cmd) => ({ cmd, runs: [] }));
   const loads: number[] = [loadavg()[0]];
   for (let round = 0; round < rounds; round++) {
@@ -232,8 +244,8 @@ async function main(): Promise<void> {
   const lines: string[] = [
     `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine.nproc} × ${machine.cpu}, ${machine.memoryGiB} GiB; Node.js ${machine.node}, nginx ${machine.nginx}, ${machine.openssl}. ${rounds} rounds, each command once per round, interleaved (slow cases fewer rounds). Peak memory: ${machine.peakRss}. 1-minute load average during the run: ${loads.map((l) => l.toFixed(1)).join(', ')} (the machine was shared with other jobs: ratios and minimums are the figures to read).`,
     '',
-    '| comparison | ratio of medians | ratio of minimums | target | |',
-    '| --- | ---: | ---: | --- | --- |',
+    '| comparison | wall time: ratio of medians | wall time: ratio of minimums | CPU time (user + system): ratio of medians | target | verdict (wall medians) |',
+    '| --- | ---: | ---: | ---: | --- | --- |',
   ];
   for (const c of COMPARISONS) {
     const a = byId.get(c.a);
@@ -245,10 +257,11 @@ async function main(): Promise<void> {
     const ratio = (x: number, y: number) => (c.inverse ? y / x : x / y);
     const rm = ratio(sa.median, sb.median);
     const rmin = ratio(sa.min, sb.min);
+    const rcpu = sa.cpu !== undefined && sb.cpu ? `${ratio(sa.cpu, sb.cpu).toFixed(2)}×` : '';
     const met =
       c.target && !timedOut ? (c.target.op === '<=' ? rm <= c.target.value : rm >= c.target.value) : undefined;
     lines.push(
-      `| ${c.what} | ${timedOut ? 'timed out' : `${rm.toFixed(2)}×`} | ${timedOut ? '' : `${rmin.toFixed(2)}×`} | ${c.target ? `${c.target.op === '<=' ? '≤' : '≥'} ${c.target.value}×` : (c.note ?? '')} | ${met === undefined ? '' : met ? 'met' : '**not met**'} |`,
+      `| ${c.what} | ${timedOut ? 'timed out' : `${rm.toFixed(2)}×`} | ${timedOut ? '' : `${rmin.toFixed(2)}×`} | ${timedOut ? '' : rcpu} | ${c.target ? `${c.target.op === '<=' ? '≤' : '≥'} ${c.target.value}×` : (c.note ?? '')} | ${met === undefined ? '' : met ? 'met' : '**not met**'} |`,
     );
   }
   const absolute = (id: string, limitS: number, what: string) => {
@@ -257,7 +270,7 @@ async function main(): Promise<void> {
     const st = stats(s.runs);
     const timedOut = s.runs.some((r) => r.timedOut);
     lines.push(
-      `| ${what} | ${timedOut ? 'timed out' : `${fmt(st.median)} s`} | ${timedOut ? '' : `${fmt(st.min)} s`} | < ${limitS} s | ${!timedOut && st.median < limitS ? 'met' : '**not met**'} |`,
+      `| ${what} | ${timedOut ? 'timed out' : `${fmt(st.median)} s`} | ${timedOut ? '' : `${fmt(st.min)} s`} | ${st.cpu === undefined || timedOut ? '' : `${fmt(st.cpu)} s CPU`} | < ${limitS} s | ${!timedOut && st.median < limitS ? 'met' : '**not met**'} |`,
     );
   };
   absolute(
@@ -270,16 +283,20 @@ async function main(): Promise<void> {
   if (r20?.runs.length) {
     const peak = stats(r20.runs).peakMiB;
     lines.push(
-      `| peak memory of render at 20,000 routes | ${peak.toFixed(0)} MiB | | ≤ 250 MB (238 MiB) | ${peak <= 250e6 / 2 ** 20 ? 'met' : '**not met**'} |`,
+      `| peak memory of render at 20,000 routes | ${peak.toFixed(0)} MiB | | | ≤ 250 MB (238 MiB) | ${peak <= 250e6 / 2 ** 20 ? 'met' : '**not met**'} |`,
     );
   }
-  lines.push('', '| command | runs | min s | median s | peak MiB |', '| --- | ---: | ---: | ---: | ---: |');
+  lines.push(
+    '',
+    '| command | runs | min s | median s | median CPU s | peak MiB |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+  );
   for (const s of samples) {
     if (!s.runs.length) continue;
     const st = stats(s.runs);
     const timedOut = s.runs.some((r) => r.timedOut);
     lines.push(
-      `| ${s.cmd.label} | ${s.runs.length} | ${fmt(st.min)} | ${timedOut ? `> ${(s.cmd.timeoutMs ?? 0) / 1000} (killed)` : fmt(st.median)} | ${st.peakMiB.toFixed(0)} |`,
+      `| ${s.cmd.label} | ${s.runs.length} | ${fmt(st.min)} | ${timedOut ? `> ${(s.cmd.timeoutMs ?? 0) / 1000} (killed)` : fmt(st.median)} | ${st.cpu === undefined ? '' : fmt(st.cpu)} | ${st.peakMiB.toFixed(0)} |`,
     );
   }
   const figures = lines.join('\n');
@@ -303,7 +320,7 @@ function profileAll(cmds: Command[], log: (m: string) => void): string {
     log(`profiling ${c.label}`);
     const r = spawnSync(c.argv[0], ['--cpu-prof', '--cpu-prof-dir', dir, ...c.argv.slice(1)], {
       cwd: REPO,
-      encoding: 'utf8',
+      stdio: 'ignore',
       timeout: c.timeoutMs ?? 120_000,
     });
     const file = existsSync(dir) ? readdirSync(dir).find((f) => f.endsWith('.cpuprofile')) : undefined;

@@ -18,6 +18,7 @@ import { parseSClient, type ProbeObservation } from '../tls/probe/parse-s-client
 import { MissingOpenssl, runSClient, type ProbeTarget } from '../tls/probe/s-client.js';
 import { saveChain, type SaveOutcome } from '../tls/probe/save-chain.js';
 import type { CertSource, ChainVerdict } from '../tls/verdict.js';
+import type { Fix } from '../diagnostics/fix.js';
 import { resolvePath } from '../tls/material.js';
 import { parseHostPort } from '../text/addresses.js';
 import { isIP } from 'node:net';
@@ -251,7 +252,7 @@ export function pemOf(der: Buffer): string {
 }
 
 function chainDiagnostic(
-  f: { code: string; severity: Diagnostic['severity']; message: string; file?: string; line?: number },
+  f: { code: string; severity: Diagnostic['severity']; message: string; file?: string; line?: number; fix?: Fix },
   server: string,
   path: SpecPath,
 ): Diagnostic {

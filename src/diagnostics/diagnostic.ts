@@ -1,3 +1,5 @@
+import type { Fix } from './fix.js';
+
 /** One shape for every problem gwctl reports: YAML syntax, schema, files, chains, nginx -t. */
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -14,6 +16,8 @@ export interface Diagnostic {
   file?: string;
   line?: number;
   column?: number;
+  /** The advised change, machine-readable (chain findings); the message says the same in words. */
+  fix?: Fix;
 }
 
 export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };

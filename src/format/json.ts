@@ -11,6 +11,7 @@ export function diagnosticJson(d: Diagnostic) {
     file: d.file ?? null,
     line: d.line ?? 0,
     column: d.column ?? 0,
+    ...(d.fix ? { fix: d.fix } : {}),
   };
 }
 

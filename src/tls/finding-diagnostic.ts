@@ -21,6 +21,7 @@ export function findingDiagnostic(f: ChainFinding, place: FindingPlace): Diagnos
       file: f.file ?? place.file,
       line: f.line ?? 1,
       column: 1,
+      ...(f.fix ? { fix: f.fix } : {}),
     };
   // Where the certificate came from: a file and line, or (gwctl probe) its place in what a server sent.
   const where =
@@ -29,5 +30,11 @@ export function findingDiagnostic(f: ChainFinding, place: FindingPlace): Diagnos
       : f.file
         ? ` (${f.file}${f.line ? `:${f.line}` : ''})`
         : '';
-  return { code: f.code, severity: f.severity, message: `${place.subject}: ${f.message}${where}`, path: place.path };
+  return {
+    code: f.code,
+    severity: f.severity,
+    message: `${place.subject}: ${f.message}${where}`,
+    path: place.path,
+    ...(f.fix ? { fix: f.fix } : {}),
+  };
 }

@@ -1,3 +1,4 @@
+import type { Fix } from '../diagnostics/fix.js';
 import type { PemBlock } from './pem.js';
 
 /**
@@ -49,6 +50,8 @@ export interface ChainFinding {
   /** Certificate the finding is about, when there is one. */
   file?: string;
   line?: number;
+  /** The advised change in machine-readable form (errors only); the message says the same in words. */
+  fix?: Fix;
 }
 
 export interface ChainVerdict {

@@ -482,6 +482,53 @@ test('SPEC: the upstream client certificate is presented, as nginx presents it',
   );
 });
 
+test('SPEC: a client key given as hostPath is presented where it exists, and named as the reason where it does not', async () => {
+  const servers = `["${at(port.sServer)}", "${at(port.nginxMtls)}"]`;
+  // On the gateway host the key exists at its hostPath: the probe presents it, both servers accept.
+  writeSpec(
+    'host-key.yaml',
+    `  orders:\n    servers: ${servers}\n    tls: { trustStore: internal, serverName: one.internal, clientCertificate: gw }`,
+    `clientCertificates:\n  gw: { certificate: "${clientId.cert}", key: { hostPath: "${clientId.key}" } }\n`,
+  );
+  const present = await gwctlChild(['probe', 'host-key.yaml', '--format', 'json']);
+  assert.equal(present.exitCode, 0, present.stdout);
+  const got = JSON.parse(present.stdout);
+  assert.deepEqual(
+    got.upstreams.map((e: Entry) => [e.server, e.ok, codes(e)]),
+    [
+      [at(port.sServer), true, []],
+      [at(port.nginxMtls), true, []],
+    ],
+  );
+  // Elsewhere the hostPath does not exist: the probe connects without a client certificate, says
+  // why, and each server's demand for one is the finding (the served chain itself verifies).
+  const missing = join(dir, 'not-on-this-host', 'gw.key');
+  writeSpec(
+    'host-key-absent.yaml',
+    `  orders:\n    servers: ${servers}\n    tls: { trustStore: internal, serverName: one.internal, clientCertificate: gw }`,
+    `clientCertificates:\n  gw: { certificate: "${clientId.cert}", key: { hostPath: "${missing}" } }\n`,
+  );
+  const absent = await gwctlChild(['probe', 'host-key-absent.yaml', '--format', 'json']);
+  assert.equal(absent.exitCode, 1, absent.stdout);
+  const out = JSON.parse(absent.stdout);
+  assert.deepEqual(
+    out.upstreams.map((e: Entry) => [e.server, e.ok, codes(e)]),
+    [
+      [at(port.sServer), true, ['probe.client-key-unavailable', 'probe.client-certificate-required']],
+      [at(port.nginxMtls), true, ['probe.client-key-unavailable', 'probe.client-certificate-required']],
+    ],
+  );
+  const why = out.upstreams[0].findings[0] as { severity: string; message: string; path: string };
+  assert.deepEqual(
+    [why.severity, why.path, why.message],
+    [
+      'warning',
+      '$.clientCertificates.gw.key',
+      `client certificate "gw": its key (hostPath ${missing}) does not exist here, so the probe connects without a client certificate; nginx on the gateway host will present it. A server that demands one is reported as such. Run the probe on the gateway host to include it`,
+    ],
+  );
+});
+
 test('bad arguments: exit 2 with a message', async () => {
   for (const args of [
     ['probe'],

@@ -62,7 +62,7 @@ export async function compareWithNginx(
   cases: PredictedCase[],
   port: number,
   nginx: RunningNginx,
-): Promise<{ disagreements: string[]; seen: Set<string> }> {
+): Promise<{ disagreements: string[]; seen: Set<string>; actual: Map<string, string> }> {
   const statuses = new Map<string, number>();
   for (const c of cases) statuses.set(c.id, (await request(port, `/${c.id}/`)).status);
   const lines = nginx.errorLog().split('\n');
@@ -76,6 +76,8 @@ export async function compareWithNginx(
   };
   const disagreements: string[] = [];
   const seen = new Set<string>();
+  /** What nginx did for each case: its status, then the line it logged. */
+  const actual = new Map<string, string>();
   for (const c of cases) {
     const v = c.verdict;
     // Both fail the handshake before verification: a leaf nginx cannot use, a Certificate message over 100 KiB.
@@ -92,6 +94,7 @@ export async function compareWithNginx(
     const expectedStatus = v.ok ? 200 : 502;
     const status = statuses.get(c.id);
     const actualLog = logged(c.id);
+    actual.set(c.id, `${status} ${actualLog ?? '(no verify error)'}`);
     if (status !== expectedStatus || actualLog !== expectedLog) {
       disagreements.push(
         `${c.label}: gwctl predicted ${expectedStatus} ${expectedLog ?? '(no verify error)'}, nginx gave ${status} ${actualLog ?? '(no verify error)'}`,
@@ -99,5 +102,5 @@ export async function compareWithNginx(
     }
     seen.add(v.ok ? 'ok' : handshake ? 'handshake' : String(v.nginx?.code ?? 'none'));
   }
-  return { disagreements, seen };
+  return { disagreements, seen, actual };
 }

@@ -28,7 +28,10 @@ export type KeySpec =
   | 'rsa-1962'
   | 'rsa-2048'
   | 'rsa-3072'
+  | 'rsa-4096'
+  | 'rsa-pss-2048'
   | 'ed25519'
+  | 'ed448'
   | 'dsa-2048';
 
 export interface CertOptions {
@@ -162,6 +165,10 @@ function newKey(spec: KeySpec, rsaIndex: number): KeyObject {
       return generateKeyPairSync('ec', { namedCurve: 'prime192v1' }).privateKey;
     case 'ed25519':
       return generateKeyPairSync('ed25519').privateKey;
+    case 'ed448':
+      return generateKeyPairSync('ed448').privateKey;
+    case 'rsa-pss-2048':
+      return generateKeyPairSync('rsa-pss', { modulusLength: 2048 }).privateKey;
     case 'rsa-1024':
       return rsaKey(1024, rsaIndex);
     case 'rsa-1962':
@@ -172,6 +179,8 @@ function newKey(spec: KeySpec, rsaIndex: number): KeyObject {
       return rsaKey(2048, rsaIndex);
     case 'rsa-3072':
       return rsaKey(3072, rsaIndex);
+    case 'rsa-4096':
+      return rsaKey(4096, rsaIndex);
   }
 }
 
@@ -290,7 +299,7 @@ export async function makePki(dir: string): Promise<Pki> {
     const notBefore = o.notBefore ?? new Date(now - DAY);
     const notAfter = o.notAfter ?? new Date(now + 365 * DAY);
     const signerSpec = issuer ? issuer.keySpec : keySpec;
-    const md = signerSpec === 'ed25519' ? 'default' : (o.md ?? 'sha256');
+    const md = signerSpec === 'ed25519' || signerSpec === 'ed448' ? 'default' : (o.md ?? 'sha256');
     const args = [
       'ca',
       '-batch',

@@ -1,4 +1,6 @@
+import type { Fix, FixStep } from '../../diagnostics/fix.js';
 import type { CertSource, ChainFinding } from '../verdict.js';
+import { addIssuers, certRef, fix, outsideSpec } from './fixes.js';
 import { DEFAULT_SECURITY_LEVEL, describeLevel } from '../security-level.js';
 
 import { asnTimeSeconds } from './time.js';
@@ -71,6 +73,7 @@ export function explainErrors(input: ExplainInput): ChainFinding[] {
         `OpenSSL gives up on this chain: ${outcome.aborted}; the TLS handshake fails ("certificate verify failed") before nginx can log a verify error`,
       ),
     );
+    out[out.length - 1].fix = outsideSpec(undefined, outcome.aborted);
   }
   if (depthProblem) {
     const needed = requiredDepth!;
@@ -81,6 +84,7 @@ export function explainErrors(input: ExplainInput): ChainFinding[] {
         `verifyDepth ${depth} allows ${count(depth, 'intermediate')}, this chain has ${count(needed, 'intermediate')}: ${logged(outcome.error)}; set verifyDepth to ${needed} (proxy_ssl_verify_depth ${needed})`,
       ),
     );
+    out[out.length - 1].fix = fix([{ kind: 'set-verify-depth', field: 'verifyDepth', value: needed }]);
   }
   const last = outcome.seen[outcome.seen.length - 1];
   const byKey = new Map<string, ChainFinding>();
@@ -92,7 +96,9 @@ export function explainErrors(input: ExplainInput): ChainFinding[] {
     const trustFinding =
       code === V.CERT_REJECTED || (code === V.INVALID_PURPOSE && at >= outcome.numUntrusted)
         ? explainTrust(x, input.trustAux?.get(x), store)
-        : null;
+        : code === V.UNABLE_TO_GET_ISSUER_CERT_LOCALLY && x
+          ? rejectedIssuer(x, input.trustAux, store)
+          : null;
     const f =
       crlFinding ??
       trustFinding ??
@@ -102,7 +108,9 @@ export function explainErrors(input: ExplainInput): ChainFinding[] {
     const key = `${f.code}\0${f.message}`;
     byKey.delete(key); // the same problem met twice (e.g. 20 then 21 for a lone leaf): keep the later one
     const where = crlFinding?.crl ? input.crlSourceOf?.(crlFinding.crl) : x ? sourceOf(x) : undefined;
-    byKey.set(key, finding('error', f.code, f.message + suffix, where));
+    const found = finding('error', f.code, f.message + suffix, where);
+    if ('fix' in f && f.fix) found.fix = f.fix;
+    byKey.set(key, found);
   }
   return [...out, ...byKey.values()];
 }
@@ -115,7 +123,26 @@ function explainOne(
   presented: ChainCert[],
   store: string,
   level: number,
-): { code: string; message: string } {
+): { code: string; message: string; fix?: Fix } {
+  const r = explainOneText(code, at, x, chain, presented, store, level);
+  if (r.fix) return r;
+  // Everything without a spec-level fix is a property of a certificate: say so, and which one.
+  const message = /reissue|renew/.test(r.message)
+    ? r.message
+    : `${r.message}: ${x ? `reissue ${quoteName(x)}` : 'reissue the certificate'} (nothing in the spec can make nginx accept it)`;
+  return { ...r, message, fix: outsideSpec(x, r.message) };
+}
+
+/** What to do about one error: the words, and the fix when the spec can make it (else: reissue the certificate). */
+function explainOneText(
+  code: number,
+  at: number,
+  x: ChainCert | undefined,
+  chain: ChainCert[],
+  presented: ChainCert[],
+  store: string,
+  level: number,
+): { code: string; message: string; fix?: Fix } {
   const name = x ? quoteName(x) : 'the certificate';
   const issuerName = x ? `'${x.issuerText}'` : 'its issuer';
   const issuer = chain[at + 1];
@@ -140,17 +167,20 @@ function explainOne(
           message: alone
             ? `the upstream serves only its leaf: add its issuer ${rest}`
             : `nothing in the upstream's chain or in ${store} issued its leaf ${quoteName(leaf)}: add its issuer ${rest}`,
+          fix: fix([addIssuers(leaf, 'presentedChain')], [addIssuers(leaf, 'trustStore')]),
         };
       }
       if (x && presented.some((p) => !chain.includes(p) && sameName(p.subject, x.issuer))) {
         return {
           code: 'chain.untrusted-root',
           message: `${name} was issued by ${issuerName}, which the upstream serves beyond the verify depth, and ${store} holds no anchor within reach: trust the root of this chain in ${store}`,
+          fix: fix([addIssuers(x, 'trustStore')]),
         };
       }
       return {
         code: 'chain.untrusted-root',
-        message: `${name} was issued by ${issuerName}, which is neither in the upstream's chain nor in ${store}: add the CA certificate ${issuerName} (its root, if that is a root) to ${store}`,
+        message: `${name} was issued by ${issuerName}, which is neither in the upstream's chain nor in ${store}: add the CA certificate ${issuerName} (and every CA above it up to the self-signed root, if it is not that root) to ${store}`,
+        fix: x ? fix([addIssuers(x, 'trustStore')]) : undefined,
       };
     case V.UNABLE_TO_GET_ISSUER_CERT: {
       // Name the issuer for what it is: the self-signed root only when it is one (it may be known from the chain).
@@ -164,26 +194,39 @@ function explainOne(
       return {
         code: 'chain.anchor-not-self-signed',
         message: `${store} holds ${name} but not ${issuerName}, which issued it; nginx accepts no partial chains, so the store must reach a self-signed root: add ${what} to ${store}`,
+        fix: x ? fix([addIssuers(x, 'trustStore')]) : undefined,
       };
     }
     case V.DEPTH_ZERO_SELF_SIGNED_CERT:
       return {
         code: 'chain.self-signed-leaf',
         message: `the upstream's certificate ${name} is self-signed and not in ${store}: add that exact certificate to ${store}, or serve one issued by a CA the store trusts`,
+        fix: x
+          ? fix(
+              [{ kind: 'add-certificate', field: 'trustStore', certificate: certRef(x) }],
+              outsideSpec(x, 'serve a certificate issued by a CA the store trusts').steps,
+            )
+          : undefined,
       };
     case V.SELF_SIGNED_CERT_IN_CHAIN:
       return {
         code: 'chain.untrusted-root',
         message: `the upstream's chain ends in the self-signed ${name}, which ${store} does not hold: trust that root, or serve a chain to a root the store holds`,
+        fix: x ? fix([{ kind: 'add-certificate', field: 'trustStore', certificate: certRef(x) }]) : undefined,
       };
     case V.CERT_CHAIN_TOO_LONG:
       return { code: 'chain.depth-exceeded', message: `the chain is longer than the verify depth allows` };
     case V.CERT_HAS_EXPIRED:
-      return { code: 'chain.expired', message: `${name} (depth ${at}) expired at ${x ? isoDate(x.notAfter) : '?'}` };
+      return {
+        code: 'chain.expired',
+        message: `${name} (depth ${at}) expired at ${x ? isoDate(x.notAfter) : '?'}: it must be renewed (nothing in the spec changes that)`,
+        fix: outsideSpec(x, 'expired', 'renew'),
+      };
     case V.CERT_NOT_YET_VALID:
       return {
         code: 'chain.not-yet-valid',
-        message: `${name} (depth ${at}) is not valid before ${x ? isoDate(x.notBefore) : '?'}`,
+        message: `${name} (depth ${at}) is not valid before ${x ? isoDate(x.notBefore) : '?'}: check the issuing CA's clock, or reissue it (nothing in the spec changes that)`,
+        fix: outsideSpec(x, 'not yet valid'),
       };
     case V.ERROR_IN_CERT_NOT_BEFORE_FIELD:
     case V.ERROR_IN_CERT_NOT_AFTER_FIELD:
@@ -191,11 +234,21 @@ function explainOne(
         code: 'chain.bad-validity',
         message: `${name} (depth ${at}) has a malformed ${code === V.ERROR_IN_CERT_NOT_BEFORE_FIELD ? 'notBefore' : 'notAfter'} time`,
       };
-    case V.CERT_SIGNATURE_FAILURE:
+    case V.CERT_SIGNATURE_FAILURE: {
+      const mixed = `the signature on ${name} (depth ${at}) does not verify with the key of ${issuer ? quoteName(issuer) : issuerName}: the chain mixes certificates of different keys or was altered`;
+      if (!x || !issuer || issuer === x) return { code: 'chain.bad-signature', message: mixed };
+      // A same-name twin of the real issuer (another key) took its place: swap it for the real one.
+      const field = presented.includes(issuer) ? 'presentedChain' : 'trustStore';
+      const where = field === 'presentedChain' ? 'the chain the upstream serves' : store;
       return {
         code: 'chain.bad-signature',
-        message: `the signature on ${name} (depth ${at}) does not verify with the key of ${issuer ? quoteName(issuer) : issuerName}: the chain mixes certificates of different keys or was altered`,
+        message: `${mixed}; in ${where}, replace that ${quoteName(issuer)} by the certificate of ${issuerName} whose key signed ${name} (and the CAs above it${field === 'trustStore' ? ', up to the self-signed root' : ''}), or reissue ${name}`,
+        fix: fix(
+          [{ kind: 'remove-certificate', field, certificate: certRef(issuer) }, addIssuers(x, field)],
+          outsideSpec(x, 'signed by another key than its issuer in the chain').steps,
+        ),
       };
+    }
     case V.UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY:
       return { code: 'chain.bad-issuer-key', message: `OpenSSL cannot use the public key of ${name} (depth ${at})` };
     case V.INVALID_CA:
@@ -283,7 +336,7 @@ function explainTrust(
   x: ChainCert | undefined,
   aux: TrustAux | undefined,
   store: string,
-): { code: string; message: string } | null {
+): { code: string; message: string; fix: Fix } | null {
   if (!x || !aux || sslServerTrust(x, aux, true) !== 'rejected') return null;
   const rejects = (aux.reject ?? []).filter((o) => o === OID.serverAuth || o === OID.anyExtendedKeyUsage);
   const why =
@@ -293,7 +346,22 @@ function explainTrust(
   return {
     code: 'chain.trust-rejected',
     message: `${store} holds ${quoteName(x)} as a TRUSTED CERTIFICATE block that ${why}; nginx honours these settings, so OpenSSL refuses it for TLS servers: store it as a plain CERTIFICATE block (\`openssl x509 -in FILE -out FILE.pem\` drops them) or mark it \`-addtrust serverAuth\``,
+    fix: fix([{ kind: 'drop-trust-settings', field: 'trustStore', certificate: certRef(x) }]),
   };
+}
+
+/** 20 because the store holds the issuer, but as a TRUSTED CERTIFICATE block that rejects serverAuth. */
+function rejectedIssuer(
+  x: ChainCert,
+  trustAux: Map<ChainCert, TrustAux> | undefined,
+  store: string,
+): { code: string; message: string; fix: Fix } | null {
+  for (const [c, aux] of trustAux ?? []) {
+    if (!sameName(c.subject, x.issuer)) continue;
+    const r = explainTrust(c, aux, store);
+    if (r) return { ...r, message: `${quoteName(x)} was issued by ${quoteName(c)}, but ${r.message}` };
+  }
+  return null;
 }
 
 /** The CA(s) above `at` whose nameConstraints apply, with their DNS subtrees, for the message. */
@@ -350,14 +418,24 @@ export function explainHostMismatch(
   configured = name,
 ): ChainFinding {
   const names = presentedNames(leaf);
+  const reissue = outsideSpec(leaf, `reissue it for "${name}"`).steps;
+  // Reissuing helps only for a DNS name nginx checks as configured (it never matches an IP, nor a name it cut).
+  const dnsName = configured === name && !ipSan && !/^[0-9.]+$|:/.test(name);
+  const fixed = (f: ChainFinding): ChainFinding => {
+    const setName: FixStep = { kind: 'set-server-name', field: 'serverName', names };
+    f.fix = names.length ? fix([setName], dnsName ? reissue : undefined) : fix(reissue);
+    return f;
+  };
   if (configured !== name) {
     // ngx_http_upstream_ssl_name() cut the configured name at its first ':'.
     const what = name === '' ? 'nothing, which never matches' : `"${name}"`;
-    return finding(
-      'error',
-      'chain.host-mismatch',
-      `nginx cuts proxy_ssl_name "${configured}" at its first ':' (to strip a port) and checks ${what}; the certificate ${quoteName(leaf)} does not match it. Set serverName to a DNS name in the certificate, without a port; nginx will log: upstream SSL certificate does not match "${name}"`,
-      sourceOf(leaf),
+    return fixed(
+      finding(
+        'error',
+        'chain.host-mismatch',
+        `nginx cuts proxy_ssl_name "${configured}" at its first ':' (to strip a port) and checks ${what}; the certificate ${quoteName(leaf)} does not match it. Set serverName to a DNS name in the certificate, without a port; nginx will log: upstream SSL certificate does not match "${name}"`,
+        sourceOf(leaf),
+      ),
     );
   }
   const has = names.length > 0 ? `it is valid for ${names.map((n) => `'${n}'`).join(', ')}` : 'it names no DNS host';
@@ -366,11 +444,19 @@ export function explainHostMismatch(
     : /^[0-9.]+$|:/.test(name)
       ? '; nginx never matches IP addresses (it only compares DNS names): set serverName to a DNS name in the certificate'
       : '';
-  return finding(
-    'error',
-    'chain.host-mismatch',
-    `the certificate ${quoteName(leaf)} does not match "${name}": ${has}${ipNote}; nginx will log: upstream SSL certificate does not match "${name}"`,
-    sourceOf(leaf),
+  const advice =
+    names.length === 0
+      ? ': reissue the certificate with the DNS name in its subjectAltName'
+      : ipNote
+        ? ''
+        : ': set serverName to a name the certificate holds, or reissue it for this name';
+  return fixed(
+    finding(
+      'error',
+      'chain.host-mismatch',
+      `the certificate ${quoteName(leaf)} does not match "${name}": ${has}${ipNote}; nginx will log: upstream SSL certificate does not match "${name}"${advice}`,
+      sourceOf(leaf),
+    ),
   );
 }
 

@@ -13,6 +13,8 @@ import type { ChainCert } from './types.js';
  * on any other curve has no certificate it may present.
  */
 const OFFERED_ECDSA_CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
+/** Key types that serve TLS only by signing (no key transport): their keyUsage must allow digitalSignature. */
+const SIGNING_ONLY = new Set(['ec', 'ed25519', 'ed448']);
 const CURVE_NAMES: Record<string, string> = { prime192v1: 'P-192', secp224r1: 'P-224', secp256k1: 'secp256k1' };
 
 /**
@@ -25,8 +27,25 @@ export function unofferedCurve(key: ChainCert['key']): string | null {
   return CURVE_NAMES[key.curve] ?? key.curve;
 }
 
-/** Why the handshake cannot complete with this leaf, or null. */
-export function handshakeProblem(leaf: ChainCert): string | null {
+/** Why the handshake cannot complete, and whether offering TLSv1.3 would let it. */
+export interface HandshakeProblem {
+  reason: string;
+  /** TLSv1.3 would complete it (the upstream must support TLSv1.3 too). */
+  tls13Helps: boolean;
+}
+
+/**
+ * Why the handshake cannot complete with this leaf under these proxy_ssl_protocols, or null.
+ * `protocols` undefined: unknown, so TLS 1.2 may be negotiated (nginx 1.22's default offers no
+ * TLSv1.3 upstream): a TLS 1.2-only failure is predicted.
+ */
+export function handshakeProblem(leaf: ChainCert, protocols?: readonly string[]): HandshakeProblem | null {
+  const reason = problemOf(leaf, protocols?.includes('TLSv1.3') ?? false);
+  if (reason === null) return null;
+  return { reason, tls13Helps: problemOf(leaf, true) === null };
+}
+
+function problemOf(leaf: ChainCert, tls13: boolean): string | null {
   const key = leaf.key;
   const curve = unofferedCurve(key);
   if (curve) {
@@ -36,8 +55,14 @@ export function handshakeProblem(leaf: ChainCert): string | null {
     // nginx's default proxy_ssl_ciphers (DEFAULT) has no DSS suite, and TLS 1.3 has no DSA signatures.
     return `its key is DSA (${key.sizeBits} bits), and nginx (OpenSSL 3.0) offers no cipher suite a DSA certificate can serve, in TLS 1.2 (its default cipher list has no DSS suite) or TLS 1.3 (no DSA signatures): the handshake fails. Reissue it with an ECDSA P-256/P-384 or RSA 2048+ key`;
   }
-  if (leaf.ex.keyUsage !== null && !(leaf.ex.keyUsage & KU.DIGITAL_SIGNATURE)) {
-    return 'its keyUsage lacks digitalSignature, which the (EC)DHE and TLS 1.3 handshakes nginx negotiates need to sign with the key: the handshake fails (alert 40). Reissue it with keyUsage digitalSignature (and keyEncipherment for RSA)';
+  // Only ECDSA and EdDSA: OpenSSL's TLS 1.2 server offers an ECDSA/EdDSA certificate only when its
+  // keyUsage allows digitalSignature (ssl_set_cert_masks()); neither side checks an RSA key's
+  // keyUsage, so nginx then verifies (and logs 26 only when keyUsage allows none of
+  // digitalSignature, keyEncipherment, keyAgreement). Measured: test/e2e/handshake-matrix.test.ts.
+  // TLS 1.2 only: under TLS 1.3 neither side looks at it, and nginx accepts the upstream.
+  const signingOnly = SIGNING_ONLY.has(key?.family ?? '');
+  if (!tls13 && signingOnly && leaf.ex.keyUsage !== null && !(leaf.ex.keyUsage & KU.DIGITAL_SIGNATURE)) {
+    return `its ${key?.family === 'ec' ? 'ECDSA' : key?.family === 'ed25519' ? 'Ed25519' : 'Ed448'} key may only sign, and its keyUsage lacks digitalSignature: under TLS 1.2 the upstream's OpenSSL then offers no cipher suite for it (no shared cipher), so the handshake fails (alert 40); under TLS 1.3 nobody checks it. Add TLSv1.3 to protocols (the upstream must support it), or reissue the certificate with keyUsage digitalSignature`;
   }
   return null;
 }

@@ -4,6 +4,7 @@ import { finding, quoteName, storeLabel } from './describe.js';
 import { V, verifyErrorString } from './errors.js';
 import { crlExpiryWarnings, explainErrors, explainHostMismatch } from './findings.js';
 import { handshakeProblem, securityLevelHandshakeProblem } from './handshake.js';
+import { certRef, fix, leafFirstOrder, outsideSpec } from './fixes.js';
 import { certListProblem, formatsFor } from './cert-list-size.js';
 import { DEFAULT_SECURITY_LEVEL, securityBits } from '../security-level.js';
 import { hasIpSan, hostMatches, nginxSslName } from './host.js';
@@ -209,14 +210,18 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
   // problem, not the CA's keyUsage or purpose as a leaf.
   const leafAt = notLeafFirst(presented);
   if (leafAt !== null) {
+    const order = leafFirstOrder(presented, leafAt);
     findings.push(
       finding(
         'error',
         'chain.not-leaf-first',
-        `the chain starts with the CA certificate ${quoteName(presented[0])}, but a server sends its own certificate first: the leaf ${quoteName(presented[leafAt])} is certificate ${leafAt + 1} of ${presented.length}. Reorder the chain leaf first (${quoteName(presented[leafAt])}, then the CA that issued it, and so on up)`,
+        `the chain starts with the CA certificate ${quoteName(presented[0])}, but a server sends its own certificate first: the leaf ${quoteName(presented[leafAt])} is certificate ${leafAt + 1} of ${presented.length}. Reorder the chain leaf first, each certificate followed by the one that issued it: ${order.map(quoteName).join(', then ')}`,
         sourceOf(presented[0]),
       ),
     );
+    findings[findings.length - 1].fix = fix([
+      { kind: 'reorder-chain', field: 'presentedChain', order: order.map(certRef) },
+    ]);
     return {
       ok: false,
       chain: outcome.chain.map((c) => c.subjectText),
@@ -227,21 +232,26 @@ export function verifyChain(req: ChainEngineRequest): ChainVerdict {
     };
   }
   // ...unless the server cannot present this leaf at all: then nothing is verified and nginx logs a handshake failure.
+  const levelProblem = securityLevelHandshakeProblem(presented[0], level, authBits, formatsFor(req.protocols).tls13);
   const handshake =
-    handshakeProblem(presented[0]) ??
-    securityLevelHandshakeProblem(presented[0], level, authBits, formatsFor(req.protocols).tls13);
+    handshakeProblem(presented[0], req.protocols) ??
+    (levelProblem === null ? null : { reason: levelProblem, tls13Helps: false });
   const nginx = handshake || tooLarge ? null : verified;
   // An oversized Certificate message is refused before anything about the server is looked at.
-  if (handshake && !tooLarge)
+  if (handshake && !tooLarge) {
     findings.push(
       finding(
         'error',
         'chain.handshake-fails',
-        `nginx cannot complete the TLS handshake with the upstream serving ${quoteName(presented[0])}: ${handshake}; nginx logs "SSL_do_handshake() failed" instead of a verify error`,
+        `nginx cannot complete the TLS handshake with the upstream serving ${quoteName(presented[0])}: ${handshake.reason}; nginx logs "SSL_do_handshake() failed" instead of a verify error`,
         sourceOf(presented[0]),
       ),
     );
-  else if (!tooLarge) findings.push(...verifyFindings);
+    const reissue = outsideSpec(presented[0], handshake.reason);
+    findings[findings.length - 1].fix = handshake.tls13Helps
+      ? fix([{ kind: 'add-protocol', field: 'protocols', value: 'TLSv1.3' }], reissue.steps)
+      : reissue;
+  } else if (!tooLarge) findings.push(...verifyFindings);
   findings.push(...ipNameWarning(req.name));
   if (outcome.anchored) {
     findings.push(...expiryWarnings(outcome.chain, at, req.warnDays ?? DEFAULT_WARN_DAYS, sourceOf));

@@ -71,7 +71,7 @@ test('CA first: "leaf first" is the diagnosis (not keyUsage); reordering as told
   );
   assert.equal(
     errors(v)[0].message,
-    "the chain starts with the CA certificate 'CN=Advice Int One', but a server sends its own certificate first: the leaf 'CN=svc.internal' is certificate 2 of 2. Reorder the chain leaf first ('CN=svc.internal', then the CA that issued it, and so on up)",
+    "the chain starts with the CA certificate 'CN=Advice Int One', but a server sends its own certificate first: the leaf 'CN=svc.internal' is certificate 2 of 2. Reorder the chain leaf first, each certificate followed by the one that issued it: 'CN=svc.internal', then 'CN=Advice Int One'",
   );
   // Applied: the named leaf first, then its issuers in order.
   const fixed = run([root], [leaf, int1]);
