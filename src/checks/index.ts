@@ -7,7 +7,7 @@ import { pathBad, pathUnrenderable } from './paths.js';
 import { refUnknown, refUnused } from './references.js';
 import { routeBadHost, routeBadPath, routeDuplicate } from './routes.js';
 import { runtimeModulesMissing } from './runtime-modules.js';
-import { tlsBadCiphers } from './tls-ciphers.js';
+import { tlsBadCiphers, tlsLowSecurityLevel } from './tls-ciphers.js';
 import { tlsProtocolsLegacy, tlsProtocolsUnusable } from './tls-protocols.js';
 import {
   tlsBadInsecureReason,
@@ -52,6 +52,7 @@ export const CHECKS: readonly Check[] = [
   tlsBadServerName,
   tlsServerNameRequired,
   tlsBadCiphers,
+  tlsLowSecurityLevel,
   tlsBadInsecureReason,
   tlsInsecureWithoutReason,
   tlsVerifyOff,
