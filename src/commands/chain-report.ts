@@ -4,6 +4,7 @@ import type { PemKind } from '../tls/pem.js';
 import type { PemFiles } from '../tls/pem-files.js';
 import type { CertSource, ChainVerdict } from '../tls/verdict.js';
 import { parseCrl } from '../tls/chain/index.js';
+import { positionAll, type LoadedSpec } from '../load/load-spec.js';
 import { escapeUnsafe } from '../text/show.js';
 import { emitDiagnostics, exitFor, fatalJson, fatalLines, type CommandContext, type CommandResult } from './context.js';
 
@@ -26,7 +27,7 @@ export interface UpstreamReport {
   server?: string;
   /** gwctl probe: what the connection showed (protocol, cipher, ...), human output only. */
   notes?: string[];
-  /** Findings as positioned diagnostics. */
+  /** Findings as diagnostics (positioned by `reportOutput`, or by the command that merges several specs). */
   findings: Diagnostic[];
 }
 
@@ -57,13 +58,19 @@ export function readPemOrFail(files: PemFiles, file: string, kind: PemKind, flag
   return r.blocks.map((block) => ({ block, file }));
 }
 
-/** verify-chain's output for any list of upstream reports (gwctl probe prints the same shape). */
+/**
+ * verify-chain's output for any list of upstream reports (gwctl probe prints the same shape).
+ * `spec`: the document the findings' spec paths point into; they are positioned here, once.
+ */
 export function reportOutput(
   ctx: CommandContext,
-  reports: UpstreamReport[],
-  general: Diagnostic[],
+  found: UpstreamReport[],
+  foundGeneral: Diagnostic[],
   fatal: readonly Fatal[] = [],
+  spec?: LoadedSpec,
 ): CommandResult {
+  const reports = spec ? found.map((r) => ({ ...r, findings: positionAll(spec, r.findings) })) : found;
+  const general = positionAll(spec, foundGeneral);
   const all = [...general, ...reports.flatMap((r) => r.findings)];
   const failed = reports.some((r) => r.verdict !== null && !r.verdict.ok);
   const exitCode = fatal.length ? 2 : failed || exitFor(all, ctx) ? 1 : 0;

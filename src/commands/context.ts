@@ -3,6 +3,7 @@ import { formatGithub } from '../format/github.js';
 import { formatHuman } from '../format/human.js';
 import { diagnosticsJson, formatJson } from '../format/json.js';
 import { formatSarif } from '../format/sarif.js';
+import { positionAll, type LoadedSpec } from '../load/load-spec.js';
 import { escapeUnsafe, escapeUnsafeLines } from '../text/show.js';
 
 export type { Format } from '../cli-args.js';
@@ -68,14 +69,19 @@ export function fatalJson(fatal: readonly Fatal[]): { fatal?: { message: string;
   return fatal.length ? { fatal: fatal.map((f) => ({ message: f.message, spec: f.spec ?? null })) } : {};
 }
 
-/** The common report of validate, render and test: diagnostics, plus what was done. */
+/**
+ * The common report of validate, render and test: diagnostics, plus what was done. `spec`: the
+ * document the diagnostics' spec paths point into; they are positioned here, once.
+ */
 export function report(
   ctx: CommandContext,
-  diagnostics: Diagnostic[],
+  found: Diagnostic[],
   extra: Record<string, unknown> = {},
   summary = '',
   fatal: readonly Fatal[] = [],
+  spec?: LoadedSpec,
 ): CommandResult {
+  const diagnostics = positionAll(spec, found);
   const exitCode = fatal.length ? 2 : exitFor(diagnostics, ctx);
   if (ctx.format === 'json') {
     return {

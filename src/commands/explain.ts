@@ -8,6 +8,7 @@ import { analyzeTls } from '../analyze/analyze-tls.js';
 import { probeCommand } from '../analyze/probe-command.js';
 import { FatalError, hasFailures } from '../diagnostics/diagnostic.js';
 import { formatJson } from '../format/json.js';
+import { positionAll } from '../load/load-spec.js';
 import type { GatewaySpec } from '../load/spec-types.js';
 import { checkSpec, type CheckedSpec } from '../pipeline/check-spec.js';
 import { DEFAULT_WARN_DAYS } from '../load/spec-defaults.js';
@@ -44,7 +45,7 @@ export async function explainCommand(opts: ExplainOptions, ctx: CommandContext):
   if (opts.spec !== undefined) {
     checked = checkSpec(opts.spec, ctx.cwd);
     if (!checked.spec || !checked.material || hasFailures(checked.diagnostics))
-      return { exitCode: 1, ...emitDiagnostics(ctx, checked.diagnostics) };
+      return { exitCode: 1, ...emitDiagnostics(ctx, positionAll(checked.loaded, checked.diagnostics)) };
   }
   const groups = new Map<string, Explanation>();
   let total = 0;

@@ -3,7 +3,7 @@ import { findNginx } from '../check/find-nginx.js';
 import type { SpecShape } from '../check/map-errors.js';
 import { runNginxTest, type NginxTestRun } from '../check/nginx-test.js';
 import { FatalError, diag, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { positionDiagnostics, type LoadedSpec } from '../load/load-spec.js';
+import type { LoadedSpec } from '../load/load-spec.js';
 import { report, type CommandContext, type CommandResult } from './context.js';
 
 /** The nginx -t step of `gwctl test DIR`, `render --test` and `render --check --test`. */
@@ -53,10 +53,9 @@ export async function nginxTestStep(
       ),
       file: join(shownAs ?? dir, 'nginx.conf'),
     });
-  const diagnostics = loaded ? positionDiagnostics(loaded, said) : said;
   return {
     run,
-    diagnostics,
+    diagnostics: said,
     extra: {
       dir: shownAs ?? dir,
       nginx: { binary: run.binary, via: found.via, args: run.args, exitCode: run.exitCode ?? null, output: run.output },
@@ -85,5 +84,7 @@ export async function reportWithNginxTest(
     [...diagnostics, ...t.diagnostics],
     { ...extra, test: t.extra },
     `${summary}${t.run.binary} -t passed\n`,
+    [],
+    loaded,
   );
 }

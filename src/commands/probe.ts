@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { verifyUpstreamChain } from '../analyze/analyze-tls.js';
 import { FatalError, hasFailures, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
-import { positionDiagnostics } from '../load/load-spec.js';
 import type { GatewaySpec, UpstreamSpec } from '../load/spec-types.js';
 import { checkSpec } from '../pipeline/check-spec.js';
 import { NGINX_DEFAULT_VERIFY_DEPTH } from '../load/spec-defaults.js';
@@ -127,7 +126,8 @@ export async function probeSpecCommand(specPath: string, opts: ProbeSpecOptions,
   const blocking = checked.diagnostics.filter(
     (d) => d.severity === 'error' && !(d.path[0] === 'upstreams' && d.path[3] === 'presentedChain'),
   );
-  if (!checked.spec || !checked.material || hasFailures(blocking)) return reportOutput(ctx, [], checked.diagnostics);
+  if (!checked.spec || !checked.material || hasFailures(blocking))
+    return reportOutput(ctx, [], checked.diagnostics, [], checked.loaded);
   const spec = checked.spec;
   if (opts.upstream !== undefined && !spec.upstreams?.[opts.upstream]?.tls)
     throw new FatalError(`--upstream ${opts.upstream}: no TLS upstream of that name in ${specPath}`);
@@ -198,18 +198,20 @@ export async function probeSpecCommand(specPath: string, opts: ProbeSpecOptions,
         verifyDepth,
         verdict,
         ...(notChecked ? { notChecked } : {}),
-        findings: positionDiagnostics(checked.loaded, findings),
+        findings,
         notes: notesOf(obs),
       });
     }
     reports.push(...upstreamReports);
-    if (opts.save)
-      general.push(...saveUpstream(name, tls.presentedChain, observed, specDir, specPath, opts, ctx, checked));
+    if (opts.save) general.push(...saveUpstream(name, tls.presentedChain, observed, specDir, specPath, opts, ctx));
   }
-  return reportOutput(ctx, reports, [
-    ...checked.diagnostics.filter((d) => !blocking.includes(d) && !(d.severity === 'error')),
-    ...general,
-  ]);
+  return reportOutput(
+    ctx,
+    reports,
+    [...checked.diagnostics.filter((d) => !blocking.includes(d) && !(d.severity === 'error')), ...general],
+    [],
+    checked.loaded,
+  );
 }
 
 async function probeOnce(
@@ -503,7 +505,6 @@ function saveUpstream(
   specPath: string,
   opts: ProbeSpecOptions,
   ctx: CommandContext,
-  checked: ReturnType<typeof checkSpec>,
 ): Diagnostic[] {
   const path: SpecPath = ['upstreams', name, 'tls'];
   const withChain = observed.filter((o) => o.certs.length);
@@ -518,13 +519,13 @@ function saveUpstream(
       groups.set(key, [...(groups.get(key) ?? []), o.server]);
     }
     const described = [...groups.values()].map((servers, i) => `chain ${i + 1}: ${servers.join(', ')}`).join('; ');
-    return positionDiagnostics(checked.loaded, [
+    return [
       err(
         'probe.peers-differ',
         `upstream "${name}": nothing saved: its servers serve different chains (${described}); make every server serve the same chain, then probe again`,
         path,
       ),
-    ]);
+    ];
   }
   const rel = presentedChain ?? `chains/${name}.pem`;
   const to = resolvePath(specDir, rel);
@@ -553,7 +554,7 @@ function saveUpstream(
         path,
       ),
     );
-  return positionDiagnostics(checked.loaded, out);
+  return out;
 }
 
 function saveDiagnostic(outcome: SaveOutcome, to: string, cwd: string): Diagnostic {

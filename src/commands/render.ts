@@ -1,7 +1,6 @@
 import { basename, join, resolve } from 'node:path';
 import { analyzeTls } from '../analyze/analyze-tls.js';
 import { FatalError, diag, error, hasFailures, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { positionDiagnostics } from '../load/load-spec.js';
 import { hostPaths } from '../load/file-ref.js';
 import { checkSpec } from '../pipeline/check-spec.js';
 import { plan } from '../plan/plan.js';
@@ -37,15 +36,16 @@ export async function renderCommand(
   assessOutDir(realDir); // refuses a directory that is not gwctl's before any work
   const checked = checkSpec(specPath, ctx.cwd);
   let diagnostics = checked.diagnostics;
-  if (!checked.spec || !checked.material || hasFailures(diagnostics)) return report(ctx, diagnostics);
+  if (!checked.spec || !checked.material || hasFailures(diagnostics))
+    return report(ctx, diagnostics, {}, '', [], checked.loaded);
   ctx.progress?.(`verifying the upstream chains of ${specPath}`);
   const analysis = analyzeTls(checked.spec, checked.material, {
     at: ctx.now,
     warnDays: opts.warnDays,
     specArg: specPath,
   });
-  diagnostics = [...diagnostics, ...positionDiagnostics(checked.loaded, analysis.diagnostics)];
-  if (hasFailures(diagnostics)) return report(ctx, diagnostics);
+  diagnostics = [...diagnostics, ...analysis.diagnostics];
+  if (hasFailures(diagnostics)) return report(ctx, diagnostics, {}, '', [], checked.loaded);
 
   // nginx -t here cannot open keys that live only on the gateway host: stand-ins take their place.
   const testWith = opts.test && { ...opts.test, standInFor: hostPaths(checked.spec) };
@@ -67,10 +67,11 @@ export async function renderCommand(
     if (!(e instanceof QuoteError)) throw e;
     return report(
       ctx,
-      positionDiagnostics(checked.loaded, [
-        ...diagnostics,
-        error('render.unquotable', `cannot render safely: ${e.message}`),
-      ]),
+      [...diagnostics, error('render.unquotable', `cannot render safely: ${e.message}`)],
+      {},
+      '',
+      [],
+      checked.loaded,
     );
   }
 
@@ -98,13 +99,13 @@ export async function renderCommand(
         extra,
         `${opts.out}: up to date\n`,
       );
-    const result = report(ctx, all, extra, `${opts.out}: up to date\n`);
+    const result = report(ctx, all, extra, `${opts.out}: up to date\n`, [], checked.loaded);
     // The difference itself, as `git diff` shows one: on stdout, the findings on stderr.
     if (ctx.format === 'human' && diff && drift.length)
       return { ...result, stdout: escapeUnsafeLines(describeDiff(diff)) + result.stdout };
     return result;
   }
-  if (exitFor(diagnostics, ctx) !== 0) return report(ctx, diagnostics);
+  if (exitFor(diagnostics, ctx) !== 0) return report(ctx, diagnostics, {}, '', [], checked.loaded);
 
   // --test: nginx -t on the staged output, before it replaces anything in DIR.
   let tested: Awaited<ReturnType<typeof import('./nginx-test-step.js').nginxTestStep>> | undefined;
@@ -143,6 +144,8 @@ export async function renderCommand(
     all,
     extra,
     `${opts.out}: ${describeChanges(result)}\n${tested ? `${tested.run.binary} -t passed\n` : ''}`,
+    [],
+    checked.loaded,
   );
 }
 

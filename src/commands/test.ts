@@ -4,7 +4,7 @@ import { checkHostKeys } from '../check/host-keys.js';
 import { guardNginxConf } from '../check/conf-guard.js';
 import type { GatewaySpec } from '../load/spec-types.js';
 import { FatalError, diag, hasFailures, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { positionDiagnostics, type LoadedSpec } from '../load/load-spec.js';
+import type { LoadedSpec } from '../load/load-spec.js';
 import { loadSpecOrEnvironment } from '../load/environment.js';
 import { validateSchema } from '../validate/schema.js';
 import { report, type CommandContext, type CommandResult } from './context.js';
@@ -26,8 +26,7 @@ export async function testCommand(dir: string, opts: TestOptions, ctx: CommandCo
   // engine key, a module) before any key it names is opened; nginxTestStep reports the refusal.
   const trusted =
     guardNginxConf(conf, { dir: abs, confShown: join(abs, 'nginx.conf'), env: ctx.env ?? {} }).length === 0;
-  const keyProblems = trusted ? checkHostKeys({ dir: abs, conf, spec }) : [];
-  const keys = loaded ? positionDiagnostics(loaded, keyProblems) : keyProblems;
+  const keys = trusted ? checkHostKeys({ dir: abs, conf, spec }) : [];
   if (hasFailures(keys)) {
     // nginx -t would stop at the first of these keys: they are the findings, named once.
     const skipped = {
@@ -38,10 +37,17 @@ export async function testCommand(dir: string, opts: TestOptions, ctx: CommandCo
       ),
       file: join(abs, 'nginx.conf'),
     };
-    return report(ctx, [...specProblems, ...keys, skipped], { dir: abs, nginx: null }, '');
+    return report(ctx, [...specProblems, ...keys, skipped], { dir: abs, nginx: null }, '', [], loaded);
   }
   const t = await nginxTestStep(abs, opts, ctx, loaded);
-  return report(ctx, [...specProblems, ...keys, ...t.diagnostics], t.extra, `${dir}: ${t.run.binary} -t passed\n`);
+  return report(
+    ctx,
+    [...specProblems, ...keys, ...t.diagnostics],
+    t.extra,
+    `${dir}: ${t.run.binary} -t passed\n`,
+    [],
+    loaded,
+  );
 }
 
 /**
@@ -50,5 +56,5 @@ export async function testCommand(dir: string, opts: TestOptions, ctx: CommandCo
  */
 function specShapeProblems(loaded: LoadedSpec): Diagnostic[] {
   if (loaded.data === undefined) return loaded.diagnostics;
-  return positionDiagnostics(loaded, [...loaded.diagnostics, ...validateSchema(loaded.data)]);
+  return [...loaded.diagnostics, ...validateSchema(loaded.data)];
 }

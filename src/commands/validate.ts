@@ -1,4 +1,5 @@
 import { FatalError, type Diagnostic, type Fatal } from '../diagnostics/diagnostic.js';
+import { positionAll } from '../load/load-spec.js';
 import { checkSpec } from '../pipeline/check-spec.js';
 import { PemFiles } from '../tls/pem-files.js';
 import { report, type CommandContext, type CommandResult } from './context.js';
@@ -17,7 +18,8 @@ export function validateCommand(specPaths: string | readonly string[], ctx: Comm
     if (specs.length > 1) ctx.progress?.(`validating ${specPath} (${i + 1}/${specs.length})`);
     try {
       const checked = checkSpec(specPath, ctx.cwd, pemFiles);
-      diagnostics.push(...checked.diagnostics);
+      // Several specs share one report: each is positioned in its own document as its run ends.
+      diagnostics.push(...positionAll(checked.loaded, checked.diagnostics));
       files.push(checked.loaded.file);
     } catch (e) {
       if (!(e instanceof FatalError)) throw e;

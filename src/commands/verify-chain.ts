@@ -1,7 +1,7 @@
 import { basename, resolve } from 'node:path';
 import { analyzeTls, type UpstreamTlsAnalysis } from '../analyze/analyze-tls.js';
 import { FatalError, hasFailures, type Diagnostic, type Fatal } from '../diagnostics/diagnostic.js';
-import { positionDiagnostics } from '../load/load-spec.js';
+import { positionAll } from '../load/load-spec.js';
 import { checkSpec } from '../pipeline/check-spec.js';
 import { PemFiles } from '../tls/pem-files.js';
 import { findingDiagnostic } from '../tls/finding-diagnostic.js';
@@ -54,7 +54,7 @@ function verifySpec(
 ): { reports: UpstreamReport[]; general: Diagnostic[] } {
   const checked = checkSpec(specPath, ctx.cwd, files);
   if (!checked.spec || !checked.material || hasFailures(checked.diagnostics))
-    return { reports: [], general: checked.diagnostics };
+    return { reports: [], general: positionAll(checked.loaded, checked.diagnostics) };
   if (opts.upstream !== undefined && !checked.spec.upstreams?.[opts.upstream]?.tls) {
     throw new FatalError(`--upstream ${opts.upstream}: no TLS upstream of that name in ${specPath}`);
   }
@@ -65,14 +65,17 @@ function verifySpec(
     only: opts.upstream,
     specArg: specPath,
   });
-  const positioned = positionDiagnostics(checked.loaded, analysis.diagnostics);
+  // Several specs share one report: each is positioned in its own document as its run ends.
+  const positioned = positionAll(checked.loaded, [...checked.diagnostics, ...analysis.diagnostics]);
   // Each upstream's findings, in one pass (not one pass per upstream: 1,000 upstreams, 1,000 times the list).
   const reported = new Set(analysis.upstreams.map((u) => u.name));
   const byUpstream = new Map<string, typeof positioned>();
-  const general = [...checked.diagnostics];
-  for (const d of positioned) {
+  const general: Diagnostic[] = [];
+  for (const [i, d] of positioned.entries()) {
     const name = d.path[1];
+    // The checks' own diagnostics are general; the analysis's go to their upstream.
     const mine =
+      i >= checked.diagnostics.length &&
       d.path[0] === 'upstreams' &&
       typeof name === 'string' &&
       reported.has(name) &&

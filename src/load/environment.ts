@@ -1,6 +1,6 @@
 import { basename, join } from 'node:path';
 import { error, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
-import { loadSpec, positionDiagnostics, type LoadedSpec } from './load-spec.js';
+import { fromSpec, loadSpec, type LoadedSpec } from './load-spec.js';
 
 /**
  * Per-environment specs (docs/environments.md). An environment file names its base spec and
@@ -65,7 +65,7 @@ export function loadSpecOrEnvironment(specPath: string, cwd: string): LoadedSpec
     data: merged,
     diagnostics: [
       ...baseLoaded.diagnostics,
-      ...positionDiagnostics(
+      ...fromSpec(
         env,
         problems.map((p) => ({ ...p, path: ['overrides', ...p.path] })),
       ),
@@ -76,7 +76,7 @@ export function loadSpecOrEnvironment(specPath: string, cwd: string): LoadedSpec
 
 /** An environment file that cannot be applied: its own findings, and no spec to check. */
 function failed(env: LoadedSpec, problems: Diagnostic[]): LoadedSpec {
-  return { ...env, data: undefined, diagnostics: [...env.diagnostics, ...positionDiagnostics(env, problems)] };
+  return { ...env, data: undefined, diagnostics: [...env.diagnostics, ...fromSpec(env, problems)] };
 }
 
 /** The base's allow-list: environments: overridable, dot-separated, `*` for any one name. */

@@ -403,7 +403,27 @@ function isNodeLike(n: unknown): boolean {
   return typeof n === 'object' && n !== null && 'range' in n;
 }
 
-/** Attaches file/line/column to diagnostics that only carry a spec path. */
+/**
+ * Positions diagnostics once, as a command hands them to the output (src/commands/context.ts
+ * `report`, chain-report.ts `reportOutput`), with the spec document they came from. A diagnostic
+ * with a line keeps it; one naming the environment file is found there; one with a file of its
+ * own and no spec path is about that file as a whole (DIR, nginx.conf) and gets no spec position.
+ */
+export function positionAll(spec: LoadedSpec | undefined, diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  if (!spec) return [...diagnostics];
+  const env = spec.overlay?.loaded;
+  return diagnostics.map((d) => {
+    if (d.line !== undefined || (d.file !== undefined && d.path.length === 0)) return d;
+    return positionDiagnostics(env && d.file === env.file && env.file !== spec.file ? env : spec, [d])[0];
+  });
+}
+
+/** Names the file an environment's own findings point into, so that `positionAll` looks there. */
+export function fromSpec(spec: Pick<LoadedSpec, 'file'>, diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  return diagnostics.map((d) => (d.file === undefined ? { ...d, file: spec.file } : d));
+}
+
+/** Attaches file/line/column to diagnostics that only carry a spec path (`positionAll` decides which). */
 export function positionDiagnostics(spec: LoadedSpec, diagnostics: Diagnostic[]): Diagnostic[] {
   return diagnostics.map((d) => {
     if (d.line !== undefined) return d;

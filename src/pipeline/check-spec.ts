@@ -1,6 +1,6 @@
 import { runChecks } from '../checks/index.js';
 import { hasFailures, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { positionDiagnostics, type LoadedSpec } from '../load/load-spec.js';
+import type { LoadedSpec } from '../load/load-spec.js';
 import { loadSpecOrEnvironment } from '../load/environment.js';
 import type { GatewaySpec } from '../load/spec-types.js';
 import { PemFiles } from '../tls/pem-files.js';
@@ -26,12 +26,11 @@ export function checkSpec(specPath: string, cwd: string, files = new PemFiles())
   const out: CheckedSpec = { loaded, diagnostics: [...loaded.diagnostics] };
   if (loaded.data === undefined) return out;
   const schemaProblems = validateSchema(loaded.data);
-  if (schemaProblems.length)
-    return { ...out, diagnostics: positionDiagnostics(loaded, [...out.diagnostics, ...schemaProblems]) };
+  if (schemaProblems.length) return { ...out, diagnostics: [...out.diagnostics, ...schemaProblems] };
   const spec = loaded.data as GatewaySpec;
   const refs = runChecks('spec', { spec, specDir: loaded.dir });
   const { material, diagnostics: fileProblems } = loadMaterial(spec, loaded.dir, files);
   const fileChecks = runChecks('material', { spec, specDir: loaded.dir, material });
-  const diagnostics = positionDiagnostics(loaded, [...out.diagnostics, ...refs, ...fileProblems, ...fileChecks]);
+  const diagnostics = [...out.diagnostics, ...refs, ...fileProblems, ...fileChecks];
   return { loaded, spec, material: hasFailures(refs) ? undefined : material, diagnostics };
 }

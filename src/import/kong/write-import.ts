@@ -12,6 +12,7 @@ import {
 import { basename, dirname, join } from 'node:path';
 import { Document } from 'yaml';
 import { FatalError, type Diagnostic } from '../../diagnostics/diagnostic.js';
+import { positionAll } from '../../load/load-spec.js';
 import { checkSpec } from '../../pipeline/check-spec.js';
 import type { GatewayOut } from './gateway-out.js';
 
@@ -65,7 +66,8 @@ export function writeImport(
       chmodSync(target, file.mode);
     }
     const checked = checkSpec(join(staging, SPEC_FILE), cwd);
-    const errors = checked.diagnostics.filter((d) => d.severity === 'error');
+    // The staged spec is gone once this returns: its errors are positioned now, in its document.
+    const errors = positionAll(checked.loaded, checked.diagnostics).filter((d) => d.severity === 'error');
     if (errors.length) return errors.map((d) => ({ ...d, file: d.file?.replace(staging, outDir) }));
     chmodSync(staging, 0o755);
     if (exists(outDir)) rmdirSync(outDir);
