@@ -489,14 +489,19 @@ export const ENGINE_CODES: readonly CodeInfo[] = [
       'The trust store marks the anchor as rejected for TLS servers',
       'Remove the reject setting from the TRUSTED CERTIFICATE, or use a plain CERTIFICATE block.',
     ],
-    ['chain.revoked', 'error', 'A certificate is revoked by the CRL', 'Serve a certificate that is not revoked.'],
+    [
+      'chain.revoked',
+      'error',
+      'A certificate is revoked by the CRL',
+      'Reissue the revoked certificate and serve the new one.',
+    ],
     [
       'chain.crl-missing',
       'error',
       "No CRL from a certificate's issuer in the CRL file",
       'With proxy_ssl_crl nginx needs a CRL from every issuer of the chain: add it.',
     ],
-    ['chain.crl-expired', 'error', 'A CRL nginx checks has expired', 'Publish and deploy a fresh CRL.'],
+    ['chain.crl-expired', 'error', 'A CRL nginx checks has expired', "Replace it with the CA's current CRL."],
     [
       'chain.crl-not-yet-valid',
       'error',

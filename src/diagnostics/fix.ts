@@ -1,6 +1,6 @@
 /**
  * A fix gwctl advises, in a form a program can apply: which spec field changes, how, and with
- * which certificate. The finding's message says the same in words; `test/tls/chain/advice-applied`
+ * which certificate. The finding's message says the same in words; `test/tls/chain/fixes.test.ts`
  * applies every fix mechanically to every differential scenario and verifies again.
  */
 
@@ -11,7 +11,7 @@ export interface CertRef {
 }
 
 /** The spec fields a fix changes (per upstream: `upstreams.NAME.tls.*`, the trust store's `certificates`). */
-export type FixField = 'verifyDepth' | 'presentedChain' | 'trustStore' | 'serverName' | 'protocols';
+export type FixField = 'verifyDepth' | 'presentedChain' | 'trustStore' | 'serverName' | 'protocols' | 'crl';
 
 export type FixStep =
   /** Set `verifyDepth` (proxy_ssl_verify_depth) to `value`. */
@@ -37,6 +37,14 @@ export type FixStep =
   | { kind: 'remove-certificate'; field: 'presentedChain' | 'trustStore'; certificate: CertRef }
   /** Keep the certificate in the trust store as a plain CERTIFICATE block (drop its TRUSTED CERTIFICATE settings). */
   | { kind: 'drop-trust-settings'; field: 'trustStore'; certificate: CertRef }
+  /**
+   * Add to the trust store's CRL file (`crl`, proxy_ssl_crl) the current CRL of the CA that issued
+   * `of` (the CA itself for a self-signed root), signed with that CA's key and covering `of`.
+   * Only the CA can issue it: gwctl cannot make a CRL; the user fetches the one the CA publishes.
+   */
+  | { kind: 'add-crl'; field: 'crl'; of: CertRef; issuer: string }
+  /** Like `add-crl`, and first remove every CRL named `issuer` from the file (an expired, early or bad one). */
+  | { kind: 'replace-crl'; field: 'crl'; of: CertRef; issuer: string }
   /** Add `value` to `protocols` (proxy_ssl_protocols); the upstream must support it too. */
   | { kind: 'add-protocol'; field: 'protocols'; value: 'TLSv1.3' }
   /** Set `serverName` to one of the names the certificate holds (`*` stands for any one label). */

@@ -1,6 +1,6 @@
 import type { Fix, FixStep } from '../../diagnostics/fix.js';
 import type { CertSource, ChainFinding } from '../verdict.js';
-import { addIssuers, certRef, fix, outsideSpec } from './fixes.js';
+import { addIssuers, certRef, crlFix, fix, outsideSpec } from './fixes.js';
 import { DEFAULT_SECURITY_LEVEL, describeLevel } from '../security-level.js';
 
 import { asnTimeSeconds } from './time.js';
@@ -479,7 +479,7 @@ function explainCrl(
   code: number,
   at: number,
   input: ExplainInput,
-): { code: string; message: string; crl: ChainCrl | null } {
+): { code: string; message: string; crl: ChainCrl | null; fix?: Fix } {
   const chain = input.outcome.chain;
   const x = chain[at];
   const note = input.outcome.revocation?.find((n) => n.depth === at);
@@ -487,80 +487,102 @@ function explainCrl(
   const file = `the CRL file of ${storeLabel(input.storeName)}`;
   const name = x ? quoteName(x) : 'the certificate';
   const of = crl ? `the CRL of '${crl.issuerText}'` : 'its CRL';
+  const issuer = `'${crl?.issuerText ?? x?.issuerText}'`;
   const rootNote =
     x && at === chain.length - 1 && x.ex.selfIssued
       ? ', the self-signed root included (it needs a CRL it signed itself)'
       : '';
+  const onlyCa = '(only the CA can issue a CRL: fetch the one it publishes)';
+  /** Replace the CRL by the CA's current one; the words end the message. */
+  const replace = (why: string, code: string) => ({
+    code,
+    crl,
+    message: `${why}: replace it in ${file} with the current CRL of ${issuer} ${onlyCa} and reload nginx, which does not re-read CRLs on its own`,
+    fix: x ? crlFix(x, 'replace-crl') : undefined,
+  });
   switch (code) {
     case V.UNABLE_TO_GET_CRL: {
       const sameName = (input.crls ?? []).filter((c) => x && c.issuer.canon.equals(x.issuer.canon));
       const why =
         sameName.length === 0
           ? `holds no CRL from '${x?.issuerText}'`
-          : sameName.some((c) => c.idpFlags !== 0)
-            ? `holds CRLs from '${x?.issuerText}', but only indirect or partitioned ones, which nginx does not use`
-            : `holds a CRL named '${x?.issuerText}' whose authorityKeyIdentifier does not match the key of the issuer in the chain (a CRL of another key or CA of the same name)`;
+          : sameName.every((c) => c.delta)
+            ? `holds only delta CRLs from '${x?.issuerText}', which nginx (OpenSSL 3.0) never uses`
+            : sameName.some((c) => c.idpFlags !== 0)
+              ? `holds CRLs from '${x?.issuerText}', but none nginx uses for this certificate (each is indirect, partitioned, or limited by its issuingDistributionPoint)`
+              : `holds a CRL named '${x?.issuerText}' whose authorityKeyIdentifier does not match the key of the issuer in the chain (a CRL of another key or CA of the same name)`;
       return {
         code: 'chain.crl-missing',
         crl: null,
-        message: `${file} ${why}, so ${name} (depth ${at}) cannot be checked; with proxy_ssl_crl nginx checks every certificate of the chain${rootNote}: add the current CRL of '${x?.issuerText}' to that file`,
+        message: `${file} ${why}, so ${name} (depth ${at}) cannot be checked; with proxy_ssl_crl nginx checks every certificate of the chain${rootNote}: add the current CRL of '${x?.issuerText}' to that file ${onlyCa}`,
+        fix: x ? crlFix(x, 'add-crl') : undefined,
       };
     }
     case V.CERT_REVOKED:
       return {
         code: 'chain.revoked',
         crl,
-        message: `${name} (depth ${at}, serial ${x ? hexSerial(x.serial) : '?'}) is revoked by ${of}: ${at === 0 ? 'the upstream must serve a new certificate' : 'the upstream must serve a chain through a CA certificate that is not revoked'} (or, if the revocation is a mistake, the CA must issue a CRL without it)`,
+        message: `${name} (depth ${at}, serial ${x ? hexSerial(x.serial) : '?'}) is revoked by ${of}: reissue ${name} and ${at === 0 ? 'have the upstream serve the new certificate' : 'have the upstream serve a chain through the new CA certificate'} (or, if the revocation is a mistake, the CA must issue a CRL without it); nothing in the spec can make nginx accept it`,
+        fix: outsideSpec(x, 'the certificate is revoked'),
       };
     case V.CRL_NOT_YET_VALID:
-      return {
-        code: 'chain.crl-not-yet-valid',
-        crl,
-        message: `${of} (checked for ${name}, depth ${at}) is not valid before its lastUpdate ${crl ? isoDate(crl.lastUpdate) : '?'}: nginx rejects the chain until then; check the CA's clock, or use the CRL it issued before`,
-      };
+      return replace(
+        `${of} (checked for ${name}, depth ${at}) is not valid before its lastUpdate ${crl ? isoDate(crl.lastUpdate) : '?'}: nginx rejects the chain until then (check the CA's clock)`,
+        'chain.crl-not-yet-valid',
+      );
     case V.CRL_HAS_EXPIRED:
-      return {
-        code: 'chain.crl-expired',
-        crl,
-        message: `${of} (checked for ${name}, depth ${at}) expired at its nextUpdate ${crl?.nextUpdate ? isoDate(crl.nextUpdate) : '?'}: put a fresh CRL from '${crl?.issuerText ?? x?.issuerText}' into ${file} and reload nginx, which does not re-read CRLs on its own`,
-      };
+      return replace(
+        `${of} (checked for ${name}, depth ${at}) expired at its nextUpdate ${crl?.nextUpdate ? isoDate(crl.nextUpdate) : '?'}`,
+        'chain.crl-expired',
+      );
     case V.ERROR_IN_CRL_LAST_UPDATE_FIELD:
     case V.ERROR_IN_CRL_NEXT_UPDATE_FIELD:
-      return {
-        code: 'chain.crl-bad-time',
-        crl,
-        message: `${of} (checked for ${name}, depth ${at}) has a malformed ${code === V.ERROR_IN_CRL_LAST_UPDATE_FIELD ? 'lastUpdate' : 'nextUpdate'} time`,
-      };
+      return replace(
+        `${of} (checked for ${name}, depth ${at}) has a malformed ${code === V.ERROR_IN_CRL_LAST_UPDATE_FIELD ? 'lastUpdate' : 'nextUpdate'} time`,
+        'chain.crl-bad-time',
+      );
     case V.CRL_SIGNATURE_FAILURE:
       if (note?.crlIssuer && x && note.crlIssuer === x && !x.ex.selfIssued && !input.outcome.anchored) {
+        const needed = input.requiredDepth;
+        if (needed !== null && needed > input.depth)
+          // verifyDepth cut the chain below its root: the depth finding's fix is this one's too.
+          return {
+            code: 'chain.crl-bad-signature',
+            crl,
+            message: `verifyDepth ${input.depth} cuts the chain at ${name} (depth ${at}), so OpenSSL checks ${of} against ${name} itself, which fails: set verifyDepth to ${needed} so the chain reaches its root`,
+            fix: fix([{ kind: 'set-verify-depth', field: 'verifyDepth', value: needed }]),
+          };
         return {
           code: 'chain.crl-bad-signature',
           crl,
-          message: `the chain does not reach a trusted root, so ${name} (depth ${at}) is its top and OpenSSL checks ${of} against ${name} itself, which fails: make the chain reach a root in ${storeLabel(input.storeName)} first`,
+          message: `the chain does not reach a trusted root, so ${name} (depth ${at}) is its top and OpenSSL checks ${of} against ${name} itself, which fails: make the chain reach a root in ${storeLabel(input.storeName)} first (add '${x.issuerText}' and the CAs above it, up to the self-signed root)`,
+          fix: fix([addIssuers(x, 'trustStore')]),
         };
       }
-      return {
-        code: 'chain.crl-bad-signature',
-        crl,
-        message: `the signature on ${of} (checked for ${name}, depth ${at}) does not verify with the key of ${note?.crlIssuer ? quoteName(note.crlIssuer) : 'its issuer'} in the chain: it was signed by another key of the same name, or altered; use the CRL that CA issues with its current key`,
-      };
-    case V.KEYUSAGE_NO_CRL_SIGN:
+      return replace(
+        `the signature on ${of} (checked for ${name}, depth ${at}) does not verify with the key of ${note?.crlIssuer ? quoteName(note.crlIssuer) : 'its issuer'} in the chain: it was signed by another key of the same name, or altered`,
+        'chain.crl-bad-signature',
+      );
+    case V.KEYUSAGE_NO_CRL_SIGN: {
+      const ca = note?.crlIssuer;
       return {
         code: 'chain.crl-issuer-key-usage',
         crl,
-        message: `${note?.crlIssuer ? quoteName(note.crlIssuer) : 'the CA'} signed ${of} (checked for ${name}, depth ${at}), but its keyUsage lacks cRLSign, so OpenSSL refuses its CRLs: reissue that CA certificate with keyUsage cRLSign`,
+        message: `${ca ? quoteName(ca) : 'the CA'} signed ${of} (checked for ${name}, depth ${at}), but its keyUsage lacks cRLSign, so OpenSSL refuses its CRLs: reissue ${ca ? quoteName(ca) : 'that CA certificate'} with keyUsage cRLSign (nothing in the spec can make nginx accept its CRLs)`,
+        fix: outsideSpec(ca ?? undefined, 'the CA certificate lacks keyUsage cRLSign'),
       };
+    }
     case V.UNHANDLED_CRITICAL_CRL_EXTENSION:
-      return {
-        code: 'chain.crl-unhandled-critical-extension',
-        crl,
-        message: `${of} (checked for ${name}, depth ${at}) has a critical extension OpenSSL does not handle (${crl?.unhandledCritical}), so OpenSSL refuses to trust it`,
-      };
+      return replace(
+        `${of} (checked for ${name}, depth ${at}) has a critical extension OpenSSL does not handle (${crl?.unhandledCritical}), so OpenSSL refuses to trust it; the CA must issue CRLs without it`,
+        'chain.crl-unhandled-critical-extension',
+      );
     case V.DIFFERENT_CRL_SCOPE:
       return {
         code: 'chain.crl-scope',
         crl,
-        message: `${of} (checked for ${name}, depth ${at}) has an issuingDistributionPoint that excludes ${x?.ex.ca ? 'CA' : 'end-entity'} certificates: add a CRL from '${x?.issuerText}' that covers them`,
+        message: `${of} (checked for ${name}, depth ${at}) has an issuingDistributionPoint that excludes ${x?.ex.ca ? 'CA' : 'end-entity'} certificates: add the current CRL of '${x?.issuerText}' that covers them to ${file} ${onlyCa}`,
+        fix: x ? crlFix(x, 'add-crl') : undefined,
       };
     default:
       return { code: 'chain.rejected', crl, message: `OpenSSL rejects ${name} (depth ${at})` };

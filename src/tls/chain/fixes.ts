@@ -28,6 +28,11 @@ export function addIssuers(c: ChainCert, field: 'presentedChain' | 'trustStore')
   };
 }
 
+/** Add (or replace with) the current CRL of the CA that issued `c` to the trust store's CRL file. */
+export function crlFix(c: ChainCert, kind: 'add-crl' | 'replace-crl'): Fix {
+  return fix([{ kind, field: 'crl', of: certRef(c), issuer: c.issuerText }]);
+}
+
 /**
  * The presented certificates leaf first, each followed by the one that issued it; those outside
  * that path are left out (a server sends its own path, in order).

@@ -96,7 +96,11 @@ describe('findings', () => {
     const f = v.findings.find((x) => x.code === 'chain.crl-missing' && x.message.includes('(depth 2)'))!;
     assert.match(
       f.message,
-      /the CRL file of trust store 'internal' holds no CRL from 'CN=Root CA', so 'CN=Root CA' \(depth 2\) cannot be checked; with proxy_ssl_crl nginx checks every certificate of the chain, the self-signed root included \(it needs a CRL it signed itself\): add the current CRL of 'CN=Root CA' to that file; nginx will log \(3:unable to get certificate CRL\)/,
+      /the CRL file of trust store 'internal' holds no CRL from 'CN=Root CA', so 'CN=Root CA' \(depth 2\) cannot be checked; with proxy_ssl_crl nginx checks every certificate of the chain, the self-signed root included \(it needs a CRL it signed itself\): add the current CRL of 'CN=Root CA' to that file \(only the CA can issue a CRL: fetch the one it publishes\); nginx will log \(3:unable to get certificate CRL\)/,
+    );
+    assert.deepEqual(
+      f.fix?.steps.map((x) => x.kind === 'add-crl' && [x.field, x.of.subject, x.issuer]),
+      [['crl', 'CN=Root CA', 'CN=Root CA']],
     );
   });
   test('near miss: with the root CRL too, the chain verifies', () => {
@@ -117,7 +121,11 @@ describe('findings', () => {
     const f = v.findings.find((x) => x.code === 'chain.revoked')!;
     assert.match(
       f.message,
-      /'CN=svc.internal' \(depth 0, serial 0x[0-9A-F]+\) is revoked by the CRL of 'CN=Issuing CA': the upstream must serve a new certificate/,
+      /'CN=svc.internal' \(depth 0, serial 0x[0-9A-F]+\) is revoked by the CRL of 'CN=Issuing CA': reissue 'CN=svc.internal' and have the upstream serve the new certificate/,
+    );
+    assert.deepEqual(
+      f.fix?.steps.map((x) => x.kind === 'outside-spec' && [x.action, x.certificate?.subject]),
+      [['reissue', 'CN=svc.internal']],
     );
     assert.match(f.file ?? '', /crls\.pem$/);
     assert.equal(verdictOf(byName('revoked leaf, reason removeFromCRL')).ok, true);
@@ -127,13 +135,18 @@ describe('findings', () => {
     const v = verdictOf(byName('revoked intermediate'));
     assert.match(
       v.findings.find((x) => x.code === 'chain.revoked')!.message,
-      /'CN=Issuing CA' \(depth 1, .*revoked by the CRL of 'CN=Root CA': the upstream must serve a chain through a CA certificate that is not revoked/,
+      /'CN=Issuing CA' \(depth 1, .*revoked by the CRL of 'CN=Root CA': reissue 'CN=Issuing CA' and have the upstream serve a chain through the new CA certificate/,
     );
   });
   test('expired and not-yet-valid CRLs; near miss: a current CRL beside a stale one wins', () => {
+    const expired = verdictOf(byName('expired intermediate CRL')).findings.find((x) => x.code === 'chain.crl-expired')!;
+    assert.deepEqual(
+      expired.fix?.steps.map((x) => x.kind === 'replace-crl' && [x.field, x.of.subject, x.issuer]),
+      [['crl', 'CN=svc.internal', 'CN=Issuing CA']],
+    );
     assert.match(
-      verdictOf(byName('expired intermediate CRL')).findings.find((x) => x.code === 'chain.crl-expired')!.message,
-      /the CRL of 'CN=Issuing CA' \(checked for 'CN=svc.internal', depth 0\) expired at its nextUpdate .*Z: put a fresh CRL/,
+      expired.message,
+      /the CRL of 'CN=Issuing CA' \(checked for 'CN=svc.internal', depth 0\) expired at its nextUpdate .*Z: replace it in the CRL file of trust store 'internal' with the current CRL of 'CN=Issuing CA'/,
     );
     assert.match(
       verdictOf(byName('not yet valid intermediate CRL')).findings.find((x) => x.code === 'chain.crl-not-yet-valid')!

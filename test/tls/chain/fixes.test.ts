@@ -6,15 +6,20 @@ import { dirname, join } from 'node:path';
 import type { FixStep } from '../../../src/diagnostics/fix.js';
 import { verifyChain } from '../../../src/tls/chain/index.js';
 import type { ChainFinding, ChainVerdict } from '../../../src/tls/verdict.js';
+import { makePki } from '../../support/pki.js';
 import {
   FixApplier,
   FixNotApplicable,
+  messageNamesFix,
   pkiUniverse,
+  readCrls,
   readHeld,
+  writeCrls,
   writeHeld,
   type UpstreamState,
 } from '../../support/apply-fix.js';
-import { compare, sources } from './harness.js';
+import { buildCrlScenarios, type CrlScenario } from './crl-scenarios.js';
+import { compare, crlSources, sources } from './harness.js';
 import { buildScenarios, type Scenario } from './scenarios.js';
 
 /**
@@ -29,28 +34,39 @@ import { buildScenarios, type Scenario } from './scenarios.js';
 const DEPTHS = [0, 1, 2, 3, 100];
 const MAX_ROUNDS = 4;
 
+/** The CRL differential (crl.test.ts) runs at these depths, with this name. */
+const CRL_DEPTHS = [0, 1, 100];
+const CRL_NAME = 'svc.internal';
+
 let scenarios: Scenario[] = [];
+let crlScenarios: CrlScenario[] = [];
 let pkiDir = '';
+let crlPkiDir = '';
 let work = '';
 
 before(async () => {
   const built = await buildScenarios();
   scenarios = built.scenarios;
   pkiDir = built.pki.dir;
+  const crlPki = await makePki(join(mkdtempSync(join(tmpdir(), 'gwctl-crl-fixes-')), 'pki'));
+  crlScenarios = buildCrlScenarios(crlPki).scenarios;
+  crlPkiDir = crlPki.dir;
   work = mkdtempSync(join(tmpdir(), 'gwctl-fixes-'));
 });
 
 after(() => {
   rmSync(dirname(pkiDir), { recursive: true, force: true });
+  rmSync(dirname(crlPkiDir), { recursive: true, force: true });
   rmSync(work, { recursive: true, force: true });
 });
 
 let fileNo = 0;
-function files(s: UpstreamState): { trusted: string; chain: string } {
+function files(s: UpstreamState): { trusted: string; chain: string; crl?: string } {
   fileNo++;
   return {
     trusted: writeHeld(join(work, `${fileNo}.trusted.pem`), s.trusted),
     chain: writeHeld(join(work, `${fileNo}.chain.pem`), s.chain),
+    crl: s.crls && writeCrls(join(work, `${fileNo}.crls.pem`), s.crls),
   };
 }
 
@@ -62,6 +78,7 @@ function verdictOf(s: UpstreamState, at: Date): ChainVerdict {
     depth: s.depth,
     name: s.name,
     protocols: s.protocols,
+    crls: f.crl !== undefined ? crlSources(f.crl) : undefined,
     at,
     trustStoreName: 'internal',
   });
@@ -71,31 +88,7 @@ const errors = (v: ChainVerdict) => v.findings.filter((f) => f.severity === 'err
 const outside = (steps: FixStep[]) => steps.some((x) => x.kind === 'outside-spec');
 
 /** The words of the finding name what its fix does: each certificate, the depth, the name. */
-function consistent(f: ChainFinding, steps: FixStep[]): string | null {
-  for (const step of steps) {
-    const named =
-      step.kind === 'add-issuers'
-        ? [step.issuer]
-        : step.kind === 'reorder-chain'
-          ? step.order.map((r) => r.subject)
-          : step.kind === 'add-certificate' || step.kind === 'remove-certificate' || step.kind === 'drop-trust-settings'
-            ? [step.certificate.subject]
-            : step.kind === 'outside-spec' && step.certificate
-              ? [step.certificate.subject]
-              : [];
-    for (const subject of named)
-      if (!f.message.includes(`'${subject}'`)) return `${step.kind} names '${subject}', the message does not`;
-    if (step.kind === 'set-verify-depth' && !f.message.includes(`set verifyDepth to ${step.value}`))
-      return `set-verify-depth ${step.value}, the message does not say so`;
-    if (step.kind === 'add-protocol' && !f.message.includes(`Add ${step.value} to protocols`))
-      return `add-protocol ${step.value}, the message does not say so`;
-    if (step.kind === 'set-server-name' && !/serverName/.test(f.message))
-      return 'set-server-name, the message does not mention serverName';
-    if (step.kind === 'outside-spec' && !/reissue|renew|serve (one|a certificate)/i.test(f.message))
-      return 'outside-spec, the message does not say to reissue or renew';
-  }
-  return null;
-}
+const consistent = (f: ChainFinding, steps: FixStep[]) => messageNamesFix(f.message, steps);
 
 type Result = { kind: 'fixed'; rounds: number } | { kind: 'outside-spec'; codes: string[] };
 
@@ -125,8 +118,15 @@ function follow(applier: FixApplier, start: UpstreamState, first: FixStep[] | nu
     }
     assert.ok(next, label);
     assert.notDeepEqual(
-      [next.chain.map((c) => c.pem), next.trusted.map((c) => c.pem), next.depth, next.name, next.protocols],
-      [state.chain.map((c) => c.pem), state.trusted.map((c) => c.pem), state.depth, state.name, state.protocols],
+      [next.chain.map((c) => c.pem), next.trusted.map((c) => c.pem), next.depth, next.name, next.protocols, next.crls],
+      [
+        state.chain.map((c) => c.pem),
+        state.trusted.map((c) => c.pem),
+        state.depth,
+        state.name,
+        state.protocols,
+        state.crls,
+      ],
       `${label}: applying ${JSON.stringify(steps)} changes nothing`,
     );
     state = next;
@@ -135,59 +135,89 @@ function follow(applier: FixApplier, start: UpstreamState, first: FixStep[] | nu
   assert.ok(v.ok, `${label}: still rejected after ${MAX_ROUNDS} rounds of advice: ${JSON.stringify(errors(v))}`);
   // libcrypto under nginx's profile agrees that the fixed upstream verifies.
   const f = files(state);
-  const c = compare(label, f.trusted, f.chain, state.depth, state.name, at);
+  const c = compare(label, f.trusted, f.chain, state.depth, state.name, at, {}, f.crl);
   assert.equal(c.openssl.code, null, `${label}: libcrypto still rejects the fixed chain: ${JSON.stringify(c.openssl)}`);
   return { kind: 'fixed', rounds: MAX_ROUNDS };
 }
 
-test('every fix advised for a differential scenario works when applied, or says it is outside the spec', (t) => {
-  const at = new Date();
-  const applier = new FixApplier(pkiUniverse(pkiDir));
+interface Run {
+  scenario: string;
+  label: string;
+  start: UpstreamState;
+}
+
+/** Follows the advice of every rejected run (and each alternative on its own); returns the figures line. */
+function adviseAll(runs: Run[], applier: FixApplier, at: Date): { line: string; fixed: number; outside: number } {
   const figures = { runs: 0, rejected: 0, fixed: 0, outside: 0, alternatives: 0, rounds: new Map<number, number>() };
   const outsideCodes = new Map<string, number>();
   const fixedScenarios = new Set<string>();
   const outsideScenarios = new Set<string>();
-  for (const s of scenarios) {
-    for (const depth of DEPTHS) {
-      for (const name of s.names) {
-        figures.runs++;
-        const start: UpstreamState = { chain: readHeld(s.chain), trusted: readHeld(s.trusted), depth, name };
-        const label = `${s.name} | depth ${depth} | name ${name ?? '(none)'}`;
-        const v = verdictOf(start, at);
-        if (v.ok) continue;
-        figures.rejected++;
-        const r = follow(applier, start, null, label, at);
-        if (r.kind === 'fixed') {
-          figures.fixed++;
-          fixedScenarios.add(s.name);
-          figures.rounds.set(r.rounds, (figures.rounds.get(r.rounds) ?? 0) + 1);
-        } else {
-          figures.outside++;
-          outsideScenarios.add(s.name);
-          for (const code of r.codes) outsideCodes.set(code, (outsideCodes.get(code) ?? 0) + 1);
-        }
-        // Each alternative works on its own too (with the other findings' own fixes).
-        for (const f of errors(v)) {
-          if (!f.fix?.alternative) continue;
-          figures.alternatives++;
-          const others = errors(v)
-            .filter((o) => o !== f)
-            .flatMap((o) => o.fix!.steps);
-          follow(applier, start, [...others, ...f.fix.alternative], `${label} (alternative of ${f.code})`, at);
-        }
-      }
+  for (const { scenario, label, start } of runs) {
+    figures.runs++;
+    const v = verdictOf(start, at);
+    if (v.ok) continue;
+    figures.rejected++;
+    const r = follow(applier, start, null, label, at);
+    if (r.kind === 'fixed') {
+      figures.fixed++;
+      fixedScenarios.add(scenario);
+      figures.rounds.set(r.rounds, (figures.rounds.get(r.rounds) ?? 0) + 1);
+    } else {
+      figures.outside++;
+      outsideScenarios.add(scenario);
+      for (const code of r.codes) outsideCodes.set(code, (outsideCodes.get(code) ?? 0) + 1);
+    }
+    // Each alternative works on its own too (with the other findings' own fixes).
+    for (const f of errors(v)) {
+      if (!f.fix?.alternative) continue;
+      figures.alternatives++;
+      const others = errors(v)
+        .filter((o) => o !== f)
+        .flatMap((o) => o.fix!.steps);
+      follow(applier, start, [...others, ...f.fix.alternative], `${label} (alternative of ${f.code})`, at);
     }
   }
-  t.diagnostic(
-    `advice applied: ${scenarios.length} scenarios, ${figures.runs} runs, ${figures.rejected} rejected; ${figures.fixed} fixed by the advice (rounds: ${[
-      ...figures.rounds,
-    ]
-      .sort()
-      .map(([r, n]) => `${r}:${n}`)
-      .join(
-        ' ',
-      )}), ${figures.outside} outside the spec (${[...outsideCodes].map(([c, n]) => `${c} ${n}`).join(', ')}); ${figures.alternatives} alternatives applied; scenarios with a run fixed: ${fixedScenarios.size}, with a run outside the spec: ${outsideScenarios.size}`,
-  );
   assert.equal(figures.fixed + figures.outside, figures.rejected);
-  assert.ok(figures.fixed > 0 && figures.outside > 0);
+  const scenarioCount = new Set(runs.map((r) => r.scenario)).size;
+  const rounds = [...figures.rounds]
+    .sort()
+    .map(([r, n]) => `${r}:${n}`)
+    .join(' ');
+  const codes = [...outsideCodes].map(([c, n]) => `${c} ${n}`).join(', ');
+  return {
+    line: `${scenarioCount} scenarios, ${figures.runs} runs, ${figures.rejected} rejected; ${figures.fixed} fixed by the advice (rounds: ${rounds}), ${figures.outside} outside the spec (${codes}); ${figures.alternatives} alternatives applied; scenarios with a run fixed: ${fixedScenarios.size}, with a run outside the spec: ${outsideScenarios.size}`,
+    fixed: figures.fixed,
+    outside: figures.outside,
+  };
+}
+
+test('every fix advised for a differential scenario works when applied, or says it is outside the spec', (t) => {
+  const at = new Date();
+  const runs: Run[] = [];
+  for (const s of scenarios)
+    for (const depth of DEPTHS)
+      for (const name of s.names)
+        runs.push({
+          scenario: s.name,
+          label: `${s.name} | depth ${depth} | name ${name ?? '(none)'}`,
+          start: { chain: readHeld(s.chain), trusted: readHeld(s.trusted), depth, name },
+        });
+  const r = adviseAll(runs, new FixApplier(pkiUniverse(pkiDir)), at);
+  t.diagnostic(`advice applied: ${r.line}`);
+  assert.ok(r.fixed > 0 && r.outside > 0);
+});
+
+test('every fix advised for a CRL differential scenario works when applied (the test plays the CA), or says it is outside the spec', (t) => {
+  const at = new Date();
+  const runs: Run[] = [];
+  for (const s of crlScenarios)
+    for (const depth of CRL_DEPTHS)
+      runs.push({
+        scenario: s.name,
+        label: `CRL: ${s.name} | depth ${depth}`,
+        start: { chain: readHeld(s.chain), trusted: readHeld(s.trusted), crls: readCrls(s.crl), depth, name: CRL_NAME },
+      });
+  const r = adviseAll(runs, new FixApplier(pkiUniverse(crlPkiDir)), at);
+  t.diagnostic(`CRL advice applied: ${r.line}`);
+  assert.ok(r.fixed > 0 && r.outside > 0);
 });
