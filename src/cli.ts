@@ -6,6 +6,13 @@ import { FORMATS, parseCount, parseDepth, parseServerName, parseTime } from './c
 import { escapeUnsafeLines } from './text/show.js';
 import { DEFAULT_WARN_DAYS } from './load/spec-defaults.js';
 
+/** `--warn-days`, the same on every command that looks at certificate lifetimes. */
+function warnDaysOption(): Option {
+  return new Option('--warn-days <days>', 'warn about certificates expiring within this many days')
+    .argParser(parseCount)
+    .default(DEFAULT_WARN_DAYS);
+}
+
 /** The only module that touches the process: argv in, stdout/stderr and an exit code out. */
 export function runCli(): void {
   const env = process.env;
@@ -124,12 +131,7 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
     .argument('[spec...]', 'gateway spec(s) (YAML)')
     .option('--upstream <name>', 'only this upstream')
     .option('--at <time>', 'evaluate at this ISO-8601 time instead of now', parseTime)
-    .option(
-      '--warn-days <days>',
-      'warn about certificates expiring within this many days',
-      parseCount,
-      DEFAULT_WARN_DAYS,
-    )
+    .addOption(warnDaysOption())
     .option('--chain <file>', 'PEM chain the upstream serves, leaf first (no spec needed)')
     .option('--ca <file>', 'PEM trust anchors (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option(
@@ -201,12 +203,7 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
     .option('--client-key <file>', 'HOST:PORT form: its key')
     .option('--timeout <seconds>', 'give up on a server after this many seconds', parseCount, 10)
     .option('--at <time>', 'verify at this ISO-8601 time instead of now', parseTime)
-    .option(
-      '--warn-days <days>',
-      'warn about certificates expiring within this many days',
-      parseCount,
-      DEFAULT_WARN_DAYS,
-    )
+    .addOption(warnDaysOption())
     .addHelpText(
       'after',
       '\nExamples:\n  gwctl probe gateway.yaml                       # every server of every TLS upstream\n  gwctl probe gateway.yaml --upstream orders --save\n  gwctl probe orders-1.internal:8443 --server-name orders.internal --ca root.pem --depth 2',
@@ -289,12 +286,7 @@ export async function main(argv: string[], env: MainEnvironment): Promise<Comman
     .option('--check', 'write nothing; fail when DIR differs from what would be written')
     .option('--test', 'then run nginx -t (or openresty -t) on DIR, as `gwctl test` does')
     .option('--nginx <path>', 'with --test: the nginx or openresty binary (default: $GWCTL_NGINX, openresty, nginx)')
-    .option(
-      '--warn-days <days>',
-      'warn about certificates expiring within this many days',
-      parseCount,
-      DEFAULT_WARN_DAYS,
-    )
+    .addOption(warnDaysOption())
     .addHelpText(
       'after',
       '\nExamples:\n  gwctl render gateway.yaml --out out/\n  gwctl render gateway.yaml --out out/ --test          # and check it with nginx -t\n  gwctl render gateway.yaml --out out/ --check   # in CI: fail on drift',

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gwctl } from '../support/gwctl.js';
-import { nginxTest, startNginx, type RunningNginx } from '../support/nginx.js';
+import { nginxTest, startMtlsUpstream, startNginx, type RunningNginx } from '../support/nginx.js';
 import { makePki, type PkiCert } from '../support/pki.js';
 import { freePort, waitForPort } from '../support/ports.js';
 import { request, startUpstream } from '../support/upstream.js';
@@ -88,26 +88,13 @@ before(async () => {
   for (const p of [port.mtls13, port.mtls12, port.unknownCa]) await waitForPort(p);
 
   const prefix = join(dir, 'upstream-nginx');
-  mkdirSync(join(prefix, 'logs'), { recursive: true });
-  writeFileSync(
-    join(prefix, 'nginx.conf'),
-    `error_log logs/error.log info;
-pid logs/nginx.pid;
-events {}
-http {
-  access_log off;
-  server {
-    listen 127.0.0.1:${port.nginxMtls} ssl;
-    ssl_certificate ${one.chain};
-    ssl_certificate_key ${one.key};
-    ssl_client_certificate ${root.cert};
-    ssl_verify_client on;
-    location / { return 200 "ok\\n"; }
-  }
-}
-`,
-  );
-  upstreamNginx = await startNginx(prefix, port.nginxMtls);
+  upstreamNginx = await startMtlsUpstream(prefix, {
+    port: port.nginxMtls,
+    chain: one.chain,
+    key: one.key,
+    clientCa: root.cert,
+    logLevel: 'info',
+  });
   closers.push(() => upstreamNginx.stop());
 
   const up = (name: string, p: number, tls: string) =>

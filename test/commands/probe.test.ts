@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { parsePem } from '../../src/tls/pem.js';
 import { gwctl } from '../support/gwctl.js';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startNginx, type RunningNginx } from '../support/nginx.js';
+import { startMtlsUpstream, type RunningNginx } from '../support/nginx.js';
 import { makePki, type PkiCert } from '../support/pki.js';
 import { freePort, waitForPort } from '../support/ports.js';
 import { startUpstream } from '../support/upstream.js';
@@ -94,26 +94,13 @@ before(async () => {
   await waitForPort(port.sServer);
   // nginx as the upstream, ssl_verify_client on: it completes the handshake and answers 400.
   const prefix = join(dir, 'nginx-mtls');
-  mkdirSync(join(prefix, 'logs'), { recursive: true });
-  writeFileSync(
-    join(prefix, 'nginx.conf'),
-    `error_log logs/error.log notice;
-pid logs/nginx.pid;
-events {}
-http {
-  access_log off;
-  server {
-    listen 127.0.0.1:${port.nginxMtls} ssl;
-    ssl_certificate ${leafOne.chain};
-    ssl_certificate_key ${leafOne.key};
-    ssl_client_certificate ${root.cert};
-    ssl_verify_client on;
-    location / { return 200 "ok\\n"; }
-  }
-}
-`,
-  );
-  const upstreamNginx: RunningNginx = await startNginx(prefix, port.nginxMtls);
+  const upstreamNginx: RunningNginx = await startMtlsUpstream(prefix, {
+    port: port.nginxMtls,
+    chain: leafOne.chain,
+    key: leafOne.key,
+    clientCa: root.cert,
+    logLevel: 'notice',
+  });
   closers.push(() => upstreamNginx.stop());
 });
 

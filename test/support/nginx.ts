@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitForPort } from './ports.js';
 
@@ -94,4 +94,34 @@ async function started(prefix: string, logBefore: number, timeoutMs = 10_000): P
 function readLog(prefix: string): string {
   const f = join(prefix, 'logs', 'error.log');
   return existsSync(f) ? readFileSync(f, 'utf8') : '';
+}
+
+/**
+ * A real nginx as a mutual-TLS upstream on 127.0.0.1:PORT: serves CHAIN, demands a client
+ * certificate issued under CLIENT_CA, answers 200 "ok". Its error log is PREFIX/logs/error.log.
+ */
+export async function startMtlsUpstream(
+  prefix: string,
+  o: { port: number; chain: string; key: string; clientCa: string; logLevel: 'notice' | 'info' },
+): Promise<RunningNginx> {
+  mkdirSync(join(prefix, 'logs'), { recursive: true });
+  writeFileSync(
+    join(prefix, 'nginx.conf'),
+    `error_log logs/error.log ${o.logLevel};
+pid logs/nginx.pid;
+events {}
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:${o.port} ssl;
+    ssl_certificate ${o.chain};
+    ssl_certificate_key ${o.key};
+    ssl_client_certificate ${o.clientCa};
+    ssl_verify_client on;
+    location / { return 200 "ok\\n"; }
+  }
+}
+`,
+  );
+  return startNginx(prefix, o.port);
 }
