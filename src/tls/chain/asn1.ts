@@ -6,18 +6,16 @@ import type * as Asn1RsaModule from '@peculiar/asn1-rsa';
 import type * as Asn1jsModule from 'asn1js';
 
 /**
- * Certificates are decoded by the ASN.1 stack @peculiar/x509 is built on: @peculiar/asn1-x509
- * (the X.509 schemas), @peculiar/asn1-schema (schema-driven decoding), @peculiar/asn1-ecc / -rsa
- * (algorithm parameters) and asn1js (the BER/DER parser whose objects keep every element's tag
- * and raw bytes). @peculiar/x509 itself is not loaded: its extension classes are the same schemas
- * applied the same way (extensions.ts), and loading it costs another 100 ms (tsyringe,
- * reflect-metadata and the CMS, PKCS and CSR schemas it registers).
+ * The engine reads certificates with a small BER reader (below): one pass over the bytes gives
+ * every element's tag, length and position, and the engine decodes the few structures OpenSSL
+ * interprets (certificate.ts, name.ts, general-name.ts, extensions.ts) straight from those
+ * elements. It replaced asn1js and the @peculiar/asn1-x509 schemas on the hot path: a full
+ * schema parse cost a few milliseconds per certificate and loading the stack about 100 ms.
  *
- * The stack is loaded on first use, synchronously (`verifyChain()` is synchronous), and only by
- * the paths that parse certificates: `gwctl validate` never reaches this module's `lib()`. The
- * packages are resolved from @peculiar/x509's own location (resolved, not loaded), so the engine
- * uses the very copies the rest of gwctl's @peculiar/x509 uses (schema registrations are per
- * module instance).
+ * The schema stack is still used, loaded on first use, for what is rare and intricate:
+ * RSASSA-PSS parameters, explicit EC domain parameters and the structure of CRLs (`decode()`).
+ * The packages are resolved from @peculiar/x509's own location (resolved, not loaded), so the
+ * engine uses the very copies the rest of gwctl's @peculiar/x509 uses.
  */
 export interface PeculiarLib {
   asn1X509: typeof Asn1X509Module;
@@ -45,62 +43,134 @@ export function lib(): PeculiarLib {
   return loaded;
 }
 
-/** An element as asn1js parsed it: tag, length and value blocks plus the raw bytes it came from. */
-export type Node = Asn1jsModule.BaseBlock;
-
-/**
- * asn1js resource limits. OpenSSL has already accepted the certificate (node:crypto parsed it), so
- * the limits must never refuse a certificate for its size: asn1js's default of 10,000 elements
- * does (x509-limbo has one with 4,096 names). Every element takes at least two bytes, and asn1js
- * also looks inside OCTET and BIT STRINGs, so a few elements per byte bounds any real input while
- * still tying the work to the input's size (PEM files are capped at 16 MiB by pem.ts).
- */
-export function berOptions(length: number): Asn1jsModule.FromBerOptions {
-  // parseEmbedded: asn1js otherwise tries to read every primitive OCTET and BIT STRING (public
-  // keys, signatures, extension values) as nested BER, half the cost of a parse; the engine never
-  // reads that guess (extension values are parsed on their own, keys are node:crypto's).
-  return { maxNodes: 4 * length + 64, parseEmbedded: false };
-}
-
-export function parseOptions(length: number): Asn1SchemaModule.IAsnParseOptions {
-  return { berOptions: berOptions(length) };
+/** One BER element: its identifier, where its parts lie in `bytes`, and its elements if constructed. */
+export interface Node {
+  /** 0 universal, 1 application, 2 context-specific, 3 private. */
+  cls: number;
+  constructed: boolean;
+  /** The tag number. */
+  num: number;
+  bytes: Buffer;
+  start: number;
+  /** First content octet. */
+  content: number;
+  /** End of the content octets (before the end-of-contents octets of an indefinite length). */
+  contentEnd: number;
+  /** End of the whole element. */
+  end: number;
+  indefinite: boolean;
+  kids: Node[];
 }
 
 export class Asn1Error extends Error {}
 
-/** asn1js.fromBER() on the whole input, refusing what asn1js flags as malformed. */
-export function parseBer(bytes: Uint8Array | ArrayBuffer): Node {
-  const view = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
-  const r = lib().asn1js.fromBER(view, berOptions(view.length));
-  if (r.offset === -1 || r.result.error) throw new Asn1Error(r.result.error || 'not BER');
-  return r.result;
+/** Nesting no certificate needs; keeps hostile input away from the stack. */
+const MAX_DEPTH = 64;
+
+/**
+ * The first element of `input` (what follows it is ignored, as d2i() ignores it), with every
+ * constructed element read down to primitives. Definite and indefinite lengths and high tag
+ * numbers are read, as BER allows and OpenSSL accepts; primitive contents are never looked into.
+ */
+export function parseBer(input: Uint8Array | ArrayBuffer): Node {
+  const bytes = Buffer.isBuffer(input)
+    ? input
+    : input instanceof ArrayBuffer
+      ? Buffer.from(input)
+      : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  return readElement(bytes, 0, bytes.length, 0);
 }
 
-/** AsnParser.fromASN(): the library's typed view of an already parsed element. */
+function readElement(b: Buffer, pos: number, limit: number, depth: number): Node {
+  if (depth > MAX_DEPTH) throw new Asn1Error('nested too deeply');
+  if (pos >= limit) throw new Asn1Error('element expected, end of data');
+  const start = pos;
+  const id = b[pos++];
+  const cls = id >> 6;
+  const constructed = (id & 0x20) !== 0;
+  let num = id & 0x1f;
+  if (num === 0x1f) {
+    num = 0;
+    for (let n = 0; ; n++) {
+      if (pos >= limit || n === 4) throw new Asn1Error('bad tag number');
+      const c = b[pos++];
+      num = num * 128 + (c & 0x7f);
+      if (!(c & 0x80)) break;
+    }
+  }
+  if (pos >= limit) throw new Asn1Error('length expected, end of data');
+  const first = b[pos++];
+  const node: Node = {
+    cls,
+    constructed,
+    num,
+    bytes: b,
+    start,
+    content: 0,
+    contentEnd: 0,
+    end: 0,
+    indefinite: false,
+    kids: [],
+  };
+  if (first === 0x80) {
+    if (!constructed) throw new Asn1Error('indefinite length on a primitive element');
+    node.indefinite = true;
+    node.content = pos;
+    for (;;) {
+      if (pos + 2 > limit) throw new Asn1Error('end-of-contents missing');
+      if (b[pos] === 0 && b[pos + 1] === 0) break;
+      const kid = readElement(b, pos, limit, depth + 1);
+      node.kids.push(kid);
+      pos = kid.end;
+    }
+    node.contentEnd = pos;
+    node.end = pos + 2;
+    return node;
+  }
+  let len = first;
+  if (first & 0x80) {
+    const n = first & 0x7f;
+    if (n === 0x7f || n > 6 || pos + n > limit) throw new Asn1Error('bad length');
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + b[pos++];
+  }
+  node.content = pos;
+  node.contentEnd = node.end = pos + len;
+  if (node.end > limit) throw new Asn1Error('element longer than its container');
+  if (constructed) {
+    while (pos < node.end) {
+      const kid = readElement(b, pos, node.end, depth + 1);
+      node.kids.push(kid);
+      pos = kid.end;
+    }
+  }
+  return node;
+}
+
+/**
+ * The schema stack's typed view of an element (for the rare structures listed above): its bytes
+ * parsed again by asn1js and matched against the schema.
+ */
 export function decode<T>(node: Node, schema: new () => T): T {
-  return lib().asn1Schema.AsnParser.fromASN(node, schema) as T;
+  const der = tlvOf(node);
+  return lib().asn1Schema.AsnConvert.parse(der, schema, {
+    berOptions: { maxNodes: 4 * der.length + 64, parseEmbedded: false },
+  }) as T;
 }
 
 /** The elements of a constructed element (SEQUENCE, SET, constructed context tags). */
 export function children(node: Node): Node[] {
-  const v = (node.valueBlock as { value?: unknown }).value;
-  return Array.isArray(v) ? (v as Node[]) : [];
+  return node.kids;
 }
 
 /** The element's whole encoding (identifier, length and content), as it appears in the input. */
 export function tlvOf(node: Node): Buffer {
-  return Buffer.from(node.valueBeforeDecodeView);
+  return node.bytes.subarray(node.start, node.end);
 }
 
 /** The element's content octets, as they appear in the input. */
 export function contentOf(node: Node): Buffer {
-  if (!node.idBlock.isConstructed) {
-    const hex = (node.valueBlock as { valueHexView?: Uint8Array }).valueHexView;
-    if (hex) return Buffer.from(hex);
-  }
-  const header = node.idBlock.blockLength + node.lenBlock.blockLength;
-  const whole = node.valueBeforeDecodeView;
-  return Buffer.from(whole.subarray(header, node.lenBlock.isIndefiniteForm ? whole.length - 2 : whole.length));
+  return node.bytes.subarray(node.content, node.contentEnd);
 }
 
 /**
@@ -109,23 +179,77 @@ export function contentOf(node: Node): Buffer {
  * which matches no tag the engine compares with.
  */
 export function tagOf(node: Node): number {
-  const { tagClass, tagNumber, isConstructed } = node.idBlock;
-  const head = ((tagClass - 1) << 6) | (isConstructed ? 0x20 : 0);
-  return tagNumber < 31 ? head | tagNumber : 0x100 + head * 0x10000 + tagNumber;
+  const head = (node.cls << 6) | (node.constructed ? 0x20 : 0);
+  return node.num < 31 ? head | node.num : 0x100 + head * 0x10000 + node.num;
 }
 
 /** A context-specific [n] element. */
 export function isContext(node: Node | undefined, n: number): boolean {
-  return node !== undefined && node.idBlock.tagClass === 3 && node.idBlock.tagNumber === n;
+  return node !== undefined && node.cls === 2 && node.num === n;
 }
 
-/** An INTEGER's content octets as a signed value (two's complement), via asn1js. */
+/** An INTEGER's content octets as a signed value (two's complement). */
 export function integerValue(content: Uint8Array | ArrayBuffer): bigint {
   const bytes = content instanceof ArrayBuffer ? new Uint8Array(content) : content;
   if (bytes.length === 0) return 0n;
-  return new (lib().asn1js.Integer)({ valueHex: bytes }).toBigInt();
+  const v = BigInt(`0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`);
+  return bytes[0] & 0x80 ? v - (1n << BigInt(bytes.length * 8)) : v;
 }
 
+/** An OBJECT IDENTIFIER's content octets in dotted form. */
+export function oidText(content: Buffer): string {
+  if (content.length === 0 || content[content.length - 1] & 0x80) throw new Asn1Error('bad OBJECT IDENTIFIER');
+  const arcs: string[] = [];
+  let v = 0;
+  let big: bigint | null = null;
+  for (let i = 0; i < content.length; i++) {
+    const c = content[i];
+    if (big === null && v > 2 ** 45) big = BigInt(v);
+    if (big !== null) big = big * 128n + BigInt(c & 0x7f);
+    else v = v * 128 + (c & 0x7f);
+    if (c & 0x80) continue;
+    if (arcs.length === 0) {
+      // The first subidentifier carries two arcs: 40 * first + second, first at most 2.
+      if (big !== null) arcs.push('2', String(big - 80n));
+      else if (v < 80) arcs.push(String(Math.floor(v / 40)), String(v % 40));
+      else arcs.push('2', String(v - 80));
+    } else arcs.push(big !== null ? String(big) : String(v));
+    v = 0;
+    big = null;
+  }
+  return arcs.join('.');
+}
+
+/** An element that must be of this universal tag: its content, or an Asn1Error naming what was expected. */
+export function expect(node: Node | undefined, tag: number, what: string): Node {
+  if (!node || tagOf(node) !== tag) throw new Asn1Error(`${what} expected`);
+  return node;
+}
+
+/** Primitive content, or the content of a BER constructed string (its primitive pieces joined). */
+export function stringContent(node: Node): Buffer {
+  if (!node.constructed) return contentOf(node);
+  return Buffer.concat(node.kids.map(stringContent));
+}
+
+/** A BOOLEAN's value as OpenSSL's d2i reads it: one content octet, any non-zero value is true. */
+export function booleanValue(node: Node): boolean {
+  if (tagOf(node) !== TAG.BOOLEAN || node.contentEnd - node.content !== 1) throw new Asn1Error('bad BOOLEAN');
+  return node.bytes[node.content] !== 0;
+}
+
+/**
+ * A BIT STRING as OpenSSL's c2i_ASN1_BIT_STRING() leaves it: the octets after the unused-bits
+ * octet, with the unused bits cleared (a copy: the input is never changed).
+ */
+export function bitStringOf(node: Node): { bytes: Buffer; unused: number } {
+  if (tagOf(node) !== TAG.BIT_STRING) throw new Asn1Error('BIT STRING expected');
+  const c = contentOf(node);
+  if (c.length < 1 || c[0] > 7) throw new Asn1Error('bad BIT STRING');
+  const bytes = Buffer.from(c.subarray(1));
+  if (bytes.length > 0) bytes[bytes.length - 1] &= (0xff << c[0]) & 0xff;
+  return { bytes, unused: c[0] };
+}
 /** Identifier octets of the universal types the engine tells apart (X.680). */
 export const TAG = {
   BOOLEAN: 0x01,

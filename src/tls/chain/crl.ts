@@ -82,7 +82,7 @@ function parseStructure(der: Buffer): ChainCrl {
   const lastUpdate = timeOf(f[i + 2]);
   const nextUpdate = isTime(f[i + 3]) ? timeOf(f[i + 3]) : null;
   const tbs = cl.tbsCertList;
-  const issuer = nameFrom(tbs.issuer, issuerNode);
+  const issuer = nameFrom(issuerNode);
 
   let unhandledCritical: string | null = null;
   let akid: AuthorityKeyId | null = null;

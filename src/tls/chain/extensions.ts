@@ -1,14 +1,16 @@
 import {
   Asn1Error,
   TAG,
+  bitStringOf,
+  booleanValue,
   children,
   contentOf,
-  decode,
+  expect,
   integerValue,
   isContext,
-  lib,
+  oidText,
   parseBer,
-  parseOptions,
+  stringContent,
   tagOf,
   type Node,
 } from './asn1.js';
@@ -90,13 +92,6 @@ const XKU_BITS: Record<string, number> = {
   [OID.anyExtendedKeyUsage]: XKU.ANYEKU,
 };
 
-/** OpenSSL's view of a BIT STRING (c2i_ASN1_BIT_STRING): the octets, unused bits cleared. */
-function bitStringBytes(bits: { value: ArrayBuffer; unusedBits: number }): Buffer {
-  const data = Buffer.from(bits.value);
-  if (data.length > 0) data[data.length - 1] &= (0xff << bits.unusedBits) & 0xff;
-  return data;
-}
-
 /**
  * authorityKeyIdentifier. Its fields are read from the asn1js elements rather than through
  * asn1-x509's AuthorityKeyIdentifier schema because that schema decodes authorityCertIssuer with
@@ -107,10 +102,10 @@ export function decodeAkid(node: Node): AuthorityKeyId {
   if (tagOf(node) !== TAG.SEQUENCE) throw new Asn1Error('AuthorityKeyIdentifier is not a SEQUENCE');
   const out: AuthorityKeyId = { keyId: null, issuerName: null, serial: null };
   for (const f of children(node)) {
-    if (isContext(f, 0) && !f.idBlock.isConstructed) out.keyId = contentOf(f);
-    else if (isContext(f, 1) && f.idBlock.isConstructed)
+    if (isContext(f, 0)) out.keyId = stringContent(f);
+    else if (isContext(f, 1) && f.constructed)
       out.issuerName = generalNamesFrom(f, true).find((g) => g.dir)?.dir ?? null;
-    else if (isContext(f, 2) && !f.idBlock.isConstructed) out.serial = integerValue(contentOf(f));
+    else if (isContext(f, 2) && !f.constructed) out.serial = integerValue(contentOf(f));
     else throw new Asn1Error('unexpected field in AuthorityKeyIdentifier');
   }
   return out;
@@ -130,17 +125,17 @@ function decodeNameConstraints(node: Node): NameConstraints {
       if (tagOf(st) !== TAG.SEQUENCE || !base) throw new Asn1Error('GeneralSubtree is malformed');
       let minMaxInvalid = false;
       for (const b of bounds) {
-        if (isContext(b, 0) && !b.idBlock.isConstructed) {
+        if (isContext(b, 0) && !b.constructed) {
           if (integerValue(contentOf(b)) !== 0n) minMaxInvalid = true;
-        } else if (isContext(b, 1) && !b.idBlock.isConstructed) minMaxInvalid = true;
+        } else if (isContext(b, 1) && !b.constructed) minMaxInvalid = true;
         else throw new Asn1Error('unexpected field in GeneralSubtree');
       }
       return { base: generalNameFrom(base), minMaxInvalid };
     });
   const nc: NameConstraints = { permitted: [], excluded: [] };
   for (const f of children(node)) {
-    if (isContext(f, 0) && f.idBlock.isConstructed) nc.permitted = subtrees(f);
-    else if (isContext(f, 1) && f.idBlock.isConstructed) nc.excluded = subtrees(f);
+    if (isContext(f, 0) && f.constructed) nc.permitted = subtrees(f);
+    else if (isContext(f, 1) && f.constructed) nc.excluded = subtrees(f);
     else throw new Asn1Error('unexpected field in NameConstraints');
   }
   return nc;
@@ -184,8 +179,20 @@ function getExt<T>(
   }
 }
 
-/** The extension value as asn1js elements. */
+/** The extension value as BER elements. */
 const valueNode = (e: ChainCert['extensions'][number]): Node => parseBer(e.value);
+
+/** BASIC_CONSTRAINTS ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER OPTIONAL }. */
+function basicConstraintsOf(node: Node): { ca: boolean; pathlen: bigint | null } {
+  const fields = expect(node, TAG.SEQUENCE, 'BasicConstraints').kids;
+  let i = 0;
+  let ca = false;
+  if (fields[i] && tagOf(fields[i]) === TAG.BOOLEAN) ca = booleanValue(fields[i++]);
+  let pathlen: bigint | null = null;
+  if (fields[i]) pathlen = integerValue(contentOf(expect(fields[i++], TAG.INTEGER, 'pathLenConstraint')));
+  if (i !== fields.length) throw new Asn1Error('BasicConstraints has unexpected fields');
+  return { ca, pathlen };
+}
 
 export function deriveFacts(c: Omit<ChainCert, 'ex'>): ExtensionFacts {
   const reasons: string[] = [];
@@ -217,24 +224,9 @@ export function deriveFacts(c: Omit<ChainCert, 'ex'>): ExtensionFacts {
   };
   const exts = c.extensions;
 
-  const { asn1X509, asn1Schema } = lib();
-  const opts = (e: ChainCert['extensions'][number]) => parseOptions(e.der.length);
-  // What @peculiar/x509's extension classes do (BasicConstraintsExtension and friends), without
-  // loading that package and its dependency injection stack: the Extension schema on the
-  // Extension's own bytes, then the value's schema on extnValue, with the same parse options.
-  const value = <T>(e: ChainCert['extensions'][number], schema: new () => T): T =>
-    asn1Schema.AsnConvert.parse(
-      asn1Schema.AsnConvert.parse(new Uint8Array(e.der), asn1X509.Extension, opts(e)).extnValue.buffer,
-      schema,
-      opts(e),
-    );
-
-  // The asn1-x509 schemas where they carry everything OpenSSL uses; the asn1js elements where they do not.
-  const bc = getExt(exts, OID.basicConstraints, (e) => {
-    const v = value(e, asn1X509.BasicConstraints);
-    // The schema yields small INTEGERs as numbers and longer ones as decimal text.
-    return { ca: v.cA, pathlen: v.pathLenConstraint === undefined ? null : BigInt(v.pathLenConstraint) };
-  });
+  // Each value is read as its d2i function reads it (BASIC_CONSTRAINTS, EXTENDED_KEY_USAGE, ...):
+  // what does not have the structure makes the extension, and so the certificate, invalid.
+  const bc = getExt(exts, OID.basicConstraints, (e) => basicConstraintsOf(valueNode(e)));
   if ('value' in bc) {
     ex.bcons = true;
     ex.ca = bc.value.ca;
@@ -255,25 +247,28 @@ export function deriveFacts(c: Omit<ChainCert, 'ex'>): ExtensionFacts {
       bad('proxy certificate with CA flag or alternative names');
   } else if ('invalid' in pci) bad(pci.invalid);
 
-  // asn1-x509's KeyUsage schema rather than KeyUsagesExtension: that folds the whole bit string
-  // into one JavaScript number, which drops the low bits of a long one; OpenSSL reads two octets.
-  const ku = getExt(exts, OID.keyUsage, (e) => bitStringBytes(decode(valueNode(e), asn1X509.KeyUsage)));
+  // OpenSSL reads the first two octets of the bit string.
+  const ku = getExt(exts, OID.keyUsage, (e) => bitStringOf(valueNode(e)).bytes);
   if ('value' in ku) {
     ex.keyUsage = (ku.value[0] ?? 0) | ((ku.value[1] ?? 0) << 8);
     if (ex.keyUsage === 0) bad('keyUsage is empty');
   } else if ('invalid' in ku) bad(ku.invalid);
 
-  const eku = getExt(exts, OID.extKeyUsage, (e) => value(e, asn1X509.ExtendedKeyUsage).map(String));
+  const eku = getExt(exts, OID.extKeyUsage, (e) =>
+    expect(valueNode(e), TAG.SEQUENCE, 'ExtKeyUsageSyntax').kids.map((o) =>
+      oidText(contentOf(expect(o, TAG.OID, 'KeyPurposeId'))),
+    ),
+  );
   if ('value' in eku) {
     ex.extKeyUsage = eku.value.reduce((bits, oid) => bits | (XKU_BITS[oid] ?? 0), 0);
     ex.extKeyUsageOids = eku.value;
   } else if ('invalid' in eku) bad(eku.invalid);
 
-  const ns = getExt(exts, OID.nsCertType, (e) => bitStringBytes(decode(valueNode(e), asn1Schema.BitString)));
+  const ns = getExt(exts, OID.nsCertType, (e) => bitStringOf(valueNode(e)).bytes);
   if ('value' in ns) ex.nsCertType = ns.value[0] ?? 0;
   else if ('invalid' in ns) bad(ns.invalid);
 
-  const skid = getExt(exts, OID.skid, (e) => Buffer.from(value(e, asn1X509.SubjectKeyIdentifier).buffer));
+  const skid = getExt(exts, OID.skid, (e) => stringContent(expect(valueNode(e), TAG.OCTET_STRING, 'KeyIdentifier')));
   if ('value' in skid) ex.skid = skid.value;
   else if ('invalid' in skid) bad(skid.invalid);
 

@@ -1,4 +1,15 @@
-import { Asn1Error, TAG, children, contentOf, decode, lib, tagOf, tlvOf, type Node } from './asn1.js';
+import {
+  Asn1Error,
+  TAG,
+  children,
+  contentOf,
+  isContext,
+  oidText,
+  stringContent,
+  tagOf,
+  tlvOf,
+  type Node,
+} from './asn1.js';
 import { nameFrom, type X509Name } from './name.js';
 
 /** GEN_* numbers of OpenSSL, which are the GeneralName CHOICE tags. */
@@ -25,44 +36,54 @@ export interface GeneralName {
 }
 
 /**
- * One GeneralName, decoded by @peculiar/asn1-x509's GeneralName schema from its asn1js element.
+ * One GeneralName from its element, as GENERAL_NAME's d2i reads the CHOICE (tags [0] to [8]).
  *
  * What OpenSSL compares is taken from the element itself: the exact bytes of email, DNS and URI
- * names; the iPAddress octets (the schema turns them into text, and an address with a mask into
- * "a.b.c.d/len", which loses the non-contiguous masks OpenSSL's nc_ip() compares bit by bit, and
- * any length other than 4, 8, 16 or 32 octets); the raw values of directoryName attributes (see
- * name.ts); the otherName value's tag and bytes.
- *
- * Two alternatives bypass the schema: asn1-x509 declares x400Address as an implicitly tagged ANY
- * and EDIPartyName's DirectoryStrings as implicitly tagged CHOICEs, so it rejects well-formed
- * encodings of both, which OpenSSL accepts. OpenSSL never compares either, so the engine keeps
- * their bytes without decoding them (as gwctl's earlier DER reader did).
+ * names (IA5String content, never decoded to text); the iPAddress octets (any length: an address
+ * with a mask in name constraints, and lengths nc_ip() refuses); the raw values of directoryName
+ * attributes (see name.ts); the otherName value's tag and bytes. x400Address and ediPartyName
+ * are kept as bytes: OpenSSL never compares either.
  */
 export function generalNameFrom(node: Node): GeneralName {
-  if (node.idBlock.tagClass === 3 && node.idBlock.isConstructed) {
-    if (node.idBlock.tagNumber === GEN.X400) return { type: GEN.X400, value: contentOf(node) };
-    if (node.idBlock.tagNumber === GEN.EDIPARTY) return { type: GEN.EDIPARTY, value: contentOf(node) };
+  if (node.cls !== 2) throw new Asn1Error('GeneralName is not a context-specific element');
+  switch (node.num) {
+    case GEN.OTHERNAME: {
+      // otherName [0] IMPLICIT SEQUENCE { type-id OID, value [0] EXPLICIT ANY }
+      const [typeId, wrapped, extra] = node.kids;
+      const inner = wrapped?.kids[0];
+      if (!node.constructed || tagOf(typeId) !== TAG.OID || !isContext(wrapped, 0) || !wrapped.constructed || !inner)
+        throw new Asn1Error('otherName is malformed');
+      if (extra || wrapped.kids.length !== 1) throw new Asn1Error('otherName is malformed');
+      return {
+        type: GEN.OTHERNAME,
+        value: tlvOf(inner),
+        otherOid: oidText(contentOf(typeId)),
+        otherValue: { tag: tagOf(inner), content: contentOf(inner) },
+      };
+    }
+    case GEN.EMAIL:
+    case GEN.DNS:
+    case GEN.URI:
+    case GEN.IPADD:
+      // IA5String / OCTET STRING, implicitly tagged: BER may split them into pieces.
+      return { type: node.num, value: stringContent(node) };
+    case GEN.RID:
+      if (node.constructed) throw new Asn1Error('registeredID is not primitive');
+      oidText(contentOf(node));
+      return { type: GEN.RID, value: contentOf(node) };
+    case GEN.DIRNAME: {
+      // directoryName [4] EXPLICIT Name
+      const nameNode = node.kids[0];
+      if (!node.constructed || !nameNode || node.kids.length !== 1) throw new Asn1Error('directoryName is malformed');
+      return { type: GEN.DIRNAME, value: tlvOf(nameNode), dir: nameFrom(nameNode) };
+    }
+    case GEN.X400:
+    case GEN.EDIPARTY:
+      if (!node.constructed) throw new Asn1Error('x400Address / ediPartyName is not constructed');
+      return { type: node.num, value: contentOf(node) };
+    default:
+      throw new Asn1Error('GeneralName of no known form');
   }
-  const g = decode(node, lib().asn1X509.GeneralName);
-  if (g.otherName) {
-    const inner = children(children(node)[1])[0];
-    return {
-      type: GEN.OTHERNAME,
-      value: tlvOf(inner),
-      otherOid: g.otherName.typeId,
-      otherValue: { tag: tagOf(inner), content: contentOf(inner) },
-    };
-  }
-  if (g.rfc822Name !== undefined) return { type: GEN.EMAIL, value: contentOf(node) };
-  if (g.dNSName !== undefined) return { type: GEN.DNS, value: contentOf(node) };
-  if (g.uniformResourceIdentifier !== undefined) return { type: GEN.URI, value: contentOf(node) };
-  if (g.iPAddress !== undefined) return { type: GEN.IPADD, value: contentOf(node) };
-  if (g.registeredID !== undefined) return { type: GEN.RID, value: contentOf(node) };
-  if (g.directoryName) {
-    const nameNode = children(node)[0];
-    return { type: GEN.DIRNAME, value: tlvOf(nameNode), dir: nameFrom(g.directoryName, nameNode) };
-  }
-  throw new Asn1Error('GeneralName of no known form');
 }
 
 /** GeneralNames (SEQUENCE OF GeneralName), or the elements of an IMPLICIT [n] GeneralNames. */

@@ -1,5 +1,4 @@
-import type { Name as AsnName } from '@peculiar/asn1-x509';
-import { TAG, children, contentOf, tagOf, tlvOf, type Node } from './asn1.js';
+import { Asn1Error, TAG, contentOf, oidText, tagOf, tlvOf, type Node } from './asn1.js';
 
 /**
  * An X.509 Name as OpenSSL keeps it: the entries, plus the canonical encoding that
@@ -40,21 +39,20 @@ export const OID_CN = '2.5.4.3';
 export const OID_EMAIL = '1.2.840.113549.1.9.1';
 
 /**
- * A Name from @peculiar/asn1-x509's Name schema (`typed`, which gives the structure and the
- * attribute types) and the asn1js element it was decoded from (`node`). The attribute values are
- * taken from the element, not from the schema: the schema turns them into JavaScript strings,
- * and OpenSSL compares and prints the original bytes of the original string type. That is not
- * only a question of fidelity: asn1js decodes a UniversalString character to its low 16 bits, and
- * NumericString or VisibleString values arrive as an undecoded ANY.
+ * A Name from its element: RDNs (SETs) of attribute entries (SEQUENCEs of an OID and a value).
+ * The values are kept as their original bytes and string type: OpenSSL compares and prints
+ * those, not a JavaScript string (a UniversalString or T61String does not survive one).
  */
-export function nameFrom(typed: AsnName, node: Node): X509Name {
-  const sets = children(node);
-  const rdns: NameEntry[][] = typed.map((rdn, i) => {
-    const atvs = children(sets[i]);
-    return rdn.map((atv, j) => {
-      const [oidNode, valueNode] = children(atvs[j]);
+export function nameFrom(node: Node): X509Name {
+  if (tagOf(node) !== TAG.SEQUENCE) throw new Asn1Error('Name is not a SEQUENCE');
+  const rdns: NameEntry[][] = node.kids.map((set) => {
+    if (tagOf(set) !== TAG.SET) throw new Asn1Error('RelativeDistinguishedName is not a SET');
+    return set.kids.map((atv) => {
+      const [oidNode, valueNode, extra] = atv.kids;
+      if (tagOf(atv) !== TAG.SEQUENCE || !valueNode || extra || tagOf(oidNode) !== TAG.OID)
+        throw new Asn1Error('AttributeTypeAndValue is malformed');
       return {
-        oid: atv.type,
+        oid: oidText(contentOf(oidNode)),
         valueTag: tagOf(valueNode),
         value: contentOf(valueNode),
         valueTlv: tlvOf(valueNode),

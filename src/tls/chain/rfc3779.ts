@@ -1,4 +1,4 @@
-import { TAG, children, contentOf, parseBer, tagOf, tlvOf, type Node } from './asn1.js';
+import { TAG, children, contentOf, parseBer, tagOf, type Node } from './asn1.js';
 
 import { report } from './context.js';
 import { V } from './errors.js';
@@ -14,10 +14,8 @@ import type { AddressOrRange, Bits, ChainCert, IpAddressFamily, VerifyContext } 
 
 function bits(node: Node): Bits {
   if (tagOf(node) !== TAG.BIT_STRING) throw new Error('not a BIT STRING');
-  // The raw content octets (asn1js's own view of a BIT STRING drops the unused-bits octet).
-  const whole = tlvOf(node);
-  const c = whole.subarray(node.idBlock.blockLength + node.lenBlock.blockLength);
-  if (node.idBlock.isConstructed || node.lenBlock.isIndefiniteForm) throw new Error('constructed BIT STRING');
+  if (node.constructed) throw new Error('constructed BIT STRING');
+  const c = contentOf(node);
   if (c.length === 0 || c[0] > 7 || (c.length === 1 && c[0] !== 0)) throw new Error('bad BIT STRING');
   const bytes = Buffer.from(c.subarray(1));
   if (bytes.length > 0) bytes[bytes.length - 1] &= 0xff << c[0];

@@ -1,28 +1,40 @@
-import { children, isContext, lib, tagOf, TAG, type Node } from './asn1.js';
+import { children, contentOf, isContext, oidText, parseBer, tagOf, TAG, type Node } from './asn1.js';
 
 import { OID } from './certificate.js';
 import type { ChainCert, TrustAux, TrustResult } from './types.js';
 
 /** d2i_X509_AUX(): the certificate's own DER and the aux after it (null when nothing follows). */
 export function splitTrustedBlock(der: Buffer): { cert: Buffer; aux: TrustAux | null } | { error: string } {
-  const asn1js = lib().asn1js;
-  const first = asn1js.fromBER(new Uint8Array(der), { maxNodes: 4 * der.length + 64 });
-  if (first.offset === -1 || first.result.error) return { cert: der, aux: null }; // the certificate parser reports it
-  const cert = der.subarray(0, first.offset);
-  const rest = der.subarray(first.offset);
+  let first: Node;
+  try {
+    first = parseBer(der);
+  } catch {
+    return { cert: der, aux: null }; // the certificate parser reports it
+  }
+  const cert = der.subarray(0, first.end);
+  const rest = der.subarray(first.end);
   if (rest.length === 0) return { cert, aux: null };
-  const r = asn1js.fromBER(new Uint8Array(rest), { maxNodes: 4 * rest.length + 64 });
-  if (r.offset === -1 || r.result.error || tagOf(r.result) !== TAG.SEQUENCE)
+  let auxNode: Node;
+  try {
+    auxNode = parseBer(rest);
+  } catch {
+    auxNode = first;
+  }
+  if (auxNode === first || tagOf(auxNode) !== TAG.SEQUENCE)
     return { error: 'its trust settings after the certificate (X509_CERT_AUX) are malformed' };
   const aux: TrustAux = { trust: null, reject: null };
   const oids = (n: Node): string[] | null => {
     const list = children(n);
     if (!list.every((o) => tagOf(o) === TAG.OID)) return null;
-    return list.map((o) => (o as unknown as { getValue(): string }).getValue());
+    return list.map((o) => oidText(contentOf(o)));
   };
-  for (const field of children(r.result)) {
-    if (tagOf(field) === TAG.SEQUENCE && aux.trust === null && aux.reject === null) aux.trust = oids(field);
-    else if (isContext(field, 0) && field.idBlock.isConstructed) aux.reject = oids(field);
+  try {
+    for (const field of children(auxNode)) {
+      if (tagOf(field) === TAG.SEQUENCE && aux.trust === null && aux.reject === null) aux.trust = oids(field);
+      else if (isContext(field, 0) && field.constructed) aux.reject = oids(field);
+    }
+  } catch {
+    return { error: 'its trust settings after the certificate (X509_CERT_AUX) are malformed' };
   }
   return { cert, aux };
 }

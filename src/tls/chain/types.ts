@@ -49,7 +49,7 @@ export interface ChainCert {
   ex: ExtensionFacts;
 }
 
-/** `openssl`: OpenSSL itself refuses the DER; `gwctl`: OpenSSL accepts it but @peculiar/x509 cannot decode it. */
+/** `openssl`: OpenSSL itself refuses the DER; `gwctl`: OpenSSL accepts it but gwctl's certificate reader cannot decode it. */
 export type ParseResult = { cert: ChainCert } | { error: string; by: 'openssl' | 'gwctl' };
 
 /**
