@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Thin launcher: everything that touches the process lives in src/cli.ts.
-import { runCli } from '../dist/src/cli.js';
+// Thin launcher: everything that touches the process lives in src/cli.ts, bundled into dist/cli/.
+import { runCli } from '../dist/cli/gwctl.mjs';
 
 runCli();

@@ -5,6 +5,7 @@ import type { CommandContext, CommandResult, Format } from './commands/context.j
 import { FORMATS, parseCount, parseDepth, parseServerName, parseTime } from './cli-args.js';
 import { escapeUnsafeLines } from './text/show.js';
 import { DEFAULT_WARN_DAYS } from './load/spec-defaults.js';
+import { packagePath } from './package-root.js';
 
 /** `--warn-days`, the same on every command that looks at certificate lifetimes. */
 function warnDaysOption(): Option {
@@ -59,9 +60,7 @@ export interface MainEnvironment {
   stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
 }
 
-const VERSION = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+const VERSION = (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
 
 /** Parses argv and runs one command; never throws, never exits. */
 export async function main(argv: string[], env: MainEnvironment): Promise<CommandResult> {

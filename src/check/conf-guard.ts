@@ -1,6 +1,6 @@
 import { lstatSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../package-root.js';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { DEFAULT_MODULES_PATH } from '../plan/plan.js';
 import { MODULE_FILES } from '../tls/material.js';
@@ -27,7 +27,7 @@ import { ConfReadError, readNginxConf, type ConfStatement } from './nginx-conf-r
 /** The environment variable naming more trusted module directories (":"-separated, absolute). */
 export const TRUSTED_MODULES_ENV = 'GWCTL_TRUSTED_MODULES';
 
-const TEMPLATES = fileURLToPath(new URL('../../../templates/', import.meta.url));
+const TEMPLATES = packagePath('templates') + sep;
 const PATH_DIRECTIVES = new Set(['pid', 'error_log', 'access_log', 'client_body_temp_path', 'proxy_temp_path']);
 const KEY_DIRECTIVES = new Set([
   'ssl_certificate_key',

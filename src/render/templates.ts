@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { sep } from 'node:path';
+import { packagePath } from '../package-root.js';
 import Handlebars from 'handlebars';
 import type { RenderModel } from '../plan/render-model.js';
 import type { SpecPath } from '../diagnostics/diagnostic.js';
 import type { LineSource, SourceKind } from '../output/manifest.js';
 import { QuoteError, bare, comment, integer, luaString, quote, quoteLiteral, variable } from '../text/quote.js';
 
-const TEMPLATES = fileURLToPath(new URL('../../../templates/', import.meta.url));
+const TEMPLATES = packagePath('templates') + sep;
 const PARTIALS = [
   'upstream',
   'routing',

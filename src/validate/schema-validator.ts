@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Options, ValidateFunction } from 'ajv';
+import { packagePath } from '../package-root.js';
 
 /**
  * The spec schema's validator. Compiling the schema with ajv costs more than everything else
@@ -19,7 +20,7 @@ export function schemaDigest(schema: object): string {
 }
 
 export function loadValidator(schema: object): { validate: ValidateFunction; precompiled: boolean } {
-  const pre = loadPrecompiled(schema, `./${PRECOMPILED_FILE}`);
+  const pre = loadPrecompiled(schema, packagePath('dist', 'src', 'validate', PRECOMPILED_FILE));
   return pre ? { validate: pre, precompiled: true } : { validate: compileValidator(schema), precompiled: false };
 }
 

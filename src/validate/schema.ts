@@ -1,12 +1,15 @@
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { packagePath } from '../package-root.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { error, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
 import { loadValidator } from './schema-validator.js';
 import { show } from '../text/show.js';
 import { suggest } from './suggest.js';
 
-const require = createRequire(import.meta.url);
-export const SCHEMA = require('../../../schemas/gateway.schema.json') as Record<string, unknown>;
+export const SCHEMA = JSON.parse(readFileSync(packagePath('schemas', 'gateway.schema.json'), 'utf8')) as Record<
+  string,
+  unknown
+>;
 
 /** A hostile document can fail thousands of times; the first ones say enough. */
 export const MAX_SCHEMA_DIAGNOSTICS = 50;
