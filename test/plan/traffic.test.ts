@@ -179,7 +179,9 @@ routes:
   assert.deepEqual(directive(upload, 'proxy_buffering'), ['on']);
   assert.match(
     conf,
-    new RegExp(`location ${target('r1')} \\{[^}]*rewrite_by_lua_block \\{[^}]*ngx\\.req\\.set_uri\\(rest\\)`),
+    new RegExp(
+      `location ${target('r1')} \\{[^}]*rewrite_by_lua_block \\{[^}]*ngx\\.req\\.set_uri\\(rest, false, true\\)`,
+    ),
   );
   assert.deepEqual(map(conf, 'gw_strip'), ['default 0;', 'r1 8;']);
   const events = location(conf, target('r2'));
