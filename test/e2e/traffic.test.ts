@@ -76,6 +76,7 @@ before(async () => {
     live: await freePort(),
     liveUnsent: await freePort(),
     liveTries: await freePort(),
+    liveWindow: await freePort(),
   };
   port = p.gateway;
   servers.push(
@@ -92,6 +93,7 @@ before(async () => {
     await serve(p.live, echo('live')),
     await serve(p.liveUnsent, echo('liveUnsent')),
     await serve(p.liveTries, echo('liveTries')),
+    await serve(p.liveWindow, echo('liveWindow')),
   );
   writeFileSync(
     join(dir, 'gateway.yaml'),
@@ -118,6 +120,8 @@ upstreams:
   twoDeadTwoTries:
     servers: [{ address: "127.0.0.1:${p.dead}", maxFails: 0 }, { address: "127.0.0.1:${p.dead2}", maxFails: 0 }, "127.0.0.1:${p.liveTries}"]
     retry: { tries: 2 }
+  failWindow:
+    servers: [{ address: "127.0.0.1:${p.dead}", maxFails: 2, failTimeout: 1h }, "127.0.0.1:${p.liveWindow}"]
 routes:
   - { path: /keep/, upstream: echo }
   - { path: /strip/, upstream: echo, stripPath: true }
@@ -134,6 +138,7 @@ routes:
   - { path: /flaky-unsent/, upstream: flakyUnsent }
   - { path: /three-tries/, upstream: twoDead }
   - { path: /two-tries/, upstream: twoDeadTwoTries }
+  - { path: /fail-window/, upstream: failWindow }
 `,
   );
   const r = await gwctl(['render', 'gateway.yaml', '--out', 'out'], dir);
@@ -285,6 +290,24 @@ test('retry.tries limits the attempts: two dead servers first, the default 3 tri
     ...three.map((_, i) => `/three-tries/g${i}`),
     ...two.flatMap((s, i) => (s === 200 ? [`/two-tries/g${i}`] : [])),
   ]);
+});
+
+test('maxFails 2 and failTimeout 1h: after its second failed connect the dead server gets no more requests', async () => {
+  // One client connection keeps every request on one worker (peer failure counts are per worker).
+  // Round-robin alternates between the two servers, so requests 0 and 2 meet the dead one first.
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const statuses: number[] = [];
+  try {
+    for (let i = 0; i < 8; i++) statuses.push((await request(port, `/fail-window/g${i}`, { agent })).status);
+  } finally {
+    agent.destroy();
+  }
+  assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200, 200, 200]);
+  const failed = [
+    ...nginx.errorLog().matchAll(/connect\(\) failed [^\n]*request: "GET (\/fail-window\/g[0-9]+) /g),
+  ].map((m) => m[1]);
+  assert.deepEqual(failed, ['/fail-window/g0', '/fail-window/g2']);
+  assert.equal(seen.get('liveWindow')!.length, 8);
 });
 
 test('a TLS handshake that fails verification is retried on the next server', async () => {
