@@ -129,6 +129,9 @@ routes:
   - { path: /tiny/, upstream: sink, maxBodySize: 2m }
   - { path: /big/, upstream: sink, maxBodySize: 250m, buffering: { request: false } }
   - { path: /stream-small/, upstream: sink, maxBodySize: 2m, buffering: { request: false } }
+  - { path: /limit/, upstream: sink }
+  - { path: /limit/, host: strict.test, upstream: sink, maxBodySize: 1k }
+  - { path: /unlimited/, upstream: sink, maxBodySize: 0 }
   - { path: /events/, upstream: events, buffering: { response: false } }
   - { path: /ws/, upstream: ws }
   - { path: /wss/, upstream: wsTls }
@@ -195,6 +198,29 @@ test('a chunked body past maxBodySize gets 413: buffered, the upstream sees noth
     { requests: 1, cutOff: 1 },
   );
   assert.ok(sink.received > 0 && sink.received <= limit, `the upstream received ${sink.received} bytes`);
+});
+
+test('a stricter route sharing a path with another host gets 413 above its own limit; maxBodySize 0 has no limit', async () => {
+  const body = 'x'.repeat(2048);
+  const post = (host: string, headers: Record<string, string>, data = body) =>
+    request(port, '/limit/x', { method: 'POST', host, body: data, headers }).then((r) => r.status);
+  const length = { 'content-length': '2048' };
+  const before = sink.requests;
+  assert.deepEqual(
+    [
+      await post('strict.test', length),
+      await post('strict.test', {}), // chunked
+      await post('strict.test', { 'content-length': '1024' }, body.slice(0, 1024)),
+      await post('other.test', length),
+    ],
+    [413, 413, 200, 200],
+  );
+  assert.equal(sink.requests, before + 2, 'the refused bodies never reached the upstream');
+  // Above nginx's own 1m default.
+  const size = 3 * 1024 * 1024;
+  const r = await upload(port, '/unlimited/x', size);
+  assert.equal(r.status, 200, r.body);
+  assert.deepEqual(JSON.parse(r.body), { bytes: size, sha256: uploadDigest(size), url: '/unlimited/x' });
 });
 
 test('with request buffering on (the default), the upstream sees nothing until the client has sent the whole body', async () => {
