@@ -25,6 +25,7 @@ import { request, startUpstream, type EchoReply } from '../support/upstream.js';
  *   weighted:       plain peers of weight 3 and 1 and a backup
  *   passive:        two plain peers checked once an hour: maxFails/failTimeout take a dead one out
  *   gone:           two peers nothing listens on, checked once an hour: every peer failed (maxFails)
+ *   picky:          the p1 peer, whose 200 is not in the check's successStatuses
  *   tls13/tls12only: one peer that speaks only TLSv1.3, with and without TLSv1.3 in the spec's protocols
  */
 const INTERVAL_MS = 1000;
@@ -60,6 +61,7 @@ let root: PkiCert;
 let goodUpstream: Awaited<ReturnType<typeof startUpstream>>;
 let mtlsUpstream: Awaited<ReturnType<typeof startUpstream>>;
 let inv1Upstream: Awaited<ReturnType<typeof startUpstream>>;
+let p1Upstream: Awaited<ReturnType<typeof startUpstream>>;
 const closers = new Map<string, () => Promise<void>>();
 let deadConnections = 0;
 
@@ -97,8 +99,10 @@ before(async () => {
     gone2: await freePort(),
     tls13: await freePort(),
   };
-  for (const label of ['heavy', 'light', 'spare', 'p1', 'p2'] as const)
+  for (const label of ['heavy', 'light', 'spare', 'p2'] as const)
     closers.set(label, (await startUpstream({ label, port: ports[label] })).close);
+  p1Upstream = await startUpstream({ label: 'p1', port: ports.p1 });
+  closers.set('p1', p1Upstream.close);
   goodUpstream = await startUpstream({ label: 'good', port: ports.good, chainFile: good.chain, keyFile: good.key });
   closers.set('good', goodUpstream.close);
   const bad = await startUpstream({ label: 'bad', port: ports.bad, chainFile: rogue.chain, keyFile: rogue.key });
@@ -180,6 +184,9 @@ upstreams:
     servers: ["${server(ports.tls13)}"]
     healthCheck: ${check}
     tls: { trustStore: internal, serverName: orders.internal, verifyDepth: 1, protocols: [TLSv1.2, TLSv1.3] }
+  picky:
+    servers: ["${server(ports.p1)}"]
+    healthCheck: { path: /healthz?deep=1, interval: ${INTERVAL_MS}ms, timeout: ${TIMEOUT_MS}ms, unhealthyAfter: 1, successStatuses: [204] }
   tls12only:
     servers: ["${server(ports.tls13)}"]
     healthCheck: ${check}
@@ -358,6 +365,8 @@ test('with every peer unhealthy the gateway answers 503 without connecting to an
   const before = deadConnections;
   for (let i = 0; i < 5; i++) assert.equal((await request(ports.gateway, '/dead/')).status, 503);
   assert.equal(deadConnections, before);
+  // Checked once an hour, from the start: one connection, so one worker checks, whatever the workers.
+  assert.equal(deadConnections, 1);
 });
 
 test('checks of healthy peers leave no line in logs/health-check.log; failed ones name their peer', () => {
@@ -557,4 +566,32 @@ routes: [{ path: /, upstream: orders }]
     await goodPeer.close();
     await badPeer.close();
   }
+});
+
+test('successStatuses: a status outside the list fails the check, and lastError says which one the peer answered', async () => {
+  const picky = await waitFor('the picky check to fail', async () => {
+    const p = await peerStatus(ports.status, 'picky', server(ports.p1));
+    return p.healthy ? undefined : p;
+  });
+  assert.deepEqual(picky, {
+    server: server(ports.p1),
+    address: server(ports.p1),
+    healthy: false,
+    lastError: 'health check /healthz?deep=1 answered HTTP 200',
+  });
+  assert.ok(p1Upstream.requests.some((r) => isCheck(r) && r.url === '/healthz?deep=1'));
+});
+
+test('the status listener serves GET and HEAD /status only', async () => {
+  const head = await request(ports.status, '/status', { method: 'HEAD' });
+  assert.deepEqual([head.status, head.headers['content-type'], head.body], [200, 'application/json', '']);
+  assert.equal((await request(ports.status, '/status', { method: 'POST', body: '' })).status, 405);
+  assert.equal((await request(ports.status, '/status/')).status, 404);
+  assert.equal((await request(ports.status, '/')).status, 404);
+  // The check server on the same listener: nothing without the checker's token.
+  const forged = await request(ports.status, '/healthz', {
+    host: 'gwctl-health-check.invalid',
+    headers: { 'x-gwctl-check': 'guess up_orders 1' },
+  });
+  assert.equal(forged.status, 404);
 });
