@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTlsServer } from 'node:tls';
@@ -617,4 +617,46 @@ test('the status listener serves GET and HEAD /status only', async () => {
     headers: { 'x-gwctl-check': 'guess up_orders 1' },
   });
   assert.equal(forged.status, 404);
+});
+
+test('when the checking worker dies, another worker takes the checks over', async () => {
+  const [gateway, status] = [await freePort(), await freePort()];
+  const prefix = join(dir, 'takeover');
+  writeFileSync(
+    join(dir, 'takeover.yaml'),
+    `version: 1
+runtime: { flavor: nginx }
+listen: [{ port: ${gateway}, address: 127.0.0.1 }]
+status: { port: ${status} }
+upstreams:
+  inventory:
+    servers: ["${server(ports.inv1)}"]
+    healthCheck: { path: /healthz-takeover, interval: 500ms, timeout: 400ms }
+routes: [{ path: /, upstream: inventory }]
+`,
+  );
+  assert.equal((await gwctl(['render', 'takeover.yaml', '--out', 'takeover'], dir)).exitCode, 0);
+  const running = await startNginx(prefix, gateway);
+  const checks = () => inv1Upstream.requests.filter((r) => isCheck(r) && r.url === '/healthz-takeover').length;
+  try {
+    await waitFor('a first check', async () => (checks() > 0 ? true : undefined));
+    // Kill every worker (whichever holds the lock): the master starts new ones, and one of them
+    // takes the lock once the dead worker's lease ran out.
+    const master = Number(readFileSync(join(prefix, 'logs/nginx.pid'), 'utf8'));
+    const workers = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[1]) === master;
+        } catch {
+          return false;
+        }
+      });
+    assert.ok(workers.length > 0);
+    for (const pid of workers) process.kill(Number(pid), 'SIGKILL');
+    const after = checks();
+    await waitFor('checks by a new worker', async () => (checks() >= after + 3 ? true : undefined));
+  } finally {
+    await running.stop();
+  }
 });
