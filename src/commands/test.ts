@@ -33,7 +33,7 @@ export async function testCommand(dir: string, opts: TestOptions, ctx: CommandCo
       ...diag(
         'test.not-run',
         'info',
-        `nginx -t was not run: it would stop at the first key problem above; fix those, then run gwctl test ${dir} again`,
+        `nginx -t was not run: it would stop at the first of the key problems reported here; fix them, then run gwctl test ${dir} again`,
       ),
       file: join(abs, 'nginx.conf'),
     };

@@ -1,7 +1,7 @@
 /**
  * Traffic settings → proxy locations.
  *
- * Routes hand requests to a named location per TLS profile (NGINX-FACTS: one SSL context per
+ * Routes hand requests to a named location per TLS profile (docs/scale.md: one SSL context per
  * proxying location on nginx < 1.23.1). Timeouts, retries, body size and buffering are
  * location-level directives nginx does not evaluate from variables, so a named location carries a
  * TLS profile *and* one set of those settings: upstreams and routes with equal settings share

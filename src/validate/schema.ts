@@ -175,7 +175,11 @@ function field(path: SpecPath): string {
 const PATTERN_HINTS: Record<string, string> = {
   duration: 'must be a duration greater than zero: a number and ms, s, m or h (e.g. 500ms, 5s, 2m)',
   size: 'must be a size: bytes, or a number and k, m or g (e.g. 512k, 10m, 2g); 0 = no limit',
+  hostPath:
+    'must be an absolute path: where the file lives on the gateway host, which nginx.conf names as written (e.g. /etc/gateway/keys/client.key)',
   failTimeout: 'must be seconds (an integer) or a duration greater than zero: a number and s, m or h (e.g. 30s)',
+  nginxVersion:
+    'must be the nginx core version as three numbers, e.g. 1.22.1: `nginx -v` tells (OpenResty: the first three numbers of `openresty -v`)',
 };
 
 function patternHint(e: ErrorObject): string | undefined {

@@ -265,3 +265,24 @@ test('--spec that is no gateway spec (a scalar, binary, a system file) is report
     assert.doesNotMatch(r.stderr, /root:/, 'nothing of the file is echoed');
   }
 });
+
+test('a key that is not on this host: exit 1 at its nginx.conf line, and nginx -t not run, in words that read right in either order', async () => {
+  const dir = exampleCopy('gwctl-test-');
+  const missing = join(dir, 'host/etc/gateway/keys/gateway-client.key');
+  edit(join(dir, SPEC), 'key: pki/gateway-client.key', `key: { hostPath: ${missing} }`);
+  assert.equal((await run(['render', SPEC, '--out', 'out'], dir)).exitCode, 0);
+  const line = lineOf(join(dir, 'out/nginx.conf'), 'proxy_ssl_certificate_key');
+  const r = await run(['test', 'out'], dir);
+  assert.equal(r.exitCode, 1);
+  assert.equal(r.stdout, '');
+  assert.equal(
+    r.stderr,
+    [
+      // Sorted by line: the note (line 1) comes before the key it is about.
+      'out/nginx.conf:1:1  info     nginx -t was not run: it would stop at the first of the key problems reported here; fix them, then run gwctl test out again  [test.not-run]',
+      `out/nginx.conf:${line}:1  error    ${missing}: does not exist  [file.missing]`,
+      '1 error(s), 0 warning(s)',
+      '',
+    ].join('\n'),
+  );
+});

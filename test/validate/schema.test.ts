@@ -144,3 +144,22 @@ test('contract: version is required and at least one listener; unknown keys are 
   walk(SCHEMA, '#');
   assert.deepEqual(open, []);
 });
+
+test('a hostPath that is not absolute says what it must be, at its line', () => {
+  const spec = `${base.replace('servrName', 'serverName')}clientCertificates:
+  gw:
+    certificate: gw.crt
+    key: { hostPath: keys/gw.key }
+`;
+  assert.deepEqual(
+    check(spec).map((d) => ({ code: d.code, line: d.line, message: d.message })),
+    [
+      {
+        code: 'schema.bad-value',
+        line: 16,
+        message:
+          'hostPath must be an absolute path: where the file lives on the gateway host, which nginx.conf names as written (e.g. /etc/gateway/keys/client.key)',
+      },
+    ],
+  );
+});
