@@ -2,6 +2,10 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Batch, BatchResult } from './x509-worker.js';
 import { derKey, hasVerdict, recordVerdict } from './x509-once.js';
+import { packagePath } from '../package-root.js';
+
+/** The compiled worker module: found from the package root, so the bundled CLI (dist/cli/) starts it too. */
+const WORKER_FILE = packagePath('dist', 'src', 'tls', 'x509-worker.js');
 
 /**
  * Below this many certificates not yet decoded, OpenSSL's verdicts are left to the main thread
@@ -58,7 +62,7 @@ export async function decodeVerdicts(ders: Iterable<Buffer>, opts: Partial<PoolO
   const work = (): Promise<void> =>
     new Promise((resolve) => {
       // No execArgv of the main thread (an --input-type, say, would stop the worker from starting).
-      const worker = new Worker(new URL('./x509-worker.js', import.meta.url), { execArgv: [] });
+      const worker = new Worker(WORKER_FILE, { execArgv: [] });
       const send = (): void => {
         const batch = batches[next++];
         if (batch) worker.postMessage(batch, [batch.bytes, batch.ends.buffer as ArrayBuffer]);
