@@ -1,4 +1,4 @@
-import { FatalError, type Diagnostic, type Fatal } from '../diagnostics/diagnostic.js';
+import { FatalError, withoutRepeats, type Diagnostic, type Fatal } from '../diagnostics/diagnostic.js';
 import { positionAll } from '../load/load-spec.js';
 import { checkSpec } from '../pipeline/check-spec.js';
 import { PemFiles } from '../tls/pem-files.js';
@@ -27,5 +27,5 @@ export function validateCommand(specPaths: string | readonly string[], ctx: Comm
     }
   }
   const extra = specs.length === 1 ? { spec: files[0] } : { specs: files };
-  return report(ctx, diagnostics, extra, specs.map((s) => `${s}: valid\n`).join(''), fatal);
+  return report(ctx, withoutRepeats(diagnostics), extra, specs.map((s) => `${s}: valid\n`).join(''), fatal);
 }

@@ -181,11 +181,29 @@ function documentedConfig(repo: string, rev: string): string {
   return text.replace(/^( {2}- repo: )\S+/m, `$1${repo}`).replace(/^( {4}rev: )\S+/m, `$1${rev}`);
 }
 
-test('the set-up docs/pre-commit.md shows, pinned to a real commit: passes, and reports a typo once', {
+/** Environment files beside the base (docs/environments.md): more than pre-commit puts in one batch. */
+const ENVIRONMENTS = ['staging', 'production', 'dr', 'canary', 'perf'];
+
+test('the set-up docs/pre-commit.md shows, pinned to a real commit: passes, and reports a typo once, even in a base that environment files extend', {
   timeout: TIMEOUT,
 }, () => {
   needPreCommit();
   const repo = consumer();
+  const base = join(repo, 'gateway.yaml');
+  writeFileSync(
+    base,
+    readFileSync(base, 'utf8').replace(
+      'version: 1\n',
+      'version: 1\nenvironments:\n  overridable: [upstreams.*.servers]\n',
+    ),
+  );
+  // Six files: pre-commit splits them over parallel runs (4 a batch, one per CPU) unless the
+  // hook is require_serial, and each run would report the base's typo again.
+  for (const [i, name] of ENVIRONMENTS.entries())
+    writeFileSync(
+      join(repo, `gateway.${name}.yaml`),
+      `extends: gateway.yaml\noverrides:\n  upstreams:\n    orders:\n      servers: ["127.0.0.1:${9500 + i}"]\n`,
+    );
   writeFileSync(
     join(repo, '.pre-commit-config.yaml'),
     documentedConfig(hookRepo(), git(hookRepo(), 'rev-parse', 'HEAD')),
@@ -193,11 +211,11 @@ test('the set-up docs/pre-commit.md shows, pinned to a real commit: passes, and 
   git(repo, 'add', '-A');
   git(repo, 'commit', '-q', '-m', 'hooks as documented');
   const home = mkdtempSync(join(tmpdir(), 'gwctl-pc-home-'));
-  const clean = preCommit(repo, ['run', '--all-files'], home);
+  const clean = preCommit(repo, ['run', '--all-files', '--verbose'], home);
   assert.equal(clean.status, 0, clean.output);
+  for (const name of ENVIRONMENTS) assert.match(clean.output, new RegExp(`gateway\\.${name}\\.yaml: orders: ok`));
 
-  const spec = join(repo, 'gateway.yaml');
-  writeFileSync(spec, readFileSync(spec, 'utf8').replace('serverName: orders.internal', 'servrName: orders.internal'));
+  writeFileSync(base, readFileSync(base, 'utf8').replace('serverName: orders.internal', 'servrName: orders.internal'));
   const typo = preCommit(repo, ['run', '--all-files'], home);
   assert.equal(typo.status, 1, typo.output);
   assert.equal(typo.output.match(/unknown key "servrName"/g)?.length, 1, typo.output);
