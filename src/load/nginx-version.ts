@@ -65,11 +65,16 @@ export function unknownVersion(v: Version): string | undefined {
 }
 
 /**
- * proxy_ssl_protocols when the spec sets none: nginx before 1.23.4 defaults to TLSv1 TLSv1.1
- * TLSv1.2 (no TLS 1.3: measured with Debian's 1.22.1), later ones to TLSv1.2 TLSv1.3. Without a
- * runtime.nginxVersion the older default is assumed, the one Debian 12 and OpenResty 1.21 ship.
+ * The protocols nginx offers an upstream whose spec sets no tls.protocols, with gwctl's output:
+ * what gwctl writes for a declared version before 1.23.4 (TLSv1.2 TLSv1.3), else nginx's own
+ * default — TLSv1 TLSv1.1 TLSv1.2 before 1.23.4 (no TLS 1.3: measured with Debian's 1.22.1),
+ * TLSv1.2 TLSv1.3 from then on. Without a runtime.nginxVersion gwctl writes nothing and the
+ * older default is assumed, the one Debian 12 and OpenResty 1.21 ship. probe and the offline
+ * checks use this, so they predict the handshake the rendered gateway makes.
  */
 export function nginxDefaultProtocols(version: string | undefined): string[] {
-  const v = (version === undefined ? undefined : parseVersion(version)) ?? [1, 22, 1];
+  const target = nginxTarget(version);
+  if (target.defaultProtocols) return target.defaultProtocols;
+  const v = target.version ?? [1, 22, 1];
   return atLeast(v, TLS13_DEFAULT_SINCE) ? ['TLSv1.2', 'TLSv1.3'] : ['TLSv1', 'TLSv1.1', 'TLSv1.2'];
 }

@@ -175,6 +175,8 @@ const PATTERN_HINTS: Record<string, string> = {
   hostPath:
     'must be an absolute path: where the file lives on the gateway host, which nginx.conf names as written (e.g. /etc/gateway/keys/client.key)',
   failTimeout: 'must be seconds (an integer) or a duration greater than zero: a number and s, m or h (e.g. 30s)',
+  nginxVersion:
+    'must be the nginx core version as three numbers, e.g. 1.22.1: `nginx -v` tells (OpenResty: the first three numbers of `openresty -v`)',
 };
 
 function patternHint(e: ErrorObject): string | undefined {

@@ -161,3 +161,14 @@ test('durations and sizes in a form nginx does not read are schema errors that s
     },
   ]);
 });
+
+test('an nginxVersion that is not three numbers is a schema error that says which form works and how to find it', () => {
+  const message =
+    'nginxVersion must be the nginx core version as three numbers, e.g. 1.22.1: `nginx -v` tells (OpenResty: the first three numbers of `openresty -v`)';
+  for (const v of ['1.25', 'abc', '1.25.3.1', 'v1.22.1', '1.22.1 ', ''])
+    assert.deepEqual(
+      schema(spec((s) => (s.runtime = { nginxVersion: v }))),
+      [{ code: 'schema.bad-value', path: 'runtime.nginxVersion', message }],
+      JSON.stringify(v),
+    );
+});

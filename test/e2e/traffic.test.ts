@@ -72,8 +72,11 @@ before(async () => {
     rogueTls: await freePort(),
     slow: await freePort(),
     dead: await freePort(), // nothing ever listens here: connection refused
+    dead2: await freePort(), // nor here
     live: await freePort(),
     liveUnsent: await freePort(),
+    liveTries: await freePort(),
+    liveWindow: await freePort(),
   };
   port = p.gateway;
   servers.push(
@@ -89,6 +92,8 @@ before(async () => {
     await serve(p.slow, silent),
     await serve(p.live, echo('live')),
     await serve(p.liveUnsent, echo('liveUnsent')),
+    await serve(p.liveTries, echo('liveTries')),
+    await serve(p.liveWindow, echo('liveWindow')),
   );
   writeFileSync(
     join(dir, 'gateway.yaml'),
@@ -110,12 +115,23 @@ upstreams:
   flakyUnsent:
     servers: [{ address: "127.0.0.1:${p.dead}", maxFails: 0 }, "127.0.0.1:${p.liveUnsent}"]
     retry: { nonIdempotent: unsent }
+  twoDead:
+    servers: [{ address: "127.0.0.1:${p.dead}", maxFails: 0 }, { address: "127.0.0.1:${p.dead2}", maxFails: 0 }, "127.0.0.1:${p.liveTries}"]
+  twoDeadTwoTries:
+    servers: [{ address: "127.0.0.1:${p.dead}", maxFails: 0 }, { address: "127.0.0.1:${p.dead2}", maxFails: 0 }, "127.0.0.1:${p.liveTries}"]
+    retry: { tries: 2 }
+  failWindow:
+    servers: [{ address: "127.0.0.1:${p.dead}", maxFails: 2, failTimeout: 1h }, "127.0.0.1:${p.liveWindow}"]
 routes:
   - { path: /keep/, upstream: echo }
   - { path: /strip/, upstream: echo, stripPath: true }
   - { path: /small/, upstream: sink, maxBodySize: 4m }
   - { path: /tiny/, upstream: sink, maxBodySize: 2m }
   - { path: /big/, upstream: sink, maxBodySize: 250m, buffering: { request: false } }
+  - { path: /stream-small/, upstream: sink, maxBodySize: 2m, buffering: { request: false } }
+  - { path: /limit/, upstream: sink }
+  - { path: /limit/, host: strict.test, upstream: sink, maxBodySize: 1k }
+  - { path: /unlimited/, upstream: sink, maxBodySize: 0 }
   - { path: /events/, upstream: events, buffering: { response: false } }
   - { path: /ws/, upstream: ws }
   - { path: /wss/, upstream: wsTls }
@@ -123,6 +139,9 @@ routes:
   - { path: /slow/, upstream: slow }
   - { path: /flaky/, upstream: flaky }
   - { path: /flaky-unsent/, upstream: flakyUnsent }
+  - { path: /three-tries/, upstream: twoDead }
+  - { path: /two-tries/, upstream: twoDeadTwoTries }
+  - { path: /fail-window/, upstream: failWindow }
 `,
   );
   const r = await gwctl(['render', 'gateway.yaml', '--out', 'out'], dir);
@@ -160,6 +179,48 @@ test('a 200 MB upload streams (buffering.request false): the upstream has the fi
   assert.deepEqual(JSON.parse(r.body), { bytes: size, sha256: uploadDigest(size), url: '/big/up' });
   // 251 MiB declared: refused from the headers alone.
   assert.equal(await declareBody(port, '/big/up', 251 * 1024 * 1024), 413);
+});
+
+test('a chunked body past maxBodySize gets 413: buffered, the upstream sees nothing; streamed, it sees at most the limit and then the request cut off', async () => {
+  const size = 5 * 1024 * 1024;
+  const limit = 2 * 1024 * 1024;
+  sink.reset();
+  const before = { requests: sink.requests, cutOff: sink.cutOff };
+  const buffered = await upload(port, '/tiny/chunked', size, undefined, true);
+  assert.equal(buffered.status, 413);
+  assert.deepEqual({ requests: sink.requests, received: sink.received }, { requests: before.requests, received: 0 });
+  const streamed = await upload(port, '/stream-small/chunked', size, undefined, true);
+  assert.equal(streamed.status, 413);
+  // nginx closes the upstream connection when the body grows past the limit: wait for the sink to see it.
+  for (let i = 0; i < 100 && sink.cutOff === before.cutOff; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(
+    { requests: sink.requests - before.requests, cutOff: sink.cutOff - before.cutOff },
+    { requests: 1, cutOff: 1 },
+  );
+  assert.ok(sink.received > 0 && sink.received <= limit, `the upstream received ${sink.received} bytes`);
+});
+
+test('a stricter route sharing a path with another host gets 413 above its own limit; maxBodySize 0 has no limit', async () => {
+  const body = 'x'.repeat(2048);
+  const post = (host: string, headers: Record<string, string>, data = body) =>
+    request(port, '/limit/x', { method: 'POST', host, body: data, headers }).then((r) => r.status);
+  const length = { 'content-length': '2048' };
+  const before = sink.requests;
+  assert.deepEqual(
+    [
+      await post('strict.test', length),
+      await post('strict.test', {}), // chunked
+      await post('strict.test', { 'content-length': '1024' }, body.slice(0, 1024)),
+      await post('other.test', length),
+    ],
+    [413, 413, 200, 200],
+  );
+  assert.equal(sink.requests, before + 2, 'the refused bodies never reached the upstream');
+  // Above nginx's own 1m default.
+  const size = 3 * 1024 * 1024;
+  const r = await upload(port, '/unlimited/x', size);
+  assert.equal(r.status, 200, r.body);
+  assert.deepEqual(JSON.parse(r.body), { bytes: size, sha256: uploadDigest(size), url: '/unlimited/x' });
 });
 
 test('with request buffering on (the default), the upstream sees nothing until the client has sent the whole body', async () => {
@@ -235,6 +296,44 @@ test('a refused connection is retried on the next server for GET, never for POST
     unsent.push((await request(port, `/flaky-unsent/p${i}`, { method: 'POST', body: 'x' })).status);
   assert.deepEqual(unsent, [200, 200, 200, 200, 200, 200]);
   assert.match(nginx.errorLog(), /connect\(\) failed \(111: Connection refused\) while connecting to upstream/);
+});
+
+test('retry.tries limits the attempts: two dead servers first, the default 3 tries always reach the live one, 2 tries not', async () => {
+  const three: number[] = [];
+  for (let i = 0; i < 6; i++) three.push((await request(port, `/three-tries/g${i}`)).status);
+  assert.deepEqual(three, [200, 200, 200, 200, 200, 200]);
+  // Round-robin offers each worker's first request the first dead server, then the second:
+  // with 2 tries that request ends in 502 without reaching the live server.
+  const two: number[] = [];
+  for (let i = 0; i < 6; i++) two.push((await request(port, `/two-tries/g${i}`)).status);
+  assert.ok(two.includes(502), `no request ran out of tries: ${two}`);
+  assert.deepEqual(
+    two.filter((s) => s !== 502),
+    two.filter((s) => s === 200),
+  );
+  const reached = seen.get('liveTries')!.map((s) => s.url);
+  assert.deepEqual(reached, [
+    ...three.map((_, i) => `/three-tries/g${i}`),
+    ...two.flatMap((s, i) => (s === 200 ? [`/two-tries/g${i}`] : [])),
+  ]);
+});
+
+test('maxFails 2 and failTimeout 1h: after its second failed connect the dead server gets no more requests', async () => {
+  // One client connection keeps every request on one worker (peer failure counts are per worker).
+  // Round-robin alternates between the two servers, so requests 0 and 2 meet the dead one first.
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const statuses: number[] = [];
+  try {
+    for (let i = 0; i < 8; i++) statuses.push((await request(port, `/fail-window/g${i}`, { agent })).status);
+  } finally {
+    agent.destroy();
+  }
+  assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200, 200, 200]);
+  const failed = [
+    ...nginx.errorLog().matchAll(/connect\(\) failed [^\n]*request: "GET (\/fail-window\/g[0-9]+) /g),
+  ].map((m) => m[1]);
+  assert.deepEqual(failed, ['/fail-window/g0', '/fail-window/g2']);
+  assert.equal(seen.get('liveWindow')!.length, 8);
 });
 
 test('a TLS handshake that fails verification is retried on the next server', async () => {

@@ -225,6 +225,12 @@ routes:
   assert.deepEqual(directive(tls(unset.conf), 'proxy_ssl_protocols'), []);
   assert.doesNotMatch(unset.conf, /ssl_protocols/);
   assert.deepEqual(directive(tls(explicit.conf), 'proxy_ssl_protocols'), ['TLSv1.3']);
+  // The boundary: 1.23.3 is the last release without TLSv1.3 in nginx's default.
+  const last = await render(spec('1.23.3'));
+  const first = await render(spec('1.23.4'));
+  assert.deepEqual(directive(tls(last.conf), 'proxy_ssl_protocols'), ['TLSv1.2 TLSv1.3']);
+  assert.match(last.conf, /\n {8}ssl_protocols TLSv1\.2 TLSv1\.3;\n/);
+  assert.doesNotMatch(first.conf, /ssl_protocols/);
   // Both are accepted by the nginx here (1.22.1 runs the newer output with its own defaults).
   for (const r of [old, current, unset, explicit]) {
     const t = nginxTest(r.dir);

@@ -54,10 +54,14 @@ export async function serve(
   };
 }
 
-/** Counts request body bytes as they arrive; `firstBytes` resolves when the first chunk is in. */
+/**
+ * Counts request body bytes as they arrive; `firstBytes` resolves when the first chunk is in;
+ * `cutOff` counts requests whose body ended without its end (the gateway closed the connection).
+ */
 export class UploadSink {
   received = 0;
   requests = 0;
+  cutOff = 0;
   private first?: () => void;
   firstBytes = new Promise<void>((r) => {
     this.first = r;
@@ -83,6 +87,9 @@ export class UploadSink {
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ bytes, sha256: hash.digest('hex'), url: req.url }));
+    });
+    req.on('close', () => {
+      if (!req.complete) this.cutOff++;
     });
   };
 }
@@ -258,7 +265,7 @@ export function webSocketExchange(
 export const silent: Handler = () => {};
 
 /**
- * Uploads `total` bytes of a repeating pattern through the gateway with Content-Length, in 1 MiB
+ * Uploads `total` bytes of a repeating pattern through the gateway (Content-Length, or chunked), in 1 MiB
  * writes that wait for the socket to drain (memory stays flat). `beforeRest` runs after the first
  * MiB is written and before the rest is (to see whether the upstream already has bytes).
  */
@@ -267,6 +274,8 @@ export function upload(
   path: string,
   total: number,
   beforeRest?: () => Promise<void>,
+  /** Send the body chunked (no Content-Length), each 1 MiB write one chunk. */
+  chunked = false,
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const chunk = Buffer.alloc(1024 * 1024, 'gwctl-upload-');
@@ -277,7 +286,11 @@ export function upload(
         path,
         method: 'POST',
         agent: false,
-        headers: { host: 'localhost', 'content-length': String(total), 'content-type': 'application/octet-stream' },
+        headers: {
+          host: 'localhost',
+          'content-type': 'application/octet-stream',
+          ...(chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(total) }),
+        },
       },
       (res) => {
         let body = '';
