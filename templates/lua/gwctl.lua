@@ -13,6 +13,7 @@ local DICT = "gwctl_health"
 local CHECK_HOST = "gwctl-health-check.invalid"
 local LEASE = 3 -- seconds the checking worker's lock lives without renewal
 local MAX_BODY = 65536 -- bytes of a check's response body read (then the connection is dropped)
+local NGX_BUSY = -3 -- a balancer's "no peer available" (ngx_http_lua_balancer_get_peer passes it on)
 
 local cfg -- set by configure() in the master, inherited by every worker
 local token -- random per start: only the checker may enter the check server
@@ -87,13 +88,16 @@ function M.configure(c)
     for _, s in ipairs(up.servers) do
       for _, ip in ipairs(resolve(s.host)) do
         local n = #up.peers + 1
+        local host = ip:find(":", 1, true) and "[" .. ip .. "]" or ip -- as ngx_parse_url wants it
         up.peers[n] = {
           index = n,
-          key = up.id .. "#" .. n,
+          -- by address, not position: the shared dict outlives a reload, and a reloaded spec may
+          -- list its servers in another order (or add some): each keeps its own health
+          key = up.id .. "#" .. host .. ":" .. s.port,
           server = s.server,
-          ip = ip:find(":", 1, true) and "[" .. ip .. "]" or ip, -- as ngx_parse_url wants it
+          ip = host,
           port = s.port,
-          address = (ip:find(":", 1, true) and "[" .. ip .. "]" or ip) .. ":" .. s.port,
+          address = host .. ":" .. s.port,
           weight = s.weight,
           maxFails = s.maxFails,
           failTimeout = s.failTimeout,
@@ -197,8 +201,10 @@ function M.balance(id)
   end
   local p = pick(up, tried, false, now) or pick(up, tried, true, now)
   if not p then
+    -- NGX_BUSY, as nginx's round robin returns it: nginx logs "no live upstreams" and answers 502
+    -- (ngx.ERROR would answer 500)
     ngx.log(ngx.ERR, "gwctl: no live peers in upstream ", up.name)
-    return ngx.exit(ngx.ERROR)
+    return ngx.exit(NGX_BUSY)
   end
   if not ctx.gwctl_peer then
     -- retries, as nginx's round robin allows: every other available peer once
@@ -370,9 +376,13 @@ end
 
 -- Every worker competes for the lock each second; the holder runs every check.
 local function lead(premature)
-  if premature then return end
   local d = dict()
   local me = ngx.worker.pid()
+  if premature then
+    -- this worker exits (reload, stop): hand the lock over now rather than after its lease
+    if leading and d:get("leader") == me then d:delete("leader") end
+    return
+  end
   local ok = d:add("leader", me, LEASE)
   if not ok and d:get("leader") == me then ok = d:set("leader", me, LEASE) end
   leading = ok and true or false

@@ -1,12 +1,14 @@
 import { after, before, test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTlsServer } from 'node:tls';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gwctl } from '../support/gwctl.js';
-import { flavorDirectives, nginxTest, startNginx, type RunningNginx } from '../support/nginx.js';
+import { flavorDirectives, nginxBinary, nginxTest, startNginx, type RunningNginx } from '../support/nginx.js';
 import { freePort } from '../support/ports.js';
 import { makePki, type PkiCert } from '../support/pki.js';
 import { getStatus, peerStatus, waitFor } from '../support/status.js';
@@ -18,10 +20,14 @@ import { request, startUpstream, type EchoReply } from '../support/upstream.js';
  *   orders:         two peers; "bad" serves a chain from another CA, then is restarted with a good one
  *   payments:       one peer requiring a client certificate; the spec presents it
  *   paymentsNoCert: the same peer, no client certificate declared
+ *   payments13(NoCert): the same two over TLSv1.3, where the peer refuses after the handshake
  *   inventory:      two plain-http peers; the second stops answering, then comes back
  *   dead:           one peer serving a chain from another CA: every peer down
  *   weighted:       plain peers of weight 3 and 1 and a backup
  *   passive:        two plain peers checked once an hour: maxFails/failTimeout take a dead one out
+ *   gone:           two peers nothing listens on, checked once an hour: every peer failed (maxFails)
+ *   picky:          the p1 peer, whose 200 is not in the check's successStatuses
+ *   tls13/tls12only: one peer that speaks only TLSv1.3, with and without TLSv1.3 in the spec's protocols
  */
 const INTERVAL_MS = 1000;
 const TIMEOUT_MS = 500;
@@ -32,7 +38,22 @@ const CHECK_AGENT = 'gwctl-health-check';
 let dir: string;
 let nginx: RunningNginx;
 let ports: Record<
-  'gateway' | 'status' | 'good' | 'bad' | 'mtls' | 'inv1' | 'inv2' | 'dead' | 'heavy' | 'light' | 'spare' | 'p1' | 'p2',
+  | 'gateway'
+  | 'status'
+  | 'good'
+  | 'bad'
+  | 'mtls'
+  | 'inv1'
+  | 'inv2'
+  | 'dead'
+  | 'heavy'
+  | 'light'
+  | 'spare'
+  | 'p1'
+  | 'p2'
+  | 'gone1'
+  | 'gone2'
+  | 'tls13',
   number
 >;
 let good: PkiCert;
@@ -41,6 +62,7 @@ let root: PkiCert;
 let goodUpstream: Awaited<ReturnType<typeof startUpstream>>;
 let mtlsUpstream: Awaited<ReturnType<typeof startUpstream>>;
 let inv1Upstream: Awaited<ReturnType<typeof startUpstream>>;
+let p1Upstream: Awaited<ReturnType<typeof startUpstream>>;
 const closers = new Map<string, () => Promise<void>>();
 let deadConnections = 0;
 
@@ -74,9 +96,14 @@ before(async () => {
     spare: await freePort(),
     p1: await freePort(),
     p2: await freePort(),
+    gone1: await freePort(),
+    gone2: await freePort(),
+    tls13: await freePort(),
   };
-  for (const label of ['heavy', 'light', 'spare', 'p1', 'p2'] as const)
+  for (const label of ['heavy', 'light', 'spare', 'p2'] as const)
     closers.set(label, (await startUpstream({ label, port: ports[label] })).close);
+  p1Upstream = await startUpstream({ label: 'p1', port: ports.p1 });
+  closers.set('p1', p1Upstream.close);
   goodUpstream = await startUpstream({ label: 'good', port: ports.good, chainFile: good.chain, keyFile: good.key });
   closers.set('good', goodUpstream.close);
   const bad = await startUpstream({ label: 'bad', port: ports.bad, chainFile: rogue.chain, keyFile: rogue.key });
@@ -98,6 +125,13 @@ before(async () => {
   dead.on('tlsClientError', () => {});
   await new Promise<void>((resolve) => dead.listen(ports.dead, '127.0.0.1', resolve));
   closers.set('dead', () => new Promise<void>((resolve) => dead.close(() => resolve())));
+  // Speaks TLSv1.3 only: lua-nginx-module 0.10.23's own TLS client (lua_ssl_protocols) could not reach it.
+  const tls13 = createHttpsServer(
+    { cert: readFileSync(good.chain), key: readFileSync(good.key), minVersion: 'TLSv1.3' },
+    (req, res) => res.end(JSON.stringify({ server: 'tls13', url: req.url, headers: req.headers })),
+  );
+  await new Promise<void>((resolve) => tls13.listen(ports.tls13, '127.0.0.1', resolve));
+  closers.set('tls13', () => new Promise<void>((resolve) => tls13.close(() => resolve())));
 
   const check = `{ path: /healthz, interval: ${INTERVAL_MS}ms, timeout: ${TIMEOUT_MS}ms, healthyAfter: ${HEALTHY_AFTER}, unhealthyAfter: ${UNHEALTHY_AFTER} }`;
   writeFileSync(
@@ -124,6 +158,14 @@ upstreams:
     servers: ["${server(ports.mtls)}"]
     healthCheck: ${check}
     tls: { trustStore: internal, serverName: payments.internal, verifyDepth: 1 }
+  payments13:
+    servers: ["${server(ports.mtls)}"]
+    healthCheck: ${check}
+    tls: { trustStore: internal, serverName: payments.internal, verifyDepth: 1, clientCertificate: gateway, protocols: [TLSv1.3] }
+  payments13NoCert:
+    servers: ["${server(ports.mtls)}"]
+    healthCheck: ${check}
+    tls: { trustStore: internal, serverName: payments.internal, verifyDepth: 1, protocols: [TLSv1.3] }
   inventory:
     servers: ["${server(ports.inv1)}", "${server(ports.inv2)}"]
     healthCheck: ${check}
@@ -142,7 +184,25 @@ upstreams:
       - { address: "${server(ports.p1)}", maxFails: 1, failTimeout: 60 }
       - { address: "${server(ports.p2)}", maxFails: 1, failTimeout: 60 }
     healthCheck: { path: /healthz, interval: 1h, timeout: ${TIMEOUT_MS}ms }
+  gone:
+    servers:
+      - { address: "${server(ports.gone1)}", maxFails: 1, failTimeout: 60 }
+      - { address: "${server(ports.gone2)}", maxFails: 1, failTimeout: 60 }
+    healthCheck: { path: /healthz, interval: 1h, timeout: ${TIMEOUT_MS}ms }
+  tls13:
+    servers: ["${server(ports.tls13)}"]
+    healthCheck: ${check}
+    tls: { trustStore: internal, serverName: orders.internal, verifyDepth: 1, protocols: [TLSv1.2, TLSv1.3] }
+  picky:
+    servers: ["${server(ports.p1)}"]
+    healthCheck: { path: /healthz?deep=1, interval: ${INTERVAL_MS}ms, timeout: ${TIMEOUT_MS}ms, unhealthyAfter: 1, successStatuses: [204] }
+  tls12only:
+    servers: ["${server(ports.tls13)}"]
+    healthCheck: ${check}
+    tls: { trustStore: internal, serverName: orders.internal, verifyDepth: 1, protocols: [TLSv1.2] }
 routes:
+  - { path: /gone/, upstream: gone }
+  - { path: /tls13/, upstream: tls13 }
   - { path: /weighted/, upstream: weighted }
   - { path: /passive/, upstream: passive }
   - { path: /orders/, upstream: orders }
@@ -252,6 +312,19 @@ test('a peer requiring a client certificate is healthy because the check present
     noCert.lastError,
     'SSL_do_handshake() failed (SSL: error:0A000410:SSL routines::sslv3 alert handshake failure:SSL alert number 40)',
   );
+  // TLSv1.3: the client certificate is checked after the client's handshake completed, so nginx
+  // learns of the refusal when it reads the answer; the check fails all the same.
+  await waitFor('the checks of payments13NoCert to fail', async () =>
+    (await peerStatus(ports.status, 'payments13NoCert', server(ports.mtls))).healthy ? undefined : true,
+  );
+  const status13 = await getStatus(ports.status);
+  assert.deepEqual(status13.upstreams.payments13.peers, [
+    { server: server(ports.mtls), address: server(ports.mtls), healthy: true, lastError: null },
+  ]);
+  assert.equal(
+    status13.upstreams.payments13NoCert.peers[0].lastError,
+    'SSL_read() failed (SSL: error:0A00045C:SSL routines::tlsv13 alert certificate required:SSL alert number 116)',
+  );
   const checks = mtlsUpstream.requests.filter(isCheck);
   assert.ok(checks.length > 0);
   assert.deepEqual([...new Set(checks.map((r) => r.clientCertificate))], ['gateway-client']);
@@ -283,8 +356,9 @@ test('a peer that stops answering is out within interval × unhealthyAfter and b
     return p.healthy ? undefined : p;
   });
   const elapsed = Date.now() - stopped;
-  // The first failing check starts within one interval of the stop and takes up to the timeout.
-  const bound = INTERVAL_MS * UNHEALTHY_AFTER + INTERVAL_MS + TIMEOUT_MS;
+  // The first failing check starts within one interval of the stop, the last unhealthyAfter - 1
+  // intervals later, and it fails after the timeout.
+  const bound = INTERVAL_MS * UNHEALTHY_AFTER + TIMEOUT_MS;
   assert.ok(elapsed <= bound + 1000, `taken out after ${elapsed} ms, bound ${bound} ms (+1 s for a loaded machine)`);
   assert.equal(out.lastError, 'upstream timed out (110: Connection timed out)');
   for (let i = 0; i < 6; i++) assert.equal((await request(ports.gateway, '/inventory/')).json?.server, 'inv1');
@@ -314,6 +388,8 @@ test('with every peer unhealthy the gateway answers 503 without connecting to an
   const before = deadConnections;
   for (let i = 0; i < 5; i++) assert.equal((await request(ports.gateway, '/dead/')).status, 503);
   assert.equal(deadConnections, before);
+  // Checked once an hour, from the start: one connection, so one worker checks, whatever the workers.
+  assert.equal(deadConnections, 1);
 });
 
 test('checks of healthy peers leave no line in logs/health-check.log; failed ones name their peer', () => {
@@ -411,4 +487,176 @@ test('maxFails/failTimeout: a peer that refuses traffic is left alone for failTi
   // maxFails 1: one failed attempt per worker (nginx counts failures per worker too), then none for 60 s
   assert.ok(refused.length >= 1 && refused.length <= availableParallelism(), refused.join('\n'));
   assert.equal((await peerStatus(ports.status, 'passive', server(ports.p2))).healthy, true, 'no check ran since');
+});
+
+test('every peer failed by maxFails (none unhealthy): 502 and nginx’s own “no live upstreams”, as nginx’s round robin answers', async () => {
+  const before = nginx.errorLog().length;
+  // maxFails and failTimeout count per worker, as nginx's do: each worker's first request tries both
+  // peers; once a worker has more than one request, it finds no live peer.
+  const statuses: number[] = [];
+  for (let i = 0; i < 2 * availableParallelism() + 1; i++)
+    statuses.push((await request(ports.gateway, '/gone/')).status);
+  assert.deepEqual(statuses, Array(statuses.length).fill(502));
+  const log = nginx.errorLog().slice(before);
+  assert.match(
+    log,
+    /no live upstreams while connecting to upstream, client: 127\.0\.0\.1, server: , request: "GET \/gone\//,
+  );
+  assert.deepEqual(
+    (await getStatus(ports.status)).upstreams.gone.peers.map((p) => p.healthy),
+    [true, true],
+    'one failed check of unhealthyAfter 2 takes no peer out',
+  );
+});
+
+test('a peer that speaks only TLSv1.3 is healthy where the spec allows TLSv1.3, and fails its check as traffic would where it does not', async () => {
+  const ok = await waitFor('the TLSv1.3 peer checked', async () => {
+    const p = await peerStatus(ports.status, 'tls13', server(ports.tls13));
+    const refused = await peerStatus(ports.status, 'tls12only', server(ports.tls13));
+    return refused.healthy ? undefined : { p, refused };
+  });
+  assert.deepEqual(ok.p, { server: server(ports.tls13), address: server(ports.tls13), healthy: true, lastError: null });
+  assert.deepEqual(ok.refused, {
+    server: server(ports.tls13),
+    address: server(ports.tls13),
+    healthy: false,
+    lastError:
+      'SSL_do_handshake() failed (SSL: error:0A00042E:SSL routines::tlsv1 alert protocol version:SSL alert number 70)',
+  });
+  const r = await request(ports.gateway, '/tls13/x');
+  assert.equal(r.status, 200, r.body);
+  assert.equal(JSON.parse(r.body).server, 'tls13');
+});
+
+test('a reload keeps each peer’s health with its address, however the spec reorders the servers', async () => {
+  const [gateway, status, goodPort, badPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const goodPeer = await startUpstream({ label: 'good', port: goodPort, chainFile: good.chain, keyFile: good.key });
+  const badPeer = await startUpstream({ label: 'bad', port: badPort, chainFile: rogue.chain, keyFile: rogue.key });
+  const spec = (servers: number[]) => `version: 1
+runtime: { flavor: nginx }
+listen: [{ port: ${gateway}, address: 127.0.0.1 }]
+status: { port: ${status} }
+trustStores:
+  internal: { certificates: ["${root.cert}"] }
+upstreams:
+  orders:
+    servers: [${servers.map((p) => `"${server(p)}"`).join(', ')}]
+    # checked once at each start: what the reload keeps is not overwritten by later checks
+    healthCheck: { path: /healthz, interval: 1h, timeout: ${TIMEOUT_MS}ms, unhealthyAfter: 1, healthyAfter: 3 }
+    tls: { trustStore: internal, serverName: orders.internal, verifyDepth: 1 }
+routes: [{ path: /, upstream: orders }]
+`;
+  const reload = join(dir, 'reload');
+  writeFileSync(join(dir, 'reload.yaml'), spec([badPort, goodPort]));
+  assert.equal((await gwctl(['render', 'reload.yaml', '--out', 'reload'], dir)).exitCode, 0);
+  const running = await startNginx(reload, gateway);
+  try {
+    await waitFor('the bad peer to be unhealthy', async () =>
+      (await peerStatus(status, 'orders', server(badPort))).healthy ? undefined : true,
+    );
+    const checksBefore = goodPeer.requests.filter(isCheck).length;
+    const verifyErrors = () => readFileSync(join(reload, 'logs/health-check.log'), 'utf8').split('verify error').length;
+    const failedBefore = verifyErrors();
+    writeFileSync(join(dir, 'reload.yaml'), spec([goodPort, badPort]));
+    assert.equal((await gwctl(['render', 'reload.yaml', '--out', 'reload'], dir)).exitCode, 0);
+    const signal = spawnSync(
+      nginxBinary(),
+      ['-p', reload, '-c', 'nginx.conf', '-e', 'logs/error.log', '-s', 'reload'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(signal.status, 0, signal.stderr);
+    // the new workers' first check (one per start: the interval is an hour)
+    await waitFor('a check by the reloaded gateway', async () =>
+      goodPeer.requests.filter(isCheck).length > checksBefore ? true : undefined,
+    );
+    await waitFor('the reloaded gateway to have checked the bad peer', async () =>
+      verifyErrors() > failedBefore ? true : undefined,
+    );
+    assert.deepEqual((await getStatus(status)).upstreams.orders.peers, [
+      { server: server(goodPort), address: server(goodPort), healthy: true, lastError: null },
+      {
+        server: server(badPort),
+        address: server(badPort),
+        healthy: false,
+        lastError: 'upstream SSL certificate verify error: (20:unable to get local issuer certificate)',
+      },
+    ]);
+    for (let i = 0; i < 6; i++) assert.equal((await request(gateway, '/')).json?.server, 'good');
+  } finally {
+    await running.stop();
+    await goodPeer.close();
+    await badPeer.close();
+  }
+});
+
+test('successStatuses: a status outside the list fails the check, and lastError says which one the peer answered', async () => {
+  const picky = await waitFor('the picky check to fail', async () => {
+    const p = await peerStatus(ports.status, 'picky', server(ports.p1));
+    return p.healthy ? undefined : p;
+  });
+  assert.deepEqual(picky, {
+    server: server(ports.p1),
+    address: server(ports.p1),
+    healthy: false,
+    lastError: 'health check /healthz?deep=1 answered HTTP 200',
+  });
+  assert.ok(p1Upstream.requests.some((r) => isCheck(r) && r.url === '/healthz?deep=1'));
+});
+
+test('the status listener serves GET and HEAD /status only', async () => {
+  const head = await request(ports.status, '/status', { method: 'HEAD' });
+  assert.deepEqual([head.status, head.headers['content-type'], head.body], [200, 'application/json', '']);
+  assert.equal((await request(ports.status, '/status', { method: 'POST', body: '' })).status, 405);
+  assert.equal((await request(ports.status, '/status/')).status, 404);
+  assert.equal((await request(ports.status, '/')).status, 404);
+  // The check server on the same listener: nothing without the checker's token.
+  const forged = await request(ports.status, '/healthz', {
+    host: 'gwctl-health-check.invalid',
+    headers: { 'x-gwctl-check': 'guess up_orders 1' },
+  });
+  assert.equal(forged.status, 404);
+});
+
+test('when the checking worker dies, another worker takes the checks over', async () => {
+  const [gateway, status] = [await freePort(), await freePort()];
+  const prefix = join(dir, 'takeover');
+  writeFileSync(
+    join(dir, 'takeover.yaml'),
+    `version: 1
+runtime: { flavor: nginx }
+listen: [{ port: ${gateway}, address: 127.0.0.1 }]
+status: { port: ${status} }
+upstreams:
+  inventory:
+    servers: ["${server(ports.inv1)}"]
+    healthCheck: { path: /healthz-takeover, interval: 500ms, timeout: 400ms }
+routes: [{ path: /, upstream: inventory }]
+`,
+  );
+  assert.equal((await gwctl(['render', 'takeover.yaml', '--out', 'takeover'], dir)).exitCode, 0);
+  const running = await startNginx(prefix, gateway);
+  const checks = () => inv1Upstream.requests.filter((r) => isCheck(r) && r.url === '/healthz-takeover').length;
+  try {
+    await waitFor('a first check', async () => (checks() > 0 ? true : undefined));
+    // Kill every worker (whichever holds the lock): the master starts new ones, and one of them
+    // takes the lock once the dead worker's lease ran out.
+    const master = Number(readFileSync(join(prefix, 'logs/nginx.pid'), 'utf8'));
+    const workers = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[1]) === master;
+        } catch {
+          return false;
+        }
+      });
+    assert.ok(workers.length > 0);
+    for (const pid of workers) process.kill(Number(pid), 'SIGKILL');
+    const after = checks();
+    await waitFor('checks by a new worker', async () => (checks() >= after + 3 ? true : undefined));
+  } finally {
+    await running.stop();
+  }
 });

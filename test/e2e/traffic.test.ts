@@ -12,6 +12,7 @@ import {
   EventSource,
   UploadSink,
   declareBody,
+  holdOpen,
   readEvents,
   serve,
   silent,
@@ -77,6 +78,7 @@ before(async () => {
     liveUnsent: await freePort(),
     liveTries: await freePort(),
     liveWindow: await freePort(),
+    held: await freePort(), // accepts, never reads or writes
   };
   port = p.gateway;
   servers.push(
@@ -94,6 +96,7 @@ before(async () => {
     await serve(p.liveUnsent, echo('liveUnsent')),
     await serve(p.liveTries, echo('liveTries')),
     await serve(p.liveWindow, echo('liveWindow')),
+    await holdOpen(p.held),
   );
   writeFileSync(
     join(dir, 'gateway.yaml'),
@@ -120,6 +123,11 @@ upstreams:
   twoDeadTwoTries:
     servers: [{ address: "127.0.0.1:${p.dead}", maxFails: 0 }, { address: "127.0.0.1:${p.dead2}", maxFails: 0 }, "127.0.0.1:${p.liveTries}"]
     retry: { tries: 2 }
+  silentTls:
+    servers: ["127.0.0.1:${p.held}"]
+    tls: { trustStore: internal, serverName: ws.internal }
+    timeouts: { connect: 1s }
+  stuck: { servers: ["127.0.0.1:${p.held}"], timeouts: { send: 1s } }
   failWindow:
     servers: [{ address: "127.0.0.1:${p.dead}", maxFails: 2, failTimeout: 1h }, "127.0.0.1:${p.liveWindow}"]
 routes:
@@ -142,6 +150,8 @@ routes:
   - { path: /three-tries/, upstream: twoDead }
   - { path: /two-tries/, upstream: twoDeadTwoTries }
   - { path: /fail-window/, upstream: failWindow }
+  - { path: /connect-timeout/, upstream: silentTls }
+  - { path: /send-timeout/, upstream: stuck, maxBodySize: 64m }
 `,
   );
   const r = await gwctl(['render', 'gateway.yaml', '--out', 'out'], dir);
@@ -272,6 +282,26 @@ test('a read timeout of 1s answers 504', async () => {
   assert.equal(r.status, 504);
   const elapsed = Date.now() - start;
   assert.ok(elapsed >= 900 && elapsed < 30_000, `504 after ${elapsed} ms`);
+});
+
+test('a connect timeout of 1s bounds the TLS handshake too: a server that never answers the ClientHello gives 504', async () => {
+  const start = Date.now();
+  const r = await request(port, '/connect-timeout/x');
+  const elapsed = Date.now() - start;
+  assert.equal(r.status, 504);
+  assert.ok(elapsed >= 900 && elapsed < 30_000, `504 after ${elapsed} ms`);
+  assert.match(nginx.errorLog(), /upstream timed out \(110: Connection timed out\) while SSL handshaking to upstream/);
+});
+
+test('a send timeout of 1s: an upstream that stops reading the request body gives 504', async () => {
+  // 32 MiB outgrow the loopback socket buffers, so nginx's writes to the upstream stall.
+  const start = Date.now();
+  const r = await upload(port, '/send-timeout/x', 32 * 1024 * 1024);
+  const elapsed = Date.now() - start;
+  assert.equal(r.status, 504);
+  // nginx's default (60s) would be well past this.
+  assert.ok(elapsed >= 900 && elapsed < 30_000, `504 after ${elapsed} ms`);
+  assert.match(nginx.errorLog(), /upstream timed out \(110: Connection timed out\) while sending request to upstream/);
 });
 
 test('a refused connection is retried on the next server for GET, never for POST by default, and for POST with nonIdempotent: unsent', async () => {

@@ -6,6 +6,14 @@ import { join } from 'node:path';
 import { renderSpec } from '../support/render.js';
 import { nginxTest } from '../support/nginx.js';
 import { makePki } from '../support/pki.js';
+import { SCHEMA } from '../../src/validate/schema.js';
+import { DEFAULT_KEEPALIVE } from '../../src/plan/plan.js';
+import {
+  DEFAULT_MAX_BODY_SIZE,
+  DEFAULT_NON_IDEMPOTENT,
+  DEFAULT_TIMEOUT,
+  DEFAULT_TRIES,
+} from '../../src/plan/traffic.js';
 
 const render = (spec: string) => renderSpec(spec, 'gwctl-traffic-');
 
@@ -236,4 +244,41 @@ routes:
     const t = nginxTest(r.dir);
     assert.ok(t.ok, t.output);
   }
+});
+
+/** Every `default` in a schema, by field path (`*`: any name, an item of a list adds nothing). */
+function schemaDefaults(
+  node: unknown,
+  path: string[] = [],
+  out: Record<string, unknown> = {},
+): Record<string, unknown> {
+  if (!node || typeof node !== 'object') return out;
+  const n = node as Record<string, unknown>;
+  if ('default' in n) out[path.join('.')] = n.default;
+  for (const [key, child] of Object.entries((n.properties as Record<string, unknown>) ?? {}))
+    schemaDefaults(child, [...path, key], out);
+  if (n.additionalProperties && typeof n.additionalProperties === 'object')
+    schemaDefaults(n.additionalProperties, [...path, '*'], out);
+  for (const child of [n.items, ...((n.oneOf as unknown[]) ?? [])]) schemaDefaults(child, path, out);
+  return out;
+}
+
+test('the schema states every traffic default, and each is the value gwctl renders when the field is absent', () => {
+  assert.deepEqual(schemaDefaults(SCHEMA), {
+    'runtime.flavor': 'openresty',
+    'limits.maxBodySize': DEFAULT_MAX_BODY_SIZE,
+    'upstreams.*.servers.weight': 1,
+    'upstreams.*.servers.maxFails': 1,
+    'upstreams.*.servers.failTimeout': '10s',
+    'upstreams.*.servers.backup': false,
+    'upstreams.*.timeouts.connect': DEFAULT_TIMEOUT,
+    'upstreams.*.timeouts.read': DEFAULT_TIMEOUT,
+    'upstreams.*.timeouts.send': DEFAULT_TIMEOUT,
+    'upstreams.*.retry.tries': DEFAULT_TRIES,
+    'upstreams.*.retry.nonIdempotent': DEFAULT_NON_IDEMPOTENT,
+    'upstreams.*.keepalive': DEFAULT_KEEPALIVE,
+    'routes.buffering.request': true,
+    'routes.buffering.response': true,
+    'routes.stripPath': false,
+  });
 });

@@ -12,7 +12,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createHttps } from 'node:https';
-import type { Socket } from 'node:net';
+import { createServer as createTcp, type Socket } from 'node:net';
 
 export interface TlsFiles {
   chainFile: string;
@@ -263,6 +263,27 @@ export function webSocketExchange(
 
 /** Accepts requests and never answers them (until closed). */
 export const silent: Handler = () => {};
+
+/**
+ * Accepts TCP connections and never reads or writes: a TLS client waits for the ServerHello
+ * forever, and a sender stalls once the socket buffers are full.
+ */
+export async function holdOpen(port: number): Promise<TestServer> {
+  const held = new Set<Socket>();
+  const server = createTcp({ pauseOnConnect: true }, (s) => {
+    held.add(s);
+    s.on('error', () => {});
+    s.on('close', () => held.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of held) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
 
 /**
  * Uploads `total` bytes of a repeating pattern through the gateway (Content-Length, or chunked), in 1 MiB
