@@ -1,5 +1,5 @@
 import { createPrivateKey } from 'node:crypto';
-import { x509Verdict } from './x509-once.js';
+import { sha256, x509Verdict } from './x509-once.js';
 
 /**
  * How OpenSSL 3.0 reads a PEM file of trusted certificates: X509_load_cert_crl_file() →
@@ -269,7 +269,7 @@ function d2iProblem(name: string, der: Buffer): string | null {
       return null;
     }
     if (name === 'TRUSTED CERTIFICATE') return null; // d2i_X509_AUX: checked by the trust settings reader
-    const refused = x509Verdict(der);
+    const refused = x509Verdict(der, sha256(der));
     return refused === null ? null : `ASN1 lib (the ${name} block does not decode: ${refused})`;
   } catch (e) {
     return `ASN1 lib (the ${name} block does not decode: ${(e as Error).message})`;

@@ -24,10 +24,15 @@ const oneShot = (crypto as unknown as { hash?: (alg: string, data: Uint8Array, e
 export function derKey(der: Uint8Array): string {
   let key = keyOf.get(der);
   if (key === undefined) {
-    key = oneShot ? oneShot('sha256', der, 'base64') : crypto.createHash('sha256').update(der).digest('base64');
+    key = sha256(der);
     keyOf.set(der, key);
   }
   return key;
+}
+
+/** derKey() of bytes looked up once (the trust-file replay's copies): not remembered per buffer. */
+export function sha256(der: Uint8Array): string {
+  return oneShot ? oneShot('sha256', der, 'base64') : crypto.createHash('sha256').update(der).digest('base64');
 }
 
 /** The certificate, or the Error OpenSSL refused it with. */

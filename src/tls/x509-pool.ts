@@ -34,27 +34,31 @@ export const poolDefaults: PoolOptions = { minimum: POOL_MIN_CERTIFICATES, worke
  * were too few to be worth it). A worker that fails leaves its DERs to the main thread.
  */
 export async function decodeVerdicts(ders: Iterable<Buffer>, opts: Partial<PoolOptions> = {}): Promise<number> {
-  const todo = new Map<string, Buffer>();
+  const keys: string[] = [];
+  const todo: Buffer[] = [];
+  const seen = new Set<string>();
   for (const der of ders) {
     const key = derKey(der);
-    if (!hasVerdict(key)) todo.set(key, der);
+    if (hasVerdict(key) || seen.has(key)) continue;
+    seen.add(key);
+    keys.push(key);
+    todo.push(der);
   }
-  if (todo.size === 0 || todo.size < (opts.minimum ?? poolDefaults.minimum)) return 0;
-  const keys = [...todo.keys()];
+  if (todo.length === 0 || todo.length < (opts.minimum ?? poolDefaults.minimum)) return 0;
   const batches: Batch[] = [];
   const batchKeys: string[][] = [];
-  for (let at = 0; at < keys.length; at += BATCH) {
-    const slice = keys.slice(at, at + BATCH);
+  for (let at = 0; at < todo.length; at += BATCH) {
+    const slice = todo.slice(at, at + BATCH);
     const ends = new Uint32Array(slice.length);
     let size = 0;
-    slice.forEach((k, i) => {
-      size += todo.get(k)!.length;
+    slice.forEach((der, i) => {
+      size += der.length;
       ends[i] = size;
     });
     const bytes = new Uint8Array(size);
-    slice.forEach((k, i) => bytes.set(todo.get(k)!, i === 0 ? 0 : ends[i - 1]));
+    slice.forEach((der, i) => bytes.set(der, i === 0 ? 0 : ends[i - 1]));
     batches.push({ id: batches.length, bytes: bytes.buffer, ends });
-    batchKeys.push(slice);
+    batchKeys.push(keys.slice(at, at + BATCH));
   }
   const count = Math.max(1, Math.min(opts.workers ?? poolDefaults.workers, batches.length));
   let next = 0;

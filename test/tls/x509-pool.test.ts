@@ -79,18 +79,18 @@ test('the workers give every certificate the verdict OpenSSL gives it on the mai
 const dist = (p: string) => pathToFileURL(fileURLToPath(new URL(`../../src/${p}`, import.meta.url))).href;
 
 /** Runs a command in a fresh process (the verdict cache is per process); `sequential`: the pool is never used. */
-function run(command: string, args: unknown[], sequential: boolean): { result: unknown; pooled: number } {
+function run(command: string, args: unknown[], sequential: boolean): { result: unknown; pooled: number; runs: number } {
   const script = [
     `const pool = await import(${JSON.stringify(dist('tls/x509-pool.js'))});`,
     sequential ? 'pool.poolDefaults.minimum = Infinity;' : '',
     `const m = await import(${JSON.stringify(dist(`commands/${command}.js`))});`,
     `const ctx = { format: 'json', failSeverity: 'error', color: false, cwd: process.cwd(), now: new Date() };`,
     `const result = await m[${JSON.stringify(command === 'validate' ? 'validateCommand' : 'verifyChainFilesCommand')}](...${JSON.stringify(args)}, ctx);`,
-    'console.log(JSON.stringify({ result, pooled: pool.poolUse.certificates }));',
+    'console.log(JSON.stringify({ result, pooled: pool.poolUse.certificates, runs: pool.poolUse.runs }));',
   ].join('\n');
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout) as { result: unknown; pooled: number };
+  return JSON.parse(r.stdout) as { result: unknown; pooled: number; runs: number };
 }
 
 test('a big store with one certificate OpenSSL refuses: the parallel path reports exactly what the sequential one does', async () => {
@@ -162,6 +162,19 @@ test('a big store with one certificate OpenSSL refuses: the parallel path report
       out.upstreams[0].findings[0].message,
       `the trusted certificates holds a certificate nginx cannot load (OpenSSL cannot parse it (${refused})); nginx refuses to start`,
     );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a spec with an ordinary trust store starts no worker', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gwctl-pool-'));
+  try {
+    const pki = await makePki(dir);
+    const root = pki.root('Small Store Root');
+    const leaf = pki.leaf(root, { dns: ['small.test'] });
+    const r = run('verify-chain', [{ chain: leaf.chain, ca: [root.cert], name: 'small.test', warnDays: 30 }], false);
+    assert.deepEqual([r.runs, r.pooled, (r.result as { exitCode: number }).exitCode], [0, 0, 0]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
