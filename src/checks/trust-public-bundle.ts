@@ -1,4 +1,4 @@
-import { type X509Certificate, createHash } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
 import { certificateFacts } from '../tls/certificate-facts.js';
 import { MAX_PRIVATE_ROOTS } from '../tls/trust-store-size.js';
@@ -6,6 +6,7 @@ import type { CertSource } from '../tls/verdict.js';
 import { show } from '../text/show.js';
 import type { Check, Finding } from './types.js';
 import { resolvePath } from '../tls/material.js';
+import { derKey } from '../tls/x509-once.js';
 
 export const trustPublicBundle: Check = {
   code: 'trust.public-bundle',
@@ -31,13 +32,13 @@ export const trustPublicBundle: Check = {
 /** Why a trust store looks like a public CA bundle, or undefined. */
 function publicBundle(certs: CertSource[]): { why: string; file: string; count: number } | undefined {
   if (certs.length === 0) return undefined;
-  const roots: { cert: CertSource; x509: X509Certificate }[] = [];
+  const roots: CertSource[] = [];
   const publicOnes: { cert: CertSource; x509: X509Certificate }[] = [];
   for (const c of certs) {
     const facts = certificateFacts(c.block);
-    if (!facts) continue;
-    if (facts.selfIssued) roots.push({ cert: c, x509: facts.x509 });
-    if (facts.selfIssued && publicRoots().has(fingerprint(c.block.der))) publicOnes.push({ cert: c, x509: facts.x509 });
+    if (!facts?.selfIssued) continue;
+    roots.push(c);
+    if (publicRoots().has(derKey(c.block.der))) publicOnes.push({ cert: c, x509: facts.x509 });
   }
   if (publicOnes.length > 0) {
     const first = publicOnes[0];
@@ -50,7 +51,7 @@ function publicBundle(certs: CertSource[]): { why: string; file: string; count: 
   if (roots.length > MAX_PRIVATE_ROOTS)
     return {
       why: `holds ${roots.length} self-signed roots (more than ${MAX_PRIVATE_ROOTS}: a public-style CA bundle, not an internal CA)`,
-      file: roots[0].cert.file,
+      file: roots[0].file,
       count: roots.length,
     };
   return undefined;
@@ -58,7 +59,7 @@ function publicBundle(certs: CertSource[]): { why: string; file: string; count: 
 
 let publicRootSet: Set<string> | undefined;
 /**
- * Fingerprints of the public Web PKI roots: the Mozilla store built into Node. Not the system
+ * SHA-256 fingerprints (derKey) of the public Web PKI roots: the Mozilla store built into Node. Not the system
  * bundle: it also holds CAs installed locally (a company's own root would count as public), and it
  * differs from machine to machine.
  */
@@ -67,14 +68,10 @@ function publicRoots(): Set<string> {
     publicRootSet = new Set();
     for (const pem of rootCertificates) {
       const body = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/.exec(pem);
-      if (body) publicRootSet.add(fingerprint(Buffer.from(body[1].replace(/\s/g, ''), 'base64')));
+      if (body) publicRootSet.add(derKey(Buffer.from(body[1].replace(/\s/g, ''), 'base64')));
     }
   }
   return publicRootSet;
-}
-
-function fingerprint(der: Buffer): string {
-  return createHash('sha256').update(der).digest('hex');
 }
 
 function commonName(x: X509Certificate): string {

@@ -2,6 +2,7 @@ import { FatalError, type Diagnostic, type Fatal } from '../diagnostics/diagnost
 import { diagnosticJson, diagnosticsJson, formatJson } from '../format/json.js';
 import type { PemKind } from '../tls/pem.js';
 import type { PemFiles } from '../tls/pem-files.js';
+import { derKey } from '../tls/x509-once.js';
 import type { CertSource, ChainVerdict } from '../tls/verdict.js';
 import { parseCrl } from '../tls/chain/index.js';
 import { positionAll, type LoadedSpec } from '../load/load-spec.js';
@@ -48,8 +49,8 @@ export function readTrustFile(
   })!;
   if (load.error) return { certs, problem: { file, ...load.error } };
   // Only what OpenSSL read counts (a NUL byte ends its reading early).
-  const loaded = new Set(load.blocks.map((b) => b.der.toString('base64')));
-  return { certs: certs.filter((c) => loaded.has(c.block.der.toString('base64'))) };
+  const loaded = new Set(load.blocks.map((b) => derKey(b.der)));
+  return { certs: certs.filter((c) => loaded.has(derKey(c.block.der))) };
 }
 
 export function readPemOrFail(files: PemFiles, file: string, kind: PemKind, flag: string): CertSource[] {

@@ -1,6 +1,6 @@
-import { FatalError, type Diagnostic, type Fatal } from '../diagnostics/diagnostic.js';
+import { FatalError, withoutRepeats, type Diagnostic, type Fatal } from '../diagnostics/diagnostic.js';
 import { positionAll } from '../load/load-spec.js';
-import { checkSpec } from '../pipeline/check-spec.js';
+import { checkSpecAsync } from '../pipeline/check-spec.js';
 import { PemFiles } from '../tls/pem-files.js';
 import { report, type CommandContext, type CommandResult } from './context.js';
 
@@ -8,7 +8,10 @@ import { report, type CommandContext, type CommandResult } from './context.js';
  * `gwctl validate SPEC...`: several specs at once, as a pre-commit hook passes them. A spec that
  * cannot be read does not hide the others' findings: it is reported beside them, and exits 2.
  */
-export function validateCommand(specPaths: string | readonly string[], ctx: CommandContext): CommandResult {
+export async function validateCommand(
+  specPaths: string | readonly string[],
+  ctx: CommandContext,
+): Promise<CommandResult> {
   const specs = typeof specPaths === 'string' ? [specPaths] : specPaths;
   const diagnostics: Diagnostic[] = [];
   const files: string[] = [];
@@ -17,7 +20,7 @@ export function validateCommand(specPaths: string | readonly string[], ctx: Comm
   for (const [i, specPath] of specs.entries()) {
     if (specs.length > 1) ctx.progress?.(`validating ${specPath} (${i + 1}/${specs.length})`);
     try {
-      const checked = checkSpec(specPath, ctx.cwd, pemFiles);
+      const checked = await checkSpecAsync(specPath, ctx.cwd, pemFiles);
       // Several specs share one report: each is positioned in its own document as its run ends.
       diagnostics.push(...positionAll(checked.loaded, checked.diagnostics));
       files.push(checked.loaded.file);
@@ -27,5 +30,5 @@ export function validateCommand(specPaths: string | readonly string[], ctx: Comm
     }
   }
   const extra = specs.length === 1 ? { spec: files[0] } : { specs: files };
-  return report(ctx, diagnostics, extra, specs.map((s) => `${s}: valid\n`).join(''), fatal);
+  return report(ctx, withoutRepeats(diagnostics), extra, specs.map((s) => `${s}: valid\n`).join(''), fatal);
 }

@@ -1,9 +1,11 @@
 import { basename, resolve } from 'node:path';
 import { analyzeTls, type UpstreamTlsAnalysis } from '../analyze/analyze-tls.js';
-import { FatalError, hasFailures, type Diagnostic, type Fatal } from '../diagnostics/diagnostic.js';
+import { FatalError, hasFailures, withoutRepeats, type Diagnostic, type Fatal } from '../diagnostics/diagnostic.js';
 import { positionAll } from '../load/load-spec.js';
-import { checkSpec } from '../pipeline/check-spec.js';
+import { checkSpecAsync } from '../pipeline/check-spec.js';
 import { PemFiles } from '../tls/pem-files.js';
+import { decodeVerdicts } from '../tls/x509-pool.js';
+import { certificateDers } from '../validate/files.js';
 import { findingDiagnostic } from '../tls/finding-diagnostic.js';
 import type { ChainFinding } from '../tls/verdict.js';
 import { probeCommand } from '../analyze/probe-command.js';
@@ -19,11 +21,11 @@ export interface VerifyChainOptions {
 }
 
 /** `gwctl verify-chain SPEC...`: every upstream's presentedChain against its trust store, depth and name. */
-export function verifyChainSpecCommand(
+export async function verifyChainSpecCommand(
   specPaths: string | readonly string[],
   opts: VerifyChainOptions,
   ctx: CommandContext,
-): CommandResult {
+): Promise<CommandResult> {
   const specs = typeof specPaths === 'string' ? [specPaths] : specPaths;
   if (specs.length > 1 && opts.upstream !== undefined) throw new FatalError('--upstream goes with a single spec');
   const reports: UpstreamReport[] = [];
@@ -31,9 +33,9 @@ export function verifyChainSpecCommand(
   const files = new PemFiles();
   const fatal: Fatal[] = [];
   for (const specPath of specs) {
-    let one: ReturnType<typeof verifySpec>;
+    let one: Awaited<ReturnType<typeof verifySpec>>;
     try {
-      one = verifySpec(specPath, opts, ctx, files);
+      one = await verifySpec(specPath, opts, ctx, files);
     } catch (e) {
       // One unreadable spec of several: reported beside the others' verdicts, exit 2.
       if (!(e instanceof FatalError)) throw e;
@@ -43,16 +45,16 @@ export function verifyChainSpecCommand(
     reports.push(...one.reports.map((r) => (specs.length > 1 ? { ...r, spec: specPath } : r)));
     general.push(...one.general);
   }
-  return reportOutput(ctx, reports, general, fatal);
+  return reportOutput(ctx, reports, withoutRepeats(general), fatal);
 }
 
-function verifySpec(
+async function verifySpec(
   specPath: string,
   opts: VerifyChainOptions,
   ctx: CommandContext,
   files: PemFiles,
-): { reports: UpstreamReport[]; general: Diagnostic[] } {
-  const checked = checkSpec(specPath, ctx.cwd, files);
+): Promise<{ reports: UpstreamReport[]; general: Diagnostic[] }> {
+  const checked = await checkSpecAsync(specPath, ctx.cwd, files);
   if (!checked.spec || !checked.material || hasFailures(checked.diagnostics))
     return { reports: [], general: positionAll(checked.loaded, checked.diagnostics) };
   if (opts.upstream !== undefined && !checked.spec.upstreams?.[opts.upstream]?.tls) {
@@ -114,8 +116,14 @@ export interface ChainFilesOptions {
 }
 
 /** `gwctl verify-chain --chain FILE --ca FILE`: the same check with no spec. */
-export function verifyChainFilesCommand(opts: ChainFilesOptions, ctx: CommandContext): CommandResult {
+export async function verifyChainFilesCommand(opts: ChainFilesOptions, ctx: CommandContext): Promise<CommandResult> {
   const files = new PemFiles();
+  await decodeVerdicts(
+    certificateDers(
+      files,
+      [opts.chain, ...opts.ca].map((f) => resolve(ctx.cwd, f)),
+    ),
+  );
   const presented = readPemOrFail(files, resolve(ctx.cwd, opts.chain), 'certificate', '--chain');
   const trustFiles = opts.ca.map((ca) => readTrustFile(files, resolve(ctx.cwd, ca)));
   const trusted = trustFiles.flatMap((t) => t.certs);

@@ -4,7 +4,7 @@ import type { LoadedSpec } from '../load/load-spec.js';
 import { loadSpecOrEnvironment } from '../load/environment.js';
 import type { GatewaySpec } from '../load/spec-types.js';
 import { PemFiles } from '../tls/pem-files.js';
-import { loadMaterial } from '../validate/files.js';
+import { decodeCertificatesAhead, loadMaterial } from '../validate/files.js';
 import { validateSchema } from '../validate/schema.js';
 import type { Material } from '../tls/material.js';
 
@@ -22,13 +22,40 @@ export interface CheckedSpec {
  * Pass one `files` to every spec of a run: each PEM file is then read once, within one budget.
  */
 export function checkSpec(specPath: string, cwd: string, files = new PemFiles()): CheckedSpec {
+  const front = checkDocument(specPath, cwd);
+  return 'spec' in front ? checkFiles(front, files) : front.out;
+}
+
+/**
+ * checkSpec(), with OpenSSL's reading of the spec's certificates done first by worker threads
+ * when there are thousands of them (a big trust store): the same result, sooner.
+ */
+export async function checkSpecAsync(specPath: string, cwd: string, files = new PemFiles()): Promise<CheckedSpec> {
+  const front = checkDocument(specPath, cwd);
+  if (!('spec' in front)) return front.out;
+  await decodeCertificatesAhead(front.spec, front.loaded.dir, files);
+  return checkFiles(front, files);
+}
+
+interface CheckedDocument {
+  loaded: LoadedSpec;
+  spec: GatewaySpec;
+  out: CheckedSpec;
+  refs: Diagnostic[];
+}
+
+function checkDocument(specPath: string, cwd: string): CheckedDocument | { out: CheckedSpec } {
   const loaded = loadSpecOrEnvironment(specPath, cwd);
   const out: CheckedSpec = { loaded, diagnostics: [...loaded.diagnostics] };
-  if (loaded.data === undefined) return out;
+  if (loaded.data === undefined) return { out };
   const schemaProblems = validateSchema(loaded.data);
-  if (schemaProblems.length) return { ...out, diagnostics: [...out.diagnostics, ...schemaProblems] };
+  if (schemaProblems.length) return { out: { ...out, diagnostics: [...out.diagnostics, ...schemaProblems] } };
   const spec = loaded.data as GatewaySpec;
   const refs = runChecks('spec', { spec, specDir: loaded.dir });
+  return { loaded, spec, out, refs };
+}
+
+function checkFiles({ loaded, spec, out, refs }: CheckedDocument, files: PemFiles): CheckedSpec {
   const { material, diagnostics: fileProblems } = loadMaterial(spec, loaded.dir, files);
   const fileChecks = runChecks('material', { spec, specDir: loaded.dir, material });
   const diagnostics = [...out.diagnostics, ...refs, ...fileProblems, ...fileChecks];

@@ -1,9 +1,12 @@
 import type { X509Certificate } from 'node:crypto';
+import { selfIssued } from './chain/subject-key.js';
 import type { PemBlock } from './pem.js';
-import { x509Of } from './x509-once.js';
+import { derKey, x509Of, x509Verdict } from './x509-once.js';
 
 export interface CertificateFacts {
-  x509: X509Certificate;
+  /** node:crypto's object, built on first use (most certificates of a big bundle never need it). */
+  readonly x509: X509Certificate;
+  /** `x509.issuer === x509.subject`. */
   selfIssued: boolean;
 }
 
@@ -14,9 +17,20 @@ const factsOf = new WeakMap<PemBlock, CertificateFacts | null>();
 export function certificateFacts(b: PemBlock): CertificateFacts | undefined {
   let facts = factsOf.get(b);
   if (facts === undefined) {
-    const x509 = x509Of(b.der);
-    facts = x509 instanceof Error ? null : { x509, selfIssued: x509.issuer === x509.subject };
+    facts = x509Verdict(b.der) === null ? factsFor(b.der) : null;
     factsOf.set(b, facts);
   }
   return facts ?? undefined;
+}
+
+function factsFor(der: Buffer): CertificateFacts {
+  const object = (): X509Certificate => x509Of(der, derKey(der)) as X509Certificate;
+  // The lean DER reader tells most certificates apart; OpenSSL's text of both names settles the rest.
+  const self = selfIssued(der) ?? object().issuer === object().subject;
+  return {
+    get x509() {
+      return object();
+    },
+    selfIssued: self,
+  };
 }

@@ -1,5 +1,5 @@
 import { createPrivateKey } from 'node:crypto';
-import { x509Of } from './x509-once.js';
+import { sha256, x509Verdict } from './x509-once.js';
 
 /**
  * How OpenSSL 3.0 reads a PEM file of trusted certificates: X509_load_cert_crl_file() →
@@ -22,34 +22,64 @@ export interface OpensslPemLoad {
   stoppedAtLine?: number;
 }
 
-/** BIO_gets(bp, buf, 255) on a file BIO: fgets() of up to 254 bytes, then strlen(). */
+/**
+ * BIO_gets(bp, buf, 255) on a file BIO: fgets() of up to 254 bytes, then strlen(). The line is
+ * left as offsets into the file (no copy per line: a big bundle has hundreds of thousands).
+ */
 class Lines {
   private at = 0;
+  /** The next NUL byte at or after `at` (Infinity: none), found once rather than per line. */
+  private nul = -1;
   line = 1;
+  /** The last line read: data[start, end), and whether it filled the 254-byte buffer. */
+  start = 0;
+  end = 0;
+  partial = false;
   constructor(private readonly data: Buffer) {}
-  next(): { text: Buffer; partial: boolean } | null {
-    if (this.at >= this.data.length) return null;
-    const nl = this.data.indexOf(10, this.at);
-    const end = Math.min(nl < 0 ? this.data.length : nl + 1, this.at + 254);
-    const chunk = this.data.subarray(this.at, end);
+  next(): boolean {
+    const { data } = this;
+    if (this.at >= data.length) return false;
+    const nl = data.indexOf(10, this.at);
+    const end = Math.min(nl < 0 ? data.length : nl + 1, this.at + 254);
+    this.start = this.at;
     this.at = end;
-    if (chunk[chunk.length - 1] === 10) this.line++;
-    const nul = chunk.indexOf(0);
-    const text = nul < 0 ? chunk : chunk.subarray(0, nul);
-    if (text.length === 0) return null;
-    return { text, partial: text.length === 254 && text[253] !== 10 };
+    if (data[end - 1] === 10) this.line++;
+    if (this.nul < this.start) {
+      const n = data.indexOf(0, this.start);
+      this.nul = n < 0 ? Number.POSITIVE_INFINITY : n;
+    }
+    this.end = Math.min(end, this.nul);
+    if (this.end === this.start) return false;
+    this.partial = this.end - this.start === 254 && data[this.end - 1] !== 10;
+    return true;
+  }
+  /** The last line ends with a newline (before any NUL). */
+  get endsLine(): boolean {
+    return this.data[this.end - 1] === 10;
   }
   get rest(): boolean {
     return this.at < this.data.length;
   }
 }
 
-/** sanitize_line() with PEM_FLAG_EAY_COMPATIBLE: trailing bytes <= ' ' (signed char, so 0x80+ too) go, '\n' is added. */
-function sanitize(b: Buffer, first: boolean): string {
-  if (first && b.length > 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) b = b.subarray(3);
-  let n = b.length;
-  while (n > 0 && (b[n - 1] <= 0x20 || b[n - 1] >= 0x80)) n--;
-  return b.subarray(0, n).toString('latin1') + '\n';
+/**
+ * sanitize_line() with PEM_FLAG_EAY_COMPATIBLE: trailing bytes <= ' ' (signed char, so 0x80+ too)
+ * go, and '\n' is added. Here: where the line's content (without that '\n') ends.
+ */
+function contentEnd(data: Buffer, from: number, end: number): number {
+  let to = end;
+  while (to > from && (data[to - 1] <= 0x20 || data[to - 1] >= 0x80)) to--;
+  return to;
+}
+
+/** The UTF-8 byte order mark sanitize_line() drops from the first line of the file. */
+function bomLength(data: Buffer, start: number, end: number): number {
+  return end - start > 3 && data[start] === 0xef && data[start + 1] === 0xbb && data[start + 2] === 0xbf ? 3 : 0;
+}
+
+function hasColon(data: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (data[i] === 0x3a) return true;
+  return false;
 }
 
 /** Per byte: 1 base64 (including '='), 2 whitespace EVP_DecodeUpdate() skips, 3 '-' (end of data), 0 anything else. */
@@ -60,93 +90,115 @@ CLASS['-'.charCodeAt(0)] = 3;
 
 /** EVP_DecodeUpdate() over the whole body, then EVP_DecodeFinal(); null where OpenSSL fails. */
 export function evpDecode(body: string): Buffer | null {
-  const out: Buffer[] = [];
-  let block = '';
+  // Only Latin-1 text reaches here from a file; anything wider is not base64 either.
+  if (/[^\u0000-\u00ff]/.test(body)) return null;
+  const bytes = Buffer.from(body, 'latin1');
+  return evpDecodeRanges(bytes, [0, bytes.length]);
+}
+
+/**
+ * EVP_DecodeUpdate() and EVP_DecodeFinal() over data[ranges[0], ranges[1]), data[ranges[2],
+ * ranges[3]) ... (the block's sanitised lines, each followed by the '\n' sanitize_line() adds,
+ * which the decoder skips as it skips any whitespace). Decoding 64 characters at a time, OpenSSL
+ * fails on a character outside base64 and whitespace, on data after '=' padding or more than two
+ * '=', and at the end on characters that do not make whole groups of four; a '-' ends the data.
+ * Nothing else can fail, so the characters are gathered and decoded at once.
+ */
+function evpDecodeRanges(data: Buffer, ranges: number[]): Buffer | null {
+  let size = 0;
+  for (let r = 0; r < ranges.length; r += 2) size += ranges[r + 1] - ranges[r];
+  const chars = Buffer.allocUnsafe(size);
+  let n = 0;
   let eof = 0;
-  let seof = false;
-  const flush = (): boolean => {
-    const bytes = Buffer.from(block, 'base64');
-    const decoded = (block.length / 4) * 3;
-    if (eof > decoded) return false;
-    out.push(bytes.subarray(0, decoded - eof));
-    block = '';
-    return true;
-  };
-  for (let i = 0; i < body.length; i++) {
-    const code = body.charCodeAt(i);
-    const kind = code < 256 ? CLASS[code] : 0;
-    if (kind === 0) return null;
-    if (code === 0x3d) eof++;
-    else if (eof > 0 && kind === 1) return null; // data after padding
-    if (eof > 2) return null;
-    if (kind === 3) {
-      seof = true;
-      break;
+  scan: for (let r = 0; r < ranges.length; r += 2) {
+    for (let i = ranges[r]; i < ranges[r + 1]; i++) {
+      const code = data[i];
+      const kind = CLASS[code];
+      if (kind === 0) return null;
+      if (code === 0x3d) eof++;
+      else if (eof > 0 && kind === 1) return null; // data after padding
+      if (eof > 2) return null;
+      if (kind === 3) break scan;
+      if (kind === 1) chars[n++] = code;
     }
-    if (kind !== 1) continue;
-    block += body[i];
-    if (block.length === 64 && !flush()) return null;
-  }
-  if (block.length > 0) {
-    if (block.length % 4 === 0) {
-      if (!flush()) return null;
-    } else if (seof) return null;
   }
   // EVP_DecodeFinal(): what is left is not a whole number of quads.
-  if (block.length % 4 !== 0) return null;
-  return Buffer.concat(out);
+  if (n % 4 !== 0) return null;
+  return Buffer.from(chars.toString('latin1', 0, n), 'base64').subarray(0, (n / 4) * 3 - eof);
+}
+
+const BEGIN = Buffer.from('-----BEGIN ', 'latin1');
+const END = Buffer.from('-----END ', 'latin1');
+const DASHES = Buffer.from('-----', 'latin1');
+
+function startsWith(data: Buffer, from: number, to: number, prefix: Buffer): boolean {
+  return to - from >= prefix.length && data.compare(prefix, 0, prefix.length, from, from + prefix.length) === 0;
+}
+
+interface RawBlock {
+  name: string;
+  header: string;
+  /** The data lines, as offsets [from, to) pairs of their sanitised content. */
+  data: number[];
+  line: number;
 }
 
 /** PEM_read_bio_ex(): the next block, null at the end (no BEGIN line), or an error. */
-function readBlock(
-  lines: Lines,
-  first: { v: boolean },
-): { name: string; header: string; data: string; line: number } | null | { reason: string } {
+function readBlock(lines: Lines, data: Buffer, first: { v: boolean }): RawBlock | null | { reason: string } {
   let name = '';
   let begin = 0;
   for (;;) {
-    const l = lines.next();
-    if (!l) return null;
-    begin = lines.line - (l.text[l.text.length - 1] === 10 ? 1 : 0);
-    const s = sanitize(l.text, first.v);
+    if (!lines.next()) return null;
+    begin = lines.line - (lines.endsLine ? 1 : 0);
+    const from = lines.start + (first.v ? bomLength(data, lines.start, lines.end) : 0);
+    const to = contentEnd(data, from, lines.end);
     first.v = false;
-    if (s.startsWith('-----BEGIN ') && s.length >= 6 && s.endsWith('-----\n')) {
-      name = s.slice(11, s.length - 6);
+    if (
+      startsWith(data, from, to, BEGIN) &&
+      data.compare(DASHES, 0, DASHES.length, to - DASHES.length, to) === 0 &&
+      to - from >= BEGIN.length + DASHES.length
+    ) {
+      name = data.toString('latin1', from + BEGIN.length, to - DASHES.length);
       break;
     }
   }
-  let header = '';
-  let data = '';
+  // The lines of each part, as [from, to) pairs of their content; each stands for that content and '\n'.
+  let header: number[] = [];
+  let body: number[] = [];
   let state: 'maybe' | 'in' | 'post' = 'maybe';
   let partial = false;
   let end = false;
+  const endLine = Buffer.from(`-----END ${name}-----`, 'latin1');
   for (;;) {
-    const l = lines.next();
-    if (!l) return { reason: 'short header' };
+    if (!lines.next()) return { reason: 'short header' };
     const prevPartial = partial;
-    partial = l.partial;
-    if (state === 'maybe' && l.text.includes(0x3a)) state = 'in';
-    const s = sanitize(l.text, false);
-    if (s === '\n') {
+    partial = lines.partial;
+    if (state === 'maybe' && hasColon(data, lines.start, lines.end)) state = 'in';
+    const from = lines.start;
+    const to = contentEnd(data, from, lines.end);
+    if (from === to) {
       if (!prevPartial) {
         if (state === 'post') return { reason: 'bad end line' };
         state = 'post';
       }
       continue;
     }
-    if (s.startsWith('-----END ')) {
-      if (!s.slice(9).startsWith(name) || !s.slice(9 + name.length).startsWith('-----\n'))
+    if (startsWith(data, from, to, END)) {
+      if (to - from !== endLine.length || data.compare(endLine, 0, endLine.length, from, to) !== 0)
         return { reason: 'bad end line' };
-      if (state === 'maybe') [header, data] = ['', header];
+      if (state === 'maybe') [header, body] = [[], header];
       break;
     } else if (end) return { reason: 'bad end line' };
     if (state === 'post') {
-      data += s;
-      if (s.length > 65) return { reason: 'bad end line' };
-      if (s.length < 65) end = true;
-    } else header += s;
+      body.push(from, to);
+      // With its '\n', a data line holds at most 65 characters; a shorter one is the last.
+      if (to - from + 1 > 65) return { reason: 'bad end line' };
+      if (to - from + 1 < 65) end = true;
+    } else header.push(from, to);
   }
-  return { name, header, data, line: begin };
+  let headerText = '';
+  for (let i = 0; i < header.length; i += 2) headerText += `${data.toString('latin1', header[i], header[i + 1])}\n`;
+  return { name, header: headerText, data: body, line: begin };
 }
 
 /** X509_load_cert_crl_file(): the blocks OpenSSL loads from a trusted-certificate file, or why it refuses it. */
@@ -160,7 +212,7 @@ export function opensslLoadTrustFile(
   let loaded = 0;
   for (;;) {
     const startLine = lines.line;
-    const r = readBlock(lines, first);
+    const r = readBlock(lines, data, first);
     if (r === null) {
       const stoppedAtLine = lines.rest ? lines.line : undefined;
       if (loaded === 0)
@@ -170,7 +222,7 @@ export function opensslLoadTrustFile(
     if ('reason' in r) return { blocks, error: { reason: r.reason, line: lines.line } };
     const where = r.line;
     if (r.data.length === 0) return { blocks, error: { reason: `the ${r.name} block has no data`, line: where } };
-    const der = evpDecode(r.data);
+    const der = evpDecodeRanges(data, r.data);
     if (!der) return { blocks, error: { reason: 'bad base64 decode', line: where } };
     const cert = ['CERTIFICATE', 'X509 CERTIFICATE', 'TRUSTED CERTIFICATE'].includes(r.name);
     const crl = r.name === 'X509 CRL';
@@ -217,9 +269,8 @@ function d2iProblem(name: string, der: Buffer): string | null {
       return null;
     }
     if (name === 'TRUSTED CERTIFICATE') return null; // d2i_X509_AUX: checked by the trust settings reader
-    const x509 = x509Of(der);
-    if (x509 instanceof Error) throw x509;
-    return null;
+    const refused = x509Verdict(der, sha256(der));
+    return refused === null ? null : `ASN1 lib (the ${name} block does not decode: ${refused})`;
   } catch (e) {
     return `ASN1 lib (the ${name} block does not decode: ${(e as Error).message})`;
   }

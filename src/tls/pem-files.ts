@@ -21,6 +21,13 @@ export class PemFiles {
   private readonly raw = new Map<string, { data: Buffer } | { problem: PemProblem }>();
   private readonly parsed = new Map<string, PemResult>();
   private readonly openssl = new Map<string, OpensslPemLoad | undefined>();
+  /**
+   * Files read (and parsed as certificates) by readAhead(), not yet counted against the budget:
+   * they count when read() first asks for them, in the order the loaders read, so reading ahead
+   * never changes which file takes a run over it.
+   */
+  private readonly ahead = new Map<string, { data: Buffer; certificates?: PemResult }>();
+  private aheadBytes = 0;
   private bytesRead = 0;
 
   constructor(private readonly maxTotalBytes = MAX_PEM_TOTAL_BYTES) {}
@@ -30,11 +37,39 @@ export class PemFiles {
     const key = `${kind}\u0000${real}`;
     let result = this.parsed.get(key);
     if (!result) {
+      const early = this.ahead.get(real);
       const r = this.bytes(real);
-      result = 'data' in r ? parsePem(r.data, kind) : r;
+      result =
+        'data' in r
+          ? kind === 'certificate' && early?.data === r.data && early.certificates
+            ? early.certificates
+            : parsePem(r.data, kind)
+          : r;
       this.parsed.set(key, result);
     }
     return result;
+  }
+
+  /**
+   * The certificate blocks of a file the run is about to read, for work done before the loaders
+   * run (x509-pool.ts decoding a big store in parallel). Undefined when the file cannot be read
+   * now or would take the bytes read ahead over the budget: the loaders then read it as usual.
+   */
+  readAhead(file: string): PemResult | undefined {
+    const real = realPath(file);
+    const known = this.parsed.get(`certificate\u0000${real}`);
+    if (known) return known;
+    let early = this.ahead.get(real);
+    if (!early) {
+      if (this.raw.has(real)) return this.read(file, 'certificate');
+      const r = readRegularFile(real, Math.min(MAX_PEM_BYTES, this.maxTotalBytes - this.aheadBytes));
+      if (!('data' in r)) return undefined;
+      this.aheadBytes += r.data.length;
+      early = { data: r.data };
+      this.ahead.set(real, early);
+    }
+    early.certificates ??= parsePem(early.data, 'certificate');
+    return early.certificates;
   }
 
   /**
@@ -55,7 +90,12 @@ export class PemFiles {
   private bytes(file: string): { data: Buffer } | { problem: PemProblem } {
     let r = this.raw.get(file);
     if (!r) {
-      r = this.readNew(file);
+      const early = this.ahead.get(file);
+      this.ahead.delete(file);
+      if (early && early.data.length <= this.maxTotalBytes - this.bytesRead) {
+        this.bytesRead += early.data.length;
+        r = { data: early.data };
+      } else r = this.readNew(file);
       this.raw.set(file, r);
     }
     return r;

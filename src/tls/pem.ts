@@ -81,13 +81,8 @@ export function parsePem(
       continue;
     }
     const body = text.slice(m.index + m[0].length, endAt);
-    // Encapsulated headers (Proc-Type/DEK-Info) belong to legacy encrypted keys.
-    const base64 = body
-      .split('\n')
-      .filter((l) => !/^[A-Za-z-]+:/.test(l))
-      .join('')
-      .replace(/[ \t]/g, '');
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64) || base64.length === 0) {
+    const base64 = base64Of(body);
+    if (base64 === null) {
       return {
         problem: {
           code: 'pem.bad-base64',
@@ -96,6 +91,7 @@ export function parsePem(
         },
       };
     }
+    // Buffer.from() skips the line breaks, spaces and tabs base64Of() left in.
     const der = Buffer.from(base64, 'base64');
     const trailing = kind === 'key' ? 0 : trailingBytes(der, label);
     if (trailing > 0)
@@ -152,12 +148,29 @@ export function derElementEnd(der: Buffer, at: number): number | undefined {
   return end <= der.length ? end : undefined;
 }
 
+/**
+ * A block's base64, or null when it is not base64: '=' padding only at the end (at most two),
+ * spaces, tabs and line breaks anywhere (returned as they are: Buffer.from() skips them), no
+ * data at all is not base64. Lines of encapsulated headers (Proc-Type/DEK-Info, legacy encrypted
+ * keys) are dropped first; a body without ':' has none and is checked in one pass, not per line.
+ */
+function base64Of(body: string): string | null {
+  const base64 = body.includes(':')
+    ? body
+        .split('\n')
+        .filter((l) => !/^[A-Za-z-]+:/.test(l))
+        .join('\n')
+    : body;
+  return /^[A-Za-z0-9+/ \t\n]*(?:=[ \t\n]*){0,2}$/.test(base64) && /[^ \t\n]/.test(base64) ? base64 : null;
+}
+
 /** Line numbers for increasing offsets, counted incrementally (bundles hold hundreds of blocks). */
 function lineCounter(text: string): (offset: number) => number {
   let line = 1;
   let at = 0;
   return (offset) => {
-    for (; at < offset; at++) if (text.charCodeAt(at) === 10) line++;
+    for (let nl = text.indexOf('\n', at); nl >= 0 && nl < offset; nl = text.indexOf('\n', nl + 1)) line++;
+    at = Math.max(at, offset);
     return line;
   };
 }

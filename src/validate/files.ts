@@ -11,6 +11,7 @@ import { PemFiles, type PemResult } from '../tls/pem-files.js';
 import { certificateFacts } from '../tls/certificate-facts.js';
 import type { OpensslPemLoad } from '../tls/openssl-pem.js';
 import type { CertSource } from '../tls/verdict.js';
+import { decodeVerdicts, type PoolOptions } from '../tls/x509-pool.js';
 import { showPath } from '../text/show.js';
 
 /** nginx's ssl_password_file holds a few passphrases; anything larger is not a password file. */
@@ -171,6 +172,35 @@ export function loadMaterial(
     if (certs) material.presentedChains.set(name, certs);
   }
   return { material, diagnostics: out };
+}
+
+/**
+ * OpenSSL's verdict on every certificate the spec's files hold, decoded in parallel when there
+ * are thousands (x509-pool.ts), before loadMaterial() and the checks ask for them one by one.
+ * Returns how many the workers decoded (0 for an ordinary spec: nothing is started).
+ */
+export async function decodeCertificatesAhead(
+  spec: GatewaySpec,
+  specDir: string,
+  files: PemFiles,
+  opts?: Partial<PoolOptions>,
+): Promise<number> {
+  const paths = [
+    ...spec.listen.flatMap((l) => (l.tls ? [l.tls.certificate] : [])),
+    ...Object.values(spec.trustStores ?? {}).flatMap((ts) => ts.certificates),
+    ...Object.values(spec.clientCertificates ?? {}).map((cc) => cc.certificate),
+    ...Object.values(spec.upstreams ?? {}).flatMap((up) => (up.tls?.presentedChain ? [up.tls.presentedChain] : [])),
+  ];
+  return decodeVerdicts(certificateDers(files, new Set(paths.map((p) => resolvePath(specDir, p)))), opts);
+}
+
+/** The DER of every certificate block of these files (as read ahead: see PemFiles.readAhead). */
+export function* certificateDers(files: PemFiles, paths: Iterable<string>): Iterable<Buffer> {
+  for (const file of paths) {
+    const r = files.readAhead(file);
+    // A TRUSTED CERTIFICATE block carries its trust settings after the certificate: the store splits it.
+    if (r && 'blocks' in r) for (const b of r.blocks) if (b.label !== 'TRUSTED CERTIFICATE') yield b.der;
+  }
 }
 
 /**

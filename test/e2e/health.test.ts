@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTlsServer } from 'node:tls';
@@ -20,6 +20,7 @@ import { request, startUpstream, type EchoReply } from '../support/upstream.js';
  *   orders:         two peers; "bad" serves a chain from another CA, then is restarted with a good one
  *   payments:       one peer requiring a client certificate; the spec presents it
  *   paymentsNoCert: the same peer, no client certificate declared
+ *   payments13(NoCert): the same two over TLSv1.3, where the peer refuses after the handshake
  *   inventory:      two plain-http peers; the second stops answering, then comes back
  *   dead:           one peer serving a chain from another CA: every peer down
  *   weighted:       plain peers of weight 3 and 1 and a backup
@@ -157,6 +158,14 @@ upstreams:
     servers: ["${server(ports.mtls)}"]
     healthCheck: ${check}
     tls: { trustStore: internal, serverName: payments.internal, verifyDepth: 1 }
+  payments13:
+    servers: ["${server(ports.mtls)}"]
+    healthCheck: ${check}
+    tls: { trustStore: internal, serverName: payments.internal, verifyDepth: 1, clientCertificate: gateway, protocols: [TLSv1.3] }
+  payments13NoCert:
+    servers: ["${server(ports.mtls)}"]
+    healthCheck: ${check}
+    tls: { trustStore: internal, serverName: payments.internal, verifyDepth: 1, protocols: [TLSv1.3] }
   inventory:
     servers: ["${server(ports.inv1)}", "${server(ports.inv2)}"]
     healthCheck: ${check}
@@ -303,6 +312,19 @@ test('a peer requiring a client certificate is healthy because the check present
     noCert.lastError,
     'SSL_do_handshake() failed (SSL: error:0A000410:SSL routines::sslv3 alert handshake failure:SSL alert number 40)',
   );
+  // TLSv1.3: the client certificate is checked after the client's handshake completed, so nginx
+  // learns of the refusal when it reads the answer; the check fails all the same.
+  await waitFor('the checks of payments13NoCert to fail', async () =>
+    (await peerStatus(ports.status, 'payments13NoCert', server(ports.mtls))).healthy ? undefined : true,
+  );
+  const status13 = await getStatus(ports.status);
+  assert.deepEqual(status13.upstreams.payments13.peers, [
+    { server: server(ports.mtls), address: server(ports.mtls), healthy: true, lastError: null },
+  ]);
+  assert.equal(
+    status13.upstreams.payments13NoCert.peers[0].lastError,
+    'SSL_read() failed (SSL: error:0A00045C:SSL routines::tlsv13 alert certificate required:SSL alert number 116)',
+  );
   const checks = mtlsUpstream.requests.filter(isCheck);
   assert.ok(checks.length > 0);
   assert.deepEqual([...new Set(checks.map((r) => r.clientCertificate))], ['gateway-client']);
@@ -334,8 +356,9 @@ test('a peer that stops answering is out within interval × unhealthyAfter and b
     return p.healthy ? undefined : p;
   });
   const elapsed = Date.now() - stopped;
-  // The first failing check starts within one interval of the stop and takes up to the timeout.
-  const bound = INTERVAL_MS * UNHEALTHY_AFTER + INTERVAL_MS + TIMEOUT_MS;
+  // The first failing check starts within one interval of the stop, the last unhealthyAfter - 1
+  // intervals later, and it fails after the timeout.
+  const bound = INTERVAL_MS * UNHEALTHY_AFTER + TIMEOUT_MS;
   assert.ok(elapsed <= bound + 1000, `taken out after ${elapsed} ms, bound ${bound} ms (+1 s for a loaded machine)`);
   assert.equal(out.lastError, 'upstream timed out (110: Connection timed out)');
   for (let i = 0; i < 6; i++) assert.equal((await request(ports.gateway, '/inventory/')).json?.server, 'inv1');
@@ -594,4 +617,46 @@ test('the status listener serves GET and HEAD /status only', async () => {
     headers: { 'x-gwctl-check': 'guess up_orders 1' },
   });
   assert.equal(forged.status, 404);
+});
+
+test('when the checking worker dies, another worker takes the checks over', async () => {
+  const [gateway, status] = [await freePort(), await freePort()];
+  const prefix = join(dir, 'takeover');
+  writeFileSync(
+    join(dir, 'takeover.yaml'),
+    `version: 1
+runtime: { flavor: nginx }
+listen: [{ port: ${gateway}, address: 127.0.0.1 }]
+status: { port: ${status} }
+upstreams:
+  inventory:
+    servers: ["${server(ports.inv1)}"]
+    healthCheck: { path: /healthz-takeover, interval: 500ms, timeout: 400ms }
+routes: [{ path: /, upstream: inventory }]
+`,
+  );
+  assert.equal((await gwctl(['render', 'takeover.yaml', '--out', 'takeover'], dir)).exitCode, 0);
+  const running = await startNginx(prefix, gateway);
+  const checks = () => inv1Upstream.requests.filter((r) => isCheck(r) && r.url === '/healthz-takeover').length;
+  try {
+    await waitFor('a first check', async () => (checks() > 0 ? true : undefined));
+    // Kill every worker (whichever holds the lock): the master starts new ones, and one of them
+    // takes the lock once the dead worker's lease ran out.
+    const master = Number(readFileSync(join(prefix, 'logs/nginx.pid'), 'utf8'));
+    const workers = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[1]) === master;
+        } catch {
+          return false;
+        }
+      });
+    assert.ok(workers.length > 0);
+    for (const pid of workers) process.kill(Number(pid), 'SIGKILL');
+    const after = checks();
+    await waitFor('checks by a new worker', async () => (checks() >= after + 3 ? true : undefined));
+  } finally {
+    await running.stop();
+  }
 });

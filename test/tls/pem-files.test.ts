@@ -40,3 +40,31 @@ test('the bytes one run reads are bounded: the file that crosses the limit is re
   assert.equal(r.problem.code, 'file.total-too-large');
   assert.match(r.problem.message, new RegExp(`would take the PEM files this run reads over ${size * 2 + 10} bytes`));
 });
+
+test('reading ahead (for the parallel decode) never changes which file takes the run over the budget, nor parses a file twice', () => {
+  const size = statSync(root).size;
+  const names = ['ahead-one.pem', 'ahead-two.pem', 'ahead-three.pem'].map((name) => {
+    const f = join(dir, name);
+    writeFileSync(f, readFileSync(root));
+    return f;
+  });
+  const [one, two, three] = names;
+  const run = (ahead: string[]) => {
+    const files = new PemFiles(size * 2 + 10);
+    const early = ahead.map((f) => files.readAhead(f));
+    // The loaders' order: three, then one, then two (which no longer fits).
+    const read = [three, one, two].map((f) => files.read(f, 'certificate'));
+    return { early, read };
+  };
+  const plain = run([]);
+  // Read ahead in another order than the loaders': two and one fit the budget, three does not.
+  const ahead = run([two, one, three]);
+  assert.deepEqual(
+    ahead.read.map((r) => ('problem' in r ? r.problem.code : 'read')),
+    ['read', 'read', 'file.total-too-large'],
+  );
+  assert.deepEqual(ahead.read, plain.read);
+  // What was read ahead is the very result the loaders get; what would not fit is left to them.
+  assert.equal(ahead.read[1], ahead.early[1]);
+  assert.equal(ahead.early[2], undefined);
+});

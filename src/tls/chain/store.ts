@@ -1,5 +1,5 @@
 import type { CertSource } from '../verdict.js';
-import { derKey, x509Of } from '../x509-once.js';
+import { derKey, x509Verdict } from '../x509-once.js';
 import { parseCertificate } from './certificate.js';
 import { likelyIssued } from './issued.js';
 import { subjectCanon } from './subject-key.js';
@@ -44,9 +44,9 @@ export function trustStoreOf(trusted: CertSource[]): TrustStore {
       ({ cert: der, aux } = split);
       k = derKey(der);
     }
-    const x509 = x509Of(der, k);
-    if (x509 instanceof Error) {
-      store.problems.push({ source, message: `OpenSSL cannot parse it (${x509.message})`, by: 'openssl' });
+    const refused = x509Verdict(der, k);
+    if (refused !== null) {
+      store.problems.push({ source, message: `OpenSSL cannot parse it (${refused})`, by: 'openssl' });
       return;
     }
     const canon = subjectCanon(der);
