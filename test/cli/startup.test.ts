@@ -88,9 +88,7 @@ const HEAVY = [
   /node_modules\/@peculiar\//,
   /node_modules\/handlebars\//,
   /node_modules\/execa\//,
-  // The chain engine; not the small DER readers validate uses to tell a certificate's subject and
-  // issuer (subject-key.ts with name.ts and asn1.ts, which load no ASN.1 package).
-  /\/dist\/src\/tls\/chain\/(?!subject-key\.js$|name\.js$|asn1\.js$)/,
+  /\/dist\/src\/tls\/chain\//,
   /\/dist\/src\/render\//,
 ];
 
