@@ -85,7 +85,9 @@ export async function renderCommand(
       ),
       file: outDir,
     }));
-    const diff = found === 'no-dir' ? null : await outputDiff(realDir, opts.out, files, found);
+    // A DIR that does not exist yet differs as an empty one does: every file would be added.
+    const missing = files.map((f) => ({ path: f.path, kind: 'missing' as const }));
+    const diff = await outputDiff(realDir, opts.out, files, found === 'no-dir' ? missing : found);
     const all = [...diagnostics, ...driftDiagnostics];
     const extra = { out: outDir, drift, diff };
     // nginx -t on DIR only once it is found up to date.

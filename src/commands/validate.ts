@@ -1,4 +1,4 @@
-import { FatalError, type Diagnostic, type Fatal } from '../diagnostics/diagnostic.js';
+import { FatalError, withoutRepeats, type Diagnostic, type Fatal } from '../diagnostics/diagnostic.js';
 import { positionAll } from '../load/load-spec.js';
 import { checkSpecAsync } from '../pipeline/check-spec.js';
 import { PemFiles } from '../tls/pem-files.js';
@@ -30,5 +30,5 @@ export async function validateCommand(
     }
   }
   const extra = specs.length === 1 ? { spec: files[0] } : { specs: files };
-  return report(ctx, diagnostics, extra, specs.map((s) => `${s}: valid\n`).join(''), fatal);
+  return report(ctx, withoutRepeats(diagnostics), extra, specs.map((s) => `${s}: valid\n`).join(''), fatal);
 }

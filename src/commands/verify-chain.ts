@@ -1,6 +1,6 @@
 import { basename, resolve } from 'node:path';
 import { analyzeTls, type UpstreamTlsAnalysis } from '../analyze/analyze-tls.js';
-import { FatalError, hasFailures, type Diagnostic, type Fatal } from '../diagnostics/diagnostic.js';
+import { FatalError, hasFailures, withoutRepeats, type Diagnostic, type Fatal } from '../diagnostics/diagnostic.js';
 import { positionAll } from '../load/load-spec.js';
 import { checkSpecAsync } from '../pipeline/check-spec.js';
 import { PemFiles } from '../tls/pem-files.js';
@@ -45,7 +45,7 @@ export async function verifyChainSpecCommand(
     reports.push(...one.reports.map((r) => (specs.length > 1 ? { ...r, spec: specPath } : r)));
     general.push(...one.general);
   }
-  return reportOutput(ctx, reports, general, fatal);
+  return reportOutput(ctx, reports, withoutRepeats(general), fatal);
 }
 
 async function verifySpec(

@@ -20,6 +20,21 @@ export interface Diagnostic {
   fix?: Fix;
 }
 
+/**
+ * Several specs checked in one run can share a file (an environment file and its base): a finding
+ * in that file, at the same place and in the same words, is one finding, reported once.
+ */
+export function withoutRepeats(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    if (d.file === undefined) return true;
+    const key = JSON.stringify([d.file, d.line, d.column, d.code, d.severity, d.message, d.path]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
 
 export function diag(code: string, severity: Severity, message: string, path: SpecPath = []): Diagnostic {

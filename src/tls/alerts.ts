@@ -99,8 +99,9 @@ export const ALERTS: Record<number, AlertAdvice> = {
     reasons: [
       "tls.protocols leaves out the version the upstream speaks (an old upstream: TLSv1/TLSv1.1, which OpenSSL 3's default security level refuses too)",
       'the upstream only speaks TLS 1.3 and tls.protocols lists only TLSv1.2, or the reverse',
+      'the upstream only speaks TLS 1.3 and nginx is older than 1.23.4, whose default protocols lack it, while the spec declares no runtime.nginxVersion (gwctl adds TLSv1.3 for a declared older version)',
     ],
-    fix: 'set tls.protocols to include a version the upstream supports (`gwctl probe` shows what it agrees to)',
+    fix: 'set tls.protocols to include a version the upstream supports (`gwctl probe` shows what it agrees to), or declare runtime.nginxVersion (`nginx -v`)',
   },
   71: {
     name: 'insufficient_security',

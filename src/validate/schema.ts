@@ -121,7 +121,9 @@ function toDiagnostic(e: ErrorObject): Diagnostic {
     case 'const':
       return error('schema.bad-value', `${where} must be ${JSON.stringify(p.allowedValue)}`, path);
     case 'type':
-      return error('schema.bad-type', `${where} must be ${article(String(p.type))}`, path);
+      // A duration, size or version of the wrong type (read: 0, nginxVersion: 1.25 read by YAML as
+      // a number) gets the forms that work rather than "must be a string".
+      return error('schema.bad-type', `${where} ${patternHint(e) ?? `must be ${article(String(p.type))}`}`, path);
     case 'pattern':
       return error(
         'schema.bad-value',

@@ -172,3 +172,29 @@ test('an nginxVersion that is not three numbers is a schema error that says whic
       JSON.stringify(v),
     );
 });
+
+test('a duration, size or version of the wrong YAML type gets the forms that work, not only the type', () => {
+  const s = spec((x) => {
+    x.runtime = { nginxVersion: 1.25 as unknown as string };
+    x.limits = { maxBodySize: true as unknown as string };
+    x.upstreams!.orders.timeouts = { read: 0 as unknown as string };
+  });
+  assert.deepEqual(schema(s), [
+    {
+      code: 'schema.bad-type',
+      path: 'runtime.nginxVersion',
+      message:
+        'nginxVersion must be the nginx core version as three numbers, e.g. 1.22.1: `nginx -v` tells (OpenResty: the first three numbers of `openresty -v`)',
+    },
+    {
+      code: 'schema.bad-type',
+      path: 'limits.maxBodySize',
+      message: 'maxBodySize must be a size: bytes, or a number and k, m or g (e.g. 512k, 10m, 2g); 0 = no limit',
+    },
+    {
+      code: 'schema.bad-type',
+      path: 'upstreams.orders.timeouts.read',
+      message: 'read must be a duration greater than zero: a number and ms, s, m or h (e.g. 500ms, 5s, 2m)',
+    },
+  ]);
+});

@@ -7,6 +7,8 @@ import { SPEC, exampleCopy, misspellServerName } from './fixtures.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/gwctl.js', import.meta.url));
 const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+/** A missing `script` fails these tests rather than skipping them: `npm test` skips nothing. */
+const needScript = () => assert.ok(hasScript, 'util-linux `script` is not installed (apt-get install bsdutils)');
 const ESC = '\u001b[';
 
 /** Runs gwctl on a pseudo-terminal (util-linux `script`): what a person at a terminal sees. */
@@ -22,9 +24,8 @@ function onTerminal(args: string[], cwd: string, env: Record<string, string | un
   return { exitCode: r.status, output: r.stdout };
 }
 
-test('colour on a terminal, none with NO_COLOR, none through a pipe', {
-  skip: !hasScript && 'util-linux script is not installed',
-}, () => {
+test('colour on a terminal, none with NO_COLOR, none through a pipe', () => {
+  needScript();
   const dir = exampleCopy('gwctl-tty-');
   misspellServerName(dir);
   const tty = onTerminal(['validate', SPEC], dir, {});
@@ -38,9 +39,8 @@ test('colour on a terminal, none with NO_COLOR, none through a pipe', {
   assert.ok(!piped.stderr.includes(ESC), 'not a terminal: no colour');
 });
 
-test('progress on a terminal only: not in CI, not for machine formats, and its line is cleared', {
-  skip: !hasScript && 'util-linux script is not installed',
-}, () => {
+test('progress on a terminal only: not in CI, not for machine formats, and its line is cleared', () => {
+  needScript();
   const dir = exampleCopy('gwctl-tty-');
   const tty = onTerminal(['render', SPEC, '--out', 'out'], dir, { NO_COLOR: '1' });
   assert.equal(tty.exitCode, 0, tty.output);

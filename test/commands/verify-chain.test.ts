@@ -1,10 +1,11 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { gwctl, gwctlProcess } from '../support/gwctl.js';
 import { makePki, type PkiCert } from '../support/pki.js';
+import { exampleCopy } from '../cli/fixtures.js';
 
 let dir: string;
 let root: PkiCert;
@@ -478,4 +479,26 @@ test('verifyDepth and --depth accept 0 to 2147483647, as nginx passes them to Op
   assert.equal(over.exitCode, 1);
   const d = JSON.parse(over.stdout).diagnostics[0];
   assert.deepEqual([d.path, d.line], ['$.upstreams.orders.tls.verifyDepth', 5]);
+});
+
+test('a client key given as hostPath is not read, and its certificate is still checked: a server-only certificate fails client.purpose', async () => {
+  const dir = exampleCopy('gwctl-vc-host-');
+  const spec = join(dir, 'gw/gateway.yaml');
+  const text = readFileSync(spec, 'utf8')
+    .replace('key: pki/gateway-client.key', 'key: { hostPath: /nonexistent/gwctl/client.key }')
+    .replace('certificate: pki/gateway-client.crt', 'certificate: pki/orders-chain.crt');
+  writeFileSync(spec, text);
+  const line = (needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+  const r = await gwctl(['verify-chain', 'gw/gateway.yaml', '--format', 'json'], dir);
+  assert.equal(r.exitCode, 1, r.stdout);
+  const body = JSON.parse(r.stdout) as { diagnostics: { code: string; line: number; severity: string }[] };
+  assert.deepEqual(
+    body.diagnostics
+      .filter((d) => d.code !== 'key.permissions')
+      .map(({ code, severity, line }) => ({ code, severity, line })),
+    [
+      { code: 'key.on-host', severity: 'info', line: line('hostPath') },
+      { code: 'client.purpose', severity: 'error', line: line('certificate: pki/orders-chain.crt') },
+    ],
+  );
 });

@@ -113,16 +113,20 @@ async function throughGateway(version: string | undefined) {
   }
 }
 
-const probeOk = (p: { exitCode: number; stdout: string }) => ({
-  exitCode: p.exitCode,
-  ok: (JSON.parse(p.stdout) as { upstreams: { ok: boolean | null }[] }).upstreams.map((u) => u.ok),
-});
+const probeOk = (p: { exitCode: number; stdout: string }) => {
+  const { upstreams } = JSON.parse(p.stdout) as { upstreams: { ok: boolean | null; findings: { code: string }[] }[] };
+  return {
+    exitCode: p.exitCode,
+    ok: upstreams.map((u) => u.ok),
+    codes: upstreams.flatMap((u) => u.findings.map((f) => f.code)),
+  };
+};
 
 test('nginxVersion 1.22.1: TLSv1.3 is offered to the upstream and on the listener, and probe agrees', async () => {
   const got = await throughGateway('1.22.1');
   assert.deepEqual(
     { upstream: got.upstream, listener: got.listener, probe: probeOk(got.probe) },
-    { upstream: 200, listener: 'TLSv1.3', probe: { exitCode: 0, ok: [true] } },
+    { upstream: 200, listener: 'TLSv1.3', probe: { exitCode: 0, ok: [true], codes: [] } },
   );
 });
 
@@ -131,7 +135,11 @@ test('no nginxVersion: nothing version-dependent is written, the running nginx d
   const got = await throughGateway(undefined);
   assert.deepEqual(
     { upstream: got.upstream, listener: got.listener, probe: probeOk(got.probe) },
-    { upstream: 502, listener: 'handshake failed', probe: { exitCode: 1, ok: [null] } },
+    {
+      upstream: 502,
+      listener: 'handshake failed',
+      probe: { exitCode: 1, ok: [null], codes: ['probe.handshake-alert'] },
+    },
   );
 });
 
@@ -141,6 +149,6 @@ test('output for 1.25.5 run by an older nginx: its default protocols apply (no T
   // probe trusts the declared version (it cannot see which nginx will run the output).
   assert.deepEqual(
     { upstream: got.upstream, listener: got.listener, probe: probeOk(got.probe) },
-    { upstream: 502, listener: 'handshake failed', probe: { exitCode: 0, ok: [true] } },
+    { upstream: 502, listener: 'handshake failed', probe: { exitCode: 0, ok: [true], codes: [] } },
   );
 });

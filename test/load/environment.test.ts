@@ -140,3 +140,13 @@ test('overrides that are not a map are env.bad-overrides at their line', async (
     found: [{ code: 'env.bad-overrides', severity: 'error', file: env, line: 3 }],
   });
 });
+
+test('pre-commit passes the base and its environment file together: a typo in the base is reported once', async () => {
+  const { dir, base, env } = setUp('  upstreams:\n    orders:\n      servers: ["127.0.0.1:9444"]\n');
+  writeFileSync(base, readFileSync(base, 'utf8').replace('serverName: orders.internal', 'servrName: orders.internal'));
+  const typo = { code: 'schema.unknown-key', severity: 'error', file: base, line: lineOf(base, 'servrName') };
+  for (const command of ['validate', 'verify-chain'])
+    assert.deepEqual(await findings([command, base, env], dir), { exitCode: 1, found: [typo] }, command);
+  const human = await gwctl(['validate', base, env], dir);
+  assert.equal(human.stderr.match(/unknown key "servrName"/g)?.length, 1, human.stderr);
+});

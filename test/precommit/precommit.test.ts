@@ -15,7 +15,10 @@ import { copyExample } from '../support/example.js';
  */
 
 const hasPreCommit = spawnSync('pre-commit', ['--version'], { encoding: 'utf8' }).status === 0;
-const skip = !hasPreCommit && 'pre-commit is not installed (apt-get install pre-commit)';
+/** A missing pre-commit fails these tests rather than skipping them: `npm test` skips nothing. */
+function needPreCommit(): void {
+  assert.ok(hasPreCommit, 'pre-commit is not installed (apt-get install pre-commit, or pip install pre-commit)');
+}
 const TIMEOUT = 600_000;
 
 /** The environment for pre-commit: none of the npm_* variables `npm test` sets for its scripts. */
@@ -87,7 +90,8 @@ function preCommit(cwd: string, args: string[], home: string): { status: number 
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
 
-test('pre-commit try-repo gwctl-validate passes on the example spec', { skip, timeout: TIMEOUT }, () => {
+test('pre-commit try-repo gwctl-validate passes on the example spec', { timeout: TIMEOUT }, () => {
+  needPreCommit();
   const repo = consumer();
   const r = preCommit(
     repo,
@@ -99,10 +103,8 @@ test('pre-commit try-repo gwctl-validate passes on the example spec', { skip, ti
   assert.match(r.output, /gateway\.yaml: valid/);
 });
 
-test('pre-commit try-repo gwctl-validate fails on a misspelt key, naming line and fix', {
-  skip,
-  timeout: TIMEOUT,
-}, () => {
+test('pre-commit try-repo gwctl-validate fails on a misspelt key, naming line and fix', { timeout: TIMEOUT }, () => {
+  needPreCommit();
   const repo = consumer();
   const spec = join(repo, 'gateway.yaml');
   const text = readFileSync(spec, 'utf8').replace('serverName: orders.internal', 'servrName: orders.internal');
@@ -122,9 +124,9 @@ test('pre-commit try-repo gwctl-validate fails on a misspelt key, naming line an
 });
 
 test('a .pre-commit-config.yaml with verify-chain and render-check: passes, then catches drift in the rendered output', {
-  skip,
   timeout: TIMEOUT,
 }, () => {
+  needPreCommit();
   const repo = consumer();
   const render = spawnSync(
     process.execPath,
@@ -179,11 +181,29 @@ function documentedConfig(repo: string, rev: string): string {
   return text.replace(/^( {2}- repo: )\S+/m, `$1${repo}`).replace(/^( {4}rev: )\S+/m, `$1${rev}`);
 }
 
-test('the set-up docs/pre-commit.md shows, pinned to a real commit: passes, and reports a typo once', {
-  skip,
+/** Environment files beside the base (docs/environments.md): more than pre-commit puts in one batch. */
+const ENVIRONMENTS = ['staging', 'production', 'dr', 'canary', 'perf'];
+
+test('the set-up docs/pre-commit.md shows, pinned to a real commit: passes, and reports a typo once, even in a base that environment files extend', {
   timeout: TIMEOUT,
 }, () => {
+  needPreCommit();
   const repo = consumer();
+  const base = join(repo, 'gateway.yaml');
+  writeFileSync(
+    base,
+    readFileSync(base, 'utf8').replace(
+      'version: 1\n',
+      'version: 1\nenvironments:\n  overridable: [upstreams.*.servers]\n',
+    ),
+  );
+  // Six files: pre-commit splits them over parallel runs (4 a batch, one per CPU) unless the
+  // hook is require_serial, and each run would report the base's typo again.
+  for (const [i, name] of ENVIRONMENTS.entries())
+    writeFileSync(
+      join(repo, `gateway.${name}.yaml`),
+      `extends: gateway.yaml\noverrides:\n  upstreams:\n    orders:\n      servers: ["127.0.0.1:${9500 + i}"]\n`,
+    );
   writeFileSync(
     join(repo, '.pre-commit-config.yaml'),
     documentedConfig(hookRepo(), git(hookRepo(), 'rev-parse', 'HEAD')),
@@ -191,11 +211,11 @@ test('the set-up docs/pre-commit.md shows, pinned to a real commit: passes, and 
   git(repo, 'add', '-A');
   git(repo, 'commit', '-q', '-m', 'hooks as documented');
   const home = mkdtempSync(join(tmpdir(), 'gwctl-pc-home-'));
-  const clean = preCommit(repo, ['run', '--all-files'], home);
+  const clean = preCommit(repo, ['run', '--all-files', '--verbose'], home);
   assert.equal(clean.status, 0, clean.output);
+  for (const name of ENVIRONMENTS) assert.match(clean.output, new RegExp(`gateway\\.${name}\\.yaml: orders: ok`));
 
-  const spec = join(repo, 'gateway.yaml');
-  writeFileSync(spec, readFileSync(spec, 'utf8').replace('serverName: orders.internal', 'servrName: orders.internal'));
+  writeFileSync(base, readFileSync(base, 'utf8').replace('serverName: orders.internal', 'servrName: orders.internal'));
   const typo = preCommit(repo, ['run', '--all-files'], home);
   assert.equal(typo.status, 1, typo.output);
   assert.equal(typo.output.match(/unknown key "servrName"/g)?.length, 1, typo.output);

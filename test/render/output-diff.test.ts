@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gwctl } from '../support/gwctl.js';
 import { exampleCopy } from '../cli/fixtures.js';
@@ -71,4 +71,35 @@ test('render --check lists a file gwctl would remove, and says nothing about an 
     changed: ['gwctl-manifest.json'],
     removed: [`tls/${client}`],
   });
+});
+
+test('render --check on a DIR that does not exist yet shows every file as added, like an empty DIR', async () => {
+  const dir = exampleCopy();
+  assert.equal((await gwctl(['render', 'gw/gateway.yaml', '--out', 'rendered'], dir)).exitCode, 0);
+  const conf = readFileSync(join(dir, 'rendered/nginx.conf'), 'utf8');
+  const written = ['gwctl-manifest.json', ...readdirSync(join(dir, 'rendered/tls')).map((f) => `tls/${f}`)].sort();
+  const r = await gwctl(['--format', 'json', 'render', 'gw/gateway.yaml', '--out', 'new', '--check'], dir);
+  assert.equal(r.exitCode, 1);
+  const body = JSON.parse(r.stdout) as {
+    drift: string[];
+    diff: { nginxConf: string; files: { added: string[]; changed: string[]; removed: string[] } };
+  };
+  assert.deepEqual(body.drift, ['.']);
+  const lines = conf.split('\n').slice(0, -1);
+  assert.equal(
+    body.diff.nginxConf,
+    `--- /dev/null\n+++ b/new/nginx.conf\n@@ -0,0 +1,${lines.length} @@\n${lines.map((l) => `+${l}\n`).join('')}`,
+  );
+  assert.deepEqual(
+    { ...body.diff.files, added: [...body.diff.files.added].sort() },
+    {
+      added: written,
+      changed: [],
+      removed: [],
+    },
+  );
+  const human = await gwctl(['render', 'gw/gateway.yaml', '--out', 'new', '--check'], dir);
+  assert.ok(human.stdout.startsWith('--- /dev/null\n+++ b/new/nginx.conf\n'), human.stdout.slice(0, 200));
+  assert.ok(human.stdout.endsWith(`files added: ${body.diff.files.added.join(', ')}\n`));
+  assert.equal(existsSync(join(dir, 'new')), false, 'nothing written');
 });
