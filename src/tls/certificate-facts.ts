@@ -1,5 +1,5 @@
 import type { X509Certificate } from 'node:crypto';
-import { selfIssued } from './chain/subject-key.js';
+import { sameIssuerAndSubject } from './der-names.js';
 import type { PemBlock } from './pem.js';
 import { derKey, x509Of, x509Verdict } from './x509-once.js';
 
@@ -25,8 +25,9 @@ export function certificateFacts(b: PemBlock): CertificateFacts | undefined {
 
 function factsFor(der: Buffer): CertificateFacts {
   const object = (): X509Certificate => x509Of(der, derKey(der)) as X509Certificate;
-  // The lean DER reader tells most certificates apart; OpenSSL's text of both names settles the rest.
-  const self = selfIssued(der) ?? object().issuer === object().subject;
+  // Identical names print alike: a root of a bundle needs no X509Certificate. Names that differ
+  // in bytes may still print alike (string types), so node:crypto's text settles those.
+  const self = sameIssuerAndSubject(der) || object().issuer === object().subject;
   return {
     get x509() {
       return object();

@@ -1,4 +1,3 @@
-import { TAG } from './asn1.js';
 import { type NameEntry, canonicalEncoding } from './name.js';
 
 /**
@@ -11,31 +10,6 @@ import { type NameEntry, canonicalEncoding } from './name.js';
  * entries (OID TLV, value tag, content and TLV) fed to the same canonicalEncoding().
  */
 export function subjectCanon(der: Buffer): Buffer | null {
-  const names = nameTlvs(der);
-  return names && canonOf(der, names.subject);
-}
-
-/**
- * Whether the certificate is self-issued as `x509.issuer === x509.subject` (node:crypto's text of
- * both names) says, read without OpenSSL; undefined where this reader cannot tell, and the caller
- * asks OpenSSL. Byte-identical names print alike. Names whose values are all of the string types
- * OpenSSL canonicalises print alike only if their canonical forms are equal, so different canonical
- * forms mean different text; equal ones with different bytes (a case or spacing difference, which
- * the text keeps) are left to the caller, as are names this reader gives up on.
- */
-export function selfIssued(der: Buffer): boolean | undefined {
-  const names = nameTlvs(der);
-  if (!names) return undefined;
-  const { issuer, subject } = names;
-  if (der.subarray(issuer.start, issuer.end).equals(der.subarray(subject.start, subject.end))) return true;
-  const a = canonOf(der, issuer);
-  const b = canonOf(der, subject);
-  if (a === null || b === null || a.equals(b)) return undefined;
-  return onlyCanonStrings(der, issuer) && onlyCanonStrings(der, subject) ? false : undefined;
-}
-
-/** The issuer and subject Name elements of a DER certificate, or null beyond the plain case. */
-function nameTlvs(der: Buffer): { issuer: Tlv; subject: Tlv } | null {
   const cert = tlv(der, 0, der.length);
   if (!cert || cert.tag !== 0x30 || cert.end !== der.length) return null;
   const tbs = tlv(der, cert.content, cert.end);
@@ -43,19 +17,11 @@ function nameTlvs(der: Buffer): { issuer: Tlv; subject: Tlv } | null {
   const fields = elements(der, tbs.content, tbs.end);
   if (!fields) return null;
   const at = fields[0]?.tag === 0xa0 ? 1 : 0;
-  const issuer = fields[at + 2];
   const subject = fields[at + 4];
-  if (!subject || subject.tag !== 0x30 || issuer.tag !== 0x30 || fields.length < at + 6) return null;
-  return { issuer, subject };
-}
-
-type Entry = Pick<NameEntry, 'oidTlv' | 'valueTag' | 'value' | 'valueTlv'>;
-
-/** The attributes of a Name, RDN by RDN, or null beyond the plain case. */
-function rdnsOf(der: Buffer, name: Tlv): Entry[][] | null {
-  const sets = elements(der, name.content, name.end);
+  if (!subject || subject.tag !== 0x30 || fields.length < at + 6) return null;
+  const sets = elements(der, subject.content, subject.end);
   if (!sets) return null;
-  const rdns: Entry[][] = [];
+  const rdns: Pick<NameEntry, 'oidTlv' | 'valueTag' | 'value' | 'valueTlv'>[][] = [];
   for (const set of sets) {
     if (set.tag !== 0x31) return null;
     const atvs = elements(der, set.content, set.end);
@@ -75,27 +41,7 @@ function rdnsOf(der: Buffer, name: Tlv): Entry[][] | null {
     }
     rdns.push(rdn);
   }
-  return rdns;
-}
-
-function canonOf(der: Buffer, name: Tlv): Buffer | null {
-  const rdns = rdnsOf(der, name);
-  return rdns && canonicalEncoding(rdns);
-}
-
-/** ASN1_MASK_CANON's tags: UTF8, BMP, Universal, Printable, T61, IA5 and Visible strings. */
-const CANON_STRING_TAGS = new Set<number>([
-  TAG.UTF8String,
-  TAG.BMPString,
-  TAG.UniversalString,
-  TAG.PrintableString,
-  TAG.T61String,
-  TAG.IA5String,
-  TAG.VisibleString,
-]);
-
-function onlyCanonStrings(der: Buffer, name: Tlv): boolean {
-  return rdnsOf(der, name)?.every((rdn) => rdn.every((e) => CANON_STRING_TAGS.has(e.valueTag))) ?? false;
+  return canonicalEncoding(rdns);
 }
 
 interface Tlv {

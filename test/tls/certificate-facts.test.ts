@@ -4,29 +4,29 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makePki } from '../../support/pki.js';
-import { selfIssued } from '../../../src/tls/chain/subject-key.js';
-import { certificateFacts } from '../../../src/tls/certificate-facts.js';
-import { parsePem } from '../../../src/tls/pem.js';
+import { makePki } from '../support/pki.js';
+import { sameIssuerAndSubject } from '../../src/tls/der-names.js';
+import { certificateFacts } from '../../src/tls/certificate-facts.js';
+import { parsePem } from '../../src/tls/pem.js';
 
 /**
  * trust.public-bundle counts self-issued certificates as node:crypto's text of the names says
- * (`x509.issuer === x509.subject`); the lean DER reader answers without OpenSSL where it can tell,
- * and leaves the rest (names equal but for case or spacing) to that text.
+ * (`x509.issuer === x509.subject`); identical issuer and subject bytes answer without OpenSSL,
+ * anything else (a leaf named like its issuer but for case, say) is left to that text.
  */
 test('self-issued as the names read: a root, a leaf, and a leaf named like its issuer but for case', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gwctl-subject-key-'));
+  const dir = mkdtempSync(join(tmpdir(), 'gwctl-facts-'));
   try {
     const pki = await makePki(dir);
-    const root = pki.root('Subject Key Root');
+    const root = pki.root('Facts Root');
     const leaf = pki.leaf(root, { dns: ['leaf.test'] });
-    const lookalike = pki.leaf(root, { cn: 'subject  KEY root', dns: ['lookalike.test'] });
-    const der = (file: string) => new X509Certificate(readFileSync(file)).raw;
+    const lookalike = pki.leaf(root, { cn: 'facts  ROOT', dns: ['lookalike.test'] });
+    const certs = [root, leaf, lookalike];
     assert.deepEqual(
-      [root, leaf, lookalike].map((c) => selfIssued(der(c.cert))),
-      [true, false, undefined],
+      certs.map((c) => sameIssuerAndSubject(new X509Certificate(readFileSync(c.cert)).raw)),
+      [true, false, false],
     );
-    const facts = [root, leaf, lookalike].map((c) => {
+    const facts = certs.map((c) => {
       const r = parsePem(readFileSync(c.cert), 'certificate');
       assert.ok('blocks' in r);
       const f = certificateFacts(r.blocks[0]);
