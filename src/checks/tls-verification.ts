@@ -1,5 +1,4 @@
-import { isIP } from 'node:net';
-import { hostWhy, isDnsName } from '../text/addresses.js';
+import { hostWhy, isDnsName, isIP } from '../text/addresses.js';
 import { hasUnsafeCharacters, show } from '../text/show.js';
 import { tlsUpstreams } from './spec-walk.js';
 import type { Check } from './types.js';
