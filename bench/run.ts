@@ -24,6 +24,8 @@ import { CHAINS, STORE_CERTS, type SpeedInputs, speedInputs } from './speed-inpu
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(REPO, 'bin/gwctl.js');
+/** The same CLI from dist/src, for profiles that name modules (bench/unbundled-cli.ts). */
+const UNBUNDLED = fileURLToPath(new URL('./unbundled-cli.js', import.meta.url));
 const EXAMPLE = join(REPO, 'examples/mtls-upstream/gateway.yaml');
 const DOC = join(REPO, 'docs/benchmark.md');
 const RUN = join(REPO, '.bench/run');
@@ -318,7 +320,8 @@ function profileAll(cmds: Command[], log: (m: string) => void): string {
     const dir = join(RUN, 'profiles', c.id);
     rmSync(dir, { recursive: true, force: true });
     log(`profiling ${c.label}`);
-    const r = spawnSync(c.argv[0], ['--cpu-prof', '--cpu-prof-dir', dir, ...c.argv.slice(1)], {
+    const argv = c.argv.map((a) => (a === BIN ? UNBUNDLED : a));
+    const r = spawnSync(argv[0], ['--cpu-prof', '--cpu-prof-dir', dir, ...argv.slice(1)], {
       cwd: REPO,
       stdio: 'ignore',
       timeout: c.timeoutMs ?? 120_000,
