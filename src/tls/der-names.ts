@@ -1,3 +1,5 @@
+import { type Tlv, tlv } from './der-tlv.js';
+
 /**
  * Whether a DER certificate's issuer and subject are the same bytes, read without OpenSSL or the
  * chain engine (validate loads neither): the issuer and subject Name elements of TBSCertificate,
@@ -20,29 +22,4 @@ export function sameIssuerAndSubject(der: Buffer): boolean | undefined {
   const subject = fields[at + 4];
   if (issuer?.tag !== 0x30 || subject?.tag !== 0x30 || fields.length < at + 6) return undefined;
   return der.subarray(issuer.start, issuer.end).equals(der.subarray(subject.start, subject.end));
-}
-
-interface Tlv {
-  tag: number;
-  start: number;
-  content: number;
-  end: number;
-}
-
-/** One element with a low tag number and a definite length inside [pos, limit); null otherwise. */
-function tlv(b: Buffer, pos: number, limit: number): Tlv | null {
-  if (pos + 2 > limit) return null;
-  const tag = b[pos];
-  if ((tag & 0x1f) === 0x1f) return null;
-  let len = b[pos + 1];
-  let content = pos + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0 || n > 4 || content + n > limit) return null;
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + b[content + i];
-    content += n;
-  }
-  const end = content + len;
-  return end <= limit ? { tag, start: pos, content, end } : null;
 }
