@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
  * below dist/, rather than by each module relative to itself: the bundled CLI (dist/cli/, see
  * scripts/bundle.mjs) sits at this same depth, so every file is found from either build.
  */
-export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export function packagePath(...parts: string[]): string {
   return join(PACKAGE_ROOT, ...parts);

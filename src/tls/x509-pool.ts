@@ -5,7 +5,7 @@ import { derKey, hasVerdict, recordVerdict } from './x509-once.js';
 import { packagePath } from '../package-root.js';
 
 /** The compiled worker module: found from the package root, so the bundled CLI (dist/cli/) starts it too. */
-const WORKER_FILE = packagePath('dist', 'src', 'tls', 'x509-worker.js');
+export const WORKER_FILE = packagePath('dist', 'src', 'tls', 'x509-worker.js');
 
 /**
  * Below this many certificates not yet decoded, OpenSSL's verdicts are left to the main thread

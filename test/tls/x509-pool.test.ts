@@ -2,12 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { makePki } from '../support/pki.js';
-import { decodeVerdicts, poolUse } from '../../src/tls/x509-pool.js';
+import { WORKER_FILE, decodeVerdicts, poolUse } from '../../src/tls/x509-pool.js';
 import { x509Verdict } from '../../src/tls/x509-once.js';
 
 /**
@@ -178,4 +178,11 @@ test('a spec with an ordinary trust store starts no worker', async () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the worker module is found from the package root, as the bundled CLI (dist/cli/) needs it', () => {
+  // A worker that cannot start makes the pool fall back to the main thread without a word.
+  const compiled = fileURLToPath(new URL('../../src/tls/x509-worker.js', import.meta.url));
+  assert.equal(WORKER_FILE, compiled);
+  assert.ok(existsSync(WORKER_FILE));
 });

@@ -3,7 +3,6 @@ import type * as Asn1X509Module from '@peculiar/asn1-x509';
 import type * as Asn1SchemaModule from '@peculiar/asn1-schema';
 import type * as Asn1EccModule from '@peculiar/asn1-ecc';
 import type * as Asn1RsaModule from '@peculiar/asn1-rsa';
-import type * as Asn1jsModule from 'asn1js';
 
 /**
  * The engine reads certificates with a small BER reader (below): one pass over the bytes gives
@@ -22,7 +21,6 @@ export interface PeculiarLib {
   asn1Schema: typeof Asn1SchemaModule;
   asn1Ecc: typeof Asn1EccModule;
   asn1Rsa: typeof Asn1RsaModule;
-  asn1js: typeof Asn1jsModule;
 }
 
 let loaded: PeculiarLib | undefined;
@@ -32,13 +30,11 @@ export function lib(): PeculiarLib {
   const require = createRequire(import.meta.url);
   const fromX509 = createRequire(require.resolve('@peculiar/x509'));
   const asn1Schema = fromX509('@peculiar/asn1-schema') as typeof Asn1SchemaModule;
-  const asn1js = createRequire(fromX509.resolve('@peculiar/asn1-schema'))('asn1js') as typeof Asn1jsModule;
   loaded = {
     asn1X509: fromX509('@peculiar/asn1-x509') as typeof Asn1X509Module,
     asn1Schema,
     asn1Ecc: fromX509('@peculiar/asn1-ecc') as typeof Asn1EccModule,
     asn1Rsa: fromX509('@peculiar/asn1-rsa') as typeof Asn1RsaModule,
-    asn1js,
   };
   return loaded;
 }

@@ -1,4 +1,4 @@
-import { TAG, children, contentOf, parseBer, tagOf, type Node } from './asn1.js';
+import { TAG, bitStringOf, children, contentOf, parseBer, tagOf, type Node } from './asn1.js';
 
 import { report } from './context.js';
 import { V } from './errors.js';
@@ -13,13 +13,11 @@ import type { AddressOrRange, Bits, ChainCert, IpAddressFamily, VerifyContext } 
  */
 
 function bits(node: Node): Bits {
-  if (tagOf(node) !== TAG.BIT_STRING) throw new Error('not a BIT STRING');
   if (node.constructed) throw new Error('constructed BIT STRING');
-  const c = contentOf(node);
-  if (c.length === 0 || c[0] > 7 || (c.length === 1 && c[0] !== 0)) throw new Error('bad BIT STRING');
-  const bytes = Buffer.from(c.subarray(1));
-  if (bytes.length > 0) bytes[bytes.length - 1] &= 0xff << c[0];
-  return { bytes, unused: c[0] };
+  const b = bitStringOf(node);
+  // As before the shared reader: an empty string with unused bits is refused here.
+  if (b.bytes.length === 0 && b.unused !== 0) throw new Error('bad BIT STRING');
+  return b;
 }
 
 /** IPAddrBlocks (sbgp-ipAddrBlock's value); throws where d2i would fail (the certificate is then invalid). */
