@@ -43,14 +43,17 @@ export function readTrustFile(
 ): { certs: CertSource[]; problem?: { file: string; line: number; reason: string } } {
   const certs = readPemOrFail(files, file, 'certificate', '--ca');
   // Read by readPemOrFail already: the same bytes, now as OpenSSL reads them.
-  const load = files.opensslLoad(file, (der) => {
-    const r = parseCrl(der);
-    return 'error' in r && r.by === 'openssl' ? `ASN1 lib (the X509 CRL block ${r.error})` : null;
-  })!;
+  const load = files.opensslLoad(file, crlBlockProblem)!;
   if (load.error) return { certs, problem: { file, ...load.error } };
   // Only what OpenSSL read counts (a NUL byte ends its reading early).
   const loaded = new Set(load.blocks.map((b) => derKey(b.der)));
   return { certs: certs.filter((c) => loaded.has(derKey(c.block.der))) };
+}
+
+/** Why OpenSSL refuses a CRL block of a --ca file (it reads CRLs there too), or null. */
+export function crlBlockProblem(der: Buffer): string | null {
+  const r = parseCrl(der);
+  return 'error' in r && r.by === 'openssl' ? `ASN1 lib (the X509 CRL block ${r.error})` : null;
 }
 
 export function readPemOrFail(files: PemFiles, file: string, kind: PemKind, flag: string): CertSource[] {

@@ -123,6 +123,11 @@ export async function verifyChainFilesCommand(opts: ChainFilesOptions, ctx: Comm
       files,
       [opts.chain, ...opts.ca].map((f) => resolve(ctx.cwd, f)),
     ),
+    {},
+    // readTrustFile()'s replay of OpenSSL's reading needs no verdict.
+    () => {
+      for (const ca of opts.ca) files.scanAhead(resolve(ctx.cwd, ca));
+    },
   );
   const presented = readPemOrFail(files, resolve(ctx.cwd, opts.chain), 'certificate', '--chain');
   const trustFiles = opts.ca.map((ca) => readTrustFile(files, resolve(ctx.cwd, ca)));

@@ -1,4 +1,5 @@
 import { createPrivateKey } from 'node:crypto';
+import { DerArena } from './der-arena.js';
 import { sha256, x509Verdict } from './x509-once.js';
 
 /**
@@ -104,10 +105,11 @@ export function evpDecode(body: string): Buffer | null {
  * '=', and at the end on characters that do not make whole groups of four; a '-' ends the data.
  * Nothing else can fail, so the characters are gathered and decoded at once.
  */
-function evpDecodeRanges(data: Buffer, ranges: number[]): Buffer | null {
+function evpDecodeRanges(data: Buffer, ranges: number[], arena = new DerArena(0)): Buffer | null {
   let size = 0;
   for (let r = 0; r < ranges.length; r += 2) size += ranges[r + 1] - ranges[r];
-  const chars = Buffer.allocUnsafe(size);
+  if (scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.max(size, 2 * scratch.length));
+  const chars = scratch;
   let n = 0;
   let eof = 0;
   scan: for (let r = 0; r < ranges.length; r += 2) {
@@ -124,8 +126,11 @@ function evpDecodeRanges(data: Buffer, ranges: number[]): Buffer | null {
   }
   // EVP_DecodeFinal(): what is left is not a whole number of quads.
   if (n % 4 !== 0) return null;
-  return Buffer.from(chars.toString('latin1', 0, n), 'base64').subarray(0, (n / 4) * 3 - eof);
+  return arena.base64(chars.toString('latin1', 0, n)).subarray(0, (n / 4) * 3 - eof);
 }
+
+/** evpDecodeRanges()'s gathered characters: one buffer for the run, not one per block. */
+let scratch = Buffer.alloc(0);
 
 const BEGIN = Buffer.from('-----BEGIN ', 'latin1');
 const END = Buffer.from('-----END ', 'latin1');
@@ -206,9 +211,42 @@ export function opensslLoadTrustFile(
   data: Buffer,
   crlProblem: (der: Buffer) => string | null = () => null,
 ): OpensslPemLoad {
-  const lines = new Lines(data);
+  return finishTrustFileScan(scanTrustFile(data), crlProblem);
+}
+
+/**
+ * A trust file read as OpenSSL reads it, up to the DER decoding of its blocks: the blocks still
+ * to be decoded, in order, and how the reading ends if they all decode. It needs no verdict of
+ * OpenSSL's on a certificate, so it can be done while x509-pool.ts's workers decode them.
+ */
+export interface TrustFileScan {
+  toDecode: OpensslPemBlock[];
+  end: Omit<OpensslPemLoad, 'blocks'>;
+}
+
+/** The first block OpenSSL's d2i refuses ends the file's loading there (the blocks before it loaded). */
+export function finishTrustFileScan(
+  scan: TrustFileScan,
+  crlProblem: (der: Buffer) => string | null = () => null,
+): OpensslPemLoad {
   const blocks: OpensslPemBlock[] = [];
+  for (const b of scan.toDecode) {
+    const why = d2iProblem(b.name, b.der) ?? (b.name === 'X509 CRL' ? crlProblem(b.der) : null);
+    if (why) return { blocks, error: { reason: why, line: b.line } };
+    if (CERTIFICATE_BLOCKS.includes(b.name)) blocks.push(b);
+  }
+  return { blocks, ...scan.end };
+}
+
+const CERTIFICATE_BLOCKS = ['CERTIFICATE', 'X509 CERTIFICATE', 'TRUSTED CERTIFICATE'];
+
+export function scanTrustFile(data: Buffer): TrustFileScan {
+  const lines = new Lines(data);
+  const arena = new DerArena(data.length);
+  const toDecode: OpensslPemBlock[] = [];
+  const done = (end: TrustFileScan['end']): TrustFileScan => ({ toDecode, end });
   const first = { v: true };
+  // Certificates and CRLs read, if every block decodes (one that does not ends the loading first).
   let loaded = 0;
   for (;;) {
     const startLine = lines.line;
@@ -216,15 +254,15 @@ export function opensslLoadTrustFile(
     if (r === null) {
       const stoppedAtLine = lines.rest ? lines.line : undefined;
       if (loaded === 0)
-        return { blocks, error: { reason: 'no certificate or crl found', line: startLine }, stoppedAtLine };
-      return { blocks, stoppedAtLine };
+        return done({ error: { reason: 'no certificate or crl found', line: startLine }, stoppedAtLine });
+      return done({ stoppedAtLine });
     }
-    if ('reason' in r) return { blocks, error: { reason: r.reason, line: lines.line } };
+    if ('reason' in r) return done({ error: { reason: r.reason, line: lines.line } });
     const where = r.line;
-    if (r.data.length === 0) return { blocks, error: { reason: `the ${r.name} block has no data`, line: where } };
-    const der = evpDecodeRanges(data, r.data);
-    if (!der) return { blocks, error: { reason: 'bad base64 decode', line: where } };
-    const cert = ['CERTIFICATE', 'X509 CERTIFICATE', 'TRUSTED CERTIFICATE'].includes(r.name);
+    if (r.data.length === 0) return done({ error: { reason: `the ${r.name} block has no data`, line: where } });
+    const der = evpDecodeRanges(data, r.data, arena);
+    if (!der) return done({ error: { reason: 'bad base64 decode', line: where } });
+    const cert = CERTIFICATE_BLOCKS.includes(r.name);
     const crl = r.name === 'X509 CRL';
     const key = r.name.includes('PRIVATE KEY');
     if (!cert && !crl && !key) continue; // unknown blocks are skipped, once their base64 decodes
@@ -232,24 +270,20 @@ export function opensslLoadTrustFile(
     // PEM_get_EVP_CIPHER_INFO(): any header must be "Proc-Type: 4,ENCRYPTED"; the loader has no password.
     if (r.header.length > 0 && r.header !== '\n') {
       if (!r.header.startsWith('Proc-Type: '))
-        return {
-          blocks,
+        return done({
           error: {
             reason: `not proc type (inside the ${r.name} block, OpenSSL reads a line with ':' or the lines before a blank line as headers)`,
             line: where,
           },
-        };
+        });
       if (!raw)
-        return {
-          blocks,
+        return done({
           error: { reason: `an encrypted ${r.name} block, which the loader cannot decrypt`, line: where },
-        };
+        });
     }
     if (raw) continue;
-    const why = d2iProblem(r.name, der) ?? (crl ? crlProblem(der) : null);
-    if (why) return { blocks, error: { reason: why, line: where } };
+    toDecode.push({ name: r.name, der, line: where });
     if (cert || crl) loaded++;
-    if (cert) blocks.push({ name: r.name, der, line: where });
   }
 }
 

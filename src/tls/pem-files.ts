@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { readRegularFile } from '../load/read-file.js';
 import { MAX_PEM_BYTES, parsePem, type OtherBlock, type PemBlock, type PemKind, type PemProblem } from './pem.js';
-import { opensslLoadTrustFile, type OpensslPemLoad } from './openssl-pem.js';
+import { finishTrustFileScan, scanTrustFile, type OpensslPemLoad, type TrustFileScan } from './openssl-pem.js';
 
 /**
  * All the PEM one run reads (certificates, keys, CRLs, over every spec of the run). Files are
@@ -27,6 +27,8 @@ export class PemFiles {
    * never changes which file takes a run over it.
    */
   private readonly ahead = new Map<string, { data: Buffer; certificates?: PemResult }>();
+  /** scanAhead()'s work, per real path, for the bytes it was done on. */
+  private readonly scans = new Map<string, { data: Buffer; scan: TrustFileScan }>();
   private aheadBytes = 0;
   private bytesRead = 0;
 
@@ -79,12 +81,26 @@ export class PemFiles {
    */
   opensslLoad(file: string, crlProblem?: (der: Buffer) => string | null): OpensslPemLoad | undefined {
     const real = realPath(file);
-    const key = `${crlProblem ? 'crl' : ''}\u0000${real}`;
+    const kind = crlProblem ? 'crl' : '';
+    const key = `${kind}\u0000${real}`;
     if (!this.openssl.has(key)) {
       const r = this.bytes(real);
-      this.openssl.set(key, 'data' in r ? opensslLoadTrustFile(r.data, crlProblem) : undefined);
+      const early = this.scans.get(real);
+      const scan = 'data' in r && early?.data === r.data ? early.scan : undefined;
+      this.openssl.set(key, 'data' in r ? finishTrustFileScan(scan ?? scanTrustFile(r.data), crlProblem) : undefined);
     }
     return this.openssl.get(key);
+  }
+
+  /**
+   * The part of opensslLoad() that needs no verdict of OpenSSL's on a certificate, for a file read
+   * ahead: done now, while x509-pool.ts's workers decode, and kept for opensslLoad(), which still
+   * counts the file's bytes when the loaders ask for it.
+   */
+  scanAhead(file: string): void {
+    const real = realPath(file);
+    const early = this.ahead.get(real);
+    if (early && !this.scans.has(real)) this.scans.set(real, { data: early.data, scan: scanTrustFile(early.data) });
   }
 
   private bytes(file: string): { data: Buffer } | { problem: PemProblem } {

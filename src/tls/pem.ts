@@ -1,3 +1,5 @@
+import { DerArena } from './der-arena.js';
+
 /** Largest PEM file gwctl reads: a big public CA bundle is ~250 KB. */
 export const MAX_PEM_BYTES = 16 * 1024 * 1024;
 
@@ -60,6 +62,7 @@ export function parsePem(
   const begin = /^-----BEGIN ([A-Z0-9 ]+)-----[ \t]*$/gm;
   let m: RegExpExecArray | null;
   const lineOf = lineCounter(text);
+  const arena = new DerArena(text.length);
   while ((m = begin.exec(text))) {
     const label = m[1];
     const line = lineOf(m.index);
@@ -91,8 +94,8 @@ export function parsePem(
         },
       };
     }
-    // Buffer.from() skips the line breaks, spaces and tabs base64Of() left in.
-    const der = Buffer.from(base64, 'base64');
+    // The decoder skips the line breaks, spaces and tabs base64Of() left in.
+    const der = arena.base64(base64);
     const trailing = kind === 'key' ? 0 : trailingBytes(der, label);
     if (trailing > 0)
       return {

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { type ChildProcess, fork } from 'node:child_process';
 import type { Batch, BatchResult } from './x509-worker.js';
 import { derKey, hasVerdict, recordVerdict } from './x509-once.js';
 import { packagePath } from '../package-root.js';
@@ -8,13 +8,19 @@ import { packagePath } from '../package-root.js';
 export const WORKER_FILE = packagePath('dist', 'src', 'tls', 'x509-worker.js');
 
 /**
- * Below this many certificates not yet decoded, OpenSSL's verdicts are left to the main thread
- * (x509-once.ts, on first use): starting workers costs tens of milliseconds, decoding a
- * certificate about 0.15 ms.
+ * Below this many certificates not yet decoded, OpenSSL's verdicts are left to the main process
+ * (x509-once.ts, on first use): starting a worker process costs some 50 ms, decoding a
+ * certificate about 0.13 ms.
  */
 export const POOL_MIN_CERTIFICATES = 2000;
 /** Certificates per message: small enough to share the work evenly, large enough to cost little. */
 const BATCH = 500;
+/**
+ * Batches each worker holds, sent and written to its pipe: about half a second of work, so that
+ * it goes on decoding while this process reads a big file or runs `meanwhile` (no message
+ * moves while this process's JavaScript runs).
+ */
+const DEPTH = 8;
 
 /** What the pool did in this process (tests read it: the parallel path is taken, not timed). */
 export const poolUse = { runs: 0, certificates: 0 };
@@ -29,63 +35,145 @@ export interface PoolOptions {
 export const poolDefaults: PoolOptions = { minimum: POOL_MIN_CERTIFICATES, workers: availableParallelism() };
 
 /**
- * OpenSSL's verdict (x509-once.ts) on every DER, decoded by worker threads in parallel, before
- * the synchronous engine asks for them. Returns how many DERs the workers decoded (0 when there
- * were too few to be worth it). A worker that fails leaves its DERs to the main thread.
+ * OpenSSL's verdict (x509-once.ts) on every DER, decoded by worker processes in parallel, before
+ * the synchronous engine asks for them. Processes, not threads: OpenSSL 3.0's locks make two
+ * threads of one process decode slower than one (docs/benchmark.md). The DERs are sent as they
+ * are read (`ders` may read files lazily), so the workers decode the first file while this
+ * process reads the next. Returns how many DERs the workers decoded (0 when there were fewer
+ * than `minimum`: nothing is started). A worker that fails leaves its DERs to this process,
+ * which decodes each when it is used, as for a small store. `meanwhile`: work of this process
+ * that needs no verdict, done while the workers decode.
  */
-export async function decodeVerdicts(ders: Iterable<Buffer>, opts: Partial<PoolOptions> = {}): Promise<number> {
-  const keys: string[] = [];
-  const todo: Buffer[] = [];
+export async function decodeVerdicts(
+  ders: Iterable<Buffer>,
+  opts: Partial<PoolOptions> = {},
+  meanwhile?: () => void,
+): Promise<number> {
+  const minimum = opts.minimum ?? poolDefaults.minimum;
+  const workerCount = Math.max(1, opts.workers ?? poolDefaults.workers);
   const seen = new Set<string>();
+  // Undecoded DERs not yet in a batch: held back until there are `minimum` of them.
+  let held: { der: Buffer; key: string }[] = [];
+  let total = 0;
+  const queue: { batch?: Batch; keys: string[] }[] = [];
+  let pool: Pool | undefined;
+  const flush = (): void => {
+    for (let at = 0; at < held.length; at += BATCH) queue.push(batchOf(held.slice(at, at + BATCH), queue.length));
+    held = [];
+  };
   for (const der of ders) {
     const key = derKey(der);
     if (hasVerdict(key) || seen.has(key)) continue;
     seen.add(key);
-    keys.push(key);
-    todo.push(der);
+    held.push({ der, key });
+    total++;
+    if (total >= minimum && held.length >= BATCH) {
+      flush();
+      pool ??= new Pool(workerCount, queue);
+      void pool.feed();
+      // Let the pipes carry the batches while the next DERs are read.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
-  if (todo.length === 0 || todo.length < (opts.minimum ?? poolDefaults.minimum)) return 0;
-  const batches: Batch[] = [];
-  const batchKeys: string[][] = [];
-  for (let at = 0; at < todo.length; at += BATCH) {
-    const slice = todo.slice(at, at + BATCH);
-    const ends = new Uint32Array(slice.length);
-    let size = 0;
-    slice.forEach((der, i) => {
-      size += der.length;
-      ends[i] = size;
-    });
-    const bytes = new Uint8Array(size);
-    slice.forEach((der, i) => bytes.set(der, i === 0 ? 0 : ends[i - 1]));
-    batches.push({ id: batches.length, bytes: bytes.buffer, ends });
-    batchKeys.push(keys.slice(at, at + BATCH));
+  if (total === 0 || total < minimum) return 0;
+  flush();
+  pool ??= new Pool(workerCount, queue);
+  pool.ended = true;
+  if (meanwhile) {
+    // Every worker holds its batches before this process's JavaScript stops the pipes.
+    await pool.feed();
+    meanwhile();
   }
-  const count = Math.max(1, Math.min(opts.workers ?? poolDefaults.workers, batches.length));
-  let next = 0;
-  let decoded = 0;
-  const work = (): Promise<void> =>
-    new Promise((resolve) => {
-      // No execArgv of the main thread (an --input-type, say, would stop the worker from starting).
-      const worker = new Worker(WORKER_FILE, { execArgv: [] });
-      const send = (): void => {
-        const batch = batches[next++];
-        if (batch) worker.postMessage(batch, [batch.bytes, batch.ends.buffer as ArrayBuffer]);
-        else void worker.terminate().then(() => resolve());
-      };
-      worker.on('message', ({ id, refused }: BatchResult) => {
-        const mine = batchKeys[id];
-        const why = new Map(refused);
-        mine.forEach((k, i) => recordVerdict(k, why.get(i) ?? null));
-        decoded += mine.length;
-        send();
-      });
-      // The DERs it held are decoded on the main thread when used, as for a small store.
-      worker.on('error', () => resolve());
-      worker.on('exit', () => resolve());
-      send();
-    });
-  await Promise.all(Array.from({ length: count }, work));
+  const decoded = await pool.finish();
   poolUse.runs++;
   poolUse.certificates += decoded;
   return decoded;
+}
+
+function batchOf(items: { der: Buffer; key: string }[], id: number): { batch: Batch; keys: string[] } {
+  const ends = new Uint32Array(items.length);
+  let size = 0;
+  items.forEach(({ der }, i) => {
+    size += der.length;
+    ends[i] = size;
+  });
+  const bytes = new Uint8Array(size);
+  items.forEach(({ der }, i) => bytes.set(der, i === 0 ? 0 : ends[i - 1]));
+  return { batch: { id, bytes, ends }, keys: items.map((i) => i.key) };
+}
+
+/** Worker processes taking batches from a queue that may still grow, DEPTH in flight each. */
+class Pool {
+  private next = 0;
+  /** The queue is final: a worker with nothing left in flight is let go. */
+  ended = false;
+  decoded = 0;
+  private writing: Promise<void>[] = [];
+  private readonly workers: { process: ChildProcess; inFlight: number; gone: boolean }[] = [];
+  private readonly done: Promise<void>[] = [];
+
+  constructor(
+    count: number,
+    private readonly queue: { batch?: Batch; keys: string[] }[],
+  ) {
+    for (let i = 0; i < count; i++) this.start();
+  }
+
+  private start(): void {
+    // The same Node.js, hence the same OpenSSL; none of this process's flags (an --input-type or
+    // --cpu-prof would change what the worker does).
+    const child = fork(WORKER_FILE, [], {
+      execArgv: [],
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    const worker = { process: child, inFlight: 0, gone: false };
+    this.workers.push(worker);
+    child.on('message', ({ id, refused }: BatchResult) => {
+      const keys = this.queue[id].keys;
+      const why = new Map(refused);
+      keys.forEach((k, i) => recordVerdict(k, why.get(i) ?? null));
+      this.decoded += keys.length;
+      worker.inFlight--;
+      void this.feed();
+    });
+    this.done.push(
+      new Promise((resolve) => {
+        // Batches it held unanswered are decoded in this process when used.
+        const gone = () => {
+          worker.gone = true;
+          resolve();
+        };
+        child.on('error', gone);
+        child.on('exit', gone);
+      }),
+    );
+  }
+
+  /**
+   * Gives each worker batches up to DEPTH in flight; once the queue is final and empty, lets
+   * them end. Resolves when what was sent is written to the pipes.
+   */
+  feed(): Promise<void> {
+    for (const w of this.workers) {
+      if (w.gone) continue;
+      while (w.inFlight < DEPTH && this.next < this.queue.length) {
+        const item = this.queue[this.next++];
+        // A failed write is the worker's end ('exit' or 'error'), seen below.
+        this.writing.push(new Promise((resolve) => w.process.send(item.batch!, () => resolve())));
+        item.batch = undefined; // its bytes are the worker's now
+        w.inFlight++;
+      }
+      if (this.ended && w.inFlight === 0 && w.process.connected) w.process.disconnect();
+    }
+    const written = Promise.all(this.writing).then(() => undefined);
+    this.writing = [];
+    return written;
+  }
+
+  async finish(): Promise<number> {
+    void this.feed();
+    await Promise.all(this.done);
+    return this.decoded;
+  }
 }

@@ -191,7 +191,11 @@ export async function decodeCertificatesAhead(
     ...Object.values(spec.clientCertificates ?? {}).map((cc) => cc.certificate),
     ...Object.values(spec.upstreams ?? {}).flatMap((up) => (up.tls?.presentedChain ? [up.tls.presentedChain] : [])),
   ];
-  return decodeVerdicts(certificateDers(files, new Set(paths.map((p) => resolvePath(specDir, p)))), opts);
+  const trustFiles = Object.values(spec.trustStores ?? {}).flatMap((ts) => ts.certificates);
+  return decodeVerdicts(certificateDers(files, new Set(paths.map((p) => resolvePath(specDir, p)))), opts, () => {
+    // loadMaterial()'s replay of OpenSSL's reading of each trust file needs no verdict.
+    for (const p of trustFiles) files.scanAhead(resolvePath(specDir, p));
+  });
 }
 
 /** The DER of every certificate block of these files (as read ahead: see PemFiles.readAhead). */

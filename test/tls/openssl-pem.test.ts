@@ -74,6 +74,14 @@ before(async () => {
     ['no PEM at all', 'hello\n'],
     ['NUL byte between certificates (root second)', other.pem + '\0\n' + root.pem],
     ['NUL byte at the end of a line', other.pem.trimEnd() + '\0trailing\n' + root.pem],
+    // The reading is done before the DER decoding (scanTrustFile, then finishTrustFileScan): the
+    // first block d2i refuses must still end the file ahead of a later error, and after it.
+    [
+      'undecodable certificate, then an END line missing',
+      root.pem + block('CERTIFICATE', 'MAA=') + lines.slice(0, -1).join('\n') + '\n',
+    ],
+    ['undecodable certificate, then bad base64', block('CERTIFICATE', 'MAA=') + block('FOO', '!!!!') + root.pem],
+    ['undecodable certificate last', root.pem + block('CERTIFICATE', 'MAA=')],
   );
   const padded = der.length % 3 !== 0;
   if (padded) variants.push(['base64 "=" padding removed', block('CERTIFICATE', b64(der).replace(/=+$/, ''))]);
@@ -111,6 +119,22 @@ test('gwctl refuses exactly the trust files libcrypto refuses, and trusts what i
   }
   assert.deepEqual(disagreements, []);
   assert.ok(variants.length >= 29);
+});
+
+test('a certificate OpenSSL cannot decode ends the file there, before any later reading error', () => {
+  const bad = '-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n';
+  const rootLines = root.pem.split('\n').length - 1;
+  const r = opensslLoadTrustFile(Buffer.from(root.pem + bad + '-----BEGIN CERTIFICATE-----\nMAA=\n'));
+  assert.deepEqual(
+    [r.blocks.length, r.error?.line, r.error?.reason.startsWith('ASN1 lib (the CERTIFICATE block does not decode')],
+    [1, rootLines + 1, true],
+  );
+  // Without the undecodable block, the later error is the one reported (the data line is too
+  // short to be a header line and is not followed by an END line).
+  assert.deepEqual(opensslLoadTrustFile(Buffer.from(root.pem + '-----BEGIN CERTIFICATE-----\nMAA=\n')).error, {
+    reason: 'short header',
+    line: rootLines + 3,
+  });
 });
 
 test('the model on its own: what it reads and where it stops', () => {

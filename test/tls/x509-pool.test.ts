@@ -11,7 +11,7 @@ import { WORKER_FILE, decodeVerdicts, poolUse } from '../../src/tls/x509-pool.js
 import { x509Verdict } from '../../src/tls/x509-once.js';
 
 /**
- * A big trust store's certificates are decoded by OpenSSL in worker threads (x509-pool.ts); the
+ * A big trust store's certificates are decoded by OpenSSL in worker processes (x509-pool.ts); the
  * verdicts must be exactly those of OpenSSL on the main thread, refusals and their words included.
  */
 const COUNT = 2500;
