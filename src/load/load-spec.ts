@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import {
-  Document,
+  type Document,
   LineCounter,
   parseDocument,
   visit,
@@ -19,6 +19,7 @@ import { FatalError, error, type Diagnostic, type SpecPath } from '../diagnostic
 import { hasUnsafeCharacters, show } from '../text/show.js';
 import { readRegularFile } from './read-file.js';
 import { explainParserProblem, yamlRuleProblems } from './yaml-rules.js';
+import { parsePlainYaml, type Positions } from './plain-yaml.js';
 
 /** Specs are hand-written; anything larger is a mistake or an attack. */
 export const MAX_SPEC_BYTES = 4 * 1024 * 1024;
@@ -34,7 +35,8 @@ export interface LoadedSpec {
   dir: string;
   /** Plain data, or undefined when the YAML itself is broken. */
   data: unknown;
-  doc: Document;
+  /** Where each node of the document starts (locate() asks it). */
+  nodes: NodeLocator;
   lines: LineCounter;
   diagnostics: Diagnostic[];
   /** Set when this spec is an environment file merged onto its base (src/load/environment.ts). */
@@ -79,7 +81,7 @@ export function parseSpecBytes(bytes: Buffer, file: string): LoadedSpec {
     file,
     dir: dirname(file),
     lines,
-    doc: new Document(),
+    nodes: NO_NODES,
     data: undefined,
     diagnostics: [
       at(
@@ -126,15 +128,15 @@ function firstInvalidUtf8(b: Buffer): number {
   return -1;
 }
 
-export function parseSpecText(text: string, file: string): LoadedSpec {
+/** `plain`: false reads with yaml even plain text (the tests compare the two readers). */
+export function parseSpecText(text: string, file: string, plain = true): LoadedSpec {
   const lines = new LineCounter();
   const base = { file, dir: dirname(file), lines };
   if (text.includes('\u0000')) {
-    const doc = new Document();
     countLines(lines, text);
     return {
       ...base,
-      doc,
+      nodes: NO_NODES,
       data: undefined,
       diagnostics: [
         at(
@@ -148,16 +150,22 @@ export function parseSpecText(text: string, file: string): LoadedSpec {
   }
   const depthProblem = tooDeep(text);
   if (depthProblem >= 0) {
-    const doc = new Document();
     countLines(lines, text);
     return {
       ...base,
-      doc,
+      nodes: NO_NODES,
       data: undefined,
       diagnostics: [
         at(error('yaml.too-deep', `the spec nests deeper than ${MAX_NESTING} levels`), depthProblem, lines, file),
       ],
     };
+  }
+  // Most specs are plain YAML, which plain-yaml.ts reads in milliseconds to the same data (and
+  // the same positions, found again only if a diagnostic needs one); anything else goes to yaml.
+  const read = plain ? parsePlainYaml(text) : undefined;
+  if (read) {
+    countLines(lines, text);
+    return { ...base, nodes: plainNodes(text), data: read.data, diagnostics: [] };
   }
   // yaml's own duplicate-key check compares each key with every earlier one (quadratic: 8,000
   // keys took half a minute); duplicateKeys() below does the same check with a Set.
@@ -168,6 +176,7 @@ export function parseSpecText(text: string, file: string): LoadedSpec {
     strict: true,
     version: '1.2',
   });
+  const nodes = yamlNodes(doc);
   const diagnostics: Diagnostic[] = [];
   const seen = new Set<string>();
   const add = (d: Diagnostic) => {
@@ -203,19 +212,19 @@ export function parseSpecText(text: string, file: string): LoadedSpec {
       column: diagnostics[MAX_YAML_DIAGNOSTICS - 1].column,
     });
   }
-  if (diagnostics.some((d) => d.severity === 'error')) return { ...base, doc, data: undefined, diagnostics };
+  if (diagnostics.some((d) => d.severity === 'error')) return { ...base, nodes, data: undefined, diagnostics };
   const deep = deepestNode(doc);
   if (deep) {
     diagnostics.push(
       at(error('yaml.too-deep', `the spec nests deeper than ${MAX_NESTING} levels`), deep.range?.[0] ?? 0, lines, file),
     );
-    return { ...base, doc, data: undefined, diagnostics };
+    return { ...base, nodes, data: undefined, diagnostics };
   }
   const ruleProblems = yamlRuleProblems(doc, text);
   if (ruleProblems.length) {
     for (const p of ruleProblems.slice(0, MAX_YAML_DIAGNOSTICS))
       add(at(error(p.code, p.message), p.offset, lines, file));
-    return { ...base, doc, data: undefined, diagnostics };
+    return { ...base, nodes, data: undefined, diagnostics };
   }
   let data: unknown;
   try {
@@ -229,9 +238,9 @@ export function parseSpecText(text: string, file: string): LoadedSpec {
         ? 'the spec nests too deeply through its aliases'
         : 'the spec expands its aliases into too much data (a "billion laughs" document?)';
     diagnostics.push({ ...error('yaml.aliases', why), file, line: pos.line, column: pos.col });
-    return { ...base, doc, data: undefined, diagnostics };
+    return { ...base, nodes, data: undefined, diagnostics };
   }
-  return { ...base, doc, data, diagnostics };
+  return { ...base, nodes, data, diagnostics };
 }
 
 /** The first collection nested deeper than MAX_NESTING, found without recursion. */
@@ -353,32 +362,80 @@ export interface Position {
  * Finds the line and column of a spec path. `key` points at the mapping key (for unknown or
  * misspelt keys) rather than its value. Falls back to the closest existing parent.
  */
-export function locate(spec: Pick<LoadedSpec, 'doc' | 'lines'>, path: SpecPath, key = false): Position | undefined {
-  let node: unknown = spec.doc.contents;
-  let found: Node | undefined = isNodeLike(node) ? (node as Node) : undefined;
-  for (let i = 0; i < path.length; i++) {
-    const seg = path[i];
-    const last = i === path.length - 1;
-    if (isMap(node)) {
-      const pair = pairIndex(node).get(String(seg));
-      if (!pair) break;
-      if (last && key && isNodeLike(pair.key)) {
-        found = pair.key as Node;
-        break;
-      }
-      node = pair.value;
-      found = isNodeLike(pair.value) ? (pair.value as Node) : (pair.key as Node);
-    } else if (isSeq(node) && typeof seg === 'number') {
-      const item = node.items[seg];
-      if (!isNodeLike(item)) break;
-      node = item;
-      found = item as Node;
-    } else break;
-  }
-  const range = found?.range;
-  if (!range) return undefined;
-  const pos = spec.lines.linePos(range[0]);
+export function locate(spec: Pick<LoadedSpec, 'nodes' | 'lines'>, path: SpecPath, key = false): Position | undefined {
+  const offset = spec.nodes.offset(path, key);
+  if (offset === undefined) return undefined;
+  const pos = spec.lines.linePos(offset);
   return { line: pos.line, column: pos.col };
+}
+
+/** Where the node at a spec path starts (or its key's start, with `key`), or the closest existing parent's. */
+export interface NodeLocator {
+  offset(path: SpecPath, key: boolean): number | undefined;
+}
+
+/** A document that was never parsed: no node has a position. */
+const NO_NODES: NodeLocator = { offset: () => undefined };
+
+/** The nodes of a document yaml parsed. */
+function yamlNodes(doc: Document): NodeLocator {
+  return {
+    offset(path, key) {
+      let node: unknown = doc.contents;
+      let found: Node | undefined = isNodeLike(node) ? (node as Node) : undefined;
+      for (let i = 0; i < path.length; i++) {
+        const seg = path[i];
+        const last = i === path.length - 1;
+        if (isMap(node)) {
+          const pair = pairIndex(node).get(String(seg));
+          if (!pair) break;
+          if (last && key && isNodeLike(pair.key)) {
+            found = pair.key as Node;
+            break;
+          }
+          node = pair.value;
+          found = isNodeLike(pair.value) ? (pair.value as Node) : (pair.key as Node);
+        } else if (isSeq(node) && typeof seg === 'number') {
+          const item = node.items[seg];
+          if (!isNodeLike(item)) break;
+          node = item;
+          found = item as Node;
+        } else break;
+      }
+      return found?.range?.[0];
+    },
+  };
+}
+
+/**
+ * The nodes of a document plain-yaml.ts read: their positions are read again on the first
+ * question (a few milliseconds), so a run without diagnostics keeps none. The same walk as
+ * yamlNodes(): a mapping member by its key's text, a sequence item by a numeric index.
+ */
+function plainNodes(text: string): NodeLocator {
+  let positions: Positions | undefined;
+  return {
+    offset(path, key) {
+      if (!positions) {
+        positions = new Map();
+        parsePlainYaml(text, positions);
+      }
+      let at = '';
+      let found = positions.get(at);
+      for (let i = 0; i < path.length; i++) {
+        const seg = path[i];
+        const sep = at === '' ? '' : '\0';
+        const member = `${at}${sep}k${String(seg)}`;
+        if (positions.has(member)) {
+          if (i === path.length - 1 && key) return positions.get(`${member}\u0001`);
+          at = member;
+        } else if (typeof seg === 'number' && positions.has(`${at}${sep}i${seg}`)) at = `${at}${sep}i${seg}`;
+        else break;
+        found = positions.get(at);
+      }
+      return found;
+    },
+  };
 }
 
 /**

@@ -53,22 +53,41 @@ export function sha256(text: string | Buffer): string {
 
 /** Two-space JSON with a final newline, a spec path or line range on one line: stable bytes, readable diffs. */
 export function serializeManifest(m: RenderManifest): string {
-  return `${layout(m, '')}\n`;
+  const out: string[] = [];
+  layout(m, '', out);
+  out.push('\n');
+  return out.join('');
 }
 
-function layout(value: unknown, indent: string): string {
+/** Into one list of pieces joined once (a string per level, joined at every level, cost twice as much). */
+function layout(value: unknown, indent: string, out: string[]): void {
   const inner = `${indent}  `;
   if (Array.isArray(value)) {
-    if (value.every((v) => v === null || typeof v !== 'object')) return JSON.stringify(value);
-    if (!value.length) return '[]';
-    return `[\n${value.map((v) => inner + layout(v, inner)).join(',\n')}\n${indent}]`;
+    if (value.every((v) => v === null || typeof v !== 'object')) {
+      out.push(JSON.stringify(value));
+      return;
+    }
+    out.push('[\n');
+    value.forEach((v, i) => {
+      out.push(i ? ',\n' : '', inner);
+      layout(v, inner, out);
+    });
+    out.push('\n', indent, ']');
+    return;
   }
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-    if (!entries.length) return '{}';
-    return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${layout(v, inner)}`).join(',\n')}\n${indent}}`;
+    let first = true;
+    for (const k of Object.keys(value)) {
+      const v = (value as Record<string, unknown>)[k];
+      if (v === undefined) continue;
+      out.push(first ? '{\n' : ',\n', inner, JSON.stringify(k), ': ');
+      first = false;
+      layout(v, inner, out);
+    }
+    out.push(first ? '{}' : `\n${indent}}`);
+    return;
   }
-  return JSON.stringify(value);
+  out.push(JSON.stringify(value));
 }
 
 /** DIR's manifest when there is one gwctl wrote (well-formed); undefined otherwise. */

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { sep } from 'node:path';
 import { packagePath } from '../package-root.js';
 import Handlebars from 'handlebars';
@@ -112,11 +114,72 @@ export function renderWithSources(model: RenderModel): { text: string; sources: 
   return { text, sources };
 }
 
-let compiled: Handlebars.TemplateDelegate<RenderModel> | undefined;
+/** The engine per way of compiling (tests render with both). */
+const engines = new Map<boolean, Handlebars.TemplateDelegate<RenderModel>>();
+
+/** One set of compile options for both paths (they decide how partials are indented); Handlebars adds to the object it is given, so each call gets a copy. */
+const COMPILE_OPTIONS = { noEscape: true, preventIndent: true };
+export const PRECOMPILED_TEMPLATES = 'templates.precompiled.cjs';
+
+/** The template texts: nginx.conf.hbs and its partials. */
+export function templateSources(): { main: string; partials: Record<string, string> } {
+  return {
+    main: readFileSync(`${TEMPLATES}nginx.conf.hbs`, 'utf8'),
+    partials: Object.fromEntries(PARTIALS.map((n) => [n, readFileSync(`${TEMPLATES}partials/${n}.hbs`, 'utf8')])),
+  };
+}
+
+function templatesDigest(sources: ReturnType<typeof templateSources>): string {
+  return createHash('sha256')
+    .update(JSON.stringify([Handlebars.VERSION, COMPILE_OPTIONS, sources]))
+    .digest('hex');
+}
+
+/**
+ * CommonJS source of the templates compiled by Handlebars, stamped with the digest of what they
+ * were compiled from. Compiling them took some 100 ms of every render (scripts/build-templates.mjs
+ * writes this at build time, as build-validator.mjs does for the schema).
+ */
+export function precompiledTemplatesSource(sources = templateSources()): string {
+  const spec = (text: string) => Handlebars.precompile(text, { ...COMPILE_OPTIONS });
+  const partials = Object.entries(sources.partials).map(([n, t]) => `${JSON.stringify(n)}: ${spec(t)}`);
+  return [
+    `module.exports.digest = ${JSON.stringify(templatesDigest(sources))};`,
+    `module.exports.main = ${spec(sources.main)};`,
+    `module.exports.partials = {${partials.join(',\n')}};`,
+    '',
+  ].join('\n');
+}
+
+/** What Handlebars.precompile() gives (its type is global in @types-less handlebars). */
+type TemplateSpecification = Parameters<typeof Handlebars.template>[0];
+
+interface Precompiled {
+  digest: string;
+  main: TemplateSpecification;
+  partials: Record<string, TemplateSpecification>;
+}
+
+/** The build's compiled templates, or undefined when missing or compiled from other texts (then they are compiled here). */
+export function loadPrecompiledTemplates(
+  sources: ReturnType<typeof templateSources>,
+  file = packagePath('dist', 'src', 'render', PRECOMPILED_TEMPLATES),
+): Precompiled | undefined {
+  try {
+    const mod = createRequire(import.meta.url)(file) as Precompiled;
+    return mod.digest === templatesDigest(sources) ? mod : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `precompiled`: use the build's compiled templates when they are current (a test turns it off to compare). */
+export const templateOptions = { precompiled: true };
 
 /** Handlebars with no HTML escaping: nginx quoting is done explicitly by the helpers. */
 function engine(): Handlebars.TemplateDelegate<RenderModel> {
-  if (compiled) return compiled;
+  const known = engines.get(templateOptions.precompiled);
+  if (known) return known;
   const hb = Handlebars.create();
   // The Lua runtime goes into nginx.conf verbatim (its source is reviewed, linted and tested as a file).
   const luaRuntime = readFileSync(`${TEMPLATES}lua/gwctl.lua`, 'utf8').trimEnd();
@@ -124,11 +187,17 @@ function engine(): Handlebars.TemplateDelegate<RenderModel> {
   hb.registerHelper('luaRuntime', () => luaRuntime);
   hb.registerHelper('from', from);
   hb.registerHelper('either', (a: unknown, b: unknown) => Boolean(a) || Boolean(b));
-  for (const name of PARTIALS) hb.registerPartial(name, readFileSync(`${TEMPLATES}partials/${name}.hbs`, 'utf8'));
-  compiled = hb.compile<RenderModel>(readFileSync(`${TEMPLATES}nginx.conf.hbs`, 'utf8'), {
-    noEscape: true,
-    preventIndent: true,
-  });
+  const sources = templateSources();
+  const pre = templateOptions.precompiled ? loadPrecompiledTemplates(sources) : undefined;
+  let compiled: Handlebars.TemplateDelegate<RenderModel>;
+  if (pre) {
+    for (const [name, spec] of Object.entries(pre.partials)) hb.registerPartial(name, hb.template(spec));
+    compiled = hb.template<RenderModel>(pre.main);
+  } else {
+    for (const [name, text] of Object.entries(sources.partials)) hb.registerPartial(name, text);
+    compiled = hb.compile<RenderModel>(sources.main, { ...COMPILE_OPTIONS });
+  }
+  engines.set(templateOptions.precompiled, compiled);
   return compiled;
 }
 

@@ -11,7 +11,7 @@ const root = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/,
 
 /** File and host names, whose dots make them look like codes. */
 const NOT_CODES =
-  /\.(?:conf|js|mjs|ts|json|ya?ml|pem|crt|key|crl|hbs|md|log|pid|lua|so|txt|pass|sh|com|org|net|internal|local|test)$/;
+  /\.(?:conf|js|cjs|mjs|ts|json|ya?ml|pem|crt|key|crl|hbs|md|log|pid|lua|so|txt|pass|sh|com|org|net|internal|local|test)$/;
 /** Library error codes gwctl reads but never emits. */
 const FOREIGN = new Set(['commander.help', 'commander.version']);
 

@@ -7,7 +7,7 @@ import { locate, type LoadedSpec } from '../../load/load-spec.js';
  */
 export class Findings {
   readonly list: Diagnostic[] = [];
-  constructor(private readonly kong: Pick<LoadedSpec, 'doc' | 'lines' | 'file'>) {}
+  constructor(private readonly kong: Pick<LoadedSpec, 'nodes' | 'lines' | 'file'>) {}
 
   add(code: string, severity: Severity, message: string, path: SpecPath, onKey = false): void {
     const pos = locate(this.kong, path, onKey);
