@@ -55,7 +55,7 @@ const END = '\u0000;';
 
 function from(this: unknown, kind: SourceKind, ...args: unknown[]): string {
   const options = args.pop() as Handlebars.HelperOptions;
-  const inner = options.fn(this);
+  const inner = flat(options.fn(this));
   if ('if' in options.hash && !options.hash.if) return inner;
   let paths: (string | number)[][] = [[]];
   for (const a of args) {
@@ -68,6 +68,17 @@ function from(this: unknown, kind: SourceKind, ...args: unknown[]): string {
   opened.push({ kind, from: paths });
   const id = opened.length - 1;
   return `${OPEN}${id}${END}${inner}${CLOSE}${id}${END}`;
+}
+
+/**
+ * The string stored in one piece. Handlebars builds its output by concatenation, which V8 keeps as
+ * a tree of the pieces until something reads the characters; a 20,000-route nginx.conf stayed
+ * millions of small pieces, about 100 MB, until the render ended (docs/benchmark.md). A block is
+ * flattened as it is done; converting a string to a number flattens it (as the flatstr package does).
+ */
+function flat(text: string): string {
+  (text as unknown as number) | 0;
+  return text;
 }
 
 /** nginx.conf, and which of its lines came from which spec fields (for the render manifest). */

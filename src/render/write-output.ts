@@ -103,11 +103,12 @@ export async function writeOutput(outDir: string, files: OutputFile[], opts: Wri
     // 2. The manifest (until nginx.conf matches it, readers go by nginx.conf), then the commit
     // point: one rename of nginx.conf.
     const confChanges = conf !== undefined && !sameFile(join(outDir, CONF), conf.content);
-    if (confChanges || (manifest && !sameFile(join(outDir, MANIFEST), manifest.content))) {
+    const manifestChanges = manifest !== undefined && !sameFile(join(outDir, MANIFEST), manifest.content);
+    if (confChanges || manifestChanges) {
       held.assertOwned();
       assertOwnConf(outDir);
     }
-    if (manifest && !sameFile(join(outDir, MANIFEST), manifest.content)) {
+    if (manifestChanges) {
       journal.place(join(staging, MANIFEST), MANIFEST);
       written.push(MANIFEST);
     }
@@ -268,8 +269,8 @@ function sameFile(path: string, content: string): boolean {
   try {
     const st = lstatSync(path);
     if (!st.isFile()) return false;
-    const want = Buffer.from(content, 'utf8');
-    return st.size === want.length && readFileSync(path).equals(want);
+    // The size first: a changed file is told without reading it or encoding the content.
+    return st.size === Buffer.byteLength(content, 'utf8') && readFileSync(path).equals(Buffer.from(content, 'utf8'));
   } catch {
     return false;
   }
