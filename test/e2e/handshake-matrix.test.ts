@@ -141,9 +141,10 @@ async function startSServer(
 /** Starts the upstream nginx; a server block nginx refuses to load is dropped (its cell cannot exist) and nginx started again. */
 async function startUpstreamNginx(
   upstreamDir: string,
-  blocks: Map<string, { port: number; conf: string }>,
+  blocks: Map<string, { port: number; conf: string; entry: { port: number } }>,
 ): Promise<{ nginx: RunningNginx; refused: Map<string, string> }> {
   const refused = new Map<string, string>();
+  let moves = 0;
   mkdirSync(join(upstreamDir, 'logs'), { recursive: true });
   for (;;) {
     const live = [...blocks].filter(([id]) => !refused.has(id));
@@ -152,7 +153,22 @@ async function startUpstreamNginx(
       `worker_processes 1;\nerror_log logs/error.log notice;\npid logs/nginx.pid;\nevents {}\nhttp {\n  access_log off;\n${live.map(([, b]) => b.conf).join('\n')}\n}\n`,
     );
     const t = nginxTest(upstreamDir);
-    if (t.ok) return { nginx: await startNginx(upstreamDir, live[0][1].port), refused };
+    if (t.ok) {
+      try {
+        return { nginx: await startNginx(upstreamDir, live[0][1].port), refused };
+      } catch (e) {
+        // Another test process took one of the ports since freePort() found it free (each
+        // process picks its own): that cell moves to a new port and nginx starts again.
+        const taken = /bind\(\) to 127\.0\.0\.1:(\d+) failed/.exec(String(e));
+        const block = taken && live.find(([, b]) => b.port === Number(taken[1]))?.[1];
+        if (!block || ++moves > 5) throw e;
+        const port = await freePort();
+        block.conf = block.conf.replace(`127.0.0.1:${block.port} `, `127.0.0.1:${port} `);
+        block.port = port;
+        block.entry.port = port;
+        continue;
+      }
+    }
     const culprit = live.find(
       ([, b]) =>
         t.output.includes(`:${b.port}`) ||
@@ -170,7 +186,7 @@ before(async () => {
   const int = pki.intermediate(root, 'Matrix Int');
   // One key per type, made once (RSA 4096 and DSA are slow): every leaf of that type reuses it.
   const keyOf = new Map<KeySpec, PkiCert>();
-  const blocks = new Map<string, { port: number; conf: string }>();
+  const blocks = new Map<string, { port: number; conf: string; entry: { port: number } }>();
   const sServerStarts: Promise<[string, string | null]>[] = [];
   const made: { id: string; cell: Cell; leaf: PkiCert; port: number }[] = [];
   for (const [i, cell] of cells.entries()) {
@@ -192,6 +208,7 @@ before(async () => {
       entry.port = port;
       blocks.set(id, {
         port,
+        entry,
         conf: `  server { listen 127.0.0.1:${port} ssl; ssl_certificate ${leaf.chain}; ssl_certificate_key ${leaf.key}; ssl_protocols TLSv1.2 TLSv1.3; location / { return 200 "ok\\n"; } }`,
       });
     } else
