@@ -1,20 +1,6 @@
 import { dirname, resolve } from 'node:path';
-import {
-  type Document,
-  LineCounter,
-  parseDocument,
-  visit,
-  isCollection,
-  isMap,
-  isSeq,
-  isPair,
-  isScalar,
-  YAMLParseError,
-  type YAMLError,
-  type Node,
-  type Pair,
-  type YAMLMap,
-} from 'yaml';
+import type { Document, YAMLError, Node, Pair, YAMLMap } from 'yaml';
+import { LineStarts, yamlLib } from './yaml-lib.js';
 import { FatalError, error, type Diagnostic, type SpecPath } from '../diagnostics/diagnostic.js';
 import { hasUnsafeCharacters, show } from '../text/show.js';
 import { readRegularFile } from './read-file.js';
@@ -37,10 +23,15 @@ export interface LoadedSpec {
   data: unknown;
   /** Where each node of the document starts (locate() asks it). */
   nodes: NodeLocator;
-  lines: LineCounter;
+  lines: LinePositions;
   diagnostics: Diagnostic[];
   /** Set when this spec is an environment file merged onto its base (src/load/environment.ts). */
   overlay?: EnvironmentOverlay;
+}
+
+/** Line and column (both from 1) of an offset in the spec's text: yaml's LineCounter, or LineStarts. */
+export interface LinePositions {
+  linePos(offset: number): { line: number; col: number };
 }
 
 export interface EnvironmentOverlay {
@@ -75,8 +66,7 @@ export function parseSpecBytes(bytes: Buffer, file: string): LoadedSpec {
   // Everything before the bad byte is valid UTF-8: its decoded length is the offending offset.
   const before = new TextDecoder('utf-8').decode(bytes.subarray(0, bad));
   const text = before + '\ufffd';
-  const lines = new LineCounter();
-  countLines(lines, text);
+  const lines = new LineStarts(text);
   return {
     file,
     dir: dirname(file),
@@ -130,12 +120,13 @@ function firstInvalidUtf8(b: Buffer): number {
 
 /** `plain`: false reads with yaml even plain text (the tests compare the two readers). */
 export function parseSpecText(text: string, file: string, plain = true): LoadedSpec {
-  const lines = new LineCounter();
-  const base = { file, dir: dirname(file), lines };
+  const dir = dirname(file);
   if (text.includes('\u0000')) {
-    countLines(lines, text);
+    const lines = new LineStarts(text);
     return {
-      ...base,
+      file,
+      dir,
+      lines,
       nodes: NO_NODES,
       data: undefined,
       diagnostics: [
@@ -150,9 +141,11 @@ export function parseSpecText(text: string, file: string, plain = true): LoadedS
   }
   const depthProblem = tooDeep(text);
   if (depthProblem >= 0) {
-    countLines(lines, text);
+    const lines = new LineStarts(text);
     return {
-      ...base,
+      file,
+      dir,
+      lines,
       nodes: NO_NODES,
       data: undefined,
       diagnostics: [
@@ -163,10 +156,11 @@ export function parseSpecText(text: string, file: string, plain = true): LoadedS
   // Most specs are plain YAML, which plain-yaml.ts reads in milliseconds to the same data (and
   // the same positions, found again only if a diagnostic needs one); anything else goes to yaml.
   const read = plain ? parsePlainYaml(text) : undefined;
-  if (read) {
-    countLines(lines, text);
-    return { ...base, nodes: plainNodes(text), data: read.data, diagnostics: [] };
-  }
+  if (read)
+    return { file, dir, lines: new LineStarts(text), nodes: plainNodes(text), data: read.data, diagnostics: [] };
+  const { parseDocument, LineCounter } = yamlLib();
+  const lines = new LineCounter();
+  const base = { file, dir, lines };
   // yaml's own duplicate-key check compares each key with every earlier one (quadratic: 8,000
   // keys took half a minute); duplicateKeys() below does the same check with a Set.
   const doc = parseDocument(text, {
@@ -245,6 +239,7 @@ export function parseSpecText(text: string, file: string, plain = true): LoadedS
 
 /** The first collection nested deeper than MAX_NESTING, found without recursion. */
 function deepestNode(doc: Document): Node | undefined {
+  const { isCollection, isPair } = yamlLib();
   const stack: { node: unknown; depth: number }[] = [{ node: doc.contents, depth: 1 }];
   while (stack.length) {
     const { node, depth } = stack.pop()!;
@@ -262,6 +257,7 @@ function deepestNode(doc: Document): Node | undefined {
 
 /** The first alias in document order (the parse already bounded the depth, so recursion is safe). */
 function firstAlias(doc: Document): Node | undefined {
+  const { visit } = yamlLib();
   let found: Node | undefined;
   visit(doc, {
     Alias(_key, node) {
@@ -272,17 +268,11 @@ function firstAlias(doc: Document): Node | undefined {
   return found;
 }
 
-/** For input refused before parsing: positions still need line numbers. */
-function countLines(lines: LineCounter, text: string): void {
-  lines.addNewLine(0);
-  for (let i = 0; i < text.length; i++) if (text[i] === '\n') lines.addNewLine(i + 1);
-}
-
 function firstLine(message: string): string {
   return message.split('\n')[0].replace(/ at line \d+, column \d+.*$/, '');
 }
 
-function at(d: Diagnostic, offset: number, lines: LineCounter, file: string): Diagnostic {
+function at(d: Diagnostic, offset: number, lines: LinePositions, file: string): Diagnostic {
   const pos = lines.linePos(Math.max(0, offset));
   return { ...d, file, line: pos.line, column: pos.col };
 }
@@ -379,6 +369,7 @@ const NO_NODES: NodeLocator = { offset: () => undefined };
 
 /** The nodes of a document yaml parsed. */
 function yamlNodes(doc: Document): NodeLocator {
+  const { isMap, isSeq } = yamlLib();
   return {
     offset(path, key) {
       let node: unknown = doc.contents;
@@ -446,6 +437,7 @@ function plainNodes(text: string): NodeLocator {
 const pairIndexes = new WeakMap<YAMLMap, Map<string, Pair>>();
 
 function pairIndex(map: YAMLMap): Map<string, Pair> {
+  const { isPair, isScalar } = yamlLib();
   let index = pairIndexes.get(map);
   if (!index) {
     index = new Map();
@@ -503,6 +495,7 @@ export function positionDiagnostics(spec: LoadedSpec, diagnostics: Diagnostic[])
  * type, same value) an earlier key had is an error at the later key, with yaml's message.
  */
 function duplicateKeys(doc: Document.Parsed): YAMLError[] {
+  const { visit, isScalar, YAMLParseError } = yamlLib();
   const out: YAMLError[] = [];
   visit(doc, {
     Map(_, map) {

@@ -1,4 +1,5 @@
-import { isAlias, isCollection, isNode, isPair, isScalar, isSeq, visit, type Document, type YAMLError } from 'yaml';
+import type { Document, YAMLError } from 'yaml';
+import { yamlLib } from './yaml-lib.js';
 
 /**
  * What gwctl accepts beyond well-formed YAML. The parser can be talked into other languages
@@ -39,6 +40,7 @@ export function yamlRuleProblems(doc: Document, text: string): YamlRuleProblem[]
   const version = versionProblem(doc, text);
   if (version) out.push(version);
   // One function visitor: with per-type visitors, `Scalar` would hide `Node` for scalars.
+  const { isAlias, isCollection, isNode, isPair, isScalar, isSeq, visit } = yamlLib();
   visit(doc, (_key, node) => {
     if (isPair(node)) {
       if (isCollection(node.key) || isAlias(node.key)) {
