@@ -208,7 +208,8 @@ class Reader {
     if (c === '"' || c === "'") {
       const close = this.quotedEnd(from, end);
       const key = this.quoted(from, close);
-      if (this.text[close] !== ':' || !(close + 1 === end || this.text[close + 1] === ' ')) outside();
+      if (this.text[close] !== ':' || !(close + 1 === end || this.text[close + 1] === ' ') || close - from > MAX_KEY)
+        outside();
       return { key, keyAt: from, after: close + 1 };
     }
     if (INDICATOR.has(c)) outside();
@@ -218,7 +219,7 @@ class Reader {
       i++;
     }
     if (i === end) outside(); // not a key: a scalar where a mapping goes on
-    const raw = this.text.slice(from, i).trimEnd();
+    const raw = trimSpaces(this.text.slice(from, i));
     if (i - from > MAX_KEY) outside();
     if (typeof resolvePlain(raw) !== 'string') outside();
     return { key: raw, keyAt: from, after: i + 1 };
@@ -243,7 +244,7 @@ class Reader {
         if (this.text[i] === ':' && (i + 1 === end || this.text[i + 1] === ' ')) outside(); // `a: b: c`
         i++;
       }
-      value = resolvePlain(this.text.slice(from, i).trimEnd());
+      value = resolvePlain(trimSpaces(this.text.slice(from, i)));
       after = i;
     }
     // At most a comment after it (whitespace first). A deeper line after it would continue the
@@ -274,7 +275,7 @@ class Reader {
             i = q;
           } else {
             const p = this.flowPlainEnd(i, end);
-            key = this.text.slice(i, p).trimEnd();
+            key = trimSpaces(this.text.slice(i, p));
             if (typeof resolvePlain(key) !== 'string') outside();
             i = p;
           }
@@ -328,7 +329,7 @@ class Reader {
     }
     const after = this.flowPlainEnd(from, end);
     if (this.text[after] === ':') outside(); // `[a: b]`, a single-pair mapping
-    return { value: resolvePlain(this.text.slice(from, after).trimEnd()), after };
+    return { value: resolvePlain(trimSpaces(this.text.slice(from, after))), after };
   }
 
   /** Where a plain scalar in a flow collection ends: at a flow indicator, or a ':' before a space or one. */
@@ -372,6 +373,13 @@ class Reader {
     while (i < end && this.text.charCodeAt(i) === 0x20) i++;
     return i;
   }
+}
+
+/** Trailing spaces off (YAML's only white space here: tabs are outside the subset; U+00A0 and the like are text). */
+function trimSpaces(s: string): string {
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) === 0x20) end--;
+  return end === s.length ? s : s.slice(0, end);
 }
 
 /** A plain scalar as the core schema reads it, within the subset. */

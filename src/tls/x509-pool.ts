@@ -23,7 +23,7 @@ const BATCH = 500;
 const DEPTH = 8;
 
 /** What the pool did in this process (tests read it: the parallel path is taken, not timed). */
-export const poolUse = { runs: 0, certificates: 0 };
+export const poolUse = { runs: 0, certificates: 0, workers: 0 };
 
 export interface PoolOptions {
   /** Fewer undecoded certificates than this: nothing is done. */
@@ -61,33 +61,39 @@ export async function decodeVerdicts(
     for (let at = 0; at < held.length; at += BATCH) queue.push(batchOf(held.slice(at, at + BATCH), queue.length));
     held = [];
   };
-  for (const der of ders) {
-    const key = derKey(der);
-    if (hasVerdict(key) || seen.has(key)) continue;
-    seen.add(key);
-    held.push({ der, key });
-    total++;
-    if (total >= minimum && held.length >= BATCH) {
-      flush();
-      pool ??= new Pool(workerCount, queue);
-      void pool.feed();
-      // Let the pipes carry the batches while the next DERs are read.
-      await new Promise((resolve) => setImmediate(resolve));
+  try {
+    for (const der of ders) {
+      const key = derKey(der);
+      if (hasVerdict(key) || seen.has(key)) continue;
+      seen.add(key);
+      held.push({ der, key });
+      total++;
+      if (total >= minimum && held.length >= BATCH) {
+        flush();
+        pool ??= new Pool(workerCount, queue);
+        void pool.feed();
+        // Let the pipes carry the batches while the next DERs are read.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     }
+    if (total === 0 || total < minimum) return 0;
+    flush();
+    pool ??= new Pool(workerCount, queue);
+    pool.ended = true;
+    if (meanwhile) {
+      // Every worker holds its batches before this process's JavaScript stops the pipes.
+      await pool.feed();
+      meanwhile();
+    }
+    const decoded = await pool.finish();
+    poolUse.runs++;
+    poolUse.certificates += decoded;
+    return decoded;
+  } catch (e) {
+    // The workers must not outlive a failed read: their channels would keep this process alive.
+    pool?.stop();
+    throw e;
   }
-  if (total === 0 || total < minimum) return 0;
-  flush();
-  pool ??= new Pool(workerCount, queue);
-  pool.ended = true;
-  if (meanwhile) {
-    // Every worker holds its batches before this process's JavaScript stops the pipes.
-    await pool.feed();
-    meanwhile();
-  }
-  const decoded = await pool.finish();
-  poolUse.runs++;
-  poolUse.certificates += decoded;
-  return decoded;
 }
 
 function batchOf(items: { der: Buffer; key: string }[], id: number): { batch: Batch; keys: string[] } {
@@ -102,46 +108,79 @@ function batchOf(items: { der: Buffer; key: string }[], id: number): { batch: Ba
   return { batch: { id, bytes, ends }, keys: items.map((i) => i.key) };
 }
 
-/** Worker processes taking batches from a queue that may still grow, DEPTH in flight each. */
+/** At most this many worker processes, whatever the machine's cores (each is a Node.js of some 40 MB). */
+const MAX_WORKERS = 8;
+/** A worker that holds batches and answers none for this long is stopped; its DERs are decoded here. */
+const STALL_MS = 60_000;
+
+interface Worker {
+  process: ChildProcess;
+  inFlight: number;
+  gone: boolean;
+  stall?: NodeJS.Timeout;
+}
+
+/**
+ * Worker processes taking batches from a queue that may still grow, DEPTH in flight each; no more
+ * workers than batches so far. A worker that cannot start, fails or stalls is let go: what it held
+ * unanswered gets no verdict here and is decoded in this process when used.
+ */
 class Pool {
   private next = 0;
   /** The queue is final: a worker with nothing left in flight is let go. */
   ended = false;
   decoded = 0;
   private writing: Promise<void>[] = [];
-  private readonly workers: { process: ChildProcess; inFlight: number; gone: boolean }[] = [];
+  private readonly workers: Worker[] = [];
   private readonly done: Promise<void>[] = [];
+  private readonly count: number;
 
   constructor(
     count: number,
     private readonly queue: { batch?: Batch; keys: string[] }[],
   ) {
-    for (let i = 0; i < count; i++) this.start();
+    this.count = Math.min(count, MAX_WORKERS);
   }
 
   private start(): void {
-    // The same Node.js, hence the same OpenSSL; none of this process's flags (an --input-type or
-    // --cpu-prof would change what the worker does).
-    const child = fork(WORKER_FILE, [], {
-      execArgv: [],
-      serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
-    const worker = { process: child, inFlight: 0, gone: false };
+    const worker: Worker = { process: undefined as unknown as ChildProcess, inFlight: 0, gone: true };
     this.workers.push(worker);
+    let child: ChildProcess;
+    try {
+      // The same Node.js, hence the same OpenSSL; none of this process's flags (an --input-type or
+      // --cpu-prof would change what the worker does). Its stderr is not gwctl's output.
+      child = fork(WORKER_FILE, [], {
+        execArgv: [],
+        serialization: 'advanced',
+        stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+      });
+    } catch {
+      return;
+    }
+    worker.process = child;
+    // Out of file descriptors, fork() returns a process without a channel, and says why in an
+    // 'error' event.
+    if (typeof child.send !== 'function') {
+      child.on('error', () => {});
+      kill(child);
+      return;
+    }
+    poolUse.workers++;
+    worker.gone = false;
     child.on('message', ({ id, refused }: BatchResult) => {
       const keys = this.queue[id].keys;
       const why = new Map(refused);
       keys.forEach((k, i) => recordVerdict(k, why.get(i) ?? null));
       this.decoded += keys.length;
       worker.inFlight--;
+      this.watch(worker, true);
       void this.feed();
     });
     this.done.push(
       new Promise((resolve) => {
-        // Batches it held unanswered are decoded in this process when used.
         const gone = () => {
           worker.gone = true;
+          clearTimeout(worker.stall);
           resolve();
         };
         child.on('error', gone);
@@ -150,20 +189,44 @@ class Pool {
     );
   }
 
+  /** A worker with batches in flight must answer within STALL_MS of its last answer (`answered`: it just did). */
+  private watch(worker: Worker, answered: boolean): void {
+    if (answered || worker.inFlight === 0) {
+      clearTimeout(worker.stall);
+      worker.stall = undefined;
+    }
+    if (worker.inFlight > 0 && !worker.gone && !worker.stall) {
+      worker.stall = setTimeout(() => kill(worker.process), STALL_MS);
+      worker.stall.unref();
+    }
+  }
+
   /**
    * Gives each worker batches up to DEPTH in flight; once the queue is final and empty, lets
    * them end. Resolves when what was sent is written to the pipes.
    */
   feed(): Promise<void> {
+    while (this.workers.length < this.count && this.workers.length < this.queue.length) this.start();
     for (const w of this.workers) {
       if (w.gone) continue;
       while (w.inFlight < DEPTH && this.next < this.queue.length) {
         const item = this.queue[this.next++];
-        // A failed write is the worker's end ('exit' or 'error'), seen below.
-        this.writing.push(new Promise((resolve) => w.process.send(item.batch!, () => resolve())));
+        const batch = item.batch!;
         item.batch = undefined; // its bytes are the worker's now
         w.inFlight++;
+        // A failed write is the worker's end ('exit' or 'error'), seen above.
+        this.writing.push(
+          new Promise((resolve) => {
+            try {
+              w.process.send(batch, () => resolve());
+            } catch {
+              kill(w.process);
+              resolve();
+            }
+          }),
+        );
       }
+      this.watch(w, false);
       if (this.ended && w.inFlight === 0 && w.process.connected) w.process.disconnect();
     }
     const written = Promise.all(this.writing).then(() => undefined);
@@ -176,4 +239,17 @@ class Pool {
     await Promise.all(this.done);
     return this.decoded;
   }
+
+  /** Ends every worker now (the run failed). */
+  stop(): void {
+    for (const w of this.workers) if (!w.gone) kill(w.process);
+  }
+}
+
+/**
+ * SIGKILL to a worker that started. A process that never started has no pid, and killing it
+ * would signal pid 0: this process's whole group.
+ */
+function kill(child: ChildProcess): void {
+  if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }

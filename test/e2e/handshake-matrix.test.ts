@@ -159,8 +159,9 @@ async function startUpstreamNginx(
       } catch (e) {
         // Another test process took one of the ports since freePort() found it free (each
         // process picks its own): that cell moves to a new port and nginx starts again.
-        const taken = /bind\(\) to 127\.0\.0\.1:(\d+) failed/.exec(String(e));
-        const block = taken && live.find(([, b]) => b.port === Number(taken[1]))?.[1];
+        // The log may name ports of earlier attempts too: the one to move is a live cell's.
+        const taken = [...String(e).matchAll(/bind\(\) to 127\.0\.0\.1:(\d+) failed/g)].map((m) => Number(m[1]));
+        const block = live.find(([, b]) => taken.includes(b.port))?.[1];
         if (!block || ++moves > 5) throw e;
         const port = await freePort();
         block.conf = block.conf.replace(`127.0.0.1:${block.port} `, `127.0.0.1:${port} `);

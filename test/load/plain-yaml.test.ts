@@ -182,6 +182,23 @@ test('the repository YAML and generated specs: the fast reader reads them, as ya
   for (const text of [...SEEDS, generated(40)]) assert.equal(compare(text), 'same', text.slice(0, 200));
 });
 
+test('white space other than spaces is text, as yaml has it (no trimming of U+00A0, U+2009, U+3000...)', () => {
+  const texts = [
+    'a\u00a0: b\n',
+    'a: b\u00a0\n',
+    'a: b\u202f # c\n',
+    'a\u3000: c\n',
+    'a: [b\u2009, c]\n',
+    'a: {k\u00a0: v}\n',
+    'a: \u00a0b\n',
+  ];
+  assert.deepEqual(
+    texts.map((t) => [t, compare(t)]),
+    texts.map((t) => [t, 'same']),
+  );
+  assert.deepEqual(parsePlainYaml('a\u00a0: b \n')?.data, { 'a\u00a0': 'b' });
+});
+
 test('what the fast reader declines: anchors, tags, escapes, nulls, floats, duplicates, tabs, documents', () => {
   const declined = [
     'a: &x 1\nb: *x\n',
@@ -204,6 +221,8 @@ test('what the fast reader declines: anchors, tags, escapes, nulls, floats, dupl
     'a: {b: 1,}\n',
     'a: "\ud800"\n',
     '',
+    `"${'k'.repeat(1100)}": v\n`,
+    `- '${'k'.repeat(1100)}': v\n`,
     ...BLOCK_SCALAR_FILES.map((p) => readFileSync(repo(p), 'utf8')),
   ];
   assert.deepEqual(

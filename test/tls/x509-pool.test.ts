@@ -64,7 +64,7 @@ test('the workers give every certificate the verdict OpenSSL gives it on the mai
     });
     assert.equal(sequential.filter((v) => v !== null).length, 1);
     assert.equal(await decodeVerdicts(ders, { minimum: 1, workers: 2 }), COUNT);
-    assert.deepEqual(poolUse, { runs: 1, certificates: COUNT });
+    assert.deepEqual(poolUse, { runs: 1, certificates: COUNT, workers: 2 });
     assert.deepEqual(
       ders.map((d) => x509Verdict(d)),
       sequential,
@@ -185,4 +185,89 @@ test('the worker module is found from the package root, as the bundled CLI (dist
   const compiled = fileURLToPath(new URL('../../src/tls/x509-worker.js', import.meta.url));
   assert.equal(WORKER_FILE, compiled);
   assert.ok(existsSync(WORKER_FILE));
+});
+
+/** Runs the pool over `count` DERs of a fresh store in a child process (a shell line before it: `ulimit`). */
+function poolRun(
+  dir: string,
+  ders: Buffer[],
+  body: string,
+  shell = '',
+): { status: number | null; stdout: string; stderr: string } {
+  const file = join(dir, 'ders.bin');
+  writeFileSync(file, Buffer.concat(ders.flatMap((d) => [Buffer.from(Uint32Array.of(d.length).buffer), d])));
+  const script = [
+    `const pool = await import(${JSON.stringify(dist('tls/x509-pool.js'))});`,
+    `const once = await import(${JSON.stringify(dist('tls/x509-once.js'))});`,
+    `const { readFileSync } = await import('node:fs');`,
+    `const all = readFileSync(${JSON.stringify(file)}); const ders = [];`,
+    'for (let at = 0; at < all.length; ) { const n = all.readUInt32LE(at); ders.push(all.subarray(at + 4, at + 4 + n)); at += 4 + n; }',
+    body,
+  ].join('\n');
+  const scriptFile = join(dir, 'run.mjs');
+  writeFileSync(scriptFile, script);
+  const r = spawnSync('bash', ['-c', `${shell} exec "${process.execPath}" "${scriptFile}"`], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('no more worker processes than batches, and none left running', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gwctl-pool-'));
+  try {
+    const { ders } = await store(dir);
+    const r = poolRun(
+      dir,
+      ders.slice(0, 600),
+      [
+        'const n = await pool.decodeVerdicts(ders, { minimum: 100, workers: 8 });',
+        'console.log(JSON.stringify([n, pool.poolUse.workers]));',
+      ].join('\n'),
+    );
+    // 600 DERs are two batches of 500: two workers; and the process ends (they do too).
+    assert.deepEqual([r.status, JSON.parse(r.stdout)], [0, [600, 2]], r.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("with no file descriptors left to start workers, every verdict is still OpenSSL's, from the main process", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gwctl-pool-'));
+  try {
+    const { ders } = await store(dir);
+    const r = poolRun(
+      dir,
+      ders,
+      [
+        'const n = await pool.decodeVerdicts(ders, { minimum: 1, workers: 2 });',
+        'const refused = ders.map((d) => once.x509Verdict(d)).filter((v) => v !== null).length;',
+        'console.log(JSON.stringify([n, refused]));',
+      ].join('\n'),
+      'ulimit -n 20;',
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const [decoded, refused] = JSON.parse(r.stdout) as [number, number];
+    assert.deepEqual([decoded < COUNT, refused], [true, 1]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a read that fails while the workers decode: the error comes back and the process can end', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gwctl-pool-'));
+  try {
+    const { ders } = await store(dir);
+    const r = poolRun(
+      dir,
+      ders,
+      [
+        'function* failing() { for (const [i, d] of ders.entries()) { if (i === 2000) throw new Error("read failed"); yield d; } }',
+        'await pool.decodeVerdicts(failing(), { minimum: 1, workers: 2 }).catch((e) => console.log(e.message));',
+      ].join('\n'),
+    );
+    assert.deepEqual([r.status, r.stdout.trim()], [0, 'read failed'], r.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
