@@ -213,29 +213,34 @@ function poolRun(
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('no more worker processes than batches, and none left running', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gwctl-pool-'));
-  try {
-    const { ders } = await store(dir);
-    const r = poolRun(
-      dir,
-      ders.slice(0, 600),
-      [
-        'const n = await pool.decodeVerdicts(ders, { minimum: 100, workers: 8 });',
-        'console.log(JSON.stringify([n, pool.poolUse.workers]));',
-      ].join('\n'),
-    );
-    // 600 DERs are two batches of 500: two workers; and the process ends (they do too).
-    assert.deepEqual([r.status, JSON.parse(r.stdout)], [0, [600, 2]], r.stderr);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+/** A test that runs the pool in a child process over the DERs of a fresh store. */
+function poolTest(name: string, check: (dir: string, ders: Buffer[]) => void): void {
+  test(name, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gwctl-pool-'));
+    try {
+      check(dir, (await store(dir)).ders);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+poolTest('no more worker processes than batches, and none left running', (dir, ders) => {
+  const r = poolRun(
+    dir,
+    ders.slice(0, 600),
+    [
+      'const n = await pool.decodeVerdicts(ders, { minimum: 100, workers: 8 });',
+      'console.log(JSON.stringify([n, pool.poolUse.workers]));',
+    ].join('\n'),
+  );
+  // 600 DERs are two batches of 500: two workers; and the process ends (they do too).
+  assert.deepEqual([r.status, JSON.parse(r.stdout)], [0, [600, 2]], r.stderr);
 });
 
-test("with no file descriptors left to start workers, every verdict is still OpenSSL's, from the main process", async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gwctl-pool-'));
-  try {
-    const { ders } = await store(dir);
+poolTest(
+  "with no file descriptors left to start workers, every verdict is still OpenSSL's, from the main process",
+  (dir, ders) => {
     const r = poolRun(
       dir,
       ders,
@@ -249,25 +254,17 @@ test("with no file descriptors left to start workers, every verdict is still Ope
     assert.equal(r.status, 0, r.stderr);
     const [decoded, refused] = JSON.parse(r.stdout) as [number, number];
     assert.deepEqual([decoded < COUNT, refused], [true, 1]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  },
+);
 
-test('a read that fails while the workers decode: the error comes back and the process can end', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gwctl-pool-'));
-  try {
-    const { ders } = await store(dir);
-    const r = poolRun(
-      dir,
-      ders,
-      [
-        'function* failing() { for (const [i, d] of ders.entries()) { if (i === 2000) throw new Error("read failed"); yield d; } }',
-        'await pool.decodeVerdicts(failing(), { minimum: 1, workers: 2 }).catch((e) => console.log(e.message));',
-      ].join('\n'),
-    );
-    assert.deepEqual([r.status, r.stdout.trim()], [0, 'read failed'], r.stderr);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+poolTest('a read that fails while the workers decode: the error comes back and the process can end', (dir, ders) => {
+  const r = poolRun(
+    dir,
+    ders,
+    [
+      'function* failing() { for (const [i, d] of ders.entries()) { if (i === 2000) throw new Error("read failed"); yield d; } }',
+      'await pool.decodeVerdicts(failing(), { minimum: 1, workers: 2 }).catch((e) => console.log(e.message));',
+    ].join('\n'),
+  );
+  assert.deepEqual([r.status, r.stdout.trim()], [0, 'read failed'], r.stderr);
 });
