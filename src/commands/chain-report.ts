@@ -51,7 +51,7 @@ export function readTrustFile(
 }
 
 /** Why OpenSSL refuses a CRL block of a --ca file (it reads CRLs there too), or null. */
-export function crlBlockProblem(der: Buffer): string | null {
+function crlBlockProblem(der: Buffer): string | null {
   const r = parseCrl(der);
   return 'error' in r && r.by === 'openssl' ? `ASN1 lib (the X509 CRL block ${r.error})` : null;
 }

@@ -189,40 +189,35 @@ class Reader {
 
   /** Whether the line from `from` is `key: ...` (an implicit key) rather than a scalar. */
   private startsMapping(from: number, end: number): boolean {
+    return this.keyColon(from, end) >= 0;
+  }
+
+  /** The ':' after an implicit key starting at `from` (a plain key's is followed by a space or the line's end), or -1. */
+  private keyColon(from: number, end: number): number {
     const c = this.text[from];
     if (c === '"' || c === "'") {
       const close = this.quotedEnd(from, end);
-      return close < end && this.text[close] === ':';
+      return this.text[close] === ':' ? close : -1;
     }
-    if (c === '{' || c === '[') return false;
+    if (c === '{' || c === '[') return -1;
     for (let i = from; i < end; i++) {
-      if (this.text[i] === ':' && (i + 1 === end || this.text[i + 1] === ' ')) return true;
-      if (this.text[i] === '#' && this.text[i - 1] === ' ') return false;
+      if (this.text[i] === ':' && (i + 1 === end || this.text[i + 1] === ' ')) return i;
+      if (this.text[i] === '#' && this.text[i - 1] === ' ') return -1;
     }
-    return false;
+    return -1;
   }
 
   /** An implicit key and the ':' after it (followed by a space or the line's end). */
   private key(from: number, end: number): { key: string; keyAt: number; after: number } {
+    const colon = this.keyColon(from, end);
+    // Not a key (a scalar where a mapping goes on), a ':' glued to a quoted key's value, a long key.
+    if (colon < 0 || !(colon + 1 === end || this.text[colon + 1] === ' ') || colon - from > MAX_KEY) outside();
     const c = this.text[from];
-    if (c === '"' || c === "'") {
-      const close = this.quotedEnd(from, end);
-      const key = this.quoted(from, close);
-      if (this.text[close] !== ':' || !(close + 1 === end || this.text[close + 1] === ' ') || close - from > MAX_KEY)
-        outside();
-      return { key, keyAt: from, after: close + 1 };
-    }
+    if (c === '"' || c === "'") return { key: this.quoted(from, colon), keyAt: from, after: colon + 1 };
     if (INDICATOR.has(c)) outside();
-    let i = from;
-    while (i < end && !(this.text[i] === ':' && (i + 1 === end || this.text[i + 1] === ' '))) {
-      if (this.text[i] === '#' && this.text[i - 1] === ' ') outside();
-      i++;
-    }
-    if (i === end) outside(); // not a key: a scalar where a mapping goes on
-    const raw = trimSpaces(this.text.slice(from, i));
-    if (i - from > MAX_KEY) outside();
+    const raw = trimSpaces(this.text.slice(from, colon));
     if (typeof resolvePlain(raw) !== 'string') outside();
-    return { key: raw, keyAt: from, after: i + 1 };
+    return { key: raw, keyAt: from, after: colon + 1 };
   }
 
   /** A value on the rest of a line (after `key: ` or `- `): a scalar or a flow collection, then at most a comment. */

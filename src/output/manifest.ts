@@ -53,64 +53,40 @@ export function sha256(text: string | Buffer): string {
 
 /** Two-space JSON with a final newline, a spec path or line range on one line: stable bytes, readable diffs. */
 export function serializeManifest(m: RenderManifest): string {
-  // JSON.stringify does the layout; an array of scalars goes in as a placeholder string and comes
-  // back on one line. (Built piece by piece in JavaScript, a 20,000-route manifest took 0.4 s and
-  // millions of small strings held until the end: docs/benchmark.md.)
-  const oneLine: string[] = [];
+  // JSON.stringify lays it out. An array of scalars goes in as a placeholder string and comes
+  // back on one line: lighter and faster than finding such arrays in the text afterwards
+  // (oneLineArrays()), which is what a manifest holding a NUL of its own gets, since its text
+  // could then look like a placeholder. (Built piece by piece in JavaScript, a 20,000-route
+  // manifest took 0.4 s and millions of small strings held until the end: docs/benchmark.md.)
+  const arrays: string[] = [];
   let nul = false;
   const text = JSON.stringify(
     m,
     (key: string, value: unknown) => {
-      if (key.includes(PLACEHOLDER) || (typeof value === 'string' && value.includes(PLACEHOLDER))) nul = true;
+      if (key.includes('\u0000') || (typeof value === 'string' && value.includes('\u0000'))) nul = true;
       if (!Array.isArray(value) || !value.every((v) => v === null || typeof v !== 'object')) return value;
-      oneLine.push(JSON.stringify(value));
-      return `${PLACEHOLDER}${oneLine.length - 1}${PLACEHOLDER}`;
+      arrays.push(JSON.stringify(value));
+      return `\u0000${arrays.length - 1}\u0000`;
     },
     2,
   );
-  // Text of the spec's own with a NUL could look like a placeholder: laid out piece by piece instead.
-  if (nul) {
-    const out: string[] = [];
-    layout(m, '', out);
-    return `${out.join('')}\n`;
-  }
-  return `${text.replace(PLACEHOLDERS, (_m, i: string) => oneLine[Number(i)])}\n`;
+  if (nul) return `${oneLineArrays(JSON.stringify(m, null, 2))}\n`;
+  return `${text.replace(PLACEHOLDER, (_m, i: string) => arrays[Number(i)])}\n`;
 }
 
-/** Into one list of pieces, joined once. */
-function layout(value: unknown, indent: string, out: string[]): void {
-  const inner = `${indent}  `;
-  if (Array.isArray(value)) {
-    if (value.every((v) => v === null || typeof v !== 'object')) {
-      out.push(JSON.stringify(value));
-      return;
-    }
-    out.push('[\n');
-    value.forEach((v, i) => {
-      out.push(i ? ',\n' : '', inner);
-      layout(v, inner, out);
-    });
-    out.push('\n', indent, ']');
-    return;
-  }
-  if (value !== null && typeof value === 'object') {
-    let first = true;
-    for (const k of Object.keys(value)) {
-      const v = (value as Record<string, unknown>)[k];
-      if (v === undefined) continue;
-      out.push(first ? '{\n' : ',\n', inner, JSON.stringify(k), ': ');
-      first = false;
-      layout(v, inner, out);
-    }
-    out.push(first ? '{}' : `\n${indent}}`);
-    return;
-  }
-  out.push(JSON.stringify(value));
+/** A placeholder as JSON.stringify writes it. */
+const PLACEHOLDER = /"\\u0000(\d+)\\u0000"/g;
+
+/**
+ * Every multi-line array of scalars put on one line. A JSON string holds no raw line break, so
+ * the pattern only ever matches whole elements (JSON.stringify writes `[]` for an empty array).
+ */
+function oneLineArrays(json: string): string {
+  return json.replace(SCALAR_ARRAY, (_m, items: string) => `[${items.replace(/,\n */g, ',')}]`);
 }
 
-/** NUL (JSON.stringify writes it as \u0000), which the manifest's own text does not hold. */
-const PLACEHOLDER = '\u0000';
-const PLACEHOLDERS = /"\\u0000(\d+)\\u0000"/g;
+const SCALAR = String.raw`(?:"(?:[^"\\\n]|\\.)*"|-?\d[\d.eE+-]*|true|false|null)`;
+const SCALAR_ARRAY = new RegExp(String.raw`\[\n *(${SCALAR}(?:,\n *${SCALAR})*)\n *\]`, 'g');
 
 /** DIR's manifest when there is one gwctl wrote (well-formed); undefined otherwise. */
 export function readManifest(outDir: string): RenderManifest | undefined {
