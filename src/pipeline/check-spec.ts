@@ -27,7 +27,7 @@ export function checkSpec(specPath: string, cwd: string, files = new PemFiles())
 }
 
 /**
- * checkSpec(), with OpenSSL's reading of the spec's certificates done first by worker threads
+ * checkSpec(), with OpenSSL's reading of the spec's certificates done first by worker processes
  * when there are thousands of them (a big trust store): the same result, sooner.
  */
 export async function checkSpecAsync(specPath: string, cwd: string, files = new PemFiles()): Promise<CheckedSpec> {

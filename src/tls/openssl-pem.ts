@@ -89,14 +89,6 @@ for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+
 for (const c of ' \t\n\r') CLASS[c.charCodeAt(0)] = 2;
 CLASS['-'.charCodeAt(0)] = 3;
 
-/** EVP_DecodeUpdate() over the whole body, then EVP_DecodeFinal(); null where OpenSSL fails. */
-export function evpDecode(body: string): Buffer | null {
-  // Only Latin-1 text reaches here from a file; anything wider is not base64 either.
-  if (/[^\u0000-\u00ff]/.test(body)) return null;
-  const bytes = Buffer.from(body, 'latin1');
-  return evpDecodeRanges(bytes, [0, bytes.length]);
-}
-
 /**
  * EVP_DecodeUpdate() and EVP_DecodeFinal() over data[ranges[0], ranges[1]), data[ranges[2],
  * ranges[3]) ... (the block's sanitised lines, each followed by the '\n' sanitize_line() adds,
@@ -105,7 +97,7 @@ export function evpDecode(body: string): Buffer | null {
  * '=', and at the end on characters that do not make whole groups of four; a '-' ends the data.
  * Nothing else can fail, so the characters are gathered and decoded at once.
  */
-function evpDecodeRanges(data: Buffer, ranges: number[], arena = new DerArena(0)): Buffer | null {
+function evpDecodeRanges(data: Buffer, ranges: number[], arena: DerArena): Buffer | null {
   let size = 0;
   for (let r = 0; r < ranges.length; r += 2) size += ranges[r + 1] - ranges[r];
   if (scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.max(size, 2 * scratch.length));

@@ -19,7 +19,7 @@ export interface BatchResult {
   refused: [number, string][];
 }
 
-export function decodeBatch({ id, bytes, ends }: Batch): BatchResult {
+function decodeBatch({ id, bytes, ends }: Batch): BatchResult {
   const refused: [number, string][] = [];
   const all = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let start = 0;

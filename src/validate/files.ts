@@ -11,7 +11,7 @@ import { PemFiles, type PemResult } from '../tls/pem-files.js';
 import { certificateFacts } from '../tls/certificate-facts.js';
 import type { OpensslPemLoad } from '../tls/openssl-pem.js';
 import type { CertSource } from '../tls/verdict.js';
-import { decodeVerdicts, type PoolOptions } from '../tls/x509-pool.js';
+import { decodeVerdicts } from '../tls/x509-pool.js';
 import { showPath } from '../text/show.js';
 
 /** nginx's ssl_password_file holds a few passphrases; anything larger is not a password file. */
@@ -179,20 +179,15 @@ export function loadMaterial(
  * are thousands (x509-pool.ts), before loadMaterial() and the checks ask for them one by one.
  * Returns how many the workers decoded (0 for an ordinary spec: nothing is started).
  */
-export async function decodeCertificatesAhead(
-  spec: GatewaySpec,
-  specDir: string,
-  files: PemFiles,
-  opts?: Partial<PoolOptions>,
-): Promise<number> {
+export async function decodeCertificatesAhead(spec: GatewaySpec, specDir: string, files: PemFiles): Promise<number> {
+  const trustFiles = Object.values(spec.trustStores ?? {}).flatMap((ts) => ts.certificates);
   const paths = [
     ...spec.listen.flatMap((l) => (l.tls ? [l.tls.certificate] : [])),
-    ...Object.values(spec.trustStores ?? {}).flatMap((ts) => ts.certificates),
+    ...trustFiles,
     ...Object.values(spec.clientCertificates ?? {}).map((cc) => cc.certificate),
     ...Object.values(spec.upstreams ?? {}).flatMap((up) => (up.tls?.presentedChain ? [up.tls.presentedChain] : [])),
   ];
-  const trustFiles = Object.values(spec.trustStores ?? {}).flatMap((ts) => ts.certificates);
-  return decodeVerdicts(certificateDers(files, new Set(paths.map((p) => resolvePath(specDir, p)))), opts, () => {
+  return decodeVerdicts(certificateDers(files, new Set(paths.map((p) => resolvePath(specDir, p)))), {}, () => {
     // loadMaterial()'s replay of OpenSSL's reading of each trust file needs no verdict.
     for (const p of trustFiles) files.scanAhead(resolvePath(specDir, p));
   });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSpecText, positionDiagnostics } from '../../src/load/load-spec.js';
-import { validateSchema } from '../../src/validate/schema.js';
+import { MAX_SCHEMA_DIAGNOSTICS, validateSchema } from '../../src/validate/schema.js';
 
 const base = `version: 1
 listen:
@@ -161,5 +161,27 @@ test('a hostPath that is not absolute says what it must be, at its line', () => 
           'hostPath must be an absolute path: where the file lives on the gateway host, which nginx.conf names as written (e.g. /etc/gateway/keys/client.key)',
       },
     ],
+  );
+});
+
+test('a spec with thousands of schema errors: the first 50 distinct findings, in order, and nothing more', () => {
+  const routes = Array.from({ length: 5000 }, (_, i) => `  - { path: /r${i}/, upstream: u, bogus: 1 }`);
+  const spec = parseSpecText(
+    [
+      'version: 1',
+      'listen:',
+      '  - { port: 8080 }',
+      'upstreams:',
+      '  u: { servers: ["127.0.0.1:9000"] }',
+      'routes:',
+      ...routes,
+      '',
+    ].join('\n'),
+    'spec.yaml',
+  );
+  const found = validateSchema(spec.data);
+  assert.deepEqual(
+    found.map((d) => [d.code, d.path.join('.')]),
+    Array.from({ length: MAX_SCHEMA_DIAGNOSTICS }, (_, i) => ['schema.unknown-key', `routes.${i}.bogus`]),
   );
 });
